@@ -1,0 +1,208 @@
+// The live capture source: checks the environment, loads and attaches the eBPF probe, and
+// drains its ring buffer on a timer into a sink as batches of frames
+// ([u32 little-endian length][MessagePack record], docs/EVENTS.md).
+import { BOUNDS, COUNTER, SCHEMA_VERSION } from "../events/schema.ts";
+import { checkEnvironment, readEnvironment } from "./environment.ts";
+import { CaptureError } from "./errors.ts";
+import { errnoName, loadFailure } from "./load-failure.ts";
+import { probeObject } from "./native-libs.ts";
+import { asPointer, cString, failedProgram, type Handle, loadShim, logTail, type Shim } from "./shim.ts";
+
+export { CaptureError, type CaptureFailure } from "./errors.ts";
+
+export interface KernelCounters {
+  /** Events that passed the probe's filters (syscall number, not the agent itself). */
+  seen: number;
+  /** Records written to the ring. */
+  written: number;
+  /** Records dropped because the ring was full (the agent drained too slowly). */
+  ringFull: number;
+  /** Records dropped because they would exceed the probe's record size bound. */
+  tooBig: number;
+}
+
+/** realtime = boottime + offset (the offset as it was when the probe opened). */
+export interface BootClock {
+  offsetSec: number;
+  offsetNsec: number;
+}
+
+/** Receives `count` frames; `frames` is only valid during the call (its memory is reused). */
+export type FrameSink = (frames: Uint8Array, count: number) => void;
+
+export interface LiveProbe {
+  readonly clock: BootClock;
+  /** Drains every drainIntervalMs on a timer (which keeps the process alive until stop). */
+  start(sink: FrameSink): void;
+  /** Detaches the programs, drains what is left into the sink, frees everything. Idempotent. */
+  stop(): void;
+  counters(): KernelCounters;
+}
+
+export interface ProbeOptions {
+  /** Ring buffer size: a power of two and a multiple of the page size (8 MiB by default in the probe). */
+  ringBytes: number;
+  drainIntervalMs: number;
+  /** Drain buffer size; raised to one maximal record (16 KiB + 4) if smaller. */
+  batchBytes: number;
+}
+
+const PAGE_BYTES = 4096;
+const FRAME_HEADER_BYTES = 4;
+
+/**
+ * Opens the live probe: environment checks, then load and attach, then it is ready to start.
+ * Throws CaptureError (whose message says what to do) and RangeError for invalid options.
+ */
+export function openLiveProbe(options: ProbeOptions): LiveProbe {
+  validateOptions(options);
+  const problem = checkEnvironment(readEnvironment());
+  if (problem) throw problem;
+
+  let shim: Shim;
+  try {
+    shim = loadShim();
+  } catch (error) {
+    throw new CaptureError(
+      "native",
+      "Cannot load Lanner's embedded native libraries (libbpf, libelf, zlib); the host glibc may be too old (see docs/EVENTS.md) or /proc is not mounted.",
+      error instanceof Error ? error.message : String(error),
+    );
+  }
+
+  const object = probeObject();
+  const openErr = new Int32Array(1);
+  const handle = asPointer(shim.lanner_open(object, object.length, process.pid, options.ringBytes, openErr));
+  if (handle === null) {
+    throw new CaptureError(
+      "load",
+      `Cannot open the embedded eBPF object (${errnoName(openErr[0])}); the build is broken, rebuild with scripts/build.`,
+      logTail(shim),
+    );
+  }
+  try {
+    checkSchema(shim, handle);
+    const loaded = shim.lanner_load(handle);
+    if (loaded !== 0) throw loadFailure(loaded, logTail(shim));
+    const attached = shim.lanner_attach(handle);
+    if (attached !== 0) {
+      const program = failedProgram(shim, handle);
+      throw new CaptureError(
+        "attach",
+        `The kernel refused to attach eBPF program ${program} (${errnoName(attached)}); it needs BTF-enabled raw tracepoints (tp_btf, Linux 5.8+).`,
+        logTail(shim),
+      );
+    }
+    return new RingDrainer(shim, handle, options, bootClock(shim));
+  } catch (error) {
+    shim.lanner_close(handle);
+    throw error;
+  }
+}
+
+function validateOptions(o: ProbeOptions): void {
+  const ring = o.ringBytes;
+  if (!Number.isInteger(ring) || ring < PAGE_BYTES || ring > 2 ** 30 || (ring & (ring - 1)) !== 0) {
+    throw new RangeError(`ringBytes ${ring} must be a power of two between ${PAGE_BYTES} and 2^30`);
+  }
+  if (!(o.drainIntervalMs > 0)) throw new RangeError(`drainIntervalMs ${o.drainIntervalMs} must be positive`);
+  if (!(Number.isInteger(o.batchBytes) && o.batchBytes > 0)) {
+    throw new RangeError(`batchBytes ${o.batchBytes} must be a positive integer`);
+  }
+}
+
+function checkSchema(shim: Shim, handle: Handle): void {
+  const version = new Uint32Array(1);
+  const rc = shim.lanner_rodata_get(handle, cString("schema_version"), version, 4);
+  if (rc !== 0 || version[0] !== SCHEMA_VERSION) {
+    const found = rc === 0 ? `version ${version[0]}` : `no readable version (${errnoName(rc)})`;
+    throw new CaptureError(
+      "schema_mismatch",
+      `The embedded eBPF probe writes ${found} but this agent decodes schema version ${SCHEMA_VERSION}; rebuild with scripts/build.`,
+    );
+  }
+}
+
+function bootClock(shim: Shim): BootClock {
+  const out = new BigInt64Array(2);
+  const rc = shim.lanner_boot_offset(out);
+  if (rc !== 0) throw new CaptureError("native", `clock_gettime failed (${errnoName(rc)}).`);
+  return { offsetSec: Number(out[0]), offsetNsec: Number(out[1]) };
+}
+
+/** An attached probe and the timer that drains its ring. */
+class RingDrainer implements LiveProbe {
+  readonly clock: BootClock;
+  private handle: Handle | null;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private sink: FrameSink | null = null;
+  private readonly batch: Uint8Array;
+  private readonly drained = new Uint32Array(2);
+  private readonly raw = new BigUint64Array(COUNTER.count);
+  private last: KernelCounters = { seen: 0, written: 0, ringFull: 0, tooBig: 0 };
+  /** Enough batches to empty a full ring, so one tick never runs unbounded. */
+  private readonly maxBatchesPerTick: number;
+
+  constructor(
+    private readonly shim: Shim,
+    handle: Handle,
+    private readonly options: ProbeOptions,
+    clock: BootClock,
+  ) {
+    this.handle = handle;
+    this.clock = clock;
+    this.batch = new Uint8Array(Math.max(options.batchBytes, BOUNDS.record + FRAME_HEADER_BYTES));
+    this.maxBatchesPerTick = Math.ceil(options.ringBytes / this.batch.length) + 1;
+  }
+
+  start(sink: FrameSink): void {
+    if (this.handle === null) throw new Error("the probe is stopped");
+    if (this.timer !== null) throw new Error("the probe is already started");
+    this.sink = sink;
+    this.timer = setInterval(() => this.drain(), this.options.drainIntervalMs);
+  }
+
+  stop(): void {
+    const handle = this.handle;
+    if (handle === null) return;
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    this.shim.lanner_detach(handle);
+    try {
+      if (this.sink !== null) this.drain();
+    } finally {
+      this.counters();
+      this.handle = null;
+      this.shim.lanner_close(handle);
+    }
+  }
+
+  counters(): KernelCounters {
+    if (this.handle === null) return { ...this.last };
+    const rc = this.shim.lanner_counters(this.handle, this.raw, COUNTER.count);
+    if (rc !== 0) throw new Error(`reading the probe's counters failed (${errnoName(rc)})`);
+    this.last = {
+      seen: Number(this.raw[COUNTER.seen]),
+      written: Number(this.raw[COUNTER.written]),
+      ringFull: Number(this.raw[COUNTER.ringFull]),
+      tooBig: Number(this.raw[COUNTER.tooBig]),
+    };
+    return { ...this.last };
+  }
+
+  private drain(): void {
+    const handle = this.handle;
+    const sink = this.sink;
+    if (handle === null || sink === null) return;
+    const room = this.batch.length - (BOUNDS.record + FRAME_HEADER_BYTES);
+    for (let i = 0; i < this.maxBatchesPerTick; i++) {
+      const rc = this.shim.lanner_drain(handle, this.batch, this.batch.length, this.drained);
+      if (rc !== 0) throw new Error(`draining the ring failed (${errnoName(rc)})`);
+      const frames = this.drained[0];
+      const bytes = this.drained[1];
+      if (frames > 0) sink(this.batch.subarray(0, bytes), frames);
+      // With room left for a maximal record, the drain stopped because the ring was empty.
+      if (bytes <= room) return;
+    }
+  }
+}

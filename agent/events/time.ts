@@ -1,0 +1,42 @@
+// Event time. The kernel stamps events with CLOCK_BOOTTIME (it never jumps); the agent turns that
+// into wall-clock time with one offset measured at start, so every event of a run (and of its
+// replay) converts the same way. Seconds and nanoseconds stay separate: a nanosecond epoch does
+// not fit in a double.
+
+export interface BootClock {
+  /** realtime - boottime when the agent started: whole seconds and nanoseconds (0..999999999). */
+  offsetSec: number;
+  offsetNsec: number;
+}
+
+export interface WallTime {
+  sec: number;
+  nsec: number;
+}
+
+export function toWallTime(clock: BootClock, bootSec: number, bootNsec: number): WallTime {
+  let sec = clock.offsetSec + bootSec;
+  let nsec = clock.offsetNsec + bootNsec;
+  if (nsec >= 1_000_000_000) {
+    nsec -= 1_000_000_000;
+    sec += 1;
+  }
+  return { sec, nsec };
+}
+
+/** Nanoseconds since the epoch, exactly. */
+export function wallTimeNs(time: WallTime): bigint {
+  return BigInt(time.sec) * 1_000_000_000n + BigInt(time.nsec);
+}
+
+/** ISO-8601 in UTC with nine fractional digits, as Falco writes alert times. */
+export function isoTime(time: WallTime): string {
+  const base = new Date(time.sec * 1000).toISOString().slice(0, 19);
+  return `${base}.${String(time.nsec).padStart(9, "0")}Z`;
+}
+
+/** HH:MM:SS.nnnnnnnnn in UTC: Falco's %evt.time. */
+export function clockTime(time: WallTime): string {
+  const base = new Date(time.sec * 1000).toISOString().slice(11, 19);
+  return `${base}.${String(time.nsec).padStart(9, "0")}`;
+}

@@ -1,0 +1,2 @@
+// Placeholder entry point so scripts/build works; the lead replaces it with the real CLI.
+console.log("lanner");

@@ -1,0 +1,279 @@
+// The checking pass: turns a parsed condition into a checked one. It resolves every field against
+// the registry, expands lists and macros, converts literals to the field types and builds each
+// comparison's test, so that a condition that would misbehave at run time fails at load time
+// with the position of the culprit.
+
+import { EVENT_NAMES, SYSCALL_NAMES } from "../fields/event-names.ts";
+import { FieldResolveError, type FieldRegistry } from "../fields/registry.ts";
+import type { ValueKind } from "../fields/values.ts";
+import {
+  type CheckExpr,
+  type Expr,
+  type FieldRef,
+  LIST_OPERATORS,
+  type Literal,
+  MODIFIABLE_OPERATORS,
+  type Operand,
+  type RightHand,
+  type TransformerArg,
+  type TransformerCall,
+} from "./ast.ts";
+import {
+  type CheckedCompare,
+  type CheckedExpr,
+  type CheckedField,
+  type CheckedLiteralArg,
+  type CheckedOperand,
+  type CheckedOperandList,
+  type CheckedTransformer,
+  operandDisplay,
+  quoteIfNeeded,
+} from "./checked.ts";
+import { buildTest, operatorProblem } from "./compare.ts";
+import { LiteralError } from "./literals.ts";
+
+export type CheckIssueCode =
+  | "unknown_field"
+  | "bad_argument"
+  | "bad_literal"
+  | "bad_operator"
+  | "undefined_macro"
+  | "macro_cycle"
+  | "unknown_event_type"
+  | "unsupported";
+
+export interface CheckIssue {
+  code: CheckIssueCode;
+  message: string;
+  /** Offset in the condition text. */
+  pos: number;
+}
+
+/** What a condition may refer to besides fields. */
+export interface CheckScope {
+  registry: FieldRegistry;
+  /** The items of a list, expanded, or undefined if no such list is visible. */
+  list(name: string): readonly string[] | undefined;
+  /** A macro's checked body, or a reason it cannot be used here. */
+  macro(name: string): CheckedExpr | { problem: CheckIssueCode; message: string };
+}
+
+class CheckFailure extends Error {
+  constructor(readonly issue: CheckIssue) {
+    super(issue.message);
+  }
+}
+
+const KNOWN_EVENT_TYPES: ReadonlySet<string> = new Set([...SYSCALL_NAMES, ...EVENT_NAMES]);
+
+/** Checks a parsed condition. Stops at the first problem, as its position is what the user needs. */
+export function checkCondition(expr: Expr, scope: CheckScope): { checked: CheckedExpr } | { issue: CheckIssue } {
+  try {
+    return { checked: new Checker(scope).expr(expr) };
+  } catch (err) {
+    if (err instanceof CheckFailure) return { issue: err.issue };
+    throw err;
+  }
+}
+
+class Checker {
+  constructor(private readonly scope: CheckScope) {}
+
+  expr(e: Expr): CheckedExpr {
+    switch (e.kind) {
+      case "and":
+      case "or":
+        return { kind: e.kind, children: e.children.map((c) => this.expr(c)) };
+      case "not":
+        return { kind: "not", child: this.expr(e.child) };
+      case "macro": {
+        const body = this.scope.macro(e.name);
+        if ("problem" in body) fail(body.problem, body.message, e.pos);
+        return { kind: "macro", name: e.name, body };
+      }
+      case "check":
+        return this.compare(e);
+    }
+  }
+
+  private compare(e: CheckExpr): CheckedCompare {
+    const left = this.operand(e.left);
+    const leftText = operandDisplay(left);
+    if (e.op === "exists") {
+      return { kind: "compare", left, op: "exists", test: () => true, text: `${leftText} exists` };
+    }
+    const multi = left.multi === "list";
+    const problem = operatorProblem(left.valueKind, e.op, multi);
+    if (problem !== undefined) fail("bad_operator", `${problem} ('${leftText}' is ${describeKind(left)})`, e.opPos);
+    if (e.modifier !== undefined && !MODIFIABLE_OPERATORS.has(e.op)) {
+      fail("bad_operator", `'${e.op}' cannot take the '${e.modifier}' modifier`, e.opPos);
+    }
+    const opText = e.modifier === undefined ? e.op : `${e.op} ${e.modifier}`;
+    const right = e.right;
+    if (right === undefined) fail("bad_operator", `'${e.op}' needs a value on its right`, e.opPos);
+
+    if (right.kind === "val" || right.kind === "transformer") {
+      if (e.op === "pmatch" || e.op === "regex" || e.modifier !== undefined) {
+        fail("bad_operator", `'${opText}' does not accept a field on its right-hand side`, right.pos);
+      }
+      const rhs = right.kind === "val" ? this.field(right.field) : this.transformer(right);
+      if (rhs.valueKind !== left.valueKind) {
+        fail("bad_operator", `cannot compare ${describeKind(left)} '${leftText}' with ${describeKind(rhs)} '${rhs.display}'`, right.pos);
+      }
+      return { kind: "compare", left, op: e.op, right: rhs, text: `${leftText} ${opText} val(${rhs.display})` };
+    }
+
+    const takesList = LIST_OPERATORS.has(e.op) || e.modifier !== undefined;
+    const literals = this.literalsOf(right, takesList);
+    if (!takesList && literals.length !== 1) fail("bad_literal", `'${e.op}' compares with one value, not a list`, right.pos);
+    if (left.kind === "field" && left.field.def.name === "evt.type" && left.field.arg === undefined) {
+      for (const name of literals) {
+        if (!KNOWN_EVENT_TYPES.has(name)) fail("unknown_event_type", `unknown event type '${name}'`, right.pos);
+      }
+    }
+    let test: ReturnType<typeof buildTest>;
+    try {
+      test = buildTest({
+        kind: left.valueKind,
+        falcoType: left.falcoType,
+        op: e.op,
+        modifier: e.modifier,
+        literals,
+      });
+    } catch (err) {
+      if (err instanceof LiteralError) fail("bad_literal", `${err.message} (comparing '${leftText}')`, right.pos);
+      throw err;
+    }
+    const rhsText = takesList ? `(${literals.map(quoteIfNeeded).join(", ")})` : quoteIfNeeded(literals[0]);
+    const checked: CheckedCompare = { kind: "compare", left, op: e.op, literals, test, text: `${leftText} ${opText} ${rhsText}` };
+    if (e.modifier !== undefined) checked.modifier = e.modifier;
+    return checked;
+  }
+
+  /** The literal values on the right, with list names replaced by their items. */
+  private literalsOf(right: Literal | { kind: "list"; items: Literal[] } | { kind: "listref"; name: string }, takesList: boolean): string[] {
+    if (right.kind === "literal") {
+      // `proc.name in foo` with foo a list name reads the list; otherwise foo is one value.
+      if (takesList && !right.quoted) return [...(this.scope.list(right.value) ?? [right.value])];
+      return [right.value];
+    }
+    if (right.kind === "listref") return [...(this.scope.list(right.name) ?? [right.name])];
+    const out: string[] = [];
+    for (const item of right.items) {
+      const expanded = item.quoted ? undefined : this.scope.list(item.value);
+      if (expanded !== undefined) out.push(...expanded);
+      else out.push(item.value);
+    }
+    return out;
+  }
+
+  private operand(op: Operand): CheckedOperand {
+    return op.kind === "field" ? this.field(op) : this.transformer(op);
+  }
+
+  private field(ref: FieldRef): CheckedField {
+    try {
+      const field = this.scope.registry.resolve(ref.name, ref.arg);
+      return {
+        kind: "field",
+        field,
+        valueKind: field.def.kind,
+        falcoType: field.def.info.type,
+        multi: field.multi,
+        display: field.display,
+      };
+    } catch (err) {
+      if (err instanceof FieldResolveError) fail(err.kind, err.message, ref.pos);
+      throw err;
+    }
+  }
+
+  private transformer(call: TransformerCall): CheckedTransformer {
+    const args = call.args.map((a) => this.transformerArg(a));
+    const display = `${call.name}(${args.map(operandDisplay).join(", ")})${call.arg === undefined ? "" : `[${call.arg}]`}`;
+    const operands = args.filter((a): a is CheckedOperand => a.kind === "field" || a.kind === "transformer");
+    const first = operands[0];
+    const result = (valueKind: ValueKind, falcoType: string, multi: CheckedOperand["multi"]): CheckedTransformer => ({
+      kind: "transformer",
+      name: call.name,
+      args,
+      valueKind,
+      falcoType,
+      multi,
+      display,
+    });
+    const requireOne = (): CheckedOperand => {
+      if (args.length !== 1 || first === undefined) fail("bad_argument", `${call.name}() takes exactly one field or transformer`, call.pos);
+      if (first.kind === "field" && first.field.def.info.flags.includes("EPF_NO_TRANSFORMER")) {
+        fail("bad_argument", `field '${first.display}' does not support transformers`, call.pos);
+      }
+      return first;
+    };
+    if (call.arg !== undefined && call.name !== "getopt") fail("bad_argument", `${call.name}() takes no [argument]`, call.pos);
+    switch (call.name) {
+      case "tolower":
+      case "toupper":
+      case "basename": {
+        const inner = requireOne();
+        if (inner.valueKind !== "string") fail("bad_argument", `${call.name}() needs a string, '${inner.display}' is ${describeKind(inner)}`, call.pos);
+        return result("string", "CHARBUF", inner.multi);
+      }
+      case "b64": {
+        const inner = requireOne();
+        if (inner.valueKind !== "string" && inner.valueKind !== "bytes") fail("bad_argument", `b64() needs a string or buffer, '${inner.display}' is ${describeKind(inner)}`, call.pos);
+        return result("string", "CHARBUF", inner.multi);
+      }
+      case "len": {
+        const inner = requireOne();
+        if (inner.valueKind !== "string" && inner.valueKind !== "bytes" && inner.multi !== "list") {
+          fail("bad_argument", `len() needs a string, buffer or list, '${inner.display}' is ${describeKind(inner)}`, call.pos);
+        }
+        return result("number", "UINT64", inner.multi === "any" ? "any" : "single");
+      }
+      case "concat": {
+        if (args.length < 2) fail("bad_argument", "concat() requires at least 2 arguments", call.pos);
+        for (const a of args) {
+          if (a.kind === "list" || ((a.kind === "field" || a.kind === "transformer") && (a.valueKind !== "string" || a.multi !== "single"))) {
+            fail("bad_argument", "concat() arguments must be single strings", call.pos);
+          }
+        }
+        return result("string", "CHARBUF", "single");
+      }
+      case "join": {
+        const [sep, list] = args;
+        if (args.length !== 2 || sep.kind !== "literal") fail("bad_argument", "join() requires exactly 2 arguments: a separator string and a list", call.pos);
+        if (list.kind !== "list" && !((list.kind === "field" || list.kind === "transformer") && list.multi === "list")) {
+          fail("bad_argument", "join() second argument must be a list", call.pos);
+        }
+        return result("string", "CHARBUF", "single");
+      }
+      case "getopt":
+        return fail("unsupported", "getopt() is not supported by Lanner yet", call.pos);
+    }
+  }
+
+  private transformerArg(arg: TransformerArg): CheckedOperand | CheckedLiteralArg | CheckedOperandList {
+    switch (arg.kind) {
+      case "literal":
+        return { kind: "literal", value: arg.value };
+      case "tlist":
+        return {
+          kind: "list",
+          items: arg.items.map((i) => (i.kind === "literal" ? { kind: "literal" as const, value: i.value } : this.operand(i))),
+        };
+      default:
+        return this.operand(arg);
+    }
+  }
+}
+
+function describeKind(op: CheckedOperand): string {
+  const base = { string: "a string", number: "a number", bool: "a boolean", ipaddr: "an ip address", ipnet: "an ip network", bytes: "a buffer" }[op.valueKind];
+  return op.multi === "list" ? `a list of ${base.replace(/^an? /, "")} values` : base;
+}
+
+function fail(code: CheckIssueCode, message: string, pos: number): never {
+  throw new CheckFailure({ code, message, pos });
+}
+
+export type { RightHand };

@@ -1,0 +1,96 @@
+// A condition after checking: macros replaced by their checked bodies, lists expanded, every field
+// resolved against the registry, every literal converted to its field's type and every comparison
+// turned into a test function. Nothing here depends on where field values come from; the planner
+// binds fields to readers.
+
+import type { ResolvedField } from "../fields/registry.ts";
+import type { ValueKind } from "../fields/values.ts";
+import type { ListModifier, Operator, TransformerName } from "./ast.ts";
+import type { Test } from "./compare.ts";
+
+export interface CheckedField {
+  kind: "field";
+  field: ResolvedField;
+  valueKind: ValueKind;
+  falcoType: string;
+  multi: "single" | "list" | "any";
+  display: string;
+}
+
+export interface CheckedLiteralArg {
+  kind: "literal";
+  value: string;
+}
+
+export interface CheckedTransformer {
+  kind: "transformer";
+  name: TransformerName;
+  args: (CheckedOperand | CheckedLiteralArg | CheckedOperandList)[];
+  valueKind: ValueKind;
+  falcoType: string;
+  multi: "single" | "list" | "any";
+  display: string;
+}
+
+/** A parenthesised list of operands among transformer arguments. */
+export interface CheckedOperandList {
+  kind: "list";
+  items: (CheckedOperand | CheckedLiteralArg)[];
+}
+
+export type CheckedOperand = CheckedField | CheckedTransformer;
+
+export interface CheckedCompare {
+  kind: "compare";
+  left: CheckedOperand;
+  op: Operator;
+  modifier?: ListModifier;
+  /** Literal right-hand side (after list expansion), if any. */
+  literals?: readonly string[];
+  /** Field right-hand side (`val(field)` or a transformer), if any. */
+  right?: CheckedOperand;
+  /** The test on the left value, for literal right-hand sides and `exists`. */
+  test?: Test;
+  /** The check as text, for explain and test reports. */
+  text: string;
+}
+
+export interface CheckedMacro {
+  kind: "macro";
+  name: string;
+  body: CheckedExpr;
+}
+
+export type CheckedExpr =
+  | { kind: "and"; children: CheckedExpr[] }
+  | { kind: "or"; children: CheckedExpr[] }
+  | { kind: "not"; child: CheckedExpr }
+  | CheckedMacro
+  | CheckedCompare;
+
+export function operandDisplay(op: CheckedOperand | CheckedLiteralArg | CheckedOperandList): string {
+  if (op.kind === "literal") return quoteIfNeeded(op.value);
+  if (op.kind === "list") return `(${op.items.map(operandDisplay).join(", ")})`;
+  return op.display;
+}
+
+/** Writes a literal so it reads back as the same value: bare when it can be, quoted otherwise. */
+export function quoteIfNeeded(value: string): string {
+  if (value !== "" && /^[^()"'\s=,]+$/.test(value)) return value;
+  return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n").replace(/\t/g, "\\t")}"`;
+}
+
+/** The condition as text with macros expanded (for `rules explain`). */
+export function printChecked(expr: CheckedExpr, inMacro = false): string {
+  switch (expr.kind) {
+    case "and":
+    case "or":
+      return `(${expr.children.map((c) => printChecked(c, inMacro)).join(` ${expr.kind} `)})`;
+    case "not":
+      return `not ${printChecked(expr.child, inMacro)}`;
+    case "macro":
+      return printChecked(expr.body, true);
+    case "compare":
+      return expr.text;
+  }
+}

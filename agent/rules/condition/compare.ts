@@ -1,0 +1,360 @@
+// Comparison functions, built once per check at load time from the operator, the field's value kind
+// and the converted literals. At run time a test is one call on an extracted value.
+
+import type { ScalarValue, ValueKind } from "../fields/values.ts";
+import type { ListModifier, Operator } from "./ast.ts";
+import {
+  type Converted,
+  convertLiteral,
+  hexBytes,
+  type IpAddress,
+  type IpNetwork,
+  ipInNetwork,
+  LiteralError,
+  parseIpAddress,
+} from "./literals.ts";
+import { globToRegExp, PathPrefixSet } from "./matchers.ts";
+
+export type Test = (value: ScalarValue) => boolean;
+
+/** Which operators each value kind accepts (Falco's flt_is_comparable). */
+const OPERATORS_BY_KIND: Readonly<Record<ValueKind, ReadonlySet<Operator>>> = {
+  string: new Set<Operator>([
+    "=",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "contains",
+    "icontains",
+    "startswith",
+    "endswith",
+    "glob",
+    "iglob",
+    "regex",
+    "in",
+    "intersects",
+    "pmatch",
+    "exists",
+  ]),
+  number: new Set<Operator>(["=", "!=", "<", "<=", ">", ">=", "in", "intersects", "exists"]),
+  bool: new Set<Operator>(["=", "!=", "in", "intersects", "exists"]),
+  ipaddr: new Set<Operator>(["=", "!=", "in", "intersects", "exists"]),
+  ipnet: new Set<Operator>(["=", "!=", "in", "intersects", "exists"]),
+  bytes: new Set<Operator>([
+    "=",
+    "!=",
+    "contains",
+    "bcontains",
+    "startswith",
+    "bstartswith",
+    "endswith",
+    "in",
+    "intersects",
+    "exists",
+  ]),
+};
+
+const KIND_NAMES: Readonly<Record<ValueKind, string>> = {
+  string: "string",
+  number: "numeric",
+  bool: "boolean",
+  ipaddr: "ip address",
+  ipnet: "ip network",
+  bytes: "buffer",
+};
+
+/** Undefined if the operator applies to the kind, else the reason it does not. */
+export function operatorProblem(kind: ValueKind, op: Operator, list: boolean): string | undefined {
+  if (op === "exists") return undefined;
+  if (list) {
+    return op === "in" || op === "intersects" ? undefined : `'${op}' is not supported for list fields (use in, intersects or exists)`;
+  }
+  return OPERATORS_BY_KIND[kind].has(op) ? undefined : `'${op}' is not supported for ${KIND_NAMES[kind]} fields`;
+}
+
+export interface TestSpec {
+  kind: ValueKind;
+  falcoType: string;
+  op: Operator;
+  modifier?: ListModifier;
+  /** The literal(s) as written: one for scalar operators, the list for in/intersects/pmatch/modifiers. */
+  literals: readonly string[];
+}
+
+/** Builds the test; throws LiteralError for a literal that does not fit. */
+export function buildTest(spec: TestSpec): Test {
+  const { op, modifier, literals } = spec;
+  if (op === "in" || op === "intersects") return membership(spec);
+  if (op === "pmatch") {
+    const set = new PathPrefixSet(literals);
+    return (v) => typeof v === "string" && set.matches(v);
+  }
+  if (modifier !== undefined) {
+    const tests = literals.map((lit) => single(spec, lit));
+    if (modifier === "anyof") return (v) => tests.some((t) => t(v));
+    if (modifier === "allof") return (v) => tests.every((t) => t(v));
+    return (v) => {
+      let n = 0;
+      for (const t of tests) if (t(v) && ++n > 1) return false;
+      return n === 1;
+    };
+  }
+  return single(spec, literals[0]);
+}
+
+function single(spec: TestSpec, literal: string): Test {
+  const { kind, op } = spec;
+  if (op === "bcontains" || op === "bstartswith") {
+    const needle = hexBytes(literal);
+    return op === "bcontains" ? (v) => v instanceof Uint8Array && bytesIndexOf(v, needle) >= 0 : (v) => v instanceof Uint8Array && bytesStartWith(v, needle);
+  }
+  switch (kind) {
+    case "string":
+      return stringTest(op, literal);
+    case "number":
+      return numberTest(op, convertLiteral(literal, kind, spec.falcoType) as number);
+    case "bool": {
+      const want = convertLiteral(literal, kind, spec.falcoType) as boolean;
+      return op === "=" ? (v) => v === want : (v) => v !== want;
+    }
+    case "ipaddr":
+      return ipTest(op, literal);
+    case "ipnet":
+      return netTest(op, literal);
+    case "bytes":
+      return bytesTest(op, convertLiteral(literal, kind, spec.falcoType) as Uint8Array);
+  }
+}
+
+function stringTest(op: Operator, lit: string): Test {
+  switch (op) {
+    case "=":
+      return (v) => v === lit;
+    case "!=":
+      return (v) => v !== lit;
+    case "<":
+      return (v) => typeof v === "string" && v < lit;
+    case "<=":
+      return (v) => typeof v === "string" && v <= lit;
+    case ">":
+      return (v) => typeof v === "string" && v > lit;
+    case ">=":
+      return (v) => typeof v === "string" && v >= lit;
+    case "contains":
+      return (v) => typeof v === "string" && v.includes(lit);
+    case "icontains": {
+      const lower = lit.toLowerCase();
+      return (v) => typeof v === "string" && v.toLowerCase().includes(lower);
+    }
+    case "startswith":
+      return (v) => typeof v === "string" && v.startsWith(lit);
+    case "endswith":
+      return (v) => typeof v === "string" && v.endsWith(lit);
+    case "glob":
+    case "iglob": {
+      const re = globToRegExp(lit, op === "iglob");
+      return (v) => typeof v === "string" && re.test(v);
+    }
+    case "regex": {
+      let re: RegExp;
+      try {
+        re = new RegExp(`^(?:${lit})$`, "u");
+      } catch (err) {
+        throw new LiteralError(`invalid regular expression '${lit}': ${(err as Error).message}`);
+      }
+      return (v) => typeof v === "string" && re.test(v);
+    }
+    default:
+      throw new LiteralError(`'${op}' is not supported for string fields`);
+  }
+}
+
+/** Numbers compare exactly, also against bigint values (64-bit times). */
+function numberTest(op: Operator, lit: number): Test {
+  const big = Number.isInteger(lit) ? BigInt(lit) : undefined;
+  const cmp = (v: ScalarValue): number => {
+    if (typeof v === "number") return v < lit ? -1 : v > lit ? 1 : 0;
+    if (typeof v === "bigint" && big !== undefined) return v < big ? -1 : v > big ? 1 : 0;
+    return Number.NaN;
+  };
+  switch (op) {
+    case "=":
+      return (v) => cmp(v) === 0;
+    case "!=": {
+      return (v) => {
+        const c = cmp(v);
+        return c === -1 || c === 1;
+      };
+    }
+    case "<":
+      return (v) => cmp(v) < 0;
+    case "<=":
+      return (v) => cmp(v) <= 0;
+    case ">":
+      return (v) => cmp(v) > 0;
+    case ">=":
+      return (v) => cmp(v) >= 0;
+    default:
+      throw new LiteralError(`'${op}' is not supported for numeric fields`);
+  }
+}
+
+function toAddress(v: ScalarValue): IpAddress | undefined {
+  if (typeof v !== "string") return undefined;
+  try {
+    return parseIpAddress(v);
+  } catch {
+    return undefined;
+  }
+}
+
+function ipTest(op: Operator, literal: string): Test {
+  // An address field compared with a network literal tests membership, as Falco does.
+  if (literal.includes("/")) {
+    const net = convertLiteral(literal, "ipnet", "IPNET") as IpNetwork;
+    const inNet = (v: ScalarValue) => {
+      const a = toAddress(v);
+      return a !== undefined && ipInNetwork(a, net);
+    };
+    return op === "=" ? inNet : (v) => toAddress(v) !== undefined && !inNet(v);
+  }
+  const want = convertLiteral(literal, "ipaddr", "IPADDR") as IpAddress;
+  const same = (v: ScalarValue) => {
+    const a = toAddress(v);
+    return a !== undefined && a.v6 === want.v6 && a.value === want.value;
+  };
+  return op === "=" ? same : (v) => toAddress(v) !== undefined && !same(v);
+}
+
+function netTest(op: Operator, literal: string): Test {
+  const net = convertLiteral(literal, "ipnet", "IPNET") as IpNetwork;
+  const inNet = (v: ScalarValue) => {
+    const a = toAddress(v);
+    return a !== undefined && ipInNetwork(a, net);
+  };
+  return op === "=" ? inNet : (v) => toAddress(v) !== undefined && !inNet(v);
+}
+
+function bytesTest(op: Operator, lit: Uint8Array): Test {
+  switch (op) {
+    case "=":
+      return (v) => v instanceof Uint8Array && bytesEqual(v, lit);
+    case "!=":
+      return (v) => v instanceof Uint8Array && !bytesEqual(v, lit);
+    case "contains":
+      return (v) => v instanceof Uint8Array && bytesIndexOf(v, lit) >= 0;
+    case "startswith":
+      return (v) => v instanceof Uint8Array && bytesStartWith(v, lit);
+    case "endswith":
+      return (v) => v instanceof Uint8Array && v.length >= lit.length && bytesEqual(v.subarray(v.length - lit.length), lit);
+    default:
+      throw new LiteralError(`'${op}' is not supported for buffer fields`);
+  }
+}
+
+/** in / intersects against a list of literals: a hash set where equality is the test. */
+function membership(spec: TestSpec): Test {
+  const { kind, literals } = spec;
+  if (kind === "string") {
+    const set = new Set(literals);
+    return (v) => typeof v === "string" && set.has(v);
+  }
+  if (kind === "number") {
+    const converted = literals.map((l) => convertLiteral(l, kind, spec.falcoType) as number);
+    const set = new Set(converted);
+    const bigSet = new Set(converted.filter(Number.isInteger).map((n) => BigInt(n)));
+    return (v) => (typeof v === "bigint" ? bigSet.has(v) : set.has(v as number));
+  }
+  const tests = literals.map((l) => single({ ...spec, op: "=" }, l));
+  return (v) => tests.some((t) => t(v));
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function bytesStartWith(a: Uint8Array, prefix: Uint8Array): boolean {
+  return a.length >= prefix.length && bytesEqual(a.subarray(0, prefix.length), prefix);
+}
+
+function bytesIndexOf(hay: Uint8Array, needle: Uint8Array): number {
+  if (needle.length === 0) return 0;
+  outer: for (let i = 0; i + needle.length <= hay.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+/** Values of two fields compared with each other (`val(field)`), both already extracted. */
+export function compareValues(op: Operator, kind: ValueKind, left: ScalarValue, right: ScalarValue): boolean {
+  if (kind === "number" || typeof left === "bigint" || typeof right === "bigint") {
+    const l = typeof left === "bigint" ? left : typeof left === "number" ? left : Number.NaN;
+    const r = typeof right === "bigint" ? right : typeof right === "number" ? right : Number.NaN;
+    switch (op) {
+      case "=":
+      case "in":
+      case "intersects":
+        return l == r; // biome-ignore lint/suspicious/noDoubleEquals: number and bigint compare by value
+      case "!=":
+        return l != r; // biome-ignore lint/suspicious/noDoubleEquals: number and bigint compare by value
+      case "<":
+        return l < r;
+      case "<=":
+        return l <= r;
+      case ">":
+        return l > r;
+      case ">=":
+        return l >= r;
+      default:
+        return false;
+    }
+  }
+  if (typeof left === "string" && typeof right === "string") {
+    switch (op) {
+      case "=":
+      case "in":
+      case "intersects":
+        return left === right;
+      case "!=":
+        return left !== right;
+      case "<":
+        return left < right;
+      case "<=":
+        return left <= right;
+      case ">":
+        return left > right;
+      case ">=":
+        return left >= right;
+      case "contains":
+        return left.includes(right);
+      case "icontains":
+        return left.toLowerCase().includes(right.toLowerCase());
+      case "startswith":
+        return left.startsWith(right);
+      case "endswith":
+        return left.endsWith(right);
+      case "glob":
+      case "iglob":
+        return globToRegExp(right, op === "iglob").test(left);
+      default:
+        return false;
+    }
+  }
+  if (left instanceof Uint8Array && right instanceof Uint8Array) {
+    if (op === "=") return bytesEqual(left, right);
+    if (op === "!=") return !bytesEqual(left, right);
+    if (op === "contains" || op === "bcontains") return bytesIndexOf(left, right) >= 0;
+    if (op === "startswith" || op === "bstartswith") return bytesStartWith(left, right);
+    return false;
+  }
+  if (op === "=") return left === right;
+  if (op === "!=") return left !== right;
+  return false;
+}
+
+export type { Converted };

@@ -1,0 +1,203 @@
+// The planning pass: turns a checked condition into the closures that run per event. Fields are
+// bound through a binder, so the same checked condition runs on live state (the registry's
+// extractors) or on the field values of a rule test case.
+//
+// Falco's semantics: a field with no value makes its comparison false (so `not` of it is true);
+// an unindexed ancestor field holds if it holds for any ancestor; a list field is `in` a set when
+// every element is, and `intersects` it when one is.
+
+import type { ResolvedField } from "../fields/registry.ts";
+import type { FieldValue, ScalarValue } from "../fields/values.ts";
+import type { CheckedCompare, CheckedExpr, CheckedLiteralArg, CheckedOperand, CheckedOperandList } from "./checked.ts";
+import { compareValues, type Test } from "./compare.ts";
+
+export type Reader<C> = (ctx: C) => FieldValue | undefined;
+export type FieldBinder<C> = (field: ResolvedField) => Reader<C>;
+export type Predicate<C> = (ctx: C) => boolean;
+
+export function planCondition<C>(expr: CheckedExpr, bind: FieldBinder<C>): Predicate<C> {
+  switch (expr.kind) {
+    case "and":
+      return planAnd(expr.children.map((c) => planCondition(c, bind)));
+    case "or":
+      return planOr(expr.children.map((c) => planCondition(c, bind)));
+    case "not": {
+      const child = planCondition(expr.child, bind);
+      return (ctx) => !child(ctx);
+    }
+    case "macro":
+      return planCondition(expr.body, bind);
+    case "compare":
+      return planCompare(expr, bind);
+  }
+}
+
+// Small fixed arities get straight-line closures; the loop form covers the rest.
+function planAnd<C>(ps: Predicate<C>[]): Predicate<C> {
+  if (ps.length === 1) return ps[0];
+  if (ps.length === 2) {
+    const [a, b] = ps;
+    return (ctx) => a(ctx) && b(ctx);
+  }
+  if (ps.length === 3) {
+    const [a, b, c] = ps;
+    return (ctx) => a(ctx) && b(ctx) && c(ctx);
+  }
+  return (ctx) => {
+    for (let i = 0; i < ps.length; i++) if (!ps[i](ctx)) return false;
+    return true;
+  };
+}
+
+function planOr<C>(ps: Predicate<C>[]): Predicate<C> {
+  if (ps.length === 1) return ps[0];
+  if (ps.length === 2) {
+    const [a, b] = ps;
+    return (ctx) => a(ctx) || b(ctx);
+  }
+  return (ctx) => {
+    for (let i = 0; i < ps.length; i++) if (ps[i](ctx)) return true;
+    return false;
+  };
+}
+
+function planCompare<C>(cmp: CheckedCompare, bind: FieldBinder<C>): Predicate<C> {
+  const read = planOperand(cmp.left, bind);
+  if (cmp.right !== undefined) {
+    const readRight = planOperand(cmp.right, bind);
+    const { op } = cmp;
+    const kind = cmp.left.valueKind;
+    return (ctx) => {
+      const l = read(ctx);
+      if (l === undefined) return false;
+      const r = readRight(ctx);
+      if (r === undefined) return false;
+      return anyPair(l, r, (a, b) => compareValues(op, kind, a, b));
+    };
+  }
+  const test = cmp.test as Test;
+  if (cmp.op === "exists") return (ctx) => read(ctx) !== undefined;
+  if (cmp.left.multi === "list") {
+    if (cmp.op === "in") return (ctx) => {
+      const v = read(ctx);
+      return Array.isArray(v) && v.length > 0 && v.every(test);
+    };
+    return (ctx) => {
+      const v = read(ctx);
+      return Array.isArray(v) && v.some(test);
+    };
+  }
+  if (cmp.left.multi === "any") {
+    return (ctx) => {
+      const v = read(ctx);
+      return Array.isArray(v) ? v.some(test) : v !== undefined && test(v as ScalarValue);
+    };
+  }
+  return (ctx) => {
+    const v = read(ctx);
+    return v !== undefined && test(v as ScalarValue);
+  };
+}
+
+function anyPair(l: FieldValue, r: FieldValue, f: (a: ScalarValue, b: ScalarValue) => boolean): boolean {
+  const ls = Array.isArray(l) ? l : [l as ScalarValue];
+  const rs = Array.isArray(r) ? r : [r as ScalarValue];
+  for (const a of ls) for (const b of rs) if (f(a, b)) return true;
+  return false;
+}
+
+/** A reader for an operand: a bound field, or a transformer applied to its arguments' values. */
+export function planOperand<C>(op: CheckedOperand, bind: FieldBinder<C>): Reader<C> {
+  if (op.kind === "field") {
+    const read = bind(op.field);
+    if (op.multi !== "any") return read;
+    // An empty ancestor list means there is no value to compare.
+    return (ctx) => {
+      const v = read(ctx);
+      return Array.isArray(v) && v.length === 0 ? undefined : v;
+    };
+  }
+  const args = op.args.map((a) => planArg(a, bind));
+  switch (op.name) {
+    case "tolower":
+      return mapEach(args[0], (s) => (typeof s === "string" ? s.toLowerCase() : s));
+    case "toupper":
+      return mapEach(args[0], (s) => (typeof s === "string" ? s.toUpperCase() : s));
+    case "basename":
+      return mapEach(args[0], (s) => (typeof s === "string" ? s.slice(s.lastIndexOf("/") + 1) : s));
+    case "b64":
+      return mapEach(args[0], decodeBase64);
+    case "len": {
+      const inner = args[0];
+      const listArg = (op.args[0] as CheckedOperand).multi === "list";
+      return (ctx) => {
+        const v = inner(ctx);
+        if (v === undefined) return undefined;
+        if (listArg) return Array.isArray(v) ? v.length : 1;
+        return Array.isArray(v) ? v.map(lengthOf) : lengthOf(v as ScalarValue);
+      };
+    }
+    case "concat":
+      return (ctx) => {
+        let out = "";
+        for (const a of args) {
+          const v = a(ctx);
+          if (v === undefined || Array.isArray(v)) return undefined;
+          out += String(v);
+        }
+        return out;
+      };
+    case "join": {
+      const [sep, list] = args;
+      return (ctx) => {
+        const s = sep(ctx);
+        const v = list(ctx);
+        if (s === undefined || v === undefined) return undefined;
+        return (Array.isArray(v) ? v : [v]).map(String).join(String(s));
+      };
+    }
+    case "getopt":
+      return () => undefined;
+  }
+}
+
+function planArg<C>(arg: CheckedOperand | CheckedLiteralArg | CheckedOperandList, bind: FieldBinder<C>): Reader<C> {
+  if (arg.kind === "literal") {
+    const value = arg.value;
+    return () => value;
+  }
+  if (arg.kind === "list") {
+    const items = arg.items.map((i) => planArg(i, bind));
+    return (ctx) => {
+      const out: ScalarValue[] = [];
+      for (const item of items) {
+        const v = item(ctx);
+        if (v === undefined) continue;
+        if (Array.isArray(v)) out.push(...v);
+        else out.push(v as ScalarValue);
+      }
+      return out;
+    };
+  }
+  return planOperand(arg, bind);
+}
+
+function mapEach<C>(read: Reader<C>, f: (v: ScalarValue) => ScalarValue): Reader<C> {
+  return (ctx) => {
+    const v = read(ctx);
+    if (v === undefined) return undefined;
+    return Array.isArray(v) ? v.map(f) : f(v as ScalarValue);
+  };
+}
+
+function lengthOf(v: ScalarValue): number {
+  if (typeof v === "string") return Buffer.byteLength(v, "utf8");
+  if (v instanceof Uint8Array) return v.length;
+  return String(v).length;
+}
+
+/** b64() decodes: a field holding base64 text compares as the text it encodes. */
+function decodeBase64(v: ScalarValue): ScalarValue {
+  const text = typeof v === "string" ? v : v instanceof Uint8Array ? new TextDecoder().decode(v) : String(v);
+  return Buffer.from(text, "base64").toString("utf8");
+}

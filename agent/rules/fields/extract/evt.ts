@@ -1,0 +1,133 @@
+// evt.*: the event's own facts and parameters (evt.arg.NAME / evt.arg[N] use Falco's parameter
+// names and renderings, e.g. flags as O_RDONLY|O_CLOEXEC and a failed result as ENOENT).
+
+import { resultName } from "../../../events/errno.ts";
+import { isOpenForRead, isOpenForWrite, renderOpenFlags } from "../../../events/open-flags.ts";
+import { clockTime, isoTime, toWallTime, wallTimeNs } from "../../../events/time.ts";
+import type { Event, EventKind } from "../../../events/types.ts";
+import type { EventContext } from "../../../state/context.ts";
+import type { FieldValue } from "../values.ts";
+import { type Binder, type Extractor, FieldArgumentError, indexArg, plain } from "./types.ts";
+
+interface Param {
+  name: string;
+  /** The value as evt.rawarg gives it. */
+  raw: (e: Event) => FieldValue;
+  /** The value as evt.arg renders it. */
+  text: (e: Event) => string;
+}
+
+const octal = (n: number): string => `0${n.toString(8)}`;
+
+function param(name: string, raw: (e: Event) => FieldValue, text?: (e: Event) => string): Param {
+  return { name, raw, text: text ?? ((e) => String(raw(e))) };
+}
+
+const RES_FD = param("fd", (e) => ("res" in e ? e.res : 0), (e) => ("res" in e && e.res < 0 ? resultName(e.res) : String("res" in e ? e.res : 0)));
+const RES = param("res", (e) => ("res" in e ? e.res : 0), (e) => resultName("res" in e ? e.res : 0));
+
+const OPEN_COMMON: Param[] = [
+  param("name", (e) => (e.kind.startsWith("open") ? (e as { path: string }).path : "")),
+  param("flags", (e) => (e as { flags: number }).flags, (e) => renderOpenFlags((e as { flags: number }).flags)),
+  param("mode", (e) => (e as { mode: number }).mode, (e) => octal((e as { mode: number }).mode)),
+];
+const DIRFD = param("dirfd", (e) => (e as { dirfd: number }).dirfd, (e) => {
+  const d = (e as { dirfd: number }).dirfd;
+  return d === -100 ? "AT_FDCWD" : String(d);
+});
+
+const EXEC_PARAMS: Param[] = [
+  RES,
+  param("exe", (e) => (e.kind === "execve" || e.kind === "execveat" ? (e.args[0] ?? e.filename) : "")),
+  param("args", (e) => (e.kind === "execve" || e.kind === "execveat" ? e.args.slice(1).join(" ") : "")),
+  param("tid", (e) => e.tid),
+  param("pid", (e) => e.pid),
+  param("ptid", (e) => (e.kind === "execve" || e.kind === "execveat" ? e.ppid : 0)),
+  param("comm", (e) => (e.kind === "execve" || e.kind === "execveat" ? e.comm : "")),
+  param("cgroups", (e) => (e.kind === "execve" || e.kind === "execveat" ? e.cgroup : "")),
+  param("uid", (e) => (e.kind === "execve" || e.kind === "execveat" ? e.uid : 0)),
+  param("gid", (e) => (e.kind === "execve" || e.kind === "execveat" ? e.gid : 0)),
+  param("filename", (e) => (e.kind === "execve" || e.kind === "execveat" ? e.filename : "")),
+];
+
+const PARAMS: Readonly<Record<EventKind, readonly Param[]>> = {
+  open: [RES_FD, ...OPEN_COMMON],
+  openat: [RES_FD, DIRFD, ...OPEN_COMMON],
+  openat2: [RES_FD, DIRFD, ...OPEN_COMMON, param("resolve", (e) => (e as { resolve: number }).resolve)],
+  execve: EXEC_PARAMS,
+  execveat: EXEC_PARAMS,
+  procexit: [
+    param("status", (e) => (e.kind === "procexit" ? e.exitCode : 0)),
+    param("ret", (e) => (e.kind === "procexit" ? e.exitCode >> 8 : 0)),
+    param("sig", (e) => (e.kind === "procexit" ? e.exitCode & 0x7f : 0)),
+    param("core", (e) => (e.kind === "procexit" ? (e.exitCode & 0x80) !== 0 : false)),
+  ],
+  procfork: [param("child_tid", (e) => (e.kind === "procfork" ? e.childTid : 0)), param("child_pid", (e) => (e.kind === "procfork" ? e.childPid : 0))],
+};
+
+/** Every parameter name any event kind has, for argument validation and docs. */
+export const KNOWN_PARAM_NAMES: ReadonlySet<string> = new Set(
+  Object.values(PARAMS).flatMap((params) => params.map((p) => p.name)),
+);
+
+function paramBinder(render: "raw" | "text"): Binder {
+  return (arg) => {
+    if (arg === undefined || arg === "") throw new FieldArgumentError("expected a parameter name (evt.arg.NAME) or index (evt.arg[N])");
+    const byIndex = /^[0-9]+$/.test(arg) ? indexArg(arg) : -1;
+    return (ctx) => {
+      const params = PARAMS[ctx.event.kind];
+      const p = byIndex >= 0 ? params[byIndex] : params.find((q) => q.name === arg);
+      if (p === undefined) return undefined;
+      return render === "raw" ? p.raw(ctx.event) : p.text(ctx.event);
+    };
+  };
+}
+
+const wall = (ctx: EventContext) => toWallTime(ctx.host.clock, ctx.event.bootSec, ctx.event.bootNsec);
+const res = (ctx: EventContext): number | undefined => ("res" in ctx.event ? ctx.event.res : undefined);
+const openFlags = (ctx: EventContext): number | undefined => (ctx.event.kind.startsWith("open") ? (ctx.event as { flags: number }).flags : undefined);
+
+const allArgs: Extractor = (ctx) =>
+  PARAMS[ctx.event.kind].map((p) => `${p.name}=${p.text(ctx.event)}`).join(" ");
+
+export const EVT_FIELDS: Readonly<Record<string, Binder>> = {
+  "evt.num": plain((ctx) => ctx.event.num),
+  "evt.type": plain((ctx) => ctx.event.kind),
+  "evt.dir": plain(() => "<"),
+  "evt.source": plain(() => "syscall"),
+  "evt.hostname": plain((ctx) => ctx.host.hostname),
+  "evt.time": plain((ctx) => wallTimeNs(wall(ctx))),
+  "evt.time.s": plain((ctx) => clockTime(wall(ctx)).slice(0, 8)),
+  "evt.time.iso8601": plain((ctx) => isoTime(wall(ctx))),
+  "evt.datetime": plain((ctx) => isoTime(wall(ctx)).slice(0, 29).replace("T", " ")),
+  "evt.datetime.s": plain((ctx) => isoTime(wall(ctx)).slice(0, 19).replace("T", " ")),
+  "evt.rawtime": plain((ctx) => wallTimeNs(wall(ctx))),
+  "evt.rawtime.s": plain((ctx) => wall(ctx).sec),
+  "evt.rawtime.ns": plain((ctx) => wall(ctx).nsec),
+  "evt.res": plain((ctx) => {
+    const r = res(ctx);
+    return r === undefined ? undefined : resultName(r);
+  }),
+  "evt.rawres": plain(res),
+  "evt.failed": plain((ctx) => {
+    const r = res(ctx);
+    return r === undefined ? undefined : r < 0;
+  }),
+  "evt.is_open_read": plain((ctx) => {
+    const f = openFlags(ctx);
+    return f === undefined ? undefined : isOpenForRead(f);
+  }),
+  "evt.is_open_write": plain((ctx) => {
+    const f = openFlags(ctx);
+    return f === undefined ? undefined : isOpenForWrite(f);
+  }),
+  "evt.is_open_exec": plain((ctx) => (openFlags(ctx) === undefined ? undefined : false)),
+  "evt.arg": paramBinder("text"),
+  "evt.rawarg": paramBinder("raw"),
+  "evt.args": plain(allArgs),
+};
+
+/** Fields whose text form differs from their value: evt.time prints as a clock time. */
+export const EVT_TEXT_RENDERERS: Readonly<Record<string, (ctx: EventContext) => string>> = {
+  "evt.time": (ctx) => clockTime(wall(ctx)),
+};

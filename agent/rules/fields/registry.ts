@@ -1,0 +1,193 @@
+// The field registry: every field Falco's syscall source defines (from the catalog), with its type,
+// and for the fields Lanner fills, how to read it. A field Lanner does not fill yet still resolves
+// (rules load), and reads as missing at run time.
+
+import { DOT_SUFFIX_FIELDS, FIELD_CATALOG, type FieldInfo, resolveField } from "./catalog.ts";
+import { CONTAINER_FIELDS } from "./extract/container.ts";
+import { EVT_FIELDS, EVT_TEXT_RENDERERS } from "./extract/evt.ts";
+import { FD_FIELDS } from "./extract/fd.ts";
+import { ANY_ANCESTOR_FIELDS, PROC_FIELDS } from "./extract/proc.ts";
+import { type Binder, type Extractor, FieldArgumentError } from "./extract/types.ts";
+import { USER_FIELDS } from "./extract/user.ts";
+import { type ValueKind, valueKindOf } from "./values.ts";
+import type { EventContext } from "../../state/context.ts";
+
+export interface FieldDef {
+  readonly name: string;
+  readonly info: FieldInfo;
+  readonly kind: ValueKind;
+  /** Falco's list-valued fields: `in` tests every element, `intersects` any. */
+  readonly isList: boolean;
+  /** Unindexed ancestor fields: a comparison holds if it holds for any ancestor. */
+  readonly anyAncestor: boolean;
+  /** How Lanner reads it; undefined when Lanner does not fill this field yet. */
+  readonly binder: Binder | undefined;
+  /** A text rendering that differs from the value (evt.time). */
+  readonly text?: (ctx: EventContext) => string;
+}
+
+export interface ResolvedField {
+  readonly def: FieldDef;
+  readonly arg: string | undefined;
+  /** The field as written, e.g. "proc.aname[2]" or "evt.arg.flags". */
+  readonly display: string;
+  readonly extract: Extractor;
+  /** The value may be several values (list field, or unindexed ancestor field). */
+  readonly multi: "list" | "any" | "single";
+}
+
+export type FieldErrorKind = "unknown_field" | "bad_argument";
+
+export class FieldResolveError extends Error {
+  readonly kind: FieldErrorKind;
+  constructor(kind: FieldErrorKind, message: string) {
+    super(message);
+    this.name = "FieldResolveError";
+    this.kind = kind;
+  }
+}
+
+const IMPLEMENTED: Readonly<Record<string, Binder>> = {
+  ...EVT_FIELDS,
+  ...PROC_FIELDS,
+  ...FD_FIELDS,
+  ...USER_FIELDS,
+  ...CONTAINER_FIELDS,
+};
+
+const missing: Extractor = () => undefined;
+
+export class FieldRegistry {
+  private readonly defs = new Map<string, FieldDef>();
+
+  constructor(catalog: readonly FieldInfo[], implemented: Readonly<Record<string, Binder>>) {
+    for (const info of catalog) {
+      this.defs.set(info.name, {
+        name: info.name,
+        info,
+        kind: valueKindOf(info.type),
+        isList: info.isList,
+        anyAncestor: ANY_ANCESTOR_FIELDS.has(info.name),
+        binder: implemented[info.name],
+        text: EVT_TEXT_RENDERERS[info.name],
+      });
+    }
+  }
+
+  static default(): FieldRegistry {
+    defaultRegistry ??= new FieldRegistry(FIELD_CATALOG, IMPLEMENTED);
+    return defaultRegistry;
+  }
+
+  get size(): number {
+    return this.defs.size;
+  }
+
+  all(): Iterable<FieldDef> {
+    return this.defs.values();
+  }
+
+  lookup(name: string): FieldDef | undefined {
+    return this.defs.get(name);
+  }
+
+  /** Names of Falco fields Lanner implements, for docs and `rules explain`. */
+  isImplemented(name: string): boolean {
+    return this.defs.get(name)?.binder !== undefined;
+  }
+
+  /**
+   * Resolves a field as written in a rule: `proc.aname[2]` is `proc.aname` with argument `2`, and
+   * `evt.arg.flags` is `evt.arg` with argument `flags`, accepting exactly what Falco accepts.
+   */
+  resolve(name: string, bracketArg: string | undefined): ResolvedField {
+    const found = resolveField(name, bracketArg);
+    if (found === undefined) throw this.explainRejection(name, bracketArg);
+    const def = this.defs.get(found.field.name);
+    if (def === undefined) throw new FieldResolveError("unknown_field", `unknown field '${name}'`);
+    const arg = found.arg;
+    let extract = missing;
+    if (def.binder !== undefined) {
+      try {
+        extract = def.binder(arg);
+      } catch (err) {
+        if (err instanceof FieldArgumentError) {
+          throw new FieldResolveError("bad_argument", `field '${def.name}': ${err.message}`);
+        }
+        throw err;
+      }
+    }
+    const display = bracketArg !== undefined ? `${name}[${bracketArg}]` : name;
+    const multi = def.isList ? "list" : def.anyAncestor && arg === undefined ? "any" : "single";
+    return { def, arg, display, extract, multi };
+  }
+
+  private explainRejection(name: string, bracketArg: string | undefined): FieldResolveError {
+    const def = this.defs.get(name) ?? this.dottedBase(name);
+    if (def === undefined) {
+      const hint = this.nearestName(name);
+      return new FieldResolveError("unknown_field", `unknown field '${name}'${hint === undefined ? "" : `; did you mean '${hint}'?`}`);
+    }
+    const form = def.info.arg;
+    if (bracketArg === undefined && def.name === name) {
+      return new FieldResolveError("bad_argument", `field '${name}' requires an argument (${describeArg(form)})`);
+    }
+    const written = bracketArg === undefined ? name.slice(def.name.length + 1) : bracketArg;
+    return new FieldResolveError("bad_argument", `field '${def.name}' does not accept the argument '${written}' (${describeArg(form)})`);
+  }
+
+  private dottedBase(name: string): FieldDef | undefined {
+    for (const base of DOT_SUFFIX_FIELDS) {
+      if (name.startsWith(`${base}.`)) return this.defs.get(base);
+    }
+    return undefined;
+  }
+
+  private nearestName(name: string): string | undefined {
+    let best: string | undefined;
+    let bestDistance = Math.max(2, Math.floor(name.length / 4)) + 1;
+    for (const candidate of this.defs.keys()) {
+      const d = editDistance(name, candidate, bestDistance);
+      if (d < bestDistance) {
+        best = candidate;
+        bestDistance = d;
+      }
+    }
+    return best;
+  }
+}
+
+function describeArg(form: FieldInfo["arg"]): string {
+  switch (form) {
+    case "none":
+      return "it takes none";
+    case "index_optional":
+    case "index_required":
+      return "a numeric index, as in [2]";
+    case "key_optional":
+    case "key_required":
+      return "a key, as in [KEY]";
+    default:
+      return "a numeric index or a key";
+  }
+}
+
+/** Levenshtein distance, giving up (returning `limit`) once it cannot be below `limit`. */
+export function editDistance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) >= limit) return limit;
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      const v = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur.push(v);
+      if (v < rowMin) rowMin = v;
+    }
+    if (rowMin >= limit) return limit;
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+let defaultRegistry: FieldRegistry | undefined;

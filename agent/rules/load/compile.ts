@@ -1,0 +1,392 @@
+// Pass 3 of loading: turns the collected definitions into rules ready to run. Lists are expanded,
+// macros parsed and checked (each once), every rule condition parsed, extended with its exceptions,
+// checked, and its output compiled. Every problem is reported at its place in its file.
+
+import { scalarOffset } from "../../yaml/positioned.ts";
+import { positionAt } from "../../yaml/source.ts";
+import type { CheckExpr, Expr, ListLiteral, Literal } from "../condition/ast.ts";
+import { type CheckIssue, type CheckScope, checkCondition } from "../condition/check.ts";
+import type { CheckedExpr } from "../condition/checked.ts";
+import { type EventTypeSet, eventTypeCount, eventTypesOf } from "../condition/evttypes.ts";
+import { ConditionSyntaxError, parseCondition, parseOperandPrefix, unescapeQuoted } from "../condition/parser.ts";
+import type { FieldRegistry } from "../fields/registry.ts";
+import { compileOutput, type OutputToken } from "../output/format.ts";
+import type { Collection, ListDefinition, MacroDefinition, RuleDefinition } from "./collect.ts";
+import type { DiagnosticBag, DiagnosticCode, Location } from "./diagnostics.ts";
+import { PRIORITIES, type Priority, type TextPiece } from "./items.ts";
+
+/** Falco warns when a rule runs on more event types than this. */
+const TOO_MANY_EVENT_TYPES = 100;
+
+export interface CompiledRule {
+  name: string;
+  /** Load order of the rule's first definition: `rule_matching: first` picks the lowest. */
+  index: number;
+  desc: string;
+  priority: Priority;
+  /** 0 = Emergency ... 7 = Debug. */
+  priorityRank: number;
+  /** Sorted, as Falco keeps them. */
+  tags: string[];
+  source: string;
+  enabled: boolean;
+  capture: boolean;
+  captureDuration: number;
+  /** The condition as written, after appends and overrides. */
+  conditionText: string;
+  /** Checked condition, exceptions included, macros inlined. */
+  condition: CheckedExpr;
+  eventTypes: EventTypeSet;
+  output: OutputToken[];
+  outputText: string;
+  exceptionFields: string[];
+  definition: RuleDefinition;
+}
+
+export interface CompiledList {
+  definition: ListDefinition;
+  values: string[];
+  used: boolean;
+}
+
+export interface CompiledMacro {
+  definition: MacroDefinition;
+  /** Undefined when the macro has errors. */
+  checked: CheckedExpr | undefined;
+  used: boolean;
+}
+
+export interface CompiledRuleset {
+  rules: CompiledRule[];
+  lists: Map<string, CompiledList>;
+  macros: Map<string, CompiledMacro>;
+  requiredEngineVersion: string | undefined;
+}
+
+const QUOTED = /^(["']).*\1$/s;
+
+export function compileCollection(collection: Collection, registry: FieldRegistry, diagnostics: DiagnosticBag): CompiledRuleset {
+  return new Compiler(collection, registry, diagnostics).run();
+}
+
+type MacroState = { state: "checking" } | { state: "done"; checked: CheckedExpr | undefined };
+
+class Compiler {
+  private readonly lists = new Map<string, CompiledList>();
+  private readonly macros = new Map<string, CompiledMacro>();
+  private readonly macroStates = new Map<string, MacroState>();
+
+  constructor(
+    private readonly collection: Collection,
+    private readonly registry: FieldRegistry,
+    private readonly diagnostics: DiagnosticBag,
+  ) {}
+
+  run(): CompiledRuleset {
+    for (const def of this.collection.lists.values()) {
+      this.lists.set(def.name, { definition: def, values: this.expandList(def, new Set()), used: false });
+    }
+    for (const def of this.collection.macros.values()) {
+      this.macros.set(def.name, { definition: def, checked: undefined, used: false });
+    }
+    for (const name of this.collection.macros.keys()) this.checkMacro(name);
+
+    const rules: CompiledRule[] = [];
+    const ordered = [...this.collection.rules.values()].sort((a, b) => a.index - b.index);
+    for (const def of ordered) {
+      const rule = this.compileRule(def);
+      if (rule !== undefined) rules.push(rule);
+    }
+
+    for (const m of this.macros.values()) {
+      if (!m.used) {
+        this.diagnostics.warning("unused_macro", `macro '${m.definition.name}' is not used by any rule or macro`, firstLocation(m.definition), [`macro '${m.definition.name}'`]);
+      }
+    }
+    for (const l of this.lists.values()) {
+      if (!l.used) {
+        this.diagnostics.warning("unused_list", `list '${l.definition.name}' is not used by any rule, macro or list`, firstLocation(l.definition), [`list '${l.definition.name}'`]);
+      }
+    }
+    return { rules, lists: this.lists, macros: this.macros, requiredEngineVersion: this.collection.requiredEngineVersion };
+  }
+
+  /** A list's values, with the lists it names (defined before it) replaced by their values. */
+  private expandList(def: ListDefinition, visiting: Set<string>): string[] {
+    visiting.add(def.name);
+    const out: string[] = [];
+    for (const raw of def.items) {
+      if (QUOTED.test(raw)) {
+        out.push(unquoteItem(raw));
+        continue;
+      }
+      const ref = this.collection.lists.get(raw);
+      if (ref !== undefined && ref.index < def.visibility && !visiting.has(raw)) {
+        const compiled = this.lists.get(raw);
+        if (compiled !== undefined) compiled.used = true;
+        out.push(...this.expandList(ref, visiting));
+      } else {
+        out.push(raw);
+      }
+    }
+    visiting.delete(def.name);
+    return out;
+  }
+
+  /** The scope of a condition: lists in their final form, macros visible from `visibility`. */
+  private scope(visibility: number): CheckScope {
+    return {
+      registry: this.registry,
+      list: (name) => {
+        const l = this.lists.get(name);
+        if (l === undefined) return undefined;
+        l.used = true;
+        return l.values;
+      },
+      macro: (name) => {
+        const def = this.collection.macros.get(name);
+        if (def === undefined) {
+          return { problem: "undefined_macro", message: `undefined macro '${name}'` };
+        }
+        if (def.index >= visibility) {
+          return {
+            problem: "undefined_macro",
+            message: `macro '${name}' is used before it is defined (${describeLocation(firstLocation(def))}); a macro can only use macros defined before it`,
+          };
+        }
+        const entry = this.macros.get(name);
+        if (entry !== undefined) entry.used = true;
+        const state = this.macroStates.get(name);
+        if (state?.state === "checking") return { problem: "macro_cycle", message: `macro '${name}' refers to itself` };
+        const checked = this.checkMacro(name);
+        if (checked === undefined) return { problem: "undefined_macro", message: `macro '${name}' has errors (reported at its definition)` };
+        return checked;
+      },
+    };
+  }
+
+  private checkMacro(name: string): CheckedExpr | undefined {
+    const state = this.macroStates.get(name);
+    if (state?.state === "done") return state.checked;
+    const def = this.collection.macros.get(name);
+    if (def === undefined) return undefined;
+    this.macroStates.set(name, { state: "checking" });
+    const context = [`macro '${name}'`, "condition"];
+    const checked = this.parseAndCheck(def.pieces, this.scope(def.visibility), context);
+    this.macroStates.set(name, { state: "done", checked: checked?.checked });
+    const entry = this.macros.get(name);
+    if (entry !== undefined) entry.checked = checked?.checked;
+    return checked?.checked;
+  }
+
+  /** Parses the joined pieces of a condition and checks it; reports and returns undefined on error. */
+  private parseAndCheck(pieces: readonly TextPiece[], scope: CheckScope, context: string[], allowUnknown = false): { checked: CheckedExpr } | { unknown: CheckIssue } | undefined {
+    const text = pieces.map((p) => p.text).join(" ");
+    let ast: Expr;
+    try {
+      ast = parseCondition(text);
+    } catch (err) {
+      if (!(err instanceof ConditionSyntaxError)) throw err;
+      this.diagnostics.error("compile_condition", err.message, pieceLocation(pieces, err.pos), context);
+      return undefined;
+    }
+    const result = checkCondition(ast, scope);
+    if ("issue" in result) {
+      if (allowUnknown && (result.issue.code === "unknown_field" || result.issue.code === "unknown_event_type")) return { unknown: result.issue };
+      this.diagnostics.error(result.issue.code as DiagnosticCode, result.issue.message, pieceLocation(pieces, result.issue.pos), context);
+      return undefined;
+    }
+    return result;
+  }
+
+  private compileRule(def: RuleDefinition): CompiledRule | undefined {
+    const context = [`rule '${def.name}'`];
+    if (def.source !== "syscall") {
+      this.diagnostics.warning("unknown_source", `source '${def.source}' is not supported by Lanner (only syscall); the rule is skipped`, def.location, context);
+      return undefined;
+    }
+    if (def.condition.length === 0 || def.output.length === 0) {
+      this.diagnostics.error("schema", "the rule has no condition or no output left after overrides", def.location, context);
+      return undefined;
+    }
+    const scope = this.scope(Number.MAX_SAFE_INTEGER);
+    const checked = this.parseAndCheck(def.condition, scope, [...context, "condition"], def.skipIfUnknownFilter);
+    if (checked === undefined) return undefined;
+    if ("unknown" in checked) {
+      this.diagnostics.warning("unknown_filter_skipped", `${checked.unknown.message}; the rule is skipped (skip-if-unknown-filter: true)`, pieceLocation(def.condition, checked.unknown.pos), [...context, "condition"]);
+      return undefined;
+    }
+    const withExceptions = this.addExceptions(def, checked.checked, scope, context);
+    if (withExceptions === undefined) return undefined;
+
+    const outputText = def.output.map((p) => p.text).join(" ");
+    const output = compileOutput(outputText, scope);
+    if ("problem" in output) {
+      if (def.skipIfUnknownFilter && output.problem.code === "unknown_field") {
+        this.diagnostics.warning("unknown_filter_skipped", `${output.problem.message}; the rule is skipped (skip-if-unknown-filter: true)`, pieceLocation(def.output, output.problem.pos), [...context, "output"]);
+        return undefined;
+      }
+      this.diagnostics.error(output.problem.code === "compile_output" ? "compile_output" : output.problem.code, output.problem.message, pieceLocation(def.output, output.problem.pos), [...context, "output"]);
+      return undefined;
+    }
+
+    const eventTypes = eventTypesOf(withExceptions.condition);
+    if (def.warnEvttypes && eventTypeCount(eventTypes) > TOO_MANY_EVENT_TYPES) {
+      this.diagnostics.warning(
+        "too_many_event_types",
+        "the condition does not narrow the event types (no evt.type check that applies to every match), so the rule runs on every event; add e.g. 'evt.type in (...)' or set warn_evttypes: false",
+        def.location,
+        context,
+      );
+    }
+    return {
+      name: def.name,
+      index: def.index,
+      desc: def.desc,
+      priority: def.priority,
+      priorityRank: PRIORITIES.indexOf(def.priority),
+      tags: [...def.tags].sort(),
+      source: def.source,
+      enabled: def.enabled,
+      capture: def.capture,
+      captureDuration: def.captureDuration,
+      conditionText: def.condition.map((p) => p.text).join(" "),
+      condition: withExceptions.condition,
+      eventTypes,
+      output: output.tokens,
+      outputText,
+      exceptionFields: withExceptions.fields,
+      definition: def,
+    };
+  }
+
+  /**
+   * Exceptions compile into the condition as Falco builds them: `(condition) and not (exception 1)
+   * and not (exception 2)`, where an exception is an `or` of its values, each an `and` of one
+   * comparison per field.
+   */
+  private addExceptions(def: RuleDefinition, condition: CheckedExpr, scope: CheckScope, context: string[]): { condition: CheckedExpr; fields: string[] } | undefined {
+    const fields = new Set<string>();
+    const parts: CheckedExpr[] = [condition];
+    for (const ex of def.exceptions) {
+      const exContext = [...context, `exception '${ex.name}'`];
+      const built = buildExceptionExpr(ex, fields);
+      if ("error" in built) {
+        this.diagnostics.error("exception", built.error, ex.location, exContext);
+        return undefined;
+      }
+      if (built.expr === undefined) continue;
+      const result = checkCondition(built.expr, scope);
+      if ("issue" in result) {
+        this.diagnostics.error(result.issue.code as DiagnosticCode, result.issue.message, ex.location, exContext);
+        return undefined;
+      }
+      parts.push({ kind: "not", child: result.checked });
+    }
+    return { condition: parts.length === 1 ? condition : { kind: "and", children: parts }, fields: [...fields] };
+  }
+}
+
+const LIST_COMPARISONS = new Set(["in", "pmatch", "intersects"]);
+const MODIFIED = /^(=|==|!=|contains|icontains|bcontains|startswith|bstartswith|endswith|glob|iglob|regex)\s+(oneof|anyof|allof)$/;
+
+/** Builds the syntax of one exception; undefined expr when it has no values. */
+function buildExceptionExpr(ex: RuleDefinition["exceptions"][number], usedFields: Set<string>): { expr: Expr | undefined } | { error: string } {
+  if (ex.fields === undefined) return { error: `exception '${ex.name}' has no fields` };
+  if (typeof ex.fields === "string") {
+    const comp = normalizeComp(typeof ex.comps === "string" ? ex.comps : "in");
+    if (Array.isArray(ex.comps)) return { error: "when 'fields' is a single field, 'comps' must be a single operator too" };
+    if (!LIST_COMPARISONS.has(comp) && !MODIFIED.test(comp)) {
+      return { error: `when 'fields' is a single field, 'comps' must be in, pmatch, intersects or an operator with a modifier (e.g. 'startswith oneof'), not '${comp}'` };
+    }
+    const values: string[] = [];
+    for (const v of ex.values) {
+      if (Array.isArray(v) || !("text" in v)) return { error: "with a single field, each exception value must be a single string" };
+      values.push(v.text);
+    }
+    if (values.length === 0) return { expr: undefined };
+    usedFields.add(ex.fields);
+    const check = comparison(ex.fields, comp, { kind: "list", items: values.map(literalOf), pos: -1 });
+    return "error" in check ? check : { expr: check };
+  }
+  const fieldList = ex.fields;
+  const comps = ex.comps === undefined ? fieldList.map(() => "=") : Array.isArray(ex.comps) ? ex.comps.map(normalizeComp) : undefined;
+  if (comps === undefined) return { error: "when 'fields' is a list, 'comps' must be a list too" };
+  if (comps.length !== fieldList.length) return { error: `'fields' has ${fieldList.length} entries but 'comps' has ${comps.length}; they must have equal length` };
+  const alternatives: Expr[] = [];
+  for (const tuple of ex.values) {
+    const entries = Array.isArray(tuple) ? tuple : [tuple];
+    if (entries.length !== fieldList.length) {
+      return { error: `an exception value has ${entries.length} entries but there are ${fieldList.length} fields; they must have equal length` };
+    }
+    const checks: Expr[] = [];
+    for (let k = 0; k < fieldList.length; k++) {
+      const entry = entries[k];
+      const comp = comps[k];
+      const listComp = LIST_COMPARISONS.has(comp) || MODIFIED.test(comp);
+      const rhs: Literal | ListLiteral =
+        "items" in entry
+          ? { kind: "list", items: entry.items.map(literalOf), pos: -1 }
+          : listComp
+            ? { kind: "list", items: [literalOf(entry.text)], pos: -1 }
+            : literalOf(entry.text);
+      const check = comparison(fieldList[k], comp, rhs);
+      if ("error" in check) return check;
+      checks.push(check);
+      usedFields.add(fieldList[k]);
+    }
+    alternatives.push(checks.length === 1 ? checks[0] : { kind: "and", children: checks, pos: -1 });
+  }
+  if (alternatives.length === 0) return { expr: undefined };
+  return { expr: alternatives.length === 1 ? alternatives[0] : { kind: "or", children: alternatives, pos: -1 } };
+}
+
+function normalizeComp(comp: string): string {
+  return comp.trim().replace(/\s+/g, " ");
+}
+
+/** Builds `field comp rhs` by parsing the field and operator as Falco would read them. */
+function comparison(fieldText: string, comp: string, rhs: Literal | ListLiteral): CheckExpr | { error: string } {
+  const operand = parseOperandPrefix(fieldText);
+  if (operand === undefined || operand.length !== fieldText.length) return { error: `'${fieldText}' is not a field` };
+  const modified = MODIFIED.exec(comp);
+  const op = (modified?.[1] ?? comp).replace(/^==$/, "=");
+  const known = ["=", "!=", "<", "<=", ">", ">=", "contains", "icontains", "bcontains", "startswith", "bstartswith", "endswith", "glob", "iglob", "regex", "in", "intersects", "pmatch"];
+  if (!known.includes(op)) return { error: `'${comp}' is not a supported comparison operator` };
+  const expr: CheckExpr = { kind: "check", left: operand.operand, op: op as CheckExpr["op"], right: rhs, pos: -1, opPos: -1 };
+  if (modified !== null) expr.modifier = modified[2] as CheckExpr["modifier"];
+  return expr;
+}
+
+/** An exception or list value written with its own quotes ('"a b"') is read as the quoted string. */
+function literalOf(text: string): Literal {
+  if (QUOTED.test(text)) return { kind: "literal", value: unquoteItem(text), quoted: true, pos: -1 };
+  return { kind: "literal", value: text, quoted: false, pos: -1 };
+}
+
+function unquoteItem(raw: string): string {
+  try {
+    return unescapeQuoted(raw);
+  } catch {
+    return raw.slice(1, -1);
+  }
+}
+
+/** Maps an offset in the pieces joined by blanks back to the file. */
+function pieceLocation(pieces: readonly TextPiece[], offset: number): Location {
+  let rest = Math.max(0, offset);
+  for (const piece of pieces) {
+    if (rest <= piece.text.length) return { file: piece.node.file, offset: scalarOffset(piece.node, Math.min(rest, Math.max(0, piece.text.length - 1))) };
+    rest -= piece.text.length + 1;
+  }
+  const last = pieces[pieces.length - 1];
+  return { file: last.node.file, offset: scalarOffset(last.node, Math.max(0, last.text.length - 1)) };
+}
+
+function firstLocation(def: { history: { location: Location }[] }): Location {
+  return def.history[0].location;
+}
+
+function describeLocation(loc: Location): string {
+  return `${loc.file.name}:${positionAt(loc.file, loc.offset).line}`;
+}

@@ -1,0 +1,25 @@
+// What the rule engine may know about one event: the event itself and the state around it
+// (its process, the fd it refers to, users, the host). One context object is reused for every
+// event; it is valid until the next event is applied.
+
+import type { Event } from "../events/types.ts";
+import type { BootClock } from "../events/time.ts";
+import type { FdInfo } from "./fds.ts";
+import type { ProcessInfo, ProcessLookup } from "./processes.ts";
+import type { UserLookup } from "./users.ts";
+
+export interface HostInfo {
+  hostname: string;
+  clock: BootClock;
+}
+
+export interface EventContext {
+  readonly event: Event;
+  /** The process the event happened in; undefined if the agent does not know it. */
+  readonly process: ProcessInfo | undefined;
+  /** The fd the event refers to, for fd-related events. */
+  readonly fd: FdInfo | undefined;
+  readonly processes: ProcessLookup;
+  readonly users: UserLookup;
+  readonly host: HostInfo;
+}

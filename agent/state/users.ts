@@ -1,0 +1,66 @@
+// Users and groups of the host, from its passwd and group files: uid -> name, home, shell and
+// gid -> name. Read once at start; a file that cannot be read leaves the names missing.
+
+import { readFileSync } from "node:fs";
+
+export interface UserEntry {
+  name: string;
+  home: string;
+  shell: string;
+}
+
+export interface UserLookup {
+  user(uid: number): UserEntry | undefined;
+  groupName(gid: number): string | undefined;
+}
+
+export class UserTable implements UserLookup {
+  private readonly users = new Map<number, UserEntry>();
+  private readonly groups = new Map<number, string>();
+
+  /** `root` is the host's root directory as this process sees it ("/" on a node, "/host" in a pod). */
+  static load(root = "/"): UserTable {
+    const table = new UserTable();
+    table.parsePasswd(readOptional(joinRoot(root, "etc/passwd")));
+    table.parseGroup(readOptional(joinRoot(root, "etc/group")));
+    return table;
+  }
+
+  parsePasswd(text: string): void {
+    for (const line of text.split("\n")) {
+      const f = line.split(":");
+      if (f.length < 7 || line.startsWith("#")) continue;
+      const uid = Number(f[2]);
+      if (Number.isInteger(uid)) this.users.set(uid, { name: f[0], home: f[5], shell: f[6] });
+    }
+  }
+
+  parseGroup(text: string): void {
+    for (const line of text.split("\n")) {
+      const f = line.split(":");
+      if (f.length < 3 || line.startsWith("#")) continue;
+      const gid = Number(f[2]);
+      if (Number.isInteger(gid)) this.groups.set(gid, f[0]);
+    }
+  }
+
+  user(uid: number): UserEntry | undefined {
+    return this.users.get(uid);
+  }
+
+  groupName(gid: number): string | undefined {
+    return this.groups.get(gid);
+  }
+}
+
+function readOptional(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+function joinRoot(root: string, relative: string): string {
+  return root.endsWith("/") ? root + relative : `${root}/${relative}`;
+}

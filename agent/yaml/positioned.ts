@@ -1,0 +1,227 @@
+// YAML parsed into a tree that remembers where every node came from, so rule-file and config
+// errors can name the file, line and column. js-yaml builds plain values; its parse listener tells
+// us where each node opens and closes, and we mirror that into our own nodes.
+//
+// Scalars are kept as the text YAML gives (the failsafe schema), as yaml-cpp does for Falco:
+// `items: [0755, 1.0]` stays "0755" and "1.0". Callers that want YAML's core types (config files)
+// ask for them explicitly with coreScalarValue().
+
+import { FAILSAFE_SCHEMA, loadAll, type State, YAMLException } from "js-yaml";
+import { type SourceFile, sourceFile } from "./source.ts";
+
+interface NodeBase {
+  readonly file: SourceFile;
+  /** Offset of the node's first character (after leading blanks) and just past its end. */
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface YamlScalar extends NodeBase {
+  readonly kind: "scalar";
+  /** The scalar's text; "" for an empty (null) value. */
+  readonly value: string;
+  /** How it was written: plain, quoted, block (| or >), or absent (an empty value). */
+  readonly style: "plain" | "quoted" | "block" | "empty";
+}
+
+export interface YamlSequence extends NodeBase {
+  readonly kind: "sequence";
+  readonly items: readonly YamlNode[];
+}
+
+export interface YamlMapping extends NodeBase {
+  readonly kind: "mapping";
+  readonly entries: readonly { key: YamlScalar; value: YamlNode }[];
+}
+
+export type YamlNode = YamlScalar | YamlSequence | YamlMapping;
+
+export class YamlSyntaxError extends Error {
+  readonly file: SourceFile;
+  readonly offset: number;
+  constructor(message: string, file: SourceFile, offset: number) {
+    super(message);
+    this.name = "YamlSyntaxError";
+    this.file = file;
+    this.offset = offset;
+  }
+}
+
+interface Frame {
+  start: number;
+  end: number;
+  kind: string | null;
+  value: unknown;
+  children: Frame[];
+}
+
+/** Parses every document of a YAML file. Throws YamlSyntaxError with the offset of the problem. */
+export function parseYamlDocuments(file: SourceFile): YamlNode[] {
+  const root: Frame = { start: 0, end: 0, kind: null, value: undefined, children: [] };
+  const stack: Frame[] = [root];
+  let docs: unknown[];
+  try {
+    docs = loadAll(file.text, null, {
+      filename: file.name,
+      schema: FAILSAFE_SCHEMA,
+      listener(event: "open" | "close", state: State) {
+        if (event === "open") {
+          stack.push({ start: state.position, end: state.position, kind: null, value: undefined, children: [] });
+          return;
+        }
+        const frame = stack.pop();
+        if (frame === undefined) return;
+        frame.end = state.position;
+        frame.kind = state.kind;
+        frame.value = state.result;
+        stack[stack.length - 1].children.push(frame);
+      },
+    });
+  } catch (err) {
+    if (err instanceof YAMLException) {
+      const offset = err.mark?.position ?? 0;
+      throw new YamlSyntaxError(err.reason ?? err.message, file, offset);
+    }
+    throw err;
+  }
+  const nodes: YamlNode[] = [];
+  for (const doc of docs) {
+    if (doc === null || doc === undefined) continue;
+    const frame = root.children.find((f) => f.value === doc);
+    nodes.push(frame === undefined ? fromPlainValue(doc, file, 0) : toNode(frame, file));
+  }
+  return nodes;
+}
+
+/** Parses a YAML file given as a name and its text. */
+export function parseYamlText(name: string, text: string): { file: SourceFile; documents: YamlNode[] } {
+  const file = sourceFile(name, text);
+  return { file, documents: parseYamlDocuments(file) };
+}
+
+function toNode(frame: Frame, file: SourceFile): YamlNode {
+  // js-yaml sometimes opens a node twice at the same place (block sequence entries); keep the inner one.
+  if (frame.kind !== "mapping" && frame.kind !== "sequence" && frame.children.length === 1) {
+    return toNode(frame.children[0], file);
+  }
+  const start = skipBlanks(file.text, frame.start, frame.end);
+  if (frame.kind === "sequence" && Array.isArray(frame.value)) {
+    return { kind: "sequence", file, start, end: frame.end, items: frame.children.map((c) => toNode(c, file)) };
+  }
+  if (frame.kind === "mapping" && isPlainObject(frame.value)) {
+    const entries: { key: YamlScalar; value: YamlNode }[] = [];
+    for (let i = 0; i + 1 < frame.children.length; i += 2) {
+      const key = toNode(frame.children[i], file);
+      const value = toNode(frame.children[i + 1], file);
+      entries.push({ key: key.kind === "scalar" ? key : scalarOf(String(key.start), file, key.start), value });
+    }
+    return { kind: "mapping", file, start, end: frame.end, entries };
+  }
+  if (typeof frame.value === "string") {
+    return { kind: "scalar", file, start, end: frame.end, value: frame.value, style: styleAt(file.text, start) };
+  }
+  if (frame.value === null || frame.value === undefined) {
+    return { kind: "scalar", file, start, end: frame.end, value: "", style: "empty" };
+  }
+  // An alias to a collection: rebuild it from the value, positioned at the alias.
+  return fromPlainValue(frame.value, file, start);
+}
+
+function fromPlainValue(value: unknown, file: SourceFile, at: number): YamlNode {
+  if (Array.isArray(value)) {
+    return { kind: "sequence", file, start: at, end: at, items: value.map((v) => fromPlainValue(v, file, at)) };
+  }
+  if (isPlainObject(value)) {
+    return {
+      kind: "mapping",
+      file,
+      start: at,
+      end: at,
+      entries: Object.entries(value).map(([k, v]) => ({
+        key: scalarOf(k, file, at),
+        value: fromPlainValue(v, file, at),
+      })),
+    };
+  }
+  if (value === null || value === undefined) return { kind: "scalar", file, start: at, end: at, value: "", style: "empty" };
+  return scalarOf(String(value), file, at);
+}
+
+function scalarOf(value: string, file: SourceFile, at: number): YamlScalar {
+  return { kind: "scalar", file, start: at, end: at, value, style: "plain" };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function skipBlanks(text: string, from: number, to: number): number {
+  let i = from;
+  while (i < to && (text[i] === " " || text[i] === "\t" || text[i] === "\n" || text[i] === "\r")) i++;
+  return i;
+}
+
+function styleAt(text: string, start: number): YamlScalar["style"] {
+  // Skip an anchor or tag written before the value.
+  let i = start;
+  while (text[i] === "&" || text[i] === "!") {
+    while (i < text.length && text[i] !== " " && text[i] !== "\n") i++;
+    while (text[i] === " ") i++;
+  }
+  const c = text[i];
+  if (c === '"' || c === "'") return "quoted";
+  if (c === "|" || c === ">") return "block";
+  return "plain";
+}
+
+/** True for a value YAML would read as null: empty, or a plain ~ / null. */
+export function isNullScalar(node: YamlNode): boolean {
+  return node.kind === "scalar" && (node.style === "empty" || (node.style === "plain" && /^(~|null|Null|NULL)$/.test(node.value)));
+}
+
+/** A plain scalar read with YAML's core schema: booleans, integers, floats and null; quoted text stays text. */
+export function coreScalarValue(node: YamlScalar): string | number | boolean | null {
+  if (node.style === "empty") return null;
+  if (node.style !== "plain") return node.value;
+  const v = node.value;
+  if (/^(~|null|Null|NULL)$/.test(v)) return null;
+  if (/^(true|True|TRUE)$/.test(v)) return true;
+  if (/^(false|False|FALSE)$/.test(v)) return false;
+  if (/^[-+]?[0-9]+$/.test(v)) return Number.parseInt(v, 10);
+  if (/^0x[0-9a-fA-F]+$/.test(v)) return Number.parseInt(v.slice(2), 16);
+  if (/^0o[0-7]+$/.test(v)) return Number.parseInt(v.slice(2), 8);
+  if (/^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/.test(v)) return Number.parseFloat(v);
+  return v;
+}
+
+/** The value node under `key` in a mapping, or undefined. */
+export function mappingGet(node: YamlMapping, key: string): YamlNode | undefined {
+  for (const entry of node.entries) if (entry.key.value === key) return entry.value;
+  return undefined;
+}
+
+/**
+ * The file offset of character `index` of a scalar's value. Folding, quoting and escapes make the
+ * value differ from the source text, so we walk both and match the non-blank characters in order.
+ */
+export function scalarOffset(node: YamlScalar, index: number): number {
+  const text = node.file.text;
+  const value = node.value;
+  let src = node.start;
+  if (node.style === "block") {
+    // Skip the indicator line (| or > and its modifiers).
+    while (src < node.end && text[src] !== "\n") src++;
+  } else if (node.style === "quoted") {
+    src++;
+  }
+  for (let i = 0; i < value.length && i <= index; i++) {
+    const c = value[i];
+    if (c === " " || c === "\n" || c === "\t" || c === "\r") continue;
+    while (src < node.end && text[src] !== c) src++;
+    if (i === index) return src < node.end ? src : node.start;
+    src++;
+  }
+  // The target was a blank: answer the next non-blank source character.
+  while (src < node.end && /\s/.test(text[src])) src++;
+  return Math.min(src, Math.max(node.start, node.end - 1));
+}

@@ -1,0 +1,16 @@
+// Shared by the live capture tests: whether this machine can run them, and polling helpers.
+import { checkEnvironment, readEnvironment } from "../../agent/capture/environment.ts";
+
+/** Why live capture cannot run here, or null. Printed, never skipped silently. */
+export const liveUnavailable: string | null = checkEnvironment(readEnvironment())?.message ?? null;
+if (liveUnavailable !== null) console.warn(`live capture tests SKIPPED: ${liveUnavailable}`);
+
+/** Polls `found` every 10 ms (letting timers run) until it returns a value or `ms` passes. */
+export async function waitFor<T>(found: () => T | undefined, ms = 3000): Promise<T | undefined> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = found();
+    if (value !== undefined || Date.now() > deadline) return value;
+    await Bun.sleep(10);
+  }
+}
