@@ -21,6 +21,10 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR_openat2 437
 
 #define AT_FDCWD -100
+/* include/uapi/asm-generic/fcntl.h, include/linux/stat.h */
+#define O_CREAT 00000100
+#define __O_TMPFILE 020000000
+#define S_IALLUGO 07777
 /* arch/x86/include/asm/thread_info.h: thread_info.status bit set while an ia32 syscall runs. */
 #define TS_COMPAT 0x0002
 
@@ -164,6 +168,13 @@ static __always_inline void emit_exec(__u8 *buf, __u32 kind, struct task_struct 
 		       (cut_cgroup ? 1u << LANNER_EXEC_PARAM_CGROUP : 0));
 }
 
+/* The mode as the kernel uses it (build_open_how() in fs/open.c): only with O_CREAT or
+ * O_TMPFILE, else the register holds whatever the caller left there. */
+static __always_inline __u32 open_mode(__u32 flags, __u32 mode)
+{
+	return flags & (O_CREAT | __O_TMPFILE) ? mode & S_IALLUGO : 0;
+}
+
 static __always_inline void emit_open(__u8 *buf, __u32 kind, __u64 pid_tgid, __s32 res, __s32 dirfd,
 				      const void *path, __u32 flags, __u32 mode, __u32 resolve)
 {
@@ -212,11 +223,11 @@ int BPF_PROG(lanner_sys_exit, struct pt_regs *regs, long ret)
 	switch (nr) {
 	case NR_open:
 		emit_open(buf, LANNER_KIND_OPEN, pid_tgid, ret, AT_FDCWD, (const void *)regs->di, regs->si,
-			  regs->dx, 0);
+			  open_mode(regs->si, regs->dx), 0);
 		break;
 	case NR_openat:
 		emit_open(buf, LANNER_KIND_OPENAT, pid_tgid, ret, regs->di, (const void *)regs->si, regs->dx,
-			  regs->r10, 0);
+			  open_mode(regs->dx, regs->r10), 0);
 		break;
 	case NR_openat2: {
 		/* struct open_how (include/uapi/linux/openat2.h), read from the caller at exit. */

@@ -17,7 +17,8 @@
  *   int32_t lanner_drain(l, uint8_t *out, uint32_t cap, uint32_t result[2]);
  *       Copies whole records from the ring into out as frames [u32 LE length][record], oldest
  *       first, and stops before the first record that does not fit, leaving it in the ring.
- *       result[0] = frames, result[1] = bytes. 0, or -E2BIG if cap cannot hold even the first.
+ *       result[0] = frames, result[1] = bytes. 0, or -E2BIG if cap cannot hold even the first,
+ *       or -EIO if a record header is impossible (the frames before it are still returned).
  *   int32_t lanner_counters(l, uint64_t *out, uint32_t n);   per-CPU counters summed
  *   int32_t lanner_boot_offset(int64_t out[2]);              CLOCK_REALTIME - CLOCK_BOOTTIME
  *   uint32_t lanner_failed_program(l, char *out, uint32_t cap);
@@ -379,6 +380,10 @@ API int32_t lanner_drain(struct lanner *l, uint8_t *out, uint32_t cap, uint32_t 
 		if (len & RINGBUF_BUSY_BIT)
 			break; /* still being written; records after it wait, order is kept */
 		uint32_t size = len & ~(RINGBUF_BUSY_BIT | RINGBUF_DISCARD_BIT);
+		if (size > l->ring_bytes - RINGBUF_HDR_SZ) {
+			rc = -EIO; /* a header no kernel writes: stop rather than read past the mapping */
+			break;
+		}
 		if (!(len & RINGBUF_DISCARD_BIT)) {
 			if ((uint64_t)cap - used < 4u + size) {
 				if (frames == 0)

@@ -197,10 +197,10 @@ class RingDrainer implements LiveProbe {
     const room = this.batch.length - (BOUNDS.record + FRAME_HEADER_BYTES);
     for (let i = 0; i < this.maxBatchesPerTick; i++) {
       const rc = this.shim.lanner_drain(handle, this.batch, this.batch.length, this.drained);
-      if (rc !== 0) throw new Error(`draining the ring failed (${errnoName(rc)})`);
       const frames = this.drained[0];
       const bytes = this.drained[1];
       if (frames > 0) sink(this.batch.subarray(0, bytes), frames);
+      if (rc !== 0) throw new Error(`draining the ring failed (${errnoName(rc)})`);
       // With room left for a maximal record, the drain stopped because the ring was empty.
       if (bytes <= room) return;
     }

@@ -33,7 +33,9 @@ export class RecordDecoder {
   /** Throws if the stream's schema version is not the one this agent decodes. */
   constructor(schemaVersion: number = SCHEMA_VERSION) {
     if (schemaVersion !== SCHEMA_VERSION) {
-      throw new Error(`record schema version ${schemaVersion} is not supported; this agent decodes version ${SCHEMA_VERSION}`);
+      throw new Error(
+        `record schema version ${schemaVersion} is not supported; this agent decodes version ${SCHEMA_VERSION}`,
+      );
     }
   }
 
@@ -65,15 +67,26 @@ export class RecordDecoder {
       const start = offset + FRAME_HEADER_BYTES;
       if (start > frames.length) {
         this.stats.malformed++;
-        onError(new DecodeError(offset, `frame ${i} of ${count}: length prefix cut off by the end of the batch`));
+        onError(
+          new DecodeError(offset, `frame ${i} of ${count}: length prefix cut off by the end of the batch`),
+        );
         return;
       }
       const length =
-        (frames[offset] | (frames[offset + 1] << 8) | (frames[offset + 2] << 16) | (frames[offset + 3] << 24)) >>> 0;
+        (frames[offset] |
+          (frames[offset + 1] << 8) |
+          (frames[offset + 2] << 16) |
+          (frames[offset + 3] << 24)) >>>
+        0;
       const end = start + length;
       if (end > frames.length) {
         this.stats.malformed++;
-        onError(new DecodeError(start, `frame ${i} of ${count}: ${length} bytes announced, ${frames.length - start} left`));
+        onError(
+          new DecodeError(
+            start,
+            `frame ${i} of ${count}: ${length} bytes announced, ${frames.length - start} left`,
+          ),
+        );
         return;
       }
       offset = end;
@@ -91,7 +104,10 @@ export class RecordDecoder {
 
   private unpack(bytes: Uint8Array, start: number, end: number): unknown {
     if (!(start >= 0 && end <= bytes.length && start < end)) {
-      throw new DecodeError(start, `empty or out-of-bounds record [${start}, ${end}) in ${bytes.length} bytes`);
+      throw new DecodeError(
+        start,
+        `empty or out-of-bounds record [${start}, ${end}) in ${bytes.length} bytes`,
+      );
     }
     this.range.start = start;
     this.range.end = end;
@@ -115,7 +131,8 @@ export class RecordDecoder {
       throw new DecodeError(at, `${kind} record has ${record.length} elements, expected ${expected}`);
     }
     const cut = uint(record, expected - 1, at);
-    if (cut >>> params !== 0) throw new DecodeError(at, `cut bitmask ${cut} names a parameter ${kind} does not have`);
+    if (cut >>> params !== 0)
+      throw new DecodeError(at, `cut bitmask ${cut} names a parameter ${kind} does not have`);
     const num = this.lastNum + 1;
     const bootSec = uint(record, 1, at);
     const bootNsec = uint(record, 2, at);
@@ -133,7 +150,16 @@ export class RecordDecoder {
         event = openEvent(record, at, kind, num, bootSec, bootNsec, tid, pid, cut);
         break;
       case "procexit":
-        event = { kind, num, bootSec, bootNsec, tid, pid, cut, exitCode: int(record, 5, at) } satisfies ExitEvent;
+        event = {
+          kind,
+          num,
+          bootSec,
+          bootNsec,
+          tid,
+          pid,
+          cut,
+          exitCode: int(record, 5, at),
+        } satisfies ExitEvent;
         break;
       case "procfork":
         event = {
@@ -236,7 +262,8 @@ function int(r: unknown[], i: number, at: number): number {
 
 function uint(r: unknown[], i: number, at: number): number {
   const v = r[i];
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 0xffffffff) throw wrongType(r, i, at, "uint32");
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 0xffffffff)
+    throw wrongType(r, i, at, "uint32");
   return v;
 }
 
@@ -278,7 +305,8 @@ function cgroupPath(r: unknown[], i: number, at: number): string {
   let path = "";
   for (let k = names.length - 1; k >= 0; k--) {
     const name = names[k];
-    if (typeof name !== "string") throw new DecodeError(at, `element ${i}: cgroup name ${k} is ${typeName(name)}, not str`);
+    if (typeof name !== "string")
+      throw new DecodeError(at, `element ${i}: cgroup name ${k} is ${typeName(name)}, not str`);
     path += "/" + name;
   }
   return path === "" ? "/" : path;

@@ -85,7 +85,14 @@ export const EXEC_PARAM = {
   cgroup: S.LANNER_EXEC_PARAM_CGROUP,
 } as const;
 
-export const OPEN_PARAM = { res: 0, dirfd: 1, path: S.LANNER_OPEN_PARAM_PATH, flags: 3, mode: 4, resolve: 5 } as const;
+export const OPEN_PARAM = {
+  res: 0,
+  dirfd: 1,
+  path: S.LANNER_OPEN_PARAM_PATH,
+  flags: 3,
+  mode: 4,
+  resolve: 5,
+} as const;
 
 export const BOUNDS = {
   path: S.LANNER_PATH_MAX,

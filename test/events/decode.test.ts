@@ -64,7 +64,13 @@ describe("RecordDecoder: every kind", () => {
 
   test("execveat failure: negative res, empty args, root cgroup", () => {
     const e = decodeOne(
-      execRecord({ kind: "execveat", res: -2, filename: "/nope", argsBlob: new Uint8Array(), cgroupLeafFirst: [] }),
+      execRecord({
+        kind: "execveat",
+        res: -2,
+        filename: "/nope",
+        argsBlob: new Uint8Array(),
+        cgroupLeafFirst: [],
+      }),
     ) as ExecEvent;
     expect(e.kind).toBe("execveat");
     expect(e.res).toBe(-2);
@@ -74,7 +80,15 @@ describe("RecordDecoder: every kind", () => {
 
   test.each(["open", "openat", "openat2"] as const)("%s", (kind) => {
     const e = decodeOne(
-      openRecord({ kind, res: 7, dirfd: kind === "open" ? -100 : 5, path: "a/b", flags: 0o2101, mode: 0o644, resolve: 8 }),
+      openRecord({
+        kind,
+        res: 7,
+        dirfd: kind === "open" ? -100 : 5,
+        path: "a/b",
+        flags: 0o2101,
+        mode: 0o644,
+        resolve: 8,
+      }),
     );
     expect(e).toEqual({
       kind,
@@ -159,7 +173,12 @@ describe("RecordDecoder: values", () => {
         cgroupLeafFirst: ["日本.scope", "été"],
       }),
     ) as ExecEvent;
-    expect([e.comm, e.filename, e.args, e.cgroup]).toEqual(["généré", "/tmp/été/日本/🦀", ["🦀", "ß"], "/été/日本.scope"]);
+    expect([e.comm, e.filename, e.args, e.cgroup]).toEqual([
+      "généré",
+      "/tmp/été/日本/🦀",
+      ["🦀", "ß"],
+      "/été/日本.scope",
+    ]);
     expect((decodeOne(openRecord({ path: "/données/файл" })) as OpenEvent).path).toBe("/données/файл");
   });
 
@@ -226,7 +245,15 @@ describe("RecordDecoder: malformed records", () => {
   });
 
   test("wrong type at a position names the position", () => {
-    const stringForInt = new RecordWriter().fixarray(7).uint(6).uint(1).uint(2).uint(3).uint(4).str("x").uint(0);
+    const stringForInt = new RecordWriter()
+      .fixarray(7)
+      .uint(6)
+      .uint(1)
+      .uint(2)
+      .uint(3)
+      .uint(4)
+      .str("x")
+      .uint(0);
     expect(decodeError(stringForInt.done()).reason).toBe("element 5: expected int32, got string");
     const negativePid = new RecordWriter().fixarray(7).uint(6).uint(1).uint(2).uint(3).int(-4).int(0).uint(0);
     expect(decodeError(negativePid.done()).reason).toBe("element 4: expected uint32, got number");
@@ -325,6 +352,8 @@ describe("RecordDecoder: malformed records", () => {
       () => {},
       (e) => more.push(e),
     );
-    expect(more.map((e) => [e.offset, e.reason.includes("length prefix")])).toEqual([[4 + good.length, true]]);
+    expect(more.map((e) => [e.offset, e.reason.includes("length prefix")])).toEqual([
+      [4 + good.length, true],
+    ]);
   });
 });

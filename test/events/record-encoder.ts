@@ -47,11 +47,15 @@ export class RecordWriter {
 
   str(s: string): this {
     const utf8 = new TextEncoder().encode(s);
-    return this.u8(0xda).be16(utf8.length).u8(...utf8);
+    return this.u8(0xda)
+      .be16(utf8.length)
+      .u8(...utf8);
   }
 
   bin(data: Uint8Array): this {
-    return this.u8(0xc5).be16(data.length).u8(...data);
+    return this.u8(0xc5)
+      .be16(data.length)
+      .u8(...data);
   }
 
   done(): Uint8Array {

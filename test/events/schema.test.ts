@@ -9,7 +9,8 @@ function parseDefines(header: string): Map<string, number> {
     const match = /^#define\s+(LANNER_\w+)\s+(\S+)\s*$/.exec(line);
     if (!match) continue;
     const value = Number(match[2]);
-    if (!Number.isInteger(value)) throw new Error(`schema.h: ${match[1]} is not a plain integer: ${match[2]}`);
+    if (!Number.isInteger(value))
+      throw new Error(`schema.h: ${match[1]} is not a plain integer: ${match[2]}`);
     defines.set(match[1], value);
   }
   return defines;

@@ -124,7 +124,8 @@ class Checker {
     }
 
     const takesList = LIST_OPERATORS.has(e.op) || e.modifier !== undefined;
-    const literals = this.literalsOf(right, takesList);
+    const usedLists: string[] = [];
+    const literals = this.literalsOf(right, takesList, usedLists);
     if (!takesList && literals.length !== 1) fail("bad_literal", `'${e.op}' compares with one value, not a list`, right.pos);
     if (left.kind === "field" && left.field.def.name === "evt.type" && left.field.arg === undefined) {
       for (const name of literals) {
@@ -147,20 +148,30 @@ class Checker {
     const rhsText = takesList ? `(${literals.map(quoteIfNeeded).join(", ")})` : quoteIfNeeded(literals[0]);
     const checked: CheckedCompare = { kind: "compare", left, op: e.op, literals, test, text: `${leftText} ${opText} ${rhsText}` };
     if (e.modifier !== undefined) checked.modifier = e.modifier;
+    if (usedLists.length > 0) checked.lists = usedLists;
     return checked;
   }
 
   /** The literal values on the right, with list names replaced by their items. */
-  private literalsOf(right: Literal | { kind: "list"; items: Literal[] } | { kind: "listref"; name: string }, takesList: boolean): string[] {
+  private literalsOf(
+    right: Literal | { kind: "list"; items: Literal[] } | { kind: "listref"; name: string },
+    takesList: boolean,
+    usedLists: string[],
+  ): string[] {
+    // A bare name in list position reads the list of that name; otherwise it is a plain value.
+    const expand = (name: string): readonly string[] | undefined => {
+      const values = this.scope.list(name);
+      if (values !== undefined) usedLists.push(name);
+      return values;
+    };
     if (right.kind === "literal") {
-      // `proc.name in foo` with foo a list name reads the list; otherwise foo is one value.
-      if (takesList && !right.quoted) return [...(this.scope.list(right.value) ?? [right.value])];
+      if (takesList && !right.quoted) return [...(expand(right.value) ?? [right.value])];
       return [right.value];
     }
-    if (right.kind === "listref") return [...(this.scope.list(right.name) ?? [right.name])];
+    if (right.kind === "listref") return [...(expand(right.name) ?? [right.name])];
     const out: string[] = [];
     for (const item of right.items) {
-      const expanded = item.quoted ? undefined : this.scope.list(item.value);
+      const expanded = item.quoted ? undefined : expand(item.value);
       if (expanded !== undefined) out.push(...expanded);
       else out.push(item.value);
     }

@@ -53,6 +53,8 @@ export interface CheckedCompare {
   test?: Test;
   /** The check as text, for explain and test reports. */
   text: string;
+  /** Lists whose values were expanded into `literals`. */
+  lists?: string[];
 }
 
 export interface CheckedMacro {

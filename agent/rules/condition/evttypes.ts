@@ -51,8 +51,9 @@ function leaf(cmp: CheckedCompare, negated: boolean): EventTypeSet {
     (cmp.op === "=" || cmp.op === "!=" || cmp.op === "in");
   if (!isTypeCheck) return "all";
   const named = new Set((cmp.literals ?? []).filter((n) => ALL_EVENT_TYPES.has(n)));
-  const positive = cmp.op === "!=" ? complement(named) : named;
-  return negated ? complement(positive) : positive;
+  // `!=` and negation each flip the set; both together cancel out.
+  const complemented = cmp.op === "!=" !== negated;
+  return complemented ? complement(named) : named;
 }
 
 /** true: the check always holds; false: it never does; undefined: it depends on the event. */

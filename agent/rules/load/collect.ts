@@ -10,7 +10,7 @@
 // Rules see every macro and list in its final form.
 
 import type { DiagnosticBag, Location } from "./diagnostics.ts";
-import type { ExceptionSpec, PluginRequirement, Priority, RuleFileItem, RuleKey, TextPiece } from "./items.ts";
+import type { ExceptionSpec, PluginRequirement, Priority, RuleFields, RuleFileItem, RuleKey, TextPiece } from "./items.ts";
 
 /** The Falco rules-engine version whose language Lanner implements. */
 export const ENGINE_VERSION = "0.63.0";
@@ -215,7 +215,7 @@ export class Collection {
     else this.replaceInRule(prev, item.fields, item.keys);
   }
 
-  private appendToRule(rule: RuleDefinition, f: Extract<RuleFileItem, { action: "append" }>["fields"], location: Location): void {
+  private appendToRule(rule: RuleDefinition, f: RuleFields, location: Location): void {
     if (f.condition !== undefined && f.condition.text.trim() !== "") rule.condition.push(f.condition);
     if (f.output !== undefined && f.output.text.trim() !== "") rule.output.push(f.output);
     if (f.desc !== undefined && f.desc !== "") rule.desc = rule.desc === "" ? f.desc : `${rule.desc} ${f.desc}`;
@@ -243,7 +243,7 @@ export class Collection {
     void location;
   }
 
-  private replaceInRule(rule: RuleDefinition, f: Extract<RuleFileItem, { action: "replace" }>["fields"], keys: readonly RuleKey[]): void {
+  private replaceInRule(rule: RuleDefinition, f: RuleFields, keys: readonly RuleKey[]): void {
     for (const key of keys) {
       switch (key) {
         case "condition":

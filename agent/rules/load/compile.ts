@@ -46,6 +46,8 @@ export interface CompiledRule {
 export interface CompiledList {
   definition: ListDefinition;
   values: string[];
+  /** Lists named among the items and expanded into `values`. */
+  includes: string[];
   used: boolean;
 }
 
@@ -84,7 +86,14 @@ class Compiler {
 
   run(): CompiledRuleset {
     for (const def of this.collection.lists.values()) {
-      this.lists.set(def.name, { definition: def, values: this.expandList(def, new Set()), used: false });
+      const includes: string[] = [];
+      this.lists.set(def.name, { definition: def, values: this.expandList(def, new Set(), includes), includes, used: false });
+    }
+    for (const l of this.lists.values()) {
+      for (const name of l.includes) {
+        const included = this.lists.get(name);
+        if (included !== undefined) included.used = true;
+      }
     }
     for (const def of this.collection.macros.values()) {
       this.macros.set(def.name, { definition: def, checked: undefined, used: false });
@@ -112,7 +121,7 @@ class Compiler {
   }
 
   /** A list's values, with the lists it names (defined before it) replaced by their values. */
-  private expandList(def: ListDefinition, visiting: Set<string>): string[] {
+  private expandList(def: ListDefinition, visiting: Set<string>, includes: string[]): string[] {
     visiting.add(def.name);
     const out: string[] = [];
     for (const raw of def.items) {
@@ -122,9 +131,8 @@ class Compiler {
       }
       const ref = this.collection.lists.get(raw);
       if (ref !== undefined && ref.index < def.visibility && !visiting.has(raw)) {
-        const compiled = this.lists.get(raw);
-        if (compiled !== undefined) compiled.used = true;
-        out.push(...this.expandList(ref, visiting));
+        includes.push(raw);
+        out.push(...this.expandList(ref, visiting, []));
       } else {
         out.push(raw);
       }
@@ -172,11 +180,12 @@ class Compiler {
     if (def === undefined) return undefined;
     this.macroStates.set(name, { state: "checking" });
     const context = [`macro '${name}'`, "condition"];
-    const checked = this.parseAndCheck(def.pieces, this.scope(def.visibility), context);
-    this.macroStates.set(name, { state: "done", checked: checked?.checked });
+    const result = this.parseAndCheck(def.pieces, this.scope(def.visibility), context);
+    const checked = result !== undefined && "checked" in result ? result.checked : undefined;
+    this.macroStates.set(name, { state: "done", checked });
     const entry = this.macros.get(name);
-    if (entry !== undefined) entry.checked = checked?.checked;
-    return checked?.checked;
+    if (entry !== undefined) entry.checked = checked;
+    return checked;
   }
 
   /** Parses the joined pieces of a condition and checks it; reports and returns undefined on error. */

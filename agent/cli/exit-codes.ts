@@ -1,0 +1,6 @@
+// Exit codes of every subcommand.
+export const EXIT_OK = 0;
+/** Invalid rules or configuration, or a rule test that failed. */
+export const EXIT_INVALID = 1;
+/** Environment (no BPF, not root, a file that cannot be opened) or usage. */
+export const EXIT_ENVIRONMENT = 2;

@@ -1,0 +1,56 @@
+// What `run` (and later `replay`) share: the configuration and the rules, loaded and reported.
+
+import { readFileSync } from "node:fs";
+import { ConfigError, loadConfig } from "../config/load.ts";
+import { DEFAULT_CONFIG, DEFAULT_RULES } from "../config/embedded.ts";
+import type { LannerConfig } from "../config/schema.ts";
+import { formatDiagnostic } from "../rules/load/diagnostics.ts";
+import { type LoadResult, loadRuleSources, readRuleSources } from "../rules/load/load.ts";
+import { DiagnosticBag } from "../rules/load/diagnostics.ts";
+import { EXIT_ENVIRONMENT, EXIT_INVALID } from "./exit-codes.ts";
+
+export class CliFailure extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+    this.name = "CliFailure";
+  }
+}
+
+/** The config from -c FILE (or the embedded default), with -o overrides applied. */
+export function loadCliConfig(path: string | undefined, overrides: readonly string[]): LannerConfig {
+  let source = DEFAULT_CONFIG;
+  if (path !== undefined) {
+    try {
+      source = { name: path, text: readFileSync(path, "utf8") };
+    } catch (err) {
+      throw new CliFailure(`cannot read config file: ${(err as Error).message}`, EXIT_ENVIRONMENT);
+    }
+  }
+  try {
+    return loadConfig(source, overrides);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliFailure(`invalid configuration:\n${err.problems.join("\n")}`, EXIT_INVALID);
+    throw err;
+  }
+}
+
+/** Rules from the given paths, or the embedded default rules when there are none. */
+export function loadCliRules(paths: readonly string[]): LoadResult {
+  const diagnostics = new DiagnosticBag();
+  const sources = paths.length === 0 ? [DEFAULT_RULES] : readRuleSources(paths, diagnostics);
+  return loadRuleSources(sources, undefined, diagnostics);
+}
+
+/** Loads rules for running: errors stop the agent (exit 1), warnings are reported. */
+export function loadRulesOrFail(paths: readonly string[], warn: (text: string) => void): LoadResult {
+  const result = loadCliRules(paths);
+  const errors = result.diagnostics.items.filter((d) => d.severity === "error");
+  for (const d of result.diagnostics.items) if (d.severity === "warning") warn(formatDiagnostic(d));
+  if (errors.length > 0) {
+    throw new CliFailure(`the rules have ${errors.length} error(s):\n${errors.map(formatDiagnostic).join("\n")}`, EXIT_INVALID);
+  }
+  return result;
+}

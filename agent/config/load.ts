@@ -1,0 +1,180 @@
+// Loading the configuration: the YAML file (or the embedded default), `${ENV}` expansion, `-o
+// key.path=value` overrides, then the zod schema. A problem names the file, line and key path, and
+// an unknown key gets the nearest valid key as a suggestion.
+
+import { load as loadYaml } from "js-yaml";
+import type { z } from "zod";
+import { editDistance } from "../rules/fields/registry.ts";
+import {
+  coreScalarValue,
+  isNullScalar,
+  parseYamlDocuments,
+  type YamlNode,
+  YamlSyntaxError,
+} from "../yaml/positioned.ts";
+import { positionAt, type SourceFile, sourceFile } from "../yaml/source.ts";
+import { configSchema, type LannerConfig } from "./schema.ts";
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: string[]) {
+    super(problems.join("\n"));
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+type Plain = string | number | boolean | null | Plain[] | { [key: string]: Plain };
+
+interface Origin {
+  /** "file:line:col" or "-o key=value". */
+  where: string;
+}
+
+export interface ConfigSource {
+  name: string;
+  text: string;
+}
+
+export function loadConfig(source: ConfigSource, overrides: readonly string[] = [], env: Record<string, string | undefined> = process.env): LannerConfig {
+  const file = sourceFile(source.name, source.text);
+  const origins = new Map<string, Origin>();
+  const problems: string[] = [];
+  let root: Plain = {};
+  try {
+    const docs = parseYamlDocuments(file);
+    if (docs.length > 1) problems.push(`${file.name}: a configuration file holds one YAML document, found ${docs.length}`);
+    const doc = docs[0];
+    if (doc !== undefined && !isNullScalar(doc)) {
+      if (doc.kind !== "mapping") problems.push(`${where(file, doc.start)}: the configuration must be a mapping of keys`);
+      else root = toPlain(doc, [], origins, env, problems);
+    }
+  } catch (err) {
+    if (!(err instanceof YamlSyntaxError)) throw err;
+    problems.push(`${where(file, err.offset)}: invalid YAML: ${err.message}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  for (const o of overrides) applyOverride(root as { [key: string]: Plain }, o, origins, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const result = configSchema.safeParse(root);
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) problems.push(describeIssue(issue, origins, file));
+  throw new ConfigError(problems);
+}
+
+function where(file: SourceFile, offset: number): string {
+  const p = positionAt(file, offset);
+  return `${file.name}:${p.line}:${p.column}`;
+}
+
+const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+function toPlain(node: YamlNode, path: string[], origins: Map<string, Origin>, env: Record<string, string | undefined>, problems: string[]): Plain {
+  origins.set(path.join("."), { where: where(node.file, node.start) });
+  switch (node.kind) {
+    case "mapping": {
+      const out: { [key: string]: Plain } = {};
+      for (const { key, value } of node.entries) out[key.value] = toPlain(value, [...path, key.value], origins, env, problems);
+      return out;
+    }
+    case "sequence":
+      return node.items.map((item, i) => toPlain(item, [...path, String(i)], origins, env, problems));
+    case "scalar": {
+      const value = coreScalarValue(node);
+      if (typeof value !== "string") return value;
+      // ${VAR} takes the environment variable's value, as falco.yaml allows.
+      return value.replace(ENV_REF, (_, name: string) => {
+        const v = env[name];
+        if (v === undefined) {
+          problems.push(`${where(node.file, node.start)}: key '${path.join(".")}' uses \${${name}}, but the environment variable ${name} is not set`);
+          return "";
+        }
+        return v;
+      });
+    }
+  }
+}
+
+/** `-o key.path=value`: the value is read as YAML (5, true, [a, b], "text"). */
+function applyOverride(root: { [key: string]: Plain }, text: string, origins: Map<string, Origin>, problems: string[]): void {
+  const eq = text.indexOf("=");
+  if (eq <= 0) {
+    problems.push(`-o ${text}: expected KEY.PATH=VALUE, e.g. -o file_output.enabled=false`);
+    return;
+  }
+  const path = text.slice(0, eq).split(".");
+  if (path.some((p) => p === "")) {
+    problems.push(`-o ${text}: the key path has an empty component`);
+    return;
+  }
+  let value: Plain;
+  try {
+    value = (loadYaml(text.slice(eq + 1)) ?? null) as Plain;
+  } catch (err) {
+    problems.push(`-o ${text}: the value is not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+    return;
+  }
+  let node: { [key: string]: Plain } = root;
+  for (let i = 0; i < path.length - 1; i++) {
+    const next = node[path[i]];
+    if (next === undefined || next === null || typeof next !== "object" || Array.isArray(next)) node[path[i]] = {};
+    node = node[path[i]] as { [key: string]: Plain };
+  }
+  node[path[path.length - 1]] = value;
+  origins.set(path.join("."), { where: `-o ${text}` });
+}
+
+function describeIssue(issue: z.core.$ZodIssue, origins: Map<string, Origin>, file: SourceFile): string {
+  const path = issue.path.map(String);
+  const key = path.join(".");
+  let origin: Origin | undefined;
+  for (let n = path.length; n >= 0 && origin === undefined; n--) origin = origins.get(path.slice(0, n).join("."));
+  const at = origin?.where ?? file.name;
+  if (issue.code === "unrecognized_keys") {
+    return issue.keys
+      .map((k) => {
+        const full = [...path, k].join(".");
+        const keyOrigin = origins.get(full)?.where ?? at;
+        const hint = nearestKey(path, k);
+        return `${keyOrigin}: unknown key '${full}'${hint === undefined ? "" : `; did you mean '${[...path, hint].join(".")}'?`}`;
+      })
+      .join("\n");
+  }
+  return `${at}: key '${key === "" ? "(top level)" : key}': ${issue.message}`;
+}
+
+interface SchemaDef {
+  type: string;
+  shape?: Record<string, { _zod: { def: SchemaDef } }>;
+  innerType?: { _zod: { def: SchemaDef } };
+  element?: { _zod: { def: SchemaDef } };
+}
+
+/** The valid key closest to `key` among the keys of the object at `path` in the schema. */
+function nearestKey(path: readonly string[], key: string): string | undefined {
+  let def: SchemaDef | undefined = (configSchema as unknown as { _zod: { def: SchemaDef } })._zod.def;
+  const unwrap = (d: SchemaDef | undefined): SchemaDef | undefined => {
+    let cur = d;
+    while (cur?.innerType !== undefined) cur = cur.innerType._zod.def;
+    return cur;
+  };
+  for (const p of path) {
+    def = unwrap(def);
+    if (def?.type === "array") def = def.element?._zod.def;
+    else def = def?.shape?.[p]?._zod.def;
+  }
+  def = unwrap(def);
+  const keys = Object.keys(def?.shape ?? {});
+  let best: string | undefined;
+  let bestDistance = Math.max(3, Math.floor(key.length / 3)) + 1;
+  for (const k of keys) {
+    const d = editDistance(key, k, bestDistance);
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return best;
+}

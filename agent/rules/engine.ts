@@ -1,0 +1,115 @@
+// The rule engine at run time: the loaded rules that are enabled and at or above the priority
+// threshold, indexed by event type so an event is only tested against rules that can match it,
+// in load order (the first definition's position), as Falco evaluates them.
+
+import type { EventTypeSet } from "./condition/evttypes.ts";
+import { type FieldBinder, planCondition, type Predicate } from "./condition/plan.ts";
+import type { CompiledRule, CompiledRuleset } from "./load/compile.ts";
+import { PRIORITIES, type Priority } from "./load/items.ts";
+import { type BoundOutput, bindOutput } from "./output/format.ts";
+
+/** One step of Falco's `rules:` config: enable or disable rules by name (with * wildcards) or tag. */
+export interface RuleSelectionStep {
+  action: "enable" | "disable";
+  rule?: string;
+  tag?: string;
+}
+
+export interface EngineOptions {
+  /** Rules less severe than this are not loaded (Falco's `priority`). */
+  minPriority: Priority;
+  /** `first`: stop at the first matching rule; `all`: report every match (Falco's `rule_matching`). */
+  matching: "first" | "all";
+  selection: readonly RuleSelectionStep[];
+}
+
+export interface ActiveRule<C> {
+  rule: CompiledRule;
+  predicate: Predicate<C>;
+  output: BoundOutput<C>;
+  /** Alerts this rule produced. */
+  matches: number;
+}
+
+export class RuleEngine<C> {
+  readonly active: readonly ActiveRule<C>[];
+  private readonly byType = new Map<string, ActiveRule<C>[]>();
+  private readonly matching: "first" | "all";
+
+  constructor(ruleset: CompiledRuleset, options: EngineOptions, bind: FieldBinder<C>, textOverride?: Parameters<typeof bindOutput<C>>[2]) {
+    this.matching = options.matching;
+    const threshold = PRIORITIES.indexOf(options.minPriority);
+    const enabled = selectRules(ruleset.rules, options.selection);
+    this.active = ruleset.rules
+      .filter((r) => enabled.has(r.name) && r.priorityRank <= threshold)
+      .map((rule) => ({
+        rule,
+        predicate: planCondition(rule.condition, bind),
+        output: bindOutput(rule.output, bind, textOverride),
+        matches: 0,
+      }));
+  }
+
+  /** The rules that can match events of this type, in load order. */
+  candidates(eventType: string): readonly ActiveRule<C>[] {
+    let list = this.byType.get(eventType);
+    if (list === undefined) {
+      list = this.active.filter((a) => typeMatches(a.rule.eventTypes, eventType));
+      this.byType.set(eventType, list);
+    }
+    return list;
+  }
+
+  /** Tests the event against its candidate rules; calls onMatch for each match (or the first). */
+  evaluate(eventType: string, ctx: C, onMatch: (rule: ActiveRule<C>) => void): number {
+    const rules = this.candidates(eventType);
+    let n = 0;
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i];
+      if (!r.predicate(ctx)) continue;
+      r.matches++;
+      n++;
+      onMatch(r);
+      if (this.matching === "first") break;
+    }
+    return n;
+  }
+
+  /** Every event type some active rule runs on ("all" if a rule runs on every type). */
+  eventTypes(): ReadonlySet<string> | "all" {
+    const out = new Set<string>();
+    for (const a of this.active) {
+      if (a.rule.eventTypes === "all") return "all";
+      for (const t of a.rule.eventTypes) out.add(t);
+    }
+    return out;
+  }
+}
+
+function typeMatches(set: EventTypeSet, eventType: string): boolean {
+  return set === "all" || set.has(eventType);
+}
+
+/**
+ * Applies `rules:` selection steps in order on top of each rule's own `enabled` flag: a later
+ * step wins over an earlier one, so `disable rule: "*"` then `enable tag: network` leaves only
+ * the network rules on.
+ */
+export function selectRules(rules: readonly CompiledRule[], steps: readonly RuleSelectionStep[]): Set<string> {
+  const enabled = new Set(rules.filter((r) => r.enabled).map((r) => r.name));
+  for (const step of steps) {
+    const byName = step.rule === undefined ? undefined : wildcard(step.rule);
+    for (const r of rules) {
+      const hit = (byName !== undefined && byName.test(r.name)) || (step.tag !== undefined && r.tags.includes(step.tag));
+      if (!hit) continue;
+      if (step.action === "enable") enabled.add(r.name);
+      else enabled.delete(r.name);
+    }
+  }
+  return enabled;
+}
+
+function wildcard(pattern: string): RegExp {
+  const source = pattern.replace(/[\\^$.+?()[\]{}|/-]/g, (c) => `\\${c}`).replace(/\*/g, ".*");
+  return new RegExp(`^${source}$`);
+}

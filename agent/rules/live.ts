@@ -1,0 +1,13 @@
+// Binding rules to live state: fields read through the registry's extractors over the state
+// tracker's event context.
+
+import type { EventContext } from "../state/context.ts";
+import type { CheckedOperand } from "./condition/checked.ts";
+import type { FieldBinder } from "./condition/plan.ts";
+
+export const liveBinder: FieldBinder<EventContext> = (field) => field.extract;
+
+/** Fields whose printed form differs from their value (evt.time prints as a clock time). */
+export function liveText(operand: CheckedOperand): ((ctx: EventContext) => string) | undefined {
+  return operand.kind === "field" ? operand.field.def.text : undefined;
+}

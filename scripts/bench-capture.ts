@@ -1,0 +1,116 @@
+// Capture benchmark driver (run by scripts/bench-capture): times an openat+close loop without
+// the probe and with the probe attached while this process drains and decodes the ring, in
+// alternating rounds, and prints the figures docs/PERFORMANCE.md quotes.
+// Usage: bun scripts/bench-capture.ts WORKLOAD ITERATIONS ROUNDS
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, release, tmpdir } from "node:os";
+import { join } from "node:path";
+import { type KernelCounters, openLiveProbe } from "../agent/capture/probe.ts";
+import { RecordDecoder } from "../agent/events/decode.ts";
+import type { Event } from "../agent/events/types.ts";
+
+const [workload, iterationsArg = "2000000", roundsArg = "3"] = process.argv.slice(2);
+if (!workload) throw new Error("usage: bench-capture.ts WORKLOAD [ITERATIONS] [ROUNDS]");
+const iterations = Number(iterationsArg);
+const rounds = Number(roundsArg);
+const PROBE = { ringBytes: 8 << 20, drainIntervalMs: 10, batchBytes: 1 << 20 };
+
+const dir = mkdtempSync(join(tmpdir(), "lanner-bench-"));
+const target = join(dir, "target");
+writeFileSync(target, "x");
+
+/** Runs the workload without blocking the event loop (the drain timer must keep firing). */
+async function runWorkload(): Promise<number> {
+  const proc = Bun.spawn([workload, String(iterations), target], { stdout: "pipe" });
+  const out = await new Response(proc.stdout).text();
+  if ((await proc.exited) !== 0) throw new Error(`workload failed: ${out}`);
+  return Number(out.trim()) / 1e9;
+}
+
+interface ProbeRun {
+  seconds: number;
+  decoded: number;
+  workloadEvents: number;
+  sinkSeconds: number;
+  cpuSeconds: number;
+  wallSeconds: number;
+  counters: KernelCounters;
+}
+
+async function runWithProbe(): Promise<ProbeRun> {
+  const probe = openLiveProbe(PROBE);
+  const decoder = new RecordDecoder();
+  let workloadEvents = 0;
+  let sinkSeconds = 0;
+  const onEvent = (e: Event): void => {
+    if (e.kind === "openat" && e.path === target) workloadEvents++;
+  };
+  const onError = (e: Error): void => {
+    throw e;
+  };
+  const cpuBefore = process.cpuUsage();
+  const wallStart = performance.now();
+  probe.start((frames, count) => {
+    const t = performance.now();
+    decoder.decodeFrames(frames, count, onEvent, onError);
+    sinkSeconds += (performance.now() - t) / 1e3;
+  });
+  const seconds = await runWorkload();
+  probe.stop();
+  const wallSeconds = (performance.now() - wallStart) / 1e3;
+  const cpu = process.cpuUsage(cpuBefore);
+  return {
+    seconds,
+    decoded: decoder.stats.decoded,
+    workloadEvents,
+    sinkSeconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    wallSeconds,
+    counters: probe.counters(),
+  };
+}
+
+const median = (xs: number[]): number => xs.toSorted((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (n: number, digits = 3): string => n.toFixed(digits);
+
+const baseline: number[] = [];
+const withProbe: ProbeRun[] = [];
+try {
+  await runWorkload(); // warm the page cache and the dentry
+  for (let r = 0; r < rounds; r++) {
+    baseline.push(await runWorkload());
+    withProbe.push(await runWithProbe());
+    const p = withProbe.at(-1)!;
+    console.log(
+      `round ${r + 1}: baseline ${fmt(baseline.at(-1)!)} s, with probe ${fmt(p.seconds)} s, ` +
+        `decoded ${p.decoded} (workload ${p.workloadEvents}), ring full ${p.counters.ringFull}`,
+    );
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const base = median(baseline);
+const probed = median(withProbe.map((p) => p.seconds));
+const mid = withProbe.toSorted((a, b) => a.seconds - b.seconds)[Math.floor(withProbe.length / 2)];
+console.log("");
+console.log(
+  `machine: ${cpus()[0]?.model ?? "?"} x${cpus().length}, kernel ${release()}, ${new Date().toISOString()}`,
+);
+console.log(`workload: ${iterations} x (openat + close) of one file, ${rounds} rounds, medians`);
+console.log(`baseline:   ${fmt(base)} s  (${fmt((base / iterations) * 1e9, 0)} ns per iteration)`);
+console.log(`with probe: ${fmt(probed)} s  (${fmt((probed / iterations) * 1e9, 0)} ns per iteration)`);
+console.log(`ratio:      ${fmt(probed / base, 2)}x`);
+console.log(`median probe round:`);
+console.log(`  events decoded:        ${mid.decoded} (${mid.workloadEvents} from the workload)`);
+console.log(
+  `  drained+decoded rate:  ${fmt(mid.decoded / mid.wallSeconds / 1e6, 2)} M events/s over the round's wall time`,
+);
+console.log(
+  `  decode-only rate:      ${fmt(mid.decoded / mid.sinkSeconds / 1e6, 2)} M events/s (${fmt(mid.sinkSeconds, 2)} s in the sink)`,
+);
+console.log(`  agent CPU:             ${fmt(mid.cpuSeconds, 2)} s over ${fmt(mid.wallSeconds, 2)} s wall`);
+console.log(
+  `  kernel counters:       seen ${mid.counters.seen}, written ${mid.counters.written}, ` +
+    `ring full ${mid.counters.ringFull}, too big ${mid.counters.tooBig}`,
+);

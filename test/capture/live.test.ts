@@ -1,0 +1,216 @@
+// The real capture path on this kernel: probe -> ring -> shim -> frames -> decoder -> events.
+// Needs root (or CAP_BPF + CAP_PERFMON), BTF and Linux 5.8+; prints why and skips otherwise.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type LiveProbe, openLiveProbe } from "../../agent/capture/probe.ts";
+import { RecordDecoder } from "../../agent/events/decode.ts";
+import type { Event, ExecEvent, ExitEvent, ForkEvent, OpenEvent } from "../../agent/events/types.ts";
+import { liveUnavailable, waitFor } from "./live-support.ts";
+
+const O_CLOEXEC = 0o2000000;
+const RESOLVE_NO_SYMLINKS = 0x04;
+const ENOENT = 2;
+const OPTIONS = { ringBytes: 4 << 20, drainIntervalMs: 10, batchBytes: 256 << 10 };
+
+const isOpen = (e: Event): e is OpenEvent => e.kind === "open" || e.kind === "openat" || e.kind === "openat2";
+const isExec = (e: Event): e is ExecEvent => e.kind === "execve" || e.kind === "execveat";
+
+/** A started probe whose decoded events accumulate in `events`. */
+function capture(): { probe: LiveProbe; events: Event[]; decoder: RecordDecoder; errors: Error[] } {
+  const probe = openLiveProbe(OPTIONS);
+  const decoder = new RecordDecoder();
+  const events: Event[] = [];
+  const errors: Error[] = [];
+  probe.start((frames, count) =>
+    decoder.decodeFrames(
+      frames,
+      count,
+      (e) => events.push(e),
+      (e) => errors.push(e),
+    ),
+  );
+  return { probe, events, decoder, errors };
+}
+
+describe.skipIf(liveUnavailable !== null)("live capture", () => {
+  let dir = "";
+  let session: ReturnType<typeof capture>;
+  let helper = "";
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "lanner-live-"));
+    // The helper makes open, openat2 and execveat, which Bun cannot make itself.
+    helper = join(dir, "syscalls");
+    const cc = Bun.which("clang") ?? Bun.which("cc");
+    if (cc === null) throw new Error("live test needs a C compiler (clang or cc) for its syscall helper");
+    const built = Bun.spawnSync([cc, "-O1", "-o", helper, join(import.meta.dir, "syscalls.c")]);
+    if (built.exitCode !== 0) throw new Error(`compiling syscalls.c failed: ${built.stderr.toString()}`);
+    session = capture();
+  });
+
+  afterAll(() => {
+    session?.probe.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("openat from a child: pid, path, flags, res", async () => {
+    const path = join(dir, `cat-me-${crypto.randomUUID()}`);
+    writeFileSync(path, "hello\n");
+    const child = Bun.spawnSync(["cat", path]);
+    expect(child.stdout.toString()).toBe("hello\n");
+    const e = await waitFor(
+      () => session.events.find((x) => isOpen(x) && x.path === path) as OpenEvent | undefined,
+    );
+    expect(e).toBeDefined();
+    expect(e).toMatchObject({
+      kind: "openat",
+      pid: child.pid,
+      tid: child.pid,
+      dirfd: -100,
+      cut: 0,
+      resolve: 0,
+    });
+    expect(e!.res).toBeGreaterThanOrEqual(0);
+    expect(e!.flags & 3).toBe(0); // O_RDONLY
+  });
+
+  test("the creation mode is kept with O_CREAT", async () => {
+    const path = join(dir, `created-${crypto.randomUUID()}`);
+    // dash and bash open a redirect target with O_WRONLY|O_CREAT|O_TRUNC, mode 0666.
+    const child = Bun.spawnSync(["sh", "-c", 'echo > "$1"', "sh", path]);
+    expect(child.exitCode).toBe(0);
+    const e = await waitFor(
+      () => session.events.find((x) => isOpen(x) && x.path === path) as OpenEvent | undefined,
+    );
+    expect(e).toMatchObject({ kind: "openat", pid: child.pid, mode: 0o666 });
+    expect(e!.flags & 0o1101).toBe(0o1101); // O_WRONLY | O_CREAT | O_TRUNC
+  });
+
+  test("open and openat2 from a child, and execveat", async () => {
+    const path = join(dir, `two-opens-${crypto.randomUUID()}`);
+    writeFileSync(path, "");
+    const child = Bun.spawnSync([helper, path]);
+    expect(child.exitCode).toBe(0);
+    const opens = await waitFor(() => {
+      const found = session.events.filter((x) => isOpen(x) && x.path === path) as OpenEvent[];
+      return found.length >= 2 ? found : undefined;
+    });
+    expect(opens?.map((o) => o.kind)).toEqual(["open", "openat2"]);
+    expect(opens![0]).toMatchObject({ pid: child.pid, dirfd: -100, flags: 0, mode: 0, resolve: 0 });
+    expect(opens![1]).toMatchObject({
+      pid: child.pid,
+      dirfd: -100,
+      flags: O_CLOEXEC,
+      resolve: RESOLVE_NO_SYMLINKS,
+    });
+    expect(opens![1].res).toBeGreaterThanOrEqual(0);
+
+    const exec = await waitFor(() =>
+      session.events.find((x) => isExec(x) && x.pid === child.pid && x.args[0] === "true-via-execveat"),
+    );
+    expect(exec).toMatchObject({ kind: "execveat", res: 0, ppid: process.pid, args: ["true-via-execveat"] });
+    expect((exec as ExecEvent).filename).toStartWith("/dev/fd/");
+  });
+
+  test("execve of /bin/true: comm, args, ppid, ids, cgroup, fork and exit", async () => {
+    const child = Bun.spawnSync(["/bin/true", "--lanner-test"]);
+    const exec = await waitFor(
+      () =>
+        session.events.find((x) => isExec(x) && x.pid === child.pid && x.res === 0) as ExecEvent | undefined,
+    );
+    expect(exec).toMatchObject({
+      kind: "execve",
+      tid: child.pid,
+      filename: "/bin/true",
+      comm: "true",
+      args: ["/bin/true", "--lanner-test"],
+      ppid: process.pid,
+      uid: process.geteuid!(),
+      gid: process.getegid!(),
+      cut: 0,
+    });
+    const ownCgroup = readFileSync("/proc/self/cgroup", "utf8").match(/^0::(.*)$/m)?.[1];
+    if (ownCgroup !== undefined) expect(exec!.cgroup).toBe(ownCgroup);
+
+    const fork = await waitFor(
+      () =>
+        session.events.find((x) => x.kind === "procfork" && x.childPid === child.pid) as
+          | ForkEvent
+          | undefined,
+    );
+    expect(fork).toMatchObject({ pid: process.pid, childTid: child.pid });
+    const exit = await waitFor(
+      () => session.events.find((x) => x.kind === "procexit" && x.pid === child.pid) as ExitEvent | undefined,
+    );
+    expect(exit).toMatchObject({ tid: child.pid, exitCode: 0 });
+    expect(fork!.num).toBeLessThan(exec!.num);
+    expect(exec!.num).toBeLessThan(exit!.num);
+
+    // Boot time + the probe's clock offset is wall-clock time.
+    const wall = exec!.bootSec + session.probe.clock.offsetSec;
+    expect(Math.abs(wall - Date.now() / 1000)).toBeLessThan(30);
+  });
+
+  test("exit code as wait(2) encodes it", async () => {
+    const child = Bun.spawnSync(["sh", "-c", "exit 3"]);
+    const exit = await waitFor(
+      () => session.events.find((x) => x.kind === "procexit" && x.pid === child.pid) as ExitEvent | undefined,
+    );
+    expect(exit?.exitCode).toBe(3 << 8);
+  });
+
+  test("failed execve: res -ENOENT, the filename as passed, no args", async () => {
+    const missing = `/nonexistent/lanner-${crypto.randomUUID()}`;
+    const child = Bun.spawnSync(["env", missing, "arg"]);
+    expect(child.exitCode).toBe(127);
+    const exec = await waitFor(() => session.events.find((x) => isExec(x) && x.filename === missing));
+    expect(exec).toMatchObject({ kind: "execve", res: -ENOENT, pid: child.pid, comm: "env", args: [] });
+  });
+
+  test("the agent's own opens produce no events", async () => {
+    const path = join(dir, `own-${crypto.randomUUID()}`);
+    writeFileSync(path, "x");
+    readFileSync(path);
+    // A child's open after ours: once it arrives, ours would have too.
+    const marker = join(dir, `marker-${crypto.randomUUID()}`);
+    writeFileSync(marker, "");
+    Bun.spawnSync(["cat", marker]);
+    expect(await waitFor(() => session.events.find((x) => isOpen(x) && x.path === marker))).toBeDefined();
+    expect(session.events.find((x) => isOpen(x) && x.path === path)).toBeUndefined();
+    expect(session.events.find((x) => isOpen(x) && x.pid === process.pid)).toBeUndefined();
+  });
+
+  test("counters move; nothing dropped, nothing malformed", () => {
+    const c = session.probe.counters();
+    expect(c.seen).toBeGreaterThan(0);
+    expect(c.written).toBeGreaterThan(0);
+    expect(c.written).toBeLessThanOrEqual(c.seen);
+    expect(c.ringFull).toBe(0);
+    expect(c.tooBig).toBe(0);
+    expect(session.errors).toEqual([]);
+    expect(session.decoder.stats.malformed).toBe(0);
+  });
+
+  test("stop drains the rest and is clean; a second probe opens", async () => {
+    const before = session.events.length;
+    const child = Bun.spawnSync(["/bin/true"]);
+    session.probe.stop(); // no timer tick since the spawn: stop() itself must drain it
+    expect(session.events.length).toBeGreaterThan(before);
+    expect(session.events.some((x) => x.kind === "procexit" && x.pid === child.pid)).toBe(true);
+    const final = session.probe.counters();
+    expect(session.decoder.stats.decoded).toBe(final.written);
+    session.probe.stop(); // idempotent
+    expect(() => session.probe.start(() => {})).toThrow("the probe is stopped");
+
+    const second = capture();
+    try {
+      const again = Bun.spawnSync(["/bin/true"]);
+      const exec = await waitFor(() => second.events.find((x) => isExec(x) && x.pid === again.pid));
+      expect(exec).toBeDefined();
+    } finally {
+      second.probe.stop();
+    }
+  });
+});
