@@ -52,7 +52,9 @@ async function main(argv: readonly string[]): Promise<number> {
         console.log(RULES_HELP);
         return EXIT_OK;
       }
-      throw new UsageError(sub === undefined ? "missing rules subcommand" : `unknown rules subcommand '${sub}'`);
+      throw new UsageError(
+        sub === undefined ? "missing rules subcommand" : `unknown rules subcommand '${sub}'`,
+      );
     }
     default:
       throw new UsageError(`unknown command '${command}'`);

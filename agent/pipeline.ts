@@ -48,7 +48,12 @@ export class Pipeline {
 
   private readonly onDecodeError = (err: DecodeError): void => {
     const n = this.decoder.stats.malformed;
-    if (n <= LOGGED_DECODE_ERRORS) this.parts.log.error("malformed kernel record skipped", { offset: err.offset, reason: err.reason, count: n });
+    if (n <= LOGGED_DECODE_ERRORS)
+      this.parts.log.error("malformed kernel record skipped", {
+        offset: err.offset,
+        reason: err.reason,
+        count: n,
+      });
     if (n === LOGGED_DECODE_ERRORS) this.parts.log.error("further malformed records are counted, not logged");
   };
 
@@ -69,6 +74,10 @@ export class Pipeline {
   }
 
   stats(): PipelineStats {
-    return { events: this.decoder.stats.decoded, malformed: this.decoder.stats.malformed, alerts: this.alerts };
+    return {
+      events: this.decoder.stats.decoded,
+      malformed: this.decoder.stats.malformed,
+      alerts: this.alerts,
+    };
   }
 }

@@ -58,7 +58,11 @@ export interface RuleExplanation {
 }
 
 export function explainCommand(argv: readonly string[]): number {
-  const args = parseArgs(argv, [{ name: "json" }, { name: "rule", value: true }, { name: "help", short: "h" }]);
+  const args = parseArgs(argv, [
+    { name: "json" },
+    { name: "rule", value: true },
+    { name: "help", short: "h" },
+  ]);
   if (args.switches.has("help")) {
     console.log(EXPLAIN_HELP);
     return EXIT_OK;
@@ -70,7 +74,9 @@ export function explainCommand(argv: readonly string[]): number {
   const errors = result.diagnostics.items.filter((d) => d.severity === "error");
   if (errors.length > 0) {
     for (const d of errors) console.error(formatDiagnostic(d));
-    console.error(`cannot explain: the rules have ${errors.length} error(s) (run 'lanner rules validate' for all diagnostics)`);
+    console.error(
+      `cannot explain: the rules have ${errors.length} error(s) (run 'lanner rules validate' for all diagnostics)`,
+    );
     return EXIT_INVALID;
   }
   const rules = result.ruleset.rules.filter((r) => name === undefined || r.name === name);
@@ -112,8 +118,14 @@ export function explainRule(rule: CompiledRule, ruleset: CompiledRuleset): RuleE
     exceptions: rule.definition.exceptions.map((e) => e.name).slice(0, exceptionCount),
     output: rule.outputText,
     history: rule.definition.history.map(provenanceJson),
-    macros: [...macroNames].map((m) => ({ name: m, history: (ruleset.macros.get(m)?.definition.history ?? []).map(provenanceJson) })),
-    lists: [...listNames].map((l) => ({ name: l, history: (ruleset.lists.get(l)?.definition.history ?? []).map(provenanceJson) })),
+    macros: [...macroNames].map((m) => ({
+      name: m,
+      history: (ruleset.macros.get(m)?.definition.history ?? []).map(provenanceJson),
+    })),
+    lists: [...listNames].map((l) => ({
+      name: l,
+      history: (ruleset.lists.get(l)?.definition.history ?? []).map(provenanceJson),
+    })),
   };
 }
 
@@ -137,13 +149,19 @@ function collectUses(expr: CheckedExpr, macros: Set<string>, lists: Set<string>)
 }
 
 function provenanceJson(p: Provenance): ProvenanceJson {
-  const out: ProvenanceJson = { action: p.action, file: p.location.file.name, line: positionAt(p.location.file, p.location.offset).line };
+  const out: ProvenanceJson = {
+    action: p.action,
+    file: p.location.file.name,
+    line: positionAt(p.location.file, p.location.offset).line,
+  };
   if (p.keys !== undefined) out.keys = p.keys;
   return out;
 }
 
 function describeHistory(history: readonly ProvenanceJson[]): string[] {
-  const lastDefinition = history.map((h) => h.action === "define" || h.action === "redefine").lastIndexOf(true);
+  const lastDefinition = history
+    .map((h) => h.action === "define" || h.action === "redefine")
+    .lastIndexOf(true);
   return history.map((h, i) => {
     const what = {
       define: "defined",

@@ -34,7 +34,9 @@ export function validateCommand(argv: readonly string[]): number {
     warnings: diagnostics.warningCount,
   };
   if (args.switches.has("json")) {
-    console.log(JSON.stringify({ ...summary, diagnostics: diagnostics.items.map(diagnosticToJson) }, null, 2));
+    console.log(
+      JSON.stringify({ ...summary, diagnostics: diagnostics.items.map(diagnosticToJson) }, null, 2),
+    );
   } else {
     for (const d of diagnostics.items) console.log(`${formatDiagnostic(d)}\n`);
     console.log(

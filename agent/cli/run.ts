@@ -46,7 +46,8 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     console.log(RUN_HELP);
     return EXIT_OK;
   }
-  if (args.positional.length > 0) throw new CliFailure(`unexpected argument '${args.positional[0]}'\n\n${RUN_HELP}`, EXIT_ENVIRONMENT);
+  if (args.positional.length > 0)
+    throw new CliFailure(`unexpected argument '${args.positional[0]}'\n\n${RUN_HELP}`, EXIT_ENVIRONMENT);
 
   const config = loadCliConfig(single(args, "config"), many(args, "option"));
   const log = new Logger(config.log_level);
@@ -58,22 +59,33 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     {
       minPriority: parsePriority(config.priority) ?? "Debug",
       matching: config.rule_matching,
-      selection: config.rules.map((s) => ("enable" in s ? { action: "enable", ...s.enable } : { action: "disable", ...s.disable })),
+      selection: config.rules.map((s) =>
+        "enable" in s ? { action: "enable", ...s.enable } : { action: "disable", ...s.disable },
+      ),
     },
     liveBinder,
     liveText,
   );
-  log.info("rules loaded", { loaded: loaded.ruleset.rules.length, active: engine.active.length, files: loaded.files.map((f) => f.name).join(",") });
+  log.info("rules loaded", {
+    loaded: loaded.ruleset.rules.length,
+    active: engine.active.length,
+    files: loaded.files.map((f) => f.name).join(","),
+  });
 
   const sinks: BoundedSink[] = [];
-  const onSinkError = (sink: string, message: string) => log.error("alert sink write failed", { sink, error: message });
-  if (config.stdout_output.enabled) sinks.push(new BoundedSink(new StdoutWriter(), config.outputs_queue.capacity, onSinkError));
+  const onSinkError = (sink: string, message: string) =>
+    log.error("alert sink write failed", { sink, error: message });
+  if (config.stdout_output.enabled)
+    sinks.push(new BoundedSink(new StdoutWriter(), config.outputs_queue.capacity, onSinkError));
   if (config.file_output.enabled) {
     let writer: SinkWriter;
     try {
       writer = new FileWriter(config.file_output.filename);
     } catch (err) {
-      throw new CliFailure(`cannot open file_output.filename '${config.file_output.filename}': ${(err as Error).message}`, EXIT_ENVIRONMENT);
+      throw new CliFailure(
+        `cannot open file_output.filename '${config.file_output.filename}': ${(err as Error).message}`,
+        EXIT_ENVIRONMENT,
+      );
     }
     sinks.push(new BoundedSink(writer, config.outputs_queue.capacity, onSinkError));
   }
@@ -109,7 +121,11 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   });
   const pipeline = new Pipeline({ engine, state, outputs, log, hostname: host });
   probe.start(pipeline.onFrames);
-  log.info("capture started", { hostname: host, pid: process.pid, host_root: joinAndNormalize("/", config.state.host_root) });
+  log.info("capture started", {
+    hostname: host,
+    pid: process.pid,
+    host_root: joinAndNormalize("/", config.state.host_root),
+  });
 
   const report = () => {
     const k = probe.counters();

@@ -32,7 +32,8 @@ export function loadCliConfig(path: string | undefined, overrides: readonly stri
   try {
     return loadConfig(source, overrides);
   } catch (err) {
-    if (err instanceof ConfigError) throw new CliFailure(`invalid configuration:\n${err.problems.join("\n")}`, EXIT_INVALID);
+    if (err instanceof ConfigError)
+      throw new CliFailure(`invalid configuration:\n${err.problems.join("\n")}`, EXIT_INVALID);
     throw err;
   }
 }
@@ -50,7 +51,10 @@ export function loadRulesOrFail(paths: readonly string[], warn: (text: string) =
   const errors = result.diagnostics.items.filter((d) => d.severity === "error");
   for (const d of result.diagnostics.items) if (d.severity === "warning") warn(formatDiagnostic(d));
   if (errors.length > 0) {
-    throw new CliFailure(`the rules have ${errors.length} error(s):\n${errors.map(formatDiagnostic).join("\n")}`, EXIT_INVALID);
+    throw new CliFailure(
+      `the rules have ${errors.length} error(s):\n${errors.map(formatDiagnostic).join("\n")}`,
+      EXIT_INVALID,
+    );
   }
   return result;
 }

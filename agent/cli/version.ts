@@ -16,6 +16,9 @@ export function versionCommand(argv: readonly string[]): number {
   };
   if (args.switches.has("help")) console.log("Usage: lanner version [--json]");
   else if (args.switches.has("json")) console.log(JSON.stringify(info));
-  else console.log(`lanner ${info.lanner} (record schema ${info.record_schema}, Falco rules engine ${info.falco_rules_engine}, bun ${info.bun})`);
+  else
+    console.log(
+      `lanner ${info.lanner} (record schema ${info.record_schema}, Falco rules engine ${info.falco_rules_engine}, bun ${info.bun})`,
+    );
   return EXIT_OK;
 }

@@ -36,17 +36,23 @@ export interface ConfigSource {
   text: string;
 }
 
-export function loadConfig(source: ConfigSource, overrides: readonly string[] = [], env: Record<string, string | undefined> = process.env): LannerConfig {
+export function loadConfig(
+  source: ConfigSource,
+  overrides: readonly string[] = [],
+  env: Record<string, string | undefined> = process.env,
+): LannerConfig {
   const file = sourceFile(source.name, source.text);
   const origins = new Map<string, Origin>();
   const problems: string[] = [];
   let root: Plain = {};
   try {
     const docs = parseYamlDocuments(file);
-    if (docs.length > 1) problems.push(`${file.name}: a configuration file holds one YAML document, found ${docs.length}`);
+    if (docs.length > 1)
+      problems.push(`${file.name}: a configuration file holds one YAML document, found ${docs.length}`);
     const doc = docs[0];
     if (doc !== undefined && !isNullScalar(doc)) {
-      if (doc.kind !== "mapping") problems.push(`${where(file, doc.start)}: the configuration must be a mapping of keys`);
+      if (doc.kind !== "mapping")
+        problems.push(`${where(file, doc.start)}: the configuration must be a mapping of keys`);
       else root = toPlain(doc, [], origins, env, problems);
     }
   } catch (err) {
@@ -71,12 +77,19 @@ function where(file: SourceFile, offset: number): string {
 
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
-function toPlain(node: YamlNode, path: string[], origins: Map<string, Origin>, env: Record<string, string | undefined>, problems: string[]): Plain {
+function toPlain(
+  node: YamlNode,
+  path: string[],
+  origins: Map<string, Origin>,
+  env: Record<string, string | undefined>,
+  problems: string[],
+): Plain {
   origins.set(path.join("."), { where: where(node.file, node.start) });
   switch (node.kind) {
     case "mapping": {
       const out: { [key: string]: Plain } = {};
-      for (const { key, value } of node.entries) out[key.value] = toPlain(value, [...path, key.value], origins, env, problems);
+      for (const { key, value } of node.entries)
+        out[key.value] = toPlain(value, [...path, key.value], origins, env, problems);
       return out;
     }
     case "sequence":
@@ -88,7 +101,9 @@ function toPlain(node: YamlNode, path: string[], origins: Map<string, Origin>, e
       return value.replace(ENV_REF, (_, name: string) => {
         const v = env[name];
         if (v === undefined) {
-          problems.push(`${where(node.file, node.start)}: key '${path.join(".")}' uses \${${name}}, but the environment variable ${name} is not set`);
+          problems.push(
+            `${where(node.file, node.start)}: key '${path.join(".")}' uses \${${name}}, but the environment variable ${name} is not set`,
+          );
           return "";
         }
         return v;
@@ -98,7 +113,12 @@ function toPlain(node: YamlNode, path: string[], origins: Map<string, Origin>, e
 }
 
 /** `-o key.path=value`: the value is read as YAML (5, true, [a, b], "text"). */
-function applyOverride(root: { [key: string]: Plain }, text: string, origins: Map<string, Origin>, problems: string[]): void {
+function applyOverride(
+  root: { [key: string]: Plain },
+  text: string,
+  origins: Map<string, Origin>,
+  problems: string[],
+): void {
   const eq = text.indexOf("=");
   if (eq <= 0) {
     problems.push(`-o ${text}: expected KEY.PATH=VALUE, e.g. -o file_output.enabled=false`);
@@ -119,7 +139,8 @@ function applyOverride(root: { [key: string]: Plain }, text: string, origins: Ma
   let node: { [key: string]: Plain } = root;
   for (let i = 0; i < path.length - 1; i++) {
     const next = node[path[i]];
-    if (next === undefined || next === null || typeof next !== "object" || Array.isArray(next)) node[path[i]] = {};
+    if (next === undefined || next === null || typeof next !== "object" || Array.isArray(next))
+      node[path[i]] = {};
     node = node[path[i]] as { [key: string]: Plain };
   }
   node[path[path.length - 1]] = value;
@@ -130,7 +151,8 @@ function describeIssue(issue: z.core.$ZodIssue, origins: Map<string, Origin>, fi
   const path = issue.path.map(String);
   const key = path.join(".");
   let origin: Origin | undefined;
-  for (let n = path.length; n >= 0 && origin === undefined; n--) origin = origins.get(path.slice(0, n).join("."));
+  for (let n = path.length; n >= 0 && origin === undefined; n--)
+    origin = origins.get(path.slice(0, n).join("."));
   const at = origin?.where ?? file.name;
   if (issue.code === "unrecognized_keys") {
     return issue.keys

@@ -4,7 +4,17 @@
 
 import { z } from "zod";
 
-const priorityNames = ["emergency", "alert", "critical", "error", "warning", "notice", "informational", "info", "debug"] as const;
+const priorityNames = [
+  "emergency",
+  "alert",
+  "critical",
+  "error",
+  "warning",
+  "notice",
+  "informational",
+  "info",
+  "debug",
+] as const;
 
 /** Falco priorities, written in any case ("WARNING", "Warning", "warning"). */
 const priority = z.preprocess((v) => (typeof v === "string" ? v.toLowerCase() : v), z.enum(priorityNames));
@@ -14,10 +24,7 @@ const selector = z.strictObject({
   tag: z.string().min(1).optional().describe("Rule tag"),
 });
 
-const selectionStep = z.union([
-  z.strictObject({ enable: selector }),
-  z.strictObject({ disable: selector }),
-]);
+const selectionStep = z.union([z.strictObject({ enable: selector }), z.strictObject({ disable: selector })]);
 
 export const configSchema = z.strictObject({
   rules_files: z
@@ -25,12 +32,18 @@ export const configSchema = z.strictObject({
     .default([])
     .describe("Rule files or directories, loaded in order; empty means Lanner's embedded default rules"),
   priority: priority.default("debug").describe("Minimum rule priority to load"),
-  rule_matching: z.enum(["first", "all"]).default("first").describe("Report the first matching rule per event, or all"),
+  rule_matching: z
+    .enum(["first", "all"])
+    .default("first")
+    .describe("Report the first matching rule per event, or all"),
   rules: z.array(selectionStep).default([]).describe("Enable/disable rules by name or tag, applied in order"),
   json_output: z.boolean().default(true).describe("Alerts as JSON objects (else text lines)"),
   json_include_output_property: z.boolean().default(true),
   json_include_tags_property: z.boolean().default(true),
-  time_format_iso_8601: z.boolean().default(false).describe("Text alert times in ISO 8601 instead of HH:MM:SS"),
+  time_format_iso_8601: z
+    .boolean()
+    .default(false)
+    .describe("Text alert times in ISO 8601 instead of HH:MM:SS"),
   stdout_output: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
   file_output: z
     .strictObject({
@@ -43,20 +56,38 @@ export const configSchema = z.strictObject({
     .strictObject({
       capacity: z
         .int()
-        .min(1, "must be at least 1: Lanner's queues are always bounded (Falco's 0 = unbounded is not accepted)")
+        .min(
+          1,
+          "must be at least 1: Lanner's queues are always bounded (Falco's 0 = unbounded is not accepted)",
+        )
         .max(10_000_000)
         .default(10_000)
         .describe("Alerts each sink may hold before new ones are dropped and counted"),
     })
     .prefault({}),
-  log_level: z.enum(["emergency", "alert", "critical", "error", "warning", "notice", "info", "debug"]).default("info"),
+  log_level: z
+    .enum(["emergency", "alert", "critical", "error", "warning", "notice", "info", "debug"])
+    .default("info"),
   engine: z
     .strictObject({
-      kind: z.literal("modern_ebpf").default("modern_ebpf").describe("Lanner has one capture engine: a CO-RE eBPF probe"),
+      kind: z
+        .literal("modern_ebpf")
+        .default("modern_ebpf")
+        .describe("Lanner has one capture engine: a CO-RE eBPF probe"),
       modern_ebpf: z
         .strictObject({
-          buf_size_preset: z.int().min(1).max(10).default(4).describe("Ring buffer size: 1 = 1 MiB ... 4 = 8 MiB ... 10 = 512 MiB"),
-          drain_interval_ms: z.int().min(1).max(1000).default(10).describe("Lanner: how often the ring buffer is drained"),
+          buf_size_preset: z
+            .int()
+            .min(1)
+            .max(10)
+            .default(4)
+            .describe("Ring buffer size: 1 = 1 MiB ... 4 = 8 MiB ... 10 = 512 MiB"),
+          drain_interval_ms: z
+            .int()
+            .min(1)
+            .max(1000)
+            .default(10)
+            .describe("Lanner: how often the ring buffer is drained"),
         })
         .prefault({}),
     })
@@ -64,7 +95,11 @@ export const configSchema = z.strictObject({
   state: z
     .strictObject({
       max_processes: z.int().min(16).max(10_000_000).default(65_536).describe("Lanner: process table cap"),
-      host_root: z.string().min(1).default("/").describe("Lanner: where the host's root is mounted (/host in a pod)"),
+      host_root: z
+        .string()
+        .min(1)
+        .default("/")
+        .describe("Lanner: where the host's root is mounted (/host in a pod)"),
     })
     .prefault({})
     .describe("Lanner: state tables"),

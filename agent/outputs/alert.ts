@@ -29,7 +29,12 @@ export interface AlertFormat {
   isoTime: boolean;
 }
 
-export const DEFAULT_ALERT_FORMAT: AlertFormat = { json: true, includeOutput: true, includeTags: true, isoTime: false };
+export const DEFAULT_ALERT_FORMAT: AlertFormat = {
+  json: true,
+  includeOutput: true,
+  includeTags: true,
+  isoTime: false,
+};
 
 /** "HH:MM:SS.nnnnnnnnn: Priority message", as Falco prints an alert. */
 export function alertText(alert: Alert, format: AlertFormat): string {

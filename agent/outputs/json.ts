@@ -1,7 +1,14 @@
 // JSON as Falco writes alerts: object keys sorted (nlohmann::json orders them), and 64-bit
 // integers (bigint) written exactly.
 
-export type JsonValue = string | number | bigint | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  | string
+  | number
+  | bigint
+  | boolean
+  | null
+  | JsonValue[]
+  | { [key: string]: JsonValue };
 
 export function sortedJson(value: JsonValue): string {
   if (value === null) return "null";

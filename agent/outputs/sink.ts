@@ -32,7 +32,8 @@ export class BoundedSink {
     readonly capacity: number,
     private readonly onError: (sink: string, message: string) => void = () => {},
   ) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError("a sink queue capacity must be >= 1");
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError("a sink queue capacity must be >= 1");
   }
 
   /** Queues a line; false when the queue is full (the line is dropped and counted). */

@@ -36,7 +36,12 @@ export class RuleEngine<C> {
   private readonly byType = new Map<string, ActiveRule<C>[]>();
   private readonly matching: "first" | "all";
 
-  constructor(ruleset: CompiledRuleset, options: EngineOptions, bind: FieldBinder<C>, textOverride?: Parameters<typeof bindOutput<C>>[2]) {
+  constructor(
+    ruleset: CompiledRuleset,
+    options: EngineOptions,
+    bind: FieldBinder<C>,
+    textOverride?: Parameters<typeof bindOutput<C>>[2],
+  ) {
     this.matching = options.matching;
     const threshold = PRIORITIES.indexOf(options.minPriority);
     const enabled = selectRules(ruleset.rules, options.selection);
@@ -95,12 +100,17 @@ function typeMatches(set: EventTypeSet, eventType: string): boolean {
  * step wins over an earlier one, so `disable rule: "*"` then `enable tag: network` leaves only
  * the network rules on.
  */
-export function selectRules(rules: readonly CompiledRule[], steps: readonly RuleSelectionStep[]): Set<string> {
+export function selectRules(
+  rules: readonly CompiledRule[],
+  steps: readonly RuleSelectionStep[],
+): Set<string> {
   const enabled = new Set(rules.filter((r) => r.enabled).map((r) => r.name));
   for (const step of steps) {
     const byName = step.rule === undefined ? undefined : wildcard(step.rule);
     for (const r of rules) {
-      const hit = (byName !== undefined && byName.test(r.name)) || (step.tag !== undefined && r.tags.includes(step.tag));
+      const hit =
+        byName?.test(r.name) === true ||
+        (step.tag !== undefined && r.tags.includes(step.tag));
       if (!hit) continue;
       if (step.action === "enable") enabled.add(r.name);
       else enabled.delete(r.name);

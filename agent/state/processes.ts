@@ -48,7 +48,8 @@ export class ProcessTable implements ProcessLookup {
   private misses = 0;
 
   constructor(readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError("process table capacity must be >= 1");
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError("process table capacity must be >= 1");
   }
 
   get(pid: number): ProcessInfo | undefined {

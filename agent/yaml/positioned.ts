@@ -66,7 +66,13 @@ export function parseYamlDocuments(file: SourceFile): YamlNode[] {
       schema: FAILSAFE_SCHEMA,
       listener(event: "open" | "close", state: State) {
         if (event === "open") {
-          stack.push({ start: state.position, end: state.position, kind: null, value: undefined, children: [] });
+          stack.push({
+            start: state.position,
+            end: state.position,
+            kind: null,
+            value: undefined,
+            children: [],
+          });
           return;
         }
         const frame = stack.pop();
@@ -106,19 +112,35 @@ function toNode(frame: Frame, file: SourceFile): YamlNode {
   }
   const start = skipBlanks(file.text, frame.start, frame.end);
   if (frame.kind === "sequence" && Array.isArray(frame.value)) {
-    return { kind: "sequence", file, start, end: frame.end, items: frame.children.map((c) => toNode(c, file)) };
+    return {
+      kind: "sequence",
+      file,
+      start,
+      end: frame.end,
+      items: frame.children.map((c) => toNode(c, file)),
+    };
   }
   if (frame.kind === "mapping" && isPlainObject(frame.value)) {
     const entries: { key: YamlScalar; value: YamlNode }[] = [];
     for (let i = 0; i + 1 < frame.children.length; i += 2) {
       const key = toNode(frame.children[i], file);
       const value = toNode(frame.children[i + 1], file);
-      entries.push({ key: key.kind === "scalar" ? key : scalarOf(String(key.start), file, key.start), value });
+      entries.push({
+        key: key.kind === "scalar" ? key : scalarOf(String(key.start), file, key.start),
+        value,
+      });
     }
     return { kind: "mapping", file, start, end: frame.end, entries };
   }
   if (typeof frame.value === "string") {
-    return { kind: "scalar", file, start, end: frame.end, value: frame.value, style: styleAt(file.text, start) };
+    return {
+      kind: "scalar",
+      file,
+      start,
+      end: frame.end,
+      value: frame.value,
+      style: styleAt(file.text, start),
+    };
   }
   if (frame.value === null || frame.value === undefined) {
     return { kind: "scalar", file, start, end: frame.end, value: "", style: "empty" };
@@ -129,7 +151,13 @@ function toNode(frame: Frame, file: SourceFile): YamlNode {
 
 function fromPlainValue(value: unknown, file: SourceFile, at: number): YamlNode {
   if (Array.isArray(value)) {
-    return { kind: "sequence", file, start: at, end: at, items: value.map((v) => fromPlainValue(v, file, at)) };
+    return {
+      kind: "sequence",
+      file,
+      start: at,
+      end: at,
+      items: value.map((v) => fromPlainValue(v, file, at)),
+    };
   }
   if (isPlainObject(value)) {
     return {
@@ -143,7 +171,8 @@ function fromPlainValue(value: unknown, file: SourceFile, at: number): YamlNode 
       })),
     };
   }
-  if (value === null || value === undefined) return { kind: "scalar", file, start: at, end: at, value: "", style: "empty" };
+  if (value === null || value === undefined)
+    return { kind: "scalar", file, start: at, end: at, value: "", style: "empty" };
   return scalarOf(String(value), file, at);
 }
 
@@ -176,7 +205,10 @@ function styleAt(text: string, start: number): YamlScalar["style"] {
 
 /** True for a value YAML would read as null: empty, or a plain ~ / null. */
 export function isNullScalar(node: YamlNode): boolean {
-  return node.kind === "scalar" && (node.style === "empty" || (node.style === "plain" && /^(~|null|Null|NULL)$/.test(node.value)));
+  return (
+    node.kind === "scalar" &&
+    (node.style === "empty" || (node.style === "plain" && /^(~|null|Null|NULL)$/.test(node.value)))
+  );
 }
 
 /** A plain scalar read with YAML's core schema: booleans, integers, floats and null; quoted text stays text. */

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type LiveProbe, openLiveProbe } from "../../agent/capture/probe.ts";
 import { RecordDecoder } from "../../agent/events/decode.ts";
+import { BOUNDS, EXEC_PARAM, OPEN_PARAM } from "../../agent/events/schema.ts";
 import type { Event, ExecEvent, ExitEvent, ForkEvent, OpenEvent } from "../../agent/events/types.ts";
 import { liveUnavailable, waitFor } from "./live-support.ts";
 
@@ -167,6 +168,31 @@ describe.skipIf(liveUnavailable !== null)("live capture", () => {
     expect(child.exitCode).toBe(127);
     const exec = await waitFor(() => session.events.find((x) => isExec(x) && x.filename === missing));
     expect(exec).toMatchObject({ kind: "execve", res: -ENOENT, pid: child.pid, comm: "env", args: [] });
+  });
+
+  test("a path and an argv over their bounds are cut and flagged", async () => {
+    const long = `/${crypto.randomUUID()}/${"p".repeat(5000)}`;
+    const child = Bun.spawnSync(["cat", long]);
+    expect(child.exitCode).not.toBe(0);
+    const open = await waitFor(
+      () =>
+        session.events.find(
+          (x) => isOpen(x) && x.pid === child.pid && x.path.startsWith(long.slice(0, 37)),
+        ) as OpenEvent | undefined,
+    );
+    expect(open?.path).toBe(long.slice(0, BOUNDS.path));
+    expect(open?.cut).toBe(1 << OPEN_PARAM.path);
+    expect(open?.res).toBe(-36); // ENAMETOOLONG
+
+    const arg = "a".repeat(3000);
+    const exe = Bun.spawnSync(["/bin/true", arg, arg]);
+    const exec = await waitFor(
+      () =>
+        session.events.find((x) => isExec(x) && x.pid === exe.pid && x.res === 0) as ExecEvent | undefined,
+    );
+    expect(exec?.cut).toBe(1 << EXEC_PARAM.args);
+    // 4096 bytes: "/bin/true" NUL, 3000 bytes NUL, then the start of the second argument.
+    expect(exec?.args).toEqual(["/bin/true", arg, arg.slice(0, BOUNDS.args - 10 - 3001)]);
   });
 
   test("the agent's own opens produce no events", async () => {

@@ -52,7 +52,15 @@ export interface FieldRef {
   pos: number;
 }
 
-export type TransformerName = "tolower" | "toupper" | "b64" | "basename" | "len" | "join" | "concat" | "getopt";
+export type TransformerName =
+  | "tolower"
+  | "toupper"
+  | "b64"
+  | "basename"
+  | "len"
+  | "join"
+  | "concat"
+  | "getopt";
 
 /** A transformer applied to fields and literals, e.g. `tolower(proc.name)`, `concat(a, "-", b)`. */
 export interface TransformerCall {

@@ -67,7 +67,10 @@ class CheckFailure extends Error {
 const KNOWN_EVENT_TYPES: ReadonlySet<string> = new Set([...SYSCALL_NAMES, ...EVENT_NAMES]);
 
 /** Checks a parsed condition. Stops at the first problem, as its position is what the user needs. */
-export function checkCondition(expr: Expr, scope: CheckScope): { checked: CheckedExpr } | { issue: CheckIssue } {
+export function checkCondition(
+  expr: Expr,
+  scope: CheckScope,
+): { checked: CheckedExpr } | { issue: CheckIssue } {
   try {
     return { checked: new Checker(scope).expr(expr) };
   } catch (err) {
@@ -104,7 +107,8 @@ class Checker {
     }
     const multi = left.multi === "list";
     const problem = operatorProblem(left.valueKind, e.op, multi);
-    if (problem !== undefined) fail("bad_operator", `${problem} ('${leftText}' is ${describeKind(left)})`, e.opPos);
+    if (problem !== undefined)
+      fail("bad_operator", `${problem} ('${leftText}' is ${describeKind(left)})`, e.opPos);
     if (e.modifier !== undefined && !MODIFIABLE_OPERATORS.has(e.op)) {
       fail("bad_operator", `'${e.op}' cannot take the '${e.modifier}' modifier`, e.opPos);
     }
@@ -118,18 +122,30 @@ class Checker {
       }
       const rhs = right.kind === "val" ? this.field(right.field) : this.transformer(right);
       if (rhs.valueKind !== left.valueKind) {
-        fail("bad_operator", `cannot compare ${describeKind(left)} '${leftText}' with ${describeKind(rhs)} '${rhs.display}'`, right.pos);
+        fail(
+          "bad_operator",
+          `cannot compare ${describeKind(left)} '${leftText}' with ${describeKind(rhs)} '${rhs.display}'`,
+          right.pos,
+        );
       }
-      return { kind: "compare", left, op: e.op, right: rhs, text: `${leftText} ${opText} val(${rhs.display})` };
+      return {
+        kind: "compare",
+        left,
+        op: e.op,
+        right: rhs,
+        text: `${leftText} ${opText} val(${rhs.display})`,
+      };
     }
 
     const takesList = LIST_OPERATORS.has(e.op) || e.modifier !== undefined;
     const usedLists: string[] = [];
     const literals = this.literalsOf(right, takesList, usedLists);
-    if (!takesList && literals.length !== 1) fail("bad_literal", `'${e.op}' compares with one value, not a list`, right.pos);
+    if (!takesList && literals.length !== 1)
+      fail("bad_literal", `'${e.op}' compares with one value, not a list`, right.pos);
     if (left.kind === "field" && left.field.def.name === "evt.type" && left.field.arg === undefined) {
       for (const name of literals) {
-        if (!KNOWN_EVENT_TYPES.has(name)) fail("unknown_event_type", `unknown event type '${name}'`, right.pos);
+        if (!KNOWN_EVENT_TYPES.has(name))
+          fail("unknown_event_type", `unknown event type '${name}'`, right.pos);
       }
     }
     let test: ReturnType<typeof buildTest>;
@@ -142,11 +158,19 @@ class Checker {
         literals,
       });
     } catch (err) {
-      if (err instanceof LiteralError) fail("bad_literal", `${err.message} (comparing '${leftText}')`, right.pos);
+      if (err instanceof LiteralError)
+        fail("bad_literal", `${err.message} (comparing '${leftText}')`, right.pos);
       throw err;
     }
     const rhsText = takesList ? `(${literals.map(quoteIfNeeded).join(", ")})` : quoteIfNeeded(literals[0]);
-    const checked: CheckedCompare = { kind: "compare", left, op: e.op, literals, test, text: `${leftText} ${opText} ${rhsText}` };
+    const checked: CheckedCompare = {
+      kind: "compare",
+      left,
+      op: e.op,
+      literals,
+      test,
+      text: `${leftText} ${opText} ${rhsText}`,
+    };
     if (e.modifier !== undefined) checked.modifier = e.modifier;
     if (usedLists.length > 0) checked.lists = usedLists;
     return checked;
@@ -204,7 +228,11 @@ class Checker {
     const display = `${call.name}(${args.map(operandDisplay).join(", ")})${call.arg === undefined ? "" : `[${call.arg}]`}`;
     const operands = args.filter((a): a is CheckedOperand => a.kind === "field" || a.kind === "transformer");
     const first = operands[0];
-    const result = (valueKind: ValueKind, falcoType: string, multi: CheckedOperand["multi"]): CheckedTransformer => ({
+    const result = (
+      valueKind: ValueKind,
+      falcoType: string,
+      multi: CheckedOperand["multi"],
+    ): CheckedTransformer => ({
       kind: "transformer",
       name: call.name,
       args,
@@ -214,37 +242,57 @@ class Checker {
       display,
     });
     const requireOne = (): CheckedOperand => {
-      if (args.length !== 1 || first === undefined) fail("bad_argument", `${call.name}() takes exactly one field or transformer`, call.pos);
+      if (args.length !== 1 || first === undefined)
+        fail("bad_argument", `${call.name}() takes exactly one field or transformer`, call.pos);
       if (first.kind === "field" && first.field.def.info.flags.includes("EPF_NO_TRANSFORMER")) {
         fail("bad_argument", `field '${first.display}' does not support transformers`, call.pos);
       }
       return first;
     };
-    if (call.arg !== undefined && call.name !== "getopt") fail("bad_argument", `${call.name}() takes no [argument]`, call.pos);
+    if (call.arg !== undefined && call.name !== "getopt")
+      fail("bad_argument", `${call.name}() takes no [argument]`, call.pos);
     switch (call.name) {
       case "tolower":
       case "toupper":
       case "basename": {
         const inner = requireOne();
-        if (inner.valueKind !== "string") fail("bad_argument", `${call.name}() needs a string, '${inner.display}' is ${describeKind(inner)}`, call.pos);
+        if (inner.valueKind !== "string")
+          fail(
+            "bad_argument",
+            `${call.name}() needs a string, '${inner.display}' is ${describeKind(inner)}`,
+            call.pos,
+          );
         return result("string", "CHARBUF", inner.multi);
       }
       case "b64": {
         const inner = requireOne();
-        if (inner.valueKind !== "string" && inner.valueKind !== "bytes") fail("bad_argument", `b64() needs a string or buffer, '${inner.display}' is ${describeKind(inner)}`, call.pos);
+        if (inner.valueKind !== "string" && inner.valueKind !== "bytes")
+          fail(
+            "bad_argument",
+            `b64() needs a string or buffer, '${inner.display}' is ${describeKind(inner)}`,
+            call.pos,
+          );
         return result("string", "CHARBUF", inner.multi);
       }
       case "len": {
         const inner = requireOne();
         if (inner.valueKind !== "string" && inner.valueKind !== "bytes" && inner.multi !== "list") {
-          fail("bad_argument", `len() needs a string, buffer or list, '${inner.display}' is ${describeKind(inner)}`, call.pos);
+          fail(
+            "bad_argument",
+            `len() needs a string, buffer or list, '${inner.display}' is ${describeKind(inner)}`,
+            call.pos,
+          );
         }
         return result("number", "UINT64", inner.multi === "any" ? "any" : "single");
       }
       case "concat": {
         if (args.length < 2) fail("bad_argument", "concat() requires at least 2 arguments", call.pos);
         for (const a of args) {
-          if (a.kind === "list" || ((a.kind === "field" || a.kind === "transformer") && (a.valueKind !== "string" || a.multi !== "single"))) {
+          if (
+            a.kind === "list" ||
+            ((a.kind === "field" || a.kind === "transformer") &&
+              (a.valueKind !== "string" || a.multi !== "single"))
+          ) {
             fail("bad_argument", "concat() arguments must be single strings", call.pos);
           }
         }
@@ -252,8 +300,16 @@ class Checker {
       }
       case "join": {
         const [sep, list] = args;
-        if (args.length !== 2 || sep.kind !== "literal") fail("bad_argument", "join() requires exactly 2 arguments: a separator string and a list", call.pos);
-        if (list.kind !== "list" && !((list.kind === "field" || list.kind === "transformer") && list.multi === "list")) {
+        if (args.length !== 2 || sep.kind !== "literal")
+          fail(
+            "bad_argument",
+            "join() requires exactly 2 arguments: a separator string and a list",
+            call.pos,
+          );
+        if (
+          list.kind !== "list" &&
+          !((list.kind === "field" || list.kind === "transformer") && list.multi === "list")
+        ) {
           fail("bad_argument", "join() second argument must be a list", call.pos);
         }
         return result("string", "CHARBUF", "single");
@@ -270,7 +326,9 @@ class Checker {
       case "tlist":
         return {
           kind: "list",
-          items: arg.items.map((i) => (i.kind === "literal" ? { kind: "literal" as const, value: i.value } : this.operand(i))),
+          items: arg.items.map((i) =>
+            i.kind === "literal" ? { kind: "literal" as const, value: i.value } : this.operand(i),
+          ),
         };
       default:
         return this.operand(arg);
@@ -279,7 +337,14 @@ class Checker {
 }
 
 function describeKind(op: CheckedOperand): string {
-  const base = { string: "a string", number: "a number", bool: "a boolean", ipaddr: "an ip address", ipnet: "an ip network", bytes: "a buffer" }[op.valueKind];
+  const base = {
+    string: "a string",
+    number: "a number",
+    bool: "a boolean",
+    ipaddr: "an ip address",
+    ipnet: "an ip network",
+    bytes: "a buffer",
+  }[op.valueKind];
   return op.multi === "list" ? `a list of ${base.replace(/^an? /, "")} values` : base;
 }
 

@@ -69,9 +69,13 @@ const KIND_NAMES: Readonly<Record<ValueKind, string>> = {
 export function operatorProblem(kind: ValueKind, op: Operator, list: boolean): string | undefined {
   if (op === "exists") return undefined;
   if (list) {
-    return op === "in" || op === "intersects" ? undefined : `'${op}' is not supported for list fields (use in, intersects or exists)`;
+    return op === "in" || op === "intersects"
+      ? undefined
+      : `'${op}' is not supported for list fields (use in, intersects or exists)`;
   }
-  return OPERATORS_BY_KIND[kind].has(op) ? undefined : `'${op}' is not supported for ${KIND_NAMES[kind]} fields`;
+  return OPERATORS_BY_KIND[kind].has(op)
+    ? undefined
+    : `'${op}' is not supported for ${KIND_NAMES[kind]} fields`;
 }
 
 export interface TestSpec {
@@ -108,7 +112,9 @@ function single(spec: TestSpec, literal: string): Test {
   const { kind, op } = spec;
   if (op === "bcontains" || op === "bstartswith") {
     const needle = hexBytes(literal);
-    return op === "bcontains" ? (v) => v instanceof Uint8Array && bytesIndexOf(v, needle) >= 0 : (v) => v instanceof Uint8Array && bytesStartWith(v, needle);
+    return op === "bcontains"
+      ? (v) => v instanceof Uint8Array && bytesIndexOf(v, needle) >= 0
+      : (v) => v instanceof Uint8Array && bytesStartWith(v, needle);
   }
   switch (kind) {
     case "string":
@@ -248,7 +254,10 @@ function bytesTest(op: Operator, lit: Uint8Array): Test {
     case "startswith":
       return (v) => v instanceof Uint8Array && bytesStartWith(v, lit);
     case "endswith":
-      return (v) => v instanceof Uint8Array && v.length >= lit.length && bytesEqual(v.subarray(v.length - lit.length), lit);
+      return (v) =>
+        v instanceof Uint8Array &&
+        v.length >= lit.length &&
+        bytesEqual(v.subarray(v.length - lit.length), lit);
     default:
       throw new LiteralError(`'${op}' is not supported for buffer fields`);
   }
@@ -295,13 +304,15 @@ export function compareValues(op: Operator, kind: ValueKind, left: ScalarValue, 
   if (kind === "number" || typeof left === "bigint" || typeof right === "bigint") {
     const l = typeof left === "bigint" ? left : typeof left === "number" ? left : Number.NaN;
     const r = typeof right === "bigint" ? right : typeof right === "number" ? right : Number.NaN;
+    // Ordering works across number and bigint; equality is "neither below nor above".
+    const equal = !(l < r) && !(l > r) && !Number.isNaN(l) && !Number.isNaN(r);
     switch (op) {
       case "=":
       case "in":
       case "intersects":
-        return l == r; // biome-ignore lint/suspicious/noDoubleEquals: number and bigint compare by value
+        return equal;
       case "!=":
-        return l != r; // biome-ignore lint/suspicious/noDoubleEquals: number and bigint compare by value
+        return !equal && !Number.isNaN(l) && !Number.isNaN(r);
       case "<":
         return l < r;
       case "<=":

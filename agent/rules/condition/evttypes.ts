@@ -52,13 +52,14 @@ function leaf(cmp: CheckedCompare, negated: boolean): EventTypeSet {
   if (!isTypeCheck) return "all";
   const named = new Set((cmp.literals ?? []).filter((n) => ALL_EVENT_TYPES.has(n)));
   // `!=` and negation each flip the set; both together cancel out.
-  const complemented = cmp.op === "!=" !== negated;
+  const complemented = (cmp.op === "!=") !== negated;
   return complemented ? complement(named) : named;
 }
 
 /** true: the check always holds; false: it never does; undefined: it depends on the event. */
 function evtNumInvariant(cmp: CheckedCompare): boolean | undefined {
-  if (cmp.left.kind !== "field" || cmp.left.field.def.name !== "evt.num" || cmp.literals === undefined) return undefined;
+  if (cmp.left.kind !== "field" || cmp.left.field.def.name !== "evt.num" || cmp.literals === undefined)
+    return undefined;
   const values = cmp.literals.map((l) => (/^[0-9]+$/.test(l) ? Number(l) : Number.NaN));
   if (values.some(Number.isNaN)) return undefined;
   const [n] = values;

@@ -73,10 +73,13 @@ function convertNumber(text: string, falcoType: string): number {
   let value: number;
   if (INTEGER.test(text)) value = Number.parseInt(text, 10);
   else if (HEX.test(text)) value = Number.parseInt(text.slice(2), 16);
-  else throw new LiteralError(`'${text}' is not a number, as ${falcoType.toLowerCase()} field values must be`);
+  else
+    throw new LiteralError(`'${text}' is not a number, as ${falcoType.toLowerCase()} field values must be`);
   const bounds = INTEGER_BOUNDS[falcoType];
   if (bounds !== undefined && (value < bounds[0] || value > bounds[1])) {
-    throw new LiteralError(`${text} is out of range for a ${falcoType.toLowerCase()} field (${bounds[0]}..${bounds[1]})`);
+    throw new LiteralError(
+      `${text} is out of range for a ${falcoType.toLowerCase()} field (${bounds[0]}..${bounds[1]})`,
+    );
   }
   return value;
 }
@@ -104,7 +107,8 @@ export function parseIpAddress(text: string): IpAddress {
 
 export function parseIpNetwork(text: string): IpNetwork {
   const slash = text.indexOf("/");
-  if (slash < 0) throw new LiteralError(`'${text}' is not an IP network: expected ADDRESS/PREFIX, e.g. 10.0.0.0/8`);
+  if (slash < 0)
+    throw new LiteralError(`'${text}' is not an IP network: expected ADDRESS/PREFIX, e.g. 10.0.0.0/8`);
   const addr = parseIpAddress(text.slice(0, slash));
   const bitsText = text.slice(slash + 1);
   const width = addr.v6 ? 128 : 32;

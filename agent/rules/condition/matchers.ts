@@ -50,7 +50,9 @@ export class PathPrefixSet {
 
   constructor(searchPaths: readonly string[]) {
     this.paths = searchPaths.map((p) =>
-      splitPath(p).map((component) => (GLOB_CHARS.test(component) ? globToRegExp(component, false) : component)),
+      splitPath(p).map((component) =>
+        GLOB_CHARS.test(component) ? globToRegExp(component, false) : component,
+      ),
     );
   }
 

@@ -218,7 +218,8 @@ class ConditionParser {
   private parseOptionalFieldArg(): string | undefined {
     if (!this.lexLiteral("[")) return undefined;
     const arg = this.lexQuoted() ?? this.lexRegex(FIELD_ARG_BARE);
-    if (arg === undefined) throw this.error("expected a valid field argument: a quoted string or a bare string");
+    if (arg === undefined)
+      throw this.error("expected a valid field argument: a quoted string or a bare string");
     if (!this.lexLiteral("]")) throw this.error("expected a ']' token");
     return arg;
   }
@@ -274,8 +275,10 @@ class ConditionParser {
       const quoted = operand === undefined ? this.lexQuoted() : undefined;
       const number = operand === undefined && quoted === undefined ? this.lexNumber() : undefined;
       if (operand !== undefined) items.push(operand);
-      else if (quoted !== undefined) items.push({ kind: "literal", value: quoted, quoted: true, pos: itemStart });
-      else if (number !== undefined) items.push({ kind: "literal", value: number, quoted: false, pos: itemStart });
+      else if (quoted !== undefined)
+        items.push({ kind: "literal", value: quoted, quoted: true, pos: itemStart });
+      else if (number !== undefined)
+        items.push({ kind: "literal", value: number, quoted: false, pos: itemStart });
       else throw this.error("expected a list element: a field, a transformer, a quoted string or a number");
       this.skipBlanks();
     } while (this.lexLiteral(","));
@@ -316,7 +319,9 @@ class ConditionParser {
           return { kind: "check", left, op, right: this.parseListOrTransformer(), pos: start, opPos };
         }
       }
-      throw this.error(`expected a valid check operator: one of ${SUPPORTED_OPERATORS.map((o) => `'${o}'`).join(", ")}`);
+      throw this.error(
+        `expected a valid check operator: one of ${SUPPORTED_OPERATORS.map((o) => `'${o}'`).join(", ")}`,
+      );
     });
   }
 
@@ -577,7 +582,7 @@ export function unescapeQuoted(raw: string, pos = 0): string {
       case '"':
       case "'":
         if (e !== quote) {
-          const which = quote === '"' ? "\"-quoted" : "'-quoted";
+          const which = quote === '"' ? '"-quoted' : "'-quoted";
           throw new ConditionSyntaxError(`invalid \\${e} escape in a ${which} string`, pos + i);
         }
         out += e;

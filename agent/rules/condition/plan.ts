@@ -8,7 +8,13 @@
 
 import type { ResolvedField } from "../fields/registry.ts";
 import type { FieldValue, ScalarValue } from "../fields/values.ts";
-import type { CheckedCompare, CheckedExpr, CheckedLiteralArg, CheckedOperand, CheckedOperandList } from "./checked.ts";
+import type {
+  CheckedCompare,
+  CheckedExpr,
+  CheckedLiteralArg,
+  CheckedOperand,
+  CheckedOperandList,
+} from "./checked.ts";
 import { compareValues, type Test } from "./compare.ts";
 
 export type Reader<C> = (ctx: C) => FieldValue | undefined;
@@ -78,10 +84,11 @@ function planCompare<C>(cmp: CheckedCompare, bind: FieldBinder<C>): Predicate<C>
   const test = cmp.test as Test;
   if (cmp.op === "exists") return (ctx) => read(ctx) !== undefined;
   if (cmp.left.multi === "list") {
-    if (cmp.op === "in") return (ctx) => {
-      const v = read(ctx);
-      return Array.isArray(v) && v.length > 0 && v.every(test);
-    };
+    if (cmp.op === "in")
+      return (ctx) => {
+        const v = read(ctx);
+        return Array.isArray(v) && v.length > 0 && v.every(test);
+      };
     return (ctx) => {
       const v = read(ctx);
       return Array.isArray(v) && v.some(test);
@@ -161,7 +168,10 @@ export function planOperand<C>(op: CheckedOperand, bind: FieldBinder<C>): Reader
   }
 }
 
-function planArg<C>(arg: CheckedOperand | CheckedLiteralArg | CheckedOperandList, bind: FieldBinder<C>): Reader<C> {
+function planArg<C>(
+  arg: CheckedOperand | CheckedLiteralArg | CheckedOperandList,
+  bind: FieldBinder<C>,
+): Reader<C> {
   if (arg.kind === "literal") {
     const value = arg.value;
     return () => value;

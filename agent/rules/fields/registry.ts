@@ -126,14 +126,23 @@ export class FieldRegistry {
     const def = this.defs.get(name) ?? this.dottedBase(name);
     if (def === undefined) {
       const hint = this.nearestName(name);
-      return new FieldResolveError("unknown_field", `unknown field '${name}'${hint === undefined ? "" : `; did you mean '${hint}'?`}`);
+      return new FieldResolveError(
+        "unknown_field",
+        `unknown field '${name}'${hint === undefined ? "" : `; did you mean '${hint}'?`}`,
+      );
     }
     const form = def.info.arg;
     if (bracketArg === undefined && def.name === name) {
-      return new FieldResolveError("bad_argument", `field '${name}' requires an argument (${describeArg(form)})`);
+      return new FieldResolveError(
+        "bad_argument",
+        `field '${name}' requires an argument (${describeArg(form)})`,
+      );
     }
     const written = bracketArg === undefined ? name.slice(def.name.length + 1) : bracketArg;
-    return new FieldResolveError("bad_argument", `field '${def.name}' does not accept the argument '${written}' (${describeArg(form)})`);
+    return new FieldResolveError(
+      "bad_argument",
+      `field '${def.name}' does not accept the argument '${written}' (${describeArg(form)})`,
+    );
   }
 
   private dottedBase(name: string): FieldDef | undefined {

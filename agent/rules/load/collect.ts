@@ -10,7 +10,15 @@
 // Rules see every macro and list in its final form.
 
 import type { DiagnosticBag, Location } from "./diagnostics.ts";
-import type { ExceptionSpec, PluginRequirement, Priority, RuleFields, RuleFileItem, RuleKey, TextPiece } from "./items.ts";
+import type {
+  ExceptionSpec,
+  PluginRequirement,
+  Priority,
+  RuleFields,
+  RuleFileItem,
+  RuleKey,
+  TextPiece,
+} from "./items.ts";
 
 /** The Falco rules-engine version whose language Lanner implements. */
 export const ENGINE_VERSION = "0.63.0";
@@ -103,7 +111,10 @@ export class Collection {
       );
       return;
     }
-    if (this.requiredEngineVersion === undefined || compareVersions(version, this.requiredEngineVersion) > 0) {
+    if (
+      this.requiredEngineVersion === undefined ||
+      compareVersions(version, this.requiredEngineVersion) > 0
+    ) {
       this.requiredEngineVersion = version;
     }
   }
@@ -116,7 +127,9 @@ export class Collection {
     });
     if (!satisfied) {
       const names = options.map((o) => `${o.name} ${o.version}`).join(" or ");
-      const builtin = Object.entries(BUILTIN_PLUGINS).map(([n, v]) => `${n} ${v}`).join(", ");
+      const builtin = Object.entries(BUILTIN_PLUGINS)
+        .map(([n, v]) => `${n} ${v}`)
+        .join(", ");
       this.diagnostics.error(
         "plugin_version",
         `these rules require the plugin ${names}; Lanner has no plugins and provides the fields of: ${builtin}`,
@@ -139,10 +152,21 @@ export class Collection {
       prev.history.push({ action: "append", keys: ["items"], location: item.location });
       return;
     }
-    const action: ProvenanceAction = prev === undefined ? "define" : item.action === "replace" ? "replace" : "redefine";
+    const action: ProvenanceAction =
+      prev === undefined ? "define" : item.action === "replace" ? "replace" : "redefine";
     const history = prev?.history ?? [];
-    history.push({ action, keys: item.action === "replace" ? ["items"] : undefined, location: item.location });
-    this.lists.set(item.name, { name: item.name, items: [...item.items], index: prev?.index ?? id, visibility: id, history });
+    history.push({
+      action,
+      keys: item.action === "replace" ? ["items"] : undefined,
+      location: item.location,
+    });
+    this.lists.set(item.name, {
+      name: item.name,
+      items: [...item.items],
+      index: prev?.index ?? id,
+      visibility: id,
+      history,
+    });
   }
 
   private applyMacro(item: Extract<RuleFileItem, { kind: "macro" }>, broken: ReadonlySet<string>): void {
@@ -158,10 +182,21 @@ export class Collection {
       prev.history.push({ action: "append", keys: ["condition"], location: item.location });
       return;
     }
-    const action: ProvenanceAction = prev === undefined ? "define" : item.action === "replace" ? "replace" : "redefine";
+    const action: ProvenanceAction =
+      prev === undefined ? "define" : item.action === "replace" ? "replace" : "redefine";
     const history = prev?.history ?? [];
-    history.push({ action, keys: item.action === "replace" ? ["condition"] : undefined, location: item.location });
-    this.macros.set(item.name, { name: item.name, pieces: [item.condition], index: prev?.index ?? id, visibility: id, history });
+    history.push({
+      action,
+      keys: item.action === "replace" ? ["condition"] : undefined,
+      location: item.location,
+    });
+    this.macros.set(item.name, {
+      name: item.name,
+      pieces: [item.condition],
+      index: prev?.index ?? id,
+      visibility: id,
+      history,
+    });
   }
 
   private applyRule(item: Extract<RuleFileItem, { kind: "rule" }>, broken: ReadonlySet<string>): void {
@@ -170,7 +205,12 @@ export class Collection {
     if (item.action === "define") {
       const f = item.fields;
       if (prev !== undefined && f.source !== undefined && prev.source !== f.source) {
-        this.diagnostics.error("schema", `rule '${item.name}' is redefined with a different source (${prev.source} -> ${f.source})`, item.location, [`rule '${item.name}'`]);
+        this.diagnostics.error(
+          "schema",
+          `rule '${item.name}' is redefined with a different source (${prev.source} -> ${f.source})`,
+          item.location,
+          [`rule '${item.name}'`],
+        );
         return;
       }
       const history = prev?.history ?? [];
@@ -207,7 +247,12 @@ export class Collection {
       return;
     }
     if (item.fields.source !== undefined && item.fields.source !== "" && item.fields.source !== prev.source) {
-      this.diagnostics.error("schema", `rule '${item.name}' is updated with a different source (${prev.source} -> ${item.fields.source})`, item.location, [`rule '${item.name}'`]);
+      this.diagnostics.error(
+        "schema",
+        `rule '${item.name}' is updated with a different source (${prev.source} -> ${item.fields.source})`,
+        item.location,
+        [`rule '${item.name}'`],
+      );
       return;
     }
     prev.history.push({ action: item.action, keys: item.keys, location: item.location });
@@ -218,23 +263,33 @@ export class Collection {
   private appendToRule(rule: RuleDefinition, f: RuleFields, location: Location): void {
     if (f.condition !== undefined && f.condition.text.trim() !== "") rule.condition.push(f.condition);
     if (f.output !== undefined && f.output.text.trim() !== "") rule.output.push(f.output);
-    if (f.desc !== undefined && f.desc !== "") rule.desc = rule.desc === "" ? f.desc : `${rule.desc} ${f.desc}`;
+    if (f.desc !== undefined && f.desc !== "")
+      rule.desc = rule.desc === "" ? f.desc : `${rule.desc} ${f.desc}`;
     for (const tag of f.tags ?? []) rule.tags.add(tag);
     for (const ex of f.exceptions ?? []) {
       const existing = rule.exceptions.find((e) => e.name === ex.name);
       if (existing === undefined) {
         if (ex.fields === undefined) {
-          this.diagnostics.error("exception", `new exception '${ex.name}' needs 'fields'`, ex.location, [`rule '${rule.name}'`]);
+          this.diagnostics.error("exception", `new exception '${ex.name}' needs 'fields'`, ex.location, [
+            `rule '${rule.name}'`,
+          ]);
           continue;
         }
         if (ex.values.length === 0) {
-          this.diagnostics.error("exception", `new exception '${ex.name}' needs 'values'`, ex.location, [`rule '${rule.name}'`]);
+          this.diagnostics.error("exception", `new exception '${ex.name}' needs 'values'`, ex.location, [
+            `rule '${rule.name}'`,
+          ]);
           continue;
         }
         rule.exceptions.push(ex);
       } else {
         if (ex.fields !== undefined || ex.comps !== undefined) {
-          this.diagnostics.error("exception", `exception '${ex.name}' already exists: an append may add values only, not fields or comps`, ex.location, [`rule '${rule.name}'`]);
+          this.diagnostics.error(
+            "exception",
+            `exception '${ex.name}' already exists: an append may add values only, not fields or comps`,
+            ex.location,
+            [`rule '${rule.name}'`],
+          );
           continue;
         }
         existing.values = [...existing.values, ...ex.values];
@@ -285,10 +340,17 @@ export class Collection {
     }
   }
 
-  private noPrevious(kind: string, name: string, location: Location, broken: ReadonlySet<string>, action = "append"): void {
+  private noPrevious(
+    kind: string,
+    name: string,
+    location: Location,
+    broken: ReadonlySet<string>,
+    action = "append",
+  ): void {
     // The definition itself failed to read: that error was reported already.
     if (broken.has(`${kind}:${name}`)) return;
-    const what = action === "enable" ? "sets 'enabled' on" : action === "replace" ? "replaces keys of" : "appends to";
+    const what =
+      action === "enable" ? "sets 'enabled' on" : action === "replace" ? "replaces keys of" : "appends to";
     this.diagnostics.error(
       "no_previous_definition",
       `this entry ${what} ${kind} '${name}', but no ${kind} of that name is defined before it (check the load order of your rule files)`,

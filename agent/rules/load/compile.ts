@@ -8,7 +8,12 @@ import type { CheckExpr, Expr, ListLiteral, Literal } from "../condition/ast.ts"
 import { type CheckIssue, type CheckScope, checkCondition } from "../condition/check.ts";
 import type { CheckedExpr } from "../condition/checked.ts";
 import { type EventTypeSet, eventTypeCount, eventTypesOf } from "../condition/evttypes.ts";
-import { ConditionSyntaxError, parseCondition, parseOperandPrefix, unescapeQuoted } from "../condition/parser.ts";
+import {
+  ConditionSyntaxError,
+  parseCondition,
+  parseOperandPrefix,
+  unescapeQuoted,
+} from "../condition/parser.ts";
 import type { FieldRegistry } from "../fields/registry.ts";
 import { compileOutput, type OutputToken } from "../output/format.ts";
 import type { Collection, ListDefinition, MacroDefinition, RuleDefinition } from "./collect.ts";
@@ -67,7 +72,11 @@ export interface CompiledRuleset {
 
 const QUOTED = /^(["']).*\1$/s;
 
-export function compileCollection(collection: Collection, registry: FieldRegistry, diagnostics: DiagnosticBag): CompiledRuleset {
+export function compileCollection(
+  collection: Collection,
+  registry: FieldRegistry,
+  diagnostics: DiagnosticBag,
+): CompiledRuleset {
   return new Compiler(collection, registry, diagnostics).run();
 }
 
@@ -87,7 +96,12 @@ class Compiler {
   run(): CompiledRuleset {
     for (const def of this.collection.lists.values()) {
       const includes: string[] = [];
-      this.lists.set(def.name, { definition: def, values: this.expandList(def, new Set(), includes), includes, used: false });
+      this.lists.set(def.name, {
+        definition: def,
+        values: this.expandList(def, new Set(), includes),
+        includes,
+        used: false,
+      });
     }
     for (const l of this.lists.values()) {
       for (const name of l.includes) {
@@ -109,15 +123,30 @@ class Compiler {
 
     for (const m of this.macros.values()) {
       if (!m.used) {
-        this.diagnostics.warning("unused_macro", `macro '${m.definition.name}' is not used by any rule or macro`, firstLocation(m.definition), [`macro '${m.definition.name}'`]);
+        this.diagnostics.warning(
+          "unused_macro",
+          `macro '${m.definition.name}' is not used by any rule or macro`,
+          firstLocation(m.definition),
+          [`macro '${m.definition.name}'`],
+        );
       }
     }
     for (const l of this.lists.values()) {
       if (!l.used) {
-        this.diagnostics.warning("unused_list", `list '${l.definition.name}' is not used by any rule, macro or list`, firstLocation(l.definition), [`list '${l.definition.name}'`]);
+        this.diagnostics.warning(
+          "unused_list",
+          `list '${l.definition.name}' is not used by any rule, macro or list`,
+          firstLocation(l.definition),
+          [`list '${l.definition.name}'`],
+        );
       }
     }
-    return { rules, lists: this.lists, macros: this.macros, requiredEngineVersion: this.collection.requiredEngineVersion };
+    return {
+      rules,
+      lists: this.lists,
+      macros: this.macros,
+      requiredEngineVersion: this.collection.requiredEngineVersion,
+    };
   }
 
   /** A list's values, with the lists it names (defined before it) replaced by their values. */
@@ -165,9 +194,14 @@ class Compiler {
         const entry = this.macros.get(name);
         if (entry !== undefined) entry.used = true;
         const state = this.macroStates.get(name);
-        if (state?.state === "checking") return { problem: "macro_cycle", message: `macro '${name}' refers to itself` };
+        if (state?.state === "checking")
+          return { problem: "macro_cycle", message: `macro '${name}' refers to itself` };
         const checked = this.checkMacro(name);
-        if (checked === undefined) return { problem: "undefined_macro", message: `macro '${name}' has errors (reported at its definition)` };
+        if (checked === undefined)
+          return {
+            problem: "undefined_macro",
+            message: `macro '${name}' has errors (reported at its definition)`,
+          };
         return checked;
       },
     };
@@ -189,7 +223,12 @@ class Compiler {
   }
 
   /** Parses the joined pieces of a condition and checks it; reports and returns undefined on error. */
-  private parseAndCheck(pieces: readonly TextPiece[], scope: CheckScope, context: string[], allowUnknown = false): { checked: CheckedExpr } | { unknown: CheckIssue } | undefined {
+  private parseAndCheck(
+    pieces: readonly TextPiece[],
+    scope: CheckScope,
+    context: string[],
+    allowUnknown = false,
+  ): { checked: CheckedExpr } | { unknown: CheckIssue } | undefined {
     const text = pieces.map((p) => p.text).join(" ");
     let ast: Expr;
     try {
@@ -201,8 +240,17 @@ class Compiler {
     }
     const result = checkCondition(ast, scope);
     if ("issue" in result) {
-      if (allowUnknown && (result.issue.code === "unknown_field" || result.issue.code === "unknown_event_type")) return { unknown: result.issue };
-      this.diagnostics.error(result.issue.code as DiagnosticCode, result.issue.message, pieceLocation(pieces, result.issue.pos), context);
+      if (
+        allowUnknown &&
+        (result.issue.code === "unknown_field" || result.issue.code === "unknown_event_type")
+      )
+        return { unknown: result.issue };
+      this.diagnostics.error(
+        result.issue.code as DiagnosticCode,
+        result.issue.message,
+        pieceLocation(pieces, result.issue.pos),
+        context,
+      );
       return undefined;
     }
     return result;
@@ -211,18 +259,38 @@ class Compiler {
   private compileRule(def: RuleDefinition): CompiledRule | undefined {
     const context = [`rule '${def.name}'`];
     if (def.source !== "syscall") {
-      this.diagnostics.warning("unknown_source", `source '${def.source}' is not supported by Lanner (only syscall); the rule is skipped`, def.location, context);
+      this.diagnostics.warning(
+        "unknown_source",
+        `source '${def.source}' is not supported by Lanner (only syscall); the rule is skipped`,
+        def.location,
+        context,
+      );
       return undefined;
     }
     if (def.condition.length === 0 || def.output.length === 0) {
-      this.diagnostics.error("schema", "the rule has no condition or no output left after overrides", def.location, context);
+      this.diagnostics.error(
+        "schema",
+        "the rule has no condition or no output left after overrides",
+        def.location,
+        context,
+      );
       return undefined;
     }
     const scope = this.scope(Number.MAX_SAFE_INTEGER);
-    const checked = this.parseAndCheck(def.condition, scope, [...context, "condition"], def.skipIfUnknownFilter);
+    const checked = this.parseAndCheck(
+      def.condition,
+      scope,
+      [...context, "condition"],
+      def.skipIfUnknownFilter,
+    );
     if (checked === undefined) return undefined;
     if ("unknown" in checked) {
-      this.diagnostics.warning("unknown_filter_skipped", `${checked.unknown.message}; the rule is skipped (skip-if-unknown-filter: true)`, pieceLocation(def.condition, checked.unknown.pos), [...context, "condition"]);
+      this.diagnostics.warning(
+        "unknown_filter_skipped",
+        `${checked.unknown.message}; the rule is skipped (skip-if-unknown-filter: true)`,
+        pieceLocation(def.condition, checked.unknown.pos),
+        [...context, "condition"],
+      );
       return undefined;
     }
     const withExceptions = this.addExceptions(def, checked.checked, scope, context);
@@ -232,10 +300,20 @@ class Compiler {
     const output = compileOutput(outputText, scope);
     if ("problem" in output) {
       if (def.skipIfUnknownFilter && output.problem.code === "unknown_field") {
-        this.diagnostics.warning("unknown_filter_skipped", `${output.problem.message}; the rule is skipped (skip-if-unknown-filter: true)`, pieceLocation(def.output, output.problem.pos), [...context, "output"]);
+        this.diagnostics.warning(
+          "unknown_filter_skipped",
+          `${output.problem.message}; the rule is skipped (skip-if-unknown-filter: true)`,
+          pieceLocation(def.output, output.problem.pos),
+          [...context, "output"],
+        );
         return undefined;
       }
-      this.diagnostics.error(output.problem.code === "compile_output" ? "compile_output" : output.problem.code, output.problem.message, pieceLocation(def.output, output.problem.pos), [...context, "output"]);
+      this.diagnostics.error(
+        output.problem.code === "compile_output" ? "compile_output" : output.problem.code,
+        output.problem.message,
+        pieceLocation(def.output, output.problem.pos),
+        [...context, "output"],
+      );
       return undefined;
     }
 
@@ -274,7 +352,12 @@ class Compiler {
    * and not (exception 2)`, where an exception is an `or` of its values, each an `and` of one
    * comparison per field.
    */
-  private addExceptions(def: RuleDefinition, condition: CheckedExpr, scope: CheckScope, context: string[]): { condition: CheckedExpr; fields: string[] } | undefined {
+  private addExceptions(
+    def: RuleDefinition,
+    condition: CheckedExpr,
+    scope: CheckScope,
+    context: string[],
+  ): { condition: CheckedExpr; fields: string[] } | undefined {
     const fields = new Set<string>();
     const parts: CheckedExpr[] = [condition];
     for (const ex of def.exceptions) {
@@ -287,30 +370,46 @@ class Compiler {
       if (built.expr === undefined) continue;
       const result = checkCondition(built.expr, scope);
       if ("issue" in result) {
-        this.diagnostics.error(result.issue.code as DiagnosticCode, result.issue.message, ex.location, exContext);
+        this.diagnostics.error(
+          result.issue.code as DiagnosticCode,
+          result.issue.message,
+          ex.location,
+          exContext,
+        );
         return undefined;
       }
       parts.push({ kind: "not", child: result.checked });
     }
-    return { condition: parts.length === 1 ? condition : { kind: "and", children: parts }, fields: [...fields] };
+    return {
+      condition: parts.length === 1 ? condition : { kind: "and", children: parts },
+      fields: [...fields],
+    };
   }
 }
 
 const LIST_COMPARISONS = new Set(["in", "pmatch", "intersects"]);
-const MODIFIED = /^(=|==|!=|contains|icontains|bcontains|startswith|bstartswith|endswith|glob|iglob|regex)\s+(oneof|anyof|allof)$/;
+const MODIFIED =
+  /^(=|==|!=|contains|icontains|bcontains|startswith|bstartswith|endswith|glob|iglob|regex)\s+(oneof|anyof|allof)$/;
 
 /** Builds the syntax of one exception; undefined expr when it has no values. */
-function buildExceptionExpr(ex: RuleDefinition["exceptions"][number], usedFields: Set<string>): { expr: Expr | undefined } | { error: string } {
+function buildExceptionExpr(
+  ex: RuleDefinition["exceptions"][number],
+  usedFields: Set<string>,
+): { expr: Expr | undefined } | { error: string } {
   if (ex.fields === undefined) return { error: `exception '${ex.name}' has no fields` };
   if (typeof ex.fields === "string") {
     const comp = normalizeComp(typeof ex.comps === "string" ? ex.comps : "in");
-    if (Array.isArray(ex.comps)) return { error: "when 'fields' is a single field, 'comps' must be a single operator too" };
+    if (Array.isArray(ex.comps))
+      return { error: "when 'fields' is a single field, 'comps' must be a single operator too" };
     if (!LIST_COMPARISONS.has(comp) && !MODIFIED.test(comp)) {
-      return { error: `when 'fields' is a single field, 'comps' must be in, pmatch, intersects or an operator with a modifier (e.g. 'startswith oneof'), not '${comp}'` };
+      return {
+        error: `when 'fields' is a single field, 'comps' must be in, pmatch, intersects or an operator with a modifier (e.g. 'startswith oneof'), not '${comp}'`,
+      };
     }
     const values: string[] = [];
     for (const v of ex.values) {
-      if (Array.isArray(v) || !("text" in v)) return { error: "with a single field, each exception value must be a single string" };
+      if (Array.isArray(v) || !("text" in v))
+        return { error: "with a single field, each exception value must be a single string" };
       values.push(v.text);
     }
     if (values.length === 0) return { expr: undefined };
@@ -319,14 +418,24 @@ function buildExceptionExpr(ex: RuleDefinition["exceptions"][number], usedFields
     return "error" in check ? check : { expr: check };
   }
   const fieldList = ex.fields;
-  const comps = ex.comps === undefined ? fieldList.map(() => "=") : Array.isArray(ex.comps) ? ex.comps.map(normalizeComp) : undefined;
+  const comps =
+    ex.comps === undefined
+      ? fieldList.map(() => "=")
+      : Array.isArray(ex.comps)
+        ? ex.comps.map(normalizeComp)
+        : undefined;
   if (comps === undefined) return { error: "when 'fields' is a list, 'comps' must be a list too" };
-  if (comps.length !== fieldList.length) return { error: `'fields' has ${fieldList.length} entries but 'comps' has ${comps.length}; they must have equal length` };
+  if (comps.length !== fieldList.length)
+    return {
+      error: `'fields' has ${fieldList.length} entries but 'comps' has ${comps.length}; they must have equal length`,
+    };
   const alternatives: Expr[] = [];
   for (const tuple of ex.values) {
     const entries = Array.isArray(tuple) ? tuple : [tuple];
     if (entries.length !== fieldList.length) {
-      return { error: `an exception value has ${entries.length} entries but there are ${fieldList.length} fields; they must have equal length` };
+      return {
+        error: `an exception value has ${entries.length} entries but there are ${fieldList.length} fields; they must have equal length`,
+      };
     }
     const checks: Expr[] = [];
     for (let k = 0; k < fieldList.length; k++) {
@@ -347,7 +456,9 @@ function buildExceptionExpr(ex: RuleDefinition["exceptions"][number], usedFields
     alternatives.push(checks.length === 1 ? checks[0] : { kind: "and", children: checks, pos: -1 });
   }
   if (alternatives.length === 0) return { expr: undefined };
-  return { expr: alternatives.length === 1 ? alternatives[0] : { kind: "or", children: alternatives, pos: -1 } };
+  return {
+    expr: alternatives.length === 1 ? alternatives[0] : { kind: "or", children: alternatives, pos: -1 },
+  };
 }
 
 function normalizeComp(comp: string): string {
@@ -355,14 +466,45 @@ function normalizeComp(comp: string): string {
 }
 
 /** Builds `field comp rhs` by parsing the field and operator as Falco would read them. */
-function comparison(fieldText: string, comp: string, rhs: Literal | ListLiteral): CheckExpr | { error: string } {
+function comparison(
+  fieldText: string,
+  comp: string,
+  rhs: Literal | ListLiteral,
+): CheckExpr | { error: string } {
   const operand = parseOperandPrefix(fieldText);
-  if (operand === undefined || operand.length !== fieldText.length) return { error: `'${fieldText}' is not a field` };
+  if (operand === undefined || operand.length !== fieldText.length)
+    return { error: `'${fieldText}' is not a field` };
   const modified = MODIFIED.exec(comp);
   const op = (modified?.[1] ?? comp).replace(/^==$/, "=");
-  const known = ["=", "!=", "<", "<=", ">", ">=", "contains", "icontains", "bcontains", "startswith", "bstartswith", "endswith", "glob", "iglob", "regex", "in", "intersects", "pmatch"];
+  const known = [
+    "=",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "contains",
+    "icontains",
+    "bcontains",
+    "startswith",
+    "bstartswith",
+    "endswith",
+    "glob",
+    "iglob",
+    "regex",
+    "in",
+    "intersects",
+    "pmatch",
+  ];
   if (!known.includes(op)) return { error: `'${comp}' is not a supported comparison operator` };
-  const expr: CheckExpr = { kind: "check", left: operand.operand, op: op as CheckExpr["op"], right: rhs, pos: -1, opPos: -1 };
+  const expr: CheckExpr = {
+    kind: "check",
+    left: operand.operand,
+    op: op as CheckExpr["op"],
+    right: rhs,
+    pos: -1,
+    opPos: -1,
+  };
   if (modified !== null) expr.modifier = modified[2] as CheckExpr["modifier"];
   return expr;
 }
@@ -385,7 +527,11 @@ function unquoteItem(raw: string): string {
 function pieceLocation(pieces: readonly TextPiece[], offset: number): Location {
   let rest = Math.max(0, offset);
   for (const piece of pieces) {
-    if (rest <= piece.text.length) return { file: piece.node.file, offset: scalarOffset(piece.node, Math.min(rest, Math.max(0, piece.text.length - 1))) };
+    if (rest <= piece.text.length)
+      return {
+        file: piece.node.file,
+        offset: scalarOffset(piece.node, Math.min(rest, Math.max(0, piece.text.length - 1))),
+      };
     rest -= piece.text.length + 1;
   }
   const last = pieces[pieces.length - 1];

@@ -102,7 +102,12 @@ export class DiagnosticBag {
     this.items.push({ severity: "error", code, message, location, context });
   }
 
-  warning(code: DiagnosticCode, message: string, location: Location | undefined, context: string[] = []): void {
+  warning(
+    code: DiagnosticCode,
+    message: string,
+    location: Location | undefined,
+    context: string[] = [],
+  ): void {
     this.items.push({ severity: "warning", code, message, location, context });
   }
 

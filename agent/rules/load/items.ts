@@ -69,8 +69,27 @@ export interface PluginRequirement {
 export type RuleFileItem =
   | { kind: "engine_version"; version: string; location: Location }
   | { kind: "plugin_versions"; requirements: PluginRequirement[]; location: Location }
-  | { kind: "list"; name: string; items: string[]; action: "define" | "append" | "replace"; location: Location }
-  | { kind: "macro"; name: string; condition: TextPiece; action: "define" | "append" | "replace"; location: Location }
+  | {
+      kind: "list";
+      name: string;
+      items: string[];
+      action: "define" | "append" | "replace";
+      location: Location;
+    }
+  | {
+      kind: "macro";
+      name: string;
+      condition: TextPiece;
+      action: "define" | "append" | "replace";
+      location: Location;
+    }
   | { kind: "rule"; name: string; action: "define"; fields: RuleFields; location: Location }
-  | { kind: "rule"; name: string; action: "append" | "replace"; fields: RuleFields; keys: RuleKey[]; location: Location }
+  | {
+      kind: "rule";
+      name: string;
+      action: "append" | "replace";
+      fields: RuleFields;
+      keys: RuleKey[];
+      location: Location;
+    }
   | { kind: "rule"; name: string; action: "enable"; enabled: boolean; location: Location };

@@ -23,7 +23,11 @@ export interface LoadResult {
   files: SourceFile[];
 }
 
-export function loadRuleSources(sources: readonly RuleSource[], registry = FieldRegistry.default(), diagnostics = new DiagnosticBag()): LoadResult {
+export function loadRuleSources(
+  sources: readonly RuleSource[],
+  registry = FieldRegistry.default(),
+  diagnostics = new DiagnosticBag(),
+): LoadResult {
   const collection = new Collection(diagnostics);
   const files: SourceFile[] = [];
   const broken = new Set<string>();
@@ -46,7 +50,13 @@ export function readRuleSources(paths: readonly string[], diagnostics: Diagnosti
     try {
       isDir = statSync(path).isDirectory();
     } catch (err) {
-      diagnostics.items.push({ severity: "error", code: "file_read", message: `cannot read rules file: ${(err as Error).message}`, context: [], fileName: path });
+      diagnostics.items.push({
+        severity: "error",
+        code: "file_read",
+        message: `cannot read rules file: ${(err as Error).message}`,
+        context: [],
+        fileName: path,
+      });
       continue;
     }
     const files = isDir
@@ -59,7 +69,13 @@ export function readRuleSources(paths: readonly string[], diagnostics: Diagnosti
       try {
         out.push({ name: file, text: readFileSync(file, "utf8") });
       } catch (err) {
-        diagnostics.items.push({ severity: "error", code: "file_read", message: `cannot read rules file: ${(err as Error).message}`, context: [], fileName: file });
+        diagnostics.items.push({
+          severity: "error",
+          code: "file_read",
+          message: `cannot read rules file: ${(err as Error).message}`,
+          context: [],
+          fileName: file,
+        });
       }
     }
   }

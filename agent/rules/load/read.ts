@@ -90,7 +90,11 @@ export function readRuleFile(file: SourceFile, diagnostics: DiagnosticBag): Read
   for (const doc of documents) {
     if (doc.kind !== "sequence") {
       if (isNullScalar(doc)) continue;
-      diagnostics.error("schema", "rules content must be a YAML sequence of entries (- rule: ..., - macro: ..., - list: ...)", at(doc));
+      diagnostics.error(
+        "schema",
+        "rules content must be a YAML sequence of entries (- rule: ..., - macro: ..., - list: ...)",
+        at(doc),
+      );
       continue;
     }
     for (const entry of doc.items) {
@@ -103,14 +107,22 @@ export function readRuleFile(file: SourceFile, diagnostics: DiagnosticBag): Read
 
 function readEntry(entry: YamlNode, diagnostics: DiagnosticBag, result: ReadResult): void {
   if (entry.kind !== "mapping") {
-    diagnostics.error("schema", "each entry must be a mapping (- rule: ..., - macro: ..., - list: ...)", at(entry));
+    diagnostics.error(
+      "schema",
+      "each entry must be a mapping (- rule: ..., - macro: ..., - list: ...)",
+      at(entry),
+    );
     return;
   }
   const kind = ["required_engine_version", "required_plugin_versions", "list", "macro", "rule"].find(
     (k) => mappingGet(entry, k) !== undefined,
   );
   if (kind === undefined) {
-    diagnostics.warning("unknown_item", `unknown top-level entry (keys: ${entry.entries.map((e) => e.key.value).join(", ")}); it is ignored`, at(entry));
+    diagnostics.warning(
+      "unknown_item",
+      `unknown top-level entry (keys: ${entry.entries.map((e) => e.key.value).join(", ")}); it is ignored`,
+      at(entry),
+    );
     return;
   }
   const nameNode = mappingGet(entry, kind);
@@ -152,16 +164,27 @@ function readEngineVersion(entry: YamlMapping): RuleFileItem {
   let version: string;
   if (/^[0-9]+$/.test(text)) version = `0.${Number(text)}.0`;
   else if (/^[0-9]+\.[0-9]+\.[0-9]+$/.test(text)) version = text;
-  else throw new EntryError("schema", `cannot read engine version '${text}': expected an integer or "x.y.z"`, node);
+  else
+    throw new EntryError(
+      "schema",
+      `cannot read engine version '${text}': expected an integer or "x.y.z"`,
+      node,
+    );
   return { kind: "engine_version", version, location: at(node) };
 }
 
 function readPluginVersions(entry: YamlMapping): RuleFileItem {
   const seq = mappingGet(entry, "required_plugin_versions") as YamlNode;
-  if (seq.kind !== "sequence") throw new EntryError("schema", "required_plugin_versions must be a sequence", seq);
+  if (seq.kind !== "sequence")
+    throw new EntryError("schema", "required_plugin_versions must be a sequence", seq);
   const requirements: PluginRequirement[] = [];
   for (const p of seq.items) {
-    if (p.kind !== "mapping") throw new EntryError("schema", "a plugin version requirement must be a mapping with name and version", p);
+    if (p.kind !== "mapping")
+      throw new EntryError(
+        "schema",
+        "a plugin version requirement must be a mapping with name and version",
+        p,
+      );
     const req: PluginRequirement = {
       name: requireScalar(p, "name").value,
       version: requireScalar(p, "version").value,
@@ -169,10 +192,15 @@ function readPluginVersions(entry: YamlMapping): RuleFileItem {
     };
     const alternatives = mappingGet(p, "alternatives");
     if (alternatives !== undefined) {
-      if (alternatives.kind !== "sequence") throw new EntryError("schema", "plugin alternatives must be a sequence", alternatives);
+      if (alternatives.kind !== "sequence")
+        throw new EntryError("schema", "plugin alternatives must be a sequence", alternatives);
       for (const a of alternatives.items) {
-        if (a.kind !== "mapping") throw new EntryError("schema", "a plugin alternative must be a mapping with name and version", a);
-        req.alternatives.push({ name: requireScalar(a, "name").value, version: requireScalar(a, "version").value });
+        if (a.kind !== "mapping")
+          throw new EntryError("schema", "a plugin alternative must be a mapping with name and version", a);
+        req.alternatives.push({
+          name: requireScalar(a, "name").value,
+          version: requireScalar(a, "version").value,
+        });
       }
     }
     requirements.push(req);
@@ -184,16 +212,29 @@ function readList(entry: YamlMapping, diagnostics: DiagnosticBag): RuleFileItem 
   const nameNode = requireScalar(entry, "list");
   const name = nameNode.value;
   if (!LIST_NAME.test(name)) {
-    diagnostics.warning("invalid_name", `list name '${name}' cannot be used in a condition (it must not contain blanks, quotes, parentheses, '=' or ',')`, at(nameNode), [`list '${name}'`]);
+    diagnostics.warning(
+      "invalid_name",
+      `list name '${name}' cannot be used in a condition (it must not contain blanks, quotes, parentheses, '=' or ',')`,
+      at(nameNode),
+      [`list '${name}'`],
+    );
   }
   const itemsNode = mappingGet(entry, "items");
   if (itemsNode === undefined) throw new EntryError("schema", `list '${name}' has no 'items'`, entry);
-  if (itemsNode.kind !== "sequence") throw new EntryError("schema", "'items' must be a sequence of values", itemsNode);
+  if (itemsNode.kind !== "sequence")
+    throw new EntryError("schema", "'items' must be a sequence of values", itemsNode);
   const items = itemsNode.items.map((i) => {
     if (i.kind !== "scalar") throw new EntryError("schema", "list items must be single values", i);
     return i.value;
   });
-  const action = readAppendOrOverride(entry, "items", new Set(["items"]), new Set(["items"]), diagnostics, `list '${name}'`);
+  const action = readAppendOrOverride(
+    entry,
+    "items",
+    new Set(["items"]),
+    new Set(["items"]),
+    diagnostics,
+    `list '${name}'`,
+  );
   return { kind: "list", name, items, action, location: at(entry) };
 }
 
@@ -201,11 +242,29 @@ function readMacro(entry: YamlMapping, diagnostics: DiagnosticBag): RuleFileItem
   const nameNode = requireScalar(entry, "macro");
   const name = nameNode.value;
   if (!MACRO_NAME.test(name)) {
-    diagnostics.warning("invalid_name", `macro name '${name}' cannot be used in a condition (it must match [a-zA-Z]+[a-zA-Z0-9_]*)`, at(nameNode), [`macro '${name}'`]);
+    diagnostics.warning(
+      "invalid_name",
+      `macro name '${name}' cannot be used in a condition (it must match [a-zA-Z]+[a-zA-Z0-9_]*)`,
+      at(nameNode),
+      [`macro '${name}'`],
+    );
   }
   const condition = requireScalar(entry, "condition", true);
-  const action = readAppendOrOverride(entry, "condition", new Set(["condition"]), new Set(["condition"]), diagnostics, `macro '${name}'`);
-  return { kind: "macro", name, condition: { text: condition.value, node: condition }, action, location: at(entry) };
+  const action = readAppendOrOverride(
+    entry,
+    "condition",
+    new Set(["condition"]),
+    new Set(["condition"]),
+    diagnostics,
+    `macro '${name}'`,
+  );
+  return {
+    kind: "macro",
+    name,
+    condition: { text: condition.value, node: condition },
+    action,
+    location: at(entry),
+  };
 }
 
 /** For lists and macros: append: true, or override: {key: append|replace}. */
@@ -220,7 +279,11 @@ function readAppendOrOverride(
   const append = readAppendFlag(entry, diagnostics, context);
   const overrides = readOverrides(entry, appendable, replaceable);
   if (append && overrides.size > 0) {
-    throw new EntryError("invalid_override", "'override' and 'append: true' cannot be used together; put an 'append' entry under 'override' instead", entry);
+    throw new EntryError(
+      "invalid_override",
+      "'override' and 'append: true' cannot be used together; put an 'append' entry under 'override' instead",
+      entry,
+    );
   }
   if (append) return "append";
   const op = overrides.get(key);
@@ -232,30 +295,56 @@ function readAppendFlag(entry: YamlMapping, diagnostics: DiagnosticBag, context:
   if (node === undefined) return false;
   const value = requireBool(node, "append");
   if (value) {
-    diagnostics.warning("deprecated", "'append: true' is deprecated in Falco; use 'override: {KEY: append}'", at(node), [context]);
+    diagnostics.warning(
+      "deprecated",
+      "'append: true' is deprecated in Falco; use 'override: {KEY: append}'",
+      at(node),
+      [context],
+    );
   }
   return value;
 }
 
-function readOverrides(entry: YamlMapping, appendable: ReadonlySet<string>, replaceable: ReadonlySet<string>): Map<string, "append" | "replace"> {
+function readOverrides(
+  entry: YamlMapping,
+  appendable: ReadonlySet<string>,
+  replaceable: ReadonlySet<string>,
+): Map<string, "append" | "replace"> {
   const out = new Map<string, "append" | "replace">();
   const node = mappingGet(entry, "override");
   if (node === undefined) return out;
-  if (node.kind !== "mapping") throw new EntryError("invalid_override", "'override' must be a mapping of KEY: append|replace", node);
+  if (node.kind !== "mapping")
+    throw new EntryError("invalid_override", "'override' must be a mapping of KEY: append|replace", node);
   for (const { key, value } of node.entries) {
     const op = value.kind === "scalar" ? value.value : "";
     if (op === "append") {
       if (!appendable.has(key.value)) {
-        throw new EntryError("invalid_override", `key '${key.value}' cannot be appended to${replaceable.has(key.value) ? ", use 'replace' instead" : ""}`, key);
+        throw new EntryError(
+          "invalid_override",
+          `key '${key.value}' cannot be appended to${replaceable.has(key.value) ? ", use 'replace' instead" : ""}`,
+          key,
+        );
       }
     } else if (op === "replace") {
-      if (!replaceable.has(key.value)) throw new EntryError("invalid_override", `key '${key.value}' cannot be replaced`, key);
+      if (!replaceable.has(key.value))
+        throw new EntryError("invalid_override", `key '${key.value}' cannot be replaced`, key);
     } else {
-      const allowed = [appendable.has(key.value) ? "append" : "", replaceable.has(key.value) ? "replace" : ""].filter((s) => s !== "");
-      throw new EntryError("invalid_override", `invalid override operation '${op}' for key '${key.value}': allowed ${allowed.join(" or ") || "none"}`, value);
+      const allowed = [
+        appendable.has(key.value) ? "append" : "",
+        replaceable.has(key.value) ? "replace" : "",
+      ].filter((s) => s !== "");
+      throw new EntryError(
+        "invalid_override",
+        `invalid override operation '${op}' for key '${key.value}': allowed ${allowed.join(" or ") || "none"}`,
+        value,
+      );
     }
     if (mappingGet(entry, key.value) === undefined) {
-      throw new EntryError("invalid_override", `an override for '${key.value}' was given but '${key.value}' is not defined in this entry`, key);
+      throw new EntryError(
+        "invalid_override",
+        `an override for '${key.value}' was given but '${key.value}' is not defined in this entry`,
+        key,
+      );
     }
     out.set(key.value, op);
   }
@@ -269,7 +358,11 @@ function readRule(entry: YamlMapping, diagnostics: DiagnosticBag): RuleFileItem[
   const append = readAppendFlag(entry, diagnostics, context);
   const overrides = readOverrides(entry, APPENDABLE, REPLACEABLE);
   if (append && overrides.size > 0) {
-    throw new EntryError("invalid_override", "'override' and 'append: true' cannot be used together; put an 'append' entry under 'override' instead", entry);
+    throw new EntryError(
+      "invalid_override",
+      "'override' and 'append: true' cannot be used together; put an 'append' entry under 'override' instead",
+      entry,
+    );
   }
 
   if (overrides.size > 0) {
@@ -277,7 +370,11 @@ function readRule(entry: YamlMapping, diagnostics: DiagnosticBag): RuleFileItem[
     for (const key of [...APPENDABLE, ...REPLACEABLE]) {
       const present = mappingGet(entry, key);
       if (present !== undefined && !overrides.has(key)) {
-        throw new EntryError("invalid_override", `key '${key}' has no entry under 'override' (add '${key}: append' or '${key}: replace')`, present);
+        throw new EntryError(
+          "invalid_override",
+          `key '${key}' has no entry under 'override' (add '${key}: append' or '${key}: replace')`,
+          present,
+        );
       }
     }
     const items: RuleFileItem[] = [];
@@ -291,9 +388,17 @@ function readRule(entry: YamlMapping, diagnostics: DiagnosticBag): RuleFileItem[
   }
 
   if (append) {
-    const keys = ["condition", "exceptions", "output", "desc", "tags"].filter((k) => mappingGet(entry, k) !== undefined);
+    const keys = ["condition", "exceptions", "output", "desc", "tags"].filter(
+      (k) => mappingGet(entry, k) !== undefined,
+    );
     const fields = readRuleFields(entry, keys, diagnostics, context, true);
-    if (keys.length === 0) diagnostics.warning("empty_append", "appending rule has no condition, output, desc, tags or exceptions", location, [context]);
+    if (keys.length === 0)
+      diagnostics.warning(
+        "empty_append",
+        "appending rule has no condition, output, desc, tags or exceptions",
+        location,
+        [context],
+      );
     return [{ kind: "rule", name, action: "append", fields, keys: keys.map(toRuleKey), location }];
   }
 
@@ -301,15 +406,31 @@ function readRule(entry: YamlMapping, diagnostics: DiagnosticBag): RuleFileItem[
   if (!hasBody) {
     const enabledNode = mappingGet(entry, "enabled");
     if (enabledNode === undefined) {
-      throw new EntryError("schema", `rule '${name}' needs condition, output, desc and priority (or only 'enabled' to switch an existing rule)`, entry);
+      throw new EntryError(
+        "schema",
+        `rule '${name}' needs condition, output, desc and priority (or only 'enabled' to switch an existing rule)`,
+        entry,
+      );
     }
-    diagnostics.warning("deprecated", "a rule entry with only 'enabled' is deprecated in Falco; use 'override: {enabled: replace}'", at(entry), [context]);
+    diagnostics.warning(
+      "deprecated",
+      "a rule entry with only 'enabled' is deprecated in Falco; use 'override: {enabled: replace}'",
+      at(entry),
+      [context],
+    );
     return [{ kind: "rule", name, action: "enable", enabled: requireBool(enabledNode, "enabled"), location }];
   }
   for (const key of ["condition", "output", "desc", "priority"]) {
-    if (mappingGet(entry, key) === undefined) throw new EntryError("schema", `rule '${name}' has no '${key}'`, entry);
+    if (mappingGet(entry, key) === undefined)
+      throw new EntryError("schema", `rule '${name}' has no '${key}'`, entry);
   }
-  const fields = readRuleFields(entry, [...RULE_KEYS].filter((k) => mappingGet(entry, k) !== undefined), diagnostics, context, false);
+  const fields = readRuleFields(
+    entry,
+    [...RULE_KEYS].filter((k) => mappingGet(entry, k) !== undefined),
+    diagnostics,
+    context,
+    false,
+  );
   fields.source ??= "syscall";
   return [{ kind: "rule", name, action: "define", fields, location }];
 }
@@ -327,7 +448,13 @@ function toRuleKey(yamlKey: string): RuleKey {
   }
 }
 
-function readRuleFields(entry: YamlMapping, keys: readonly string[], diagnostics: DiagnosticBag, context: string, appending: boolean): RuleFields {
+function readRuleFields(
+  entry: YamlMapping,
+  keys: readonly string[],
+  diagnostics: DiagnosticBag,
+  context: string,
+  appending: boolean,
+): RuleFields {
   const fields: RuleFields = {};
   for (const key of keys) {
     switch (key) {
@@ -348,7 +475,11 @@ function readRuleFields(entry: YamlMapping, keys: readonly string[], diagnostics
         const node = requireScalar(entry, "priority");
         const p = parsePriority(node.value);
         if (p === undefined) {
-          throw new EntryError("invalid_priority", `invalid priority '${node.value}': expected one of emergency, alert, critical, error, warning, notice, informational (or info), debug`, node);
+          throw new EntryError(
+            "invalid_priority",
+            `invalid priority '${node.value}': expected one of emergency, alert, critical, error, warning, notice, informational (or info), debug`,
+            node,
+          );
         }
         fields.priority = p;
         break;
@@ -366,7 +497,12 @@ function readRuleFields(entry: YamlMapping, keys: readonly string[], diagnostics
         break;
       case "capture_duration": {
         const node = requireScalar(entry, "capture_duration");
-        if (!/^[0-9]+$/.test(node.value)) throw new EntryError("schema", `capture_duration must be a whole number of milliseconds, got '${node.value}'`, node);
+        if (!/^[0-9]+$/.test(node.value))
+          throw new EntryError(
+            "schema",
+            `capture_duration must be a whole number of milliseconds, got '${node.value}'`,
+            node,
+          );
         fields.captureDuration = Number(node.value);
         break;
       }
@@ -374,7 +510,10 @@ function readRuleFields(entry: YamlMapping, keys: readonly string[], diagnostics
         fields.warnEvttypes = requireBool(mappingGet(entry, "warn_evttypes") as YamlNode, "warn_evttypes");
         break;
       case "skip-if-unknown-filter":
-        fields.skipIfUnknownFilter = requireBool(mappingGet(entry, "skip-if-unknown-filter") as YamlNode, "skip-if-unknown-filter");
+        fields.skipIfUnknownFilter = requireBool(
+          mappingGet(entry, "skip-if-unknown-filter") as YamlNode,
+          "skip-if-unknown-filter",
+        );
         break;
       case "tags": {
         const node = mappingGet(entry, "tags") as YamlNode;
@@ -382,7 +521,8 @@ function readRuleFields(entry: YamlMapping, keys: readonly string[], diagnostics
           fields.tags = [];
           break;
         }
-        if (node.kind !== "sequence") throw new EntryError("schema", "'tags' must be a sequence of strings", node);
+        if (node.kind !== "sequence")
+          throw new EntryError("schema", "'tags' must be a sequence of strings", node);
         fields.tags = node.items.map((t) => scalarOf(t, "tags").value);
         break;
       }
@@ -394,16 +534,31 @@ function readRuleFields(entry: YamlMapping, keys: readonly string[], diagnostics
   return fields;
 }
 
-function readExceptions(entry: YamlMapping, diagnostics: DiagnosticBag, context: string, appending: boolean): ExceptionSpec[] {
+function readExceptions(
+  entry: YamlMapping,
+  diagnostics: DiagnosticBag,
+  context: string,
+  appending: boolean,
+): ExceptionSpec[] {
   const node = mappingGet(entry, "exceptions") as YamlNode;
   if (isNullScalar(node)) return [];
   if (node.kind !== "sequence") throw new EntryError("schema", "rule exceptions must be a sequence", node);
   const out: ExceptionSpec[] = [];
   for (const ex of node.items) {
-    if (ex.kind !== "mapping") throw new EntryError("schema", "a rule exception must be a mapping with name, fields, comps and values", ex);
+    if (ex.kind !== "mapping")
+      throw new EntryError(
+        "schema",
+        "a rule exception must be a mapping with name, fields, comps and values",
+        ex,
+      );
     const name = requireScalar(ex, "name").value;
     if (out.some((o) => o.name === name)) {
-      diagnostics.warning("duplicate_exception", `exception '${name}' is defined more than once in this rule`, at(ex), [context, `exception '${name}'`]);
+      diagnostics.warning(
+        "duplicate_exception",
+        `exception '${name}' is defined more than once in this rule`,
+        at(ex),
+        [context, `exception '${name}'`],
+      );
     }
     const spec: ExceptionSpec = { name, values: [], location: at(ex) };
     const fieldsNode = mappingGet(ex, "fields");
@@ -413,10 +568,14 @@ function readExceptions(entry: YamlMapping, diagnostics: DiagnosticBag, context:
     if (compsNode !== undefined) spec.comps = stringOrList(compsNode, "comps");
     const valuesNode = mappingGet(ex, "values");
     if (valuesNode !== undefined && !isNullScalar(valuesNode)) {
-      if (valuesNode.kind !== "sequence") throw new EntryError("schema", "exception values must be a sequence", valuesNode);
+      if (valuesNode.kind !== "sequence")
+        throw new EntryError("schema", "exception values must be a sequence", valuesNode);
       for (const v of valuesNode.items) spec.values.push(readExceptionValue(v));
     } else if (appending) {
-      diagnostics.warning("empty_append", `exception '${name}' is appended with no values`, at(ex), [context, `exception '${name}'`]);
+      diagnostics.warning("empty_append", `exception '${name}' is appended with no values`, at(ex), [
+        context,
+        `exception '${name}'`,
+      ]);
     }
     out.push(spec);
   }
@@ -431,7 +590,8 @@ function readExceptionValue(node: YamlNode): ExceptionValue | ExceptionValue[] {
   if (node.kind === "sequence") {
     return node.items.map((i) => {
       if (i.kind === "scalar") return { text: i.value, location: at(i) };
-      if (i.kind === "sequence") return { items: i.items.map((x) => scalarOf(x, "values").value), location: at(i) };
+      if (i.kind === "sequence")
+        return { items: i.items.map((x) => scalarOf(x, "values").value), location: at(i) };
       throw new EntryError("schema", "exception values must be strings or lists of strings", i);
     });
   }
@@ -451,12 +611,14 @@ function requireScalar(map: YamlMapping, key: string, nonEmpty = true): YamlScal
   const node = mappingGet(map, key);
   if (node === undefined) throw new EntryError("schema", `missing key '${key}'`, map);
   const scalar = scalarOf(node, key);
-  if (nonEmpty && scalar.value.trim() === "") throw new EntryError("schema", `'${key}' must not be empty`, node);
+  if (nonEmpty && scalar.value.trim() === "")
+    throw new EntryError("schema", `'${key}' must not be empty`, node);
   return scalar;
 }
 
 function scalarOf(node: YamlNode, key: string): YamlScalar {
-  if (node.kind !== "scalar") throw new EntryError("schema", `'${key}' must be a single value, not a ${node.kind}`, node);
+  if (node.kind !== "scalar")
+    throw new EntryError("schema", `'${key}' must be a single value, not a ${node.kind}`, node);
   return node;
 }
 
@@ -468,9 +630,15 @@ function requireBool(node: YamlNode, key: string): boolean {
   throw new EntryError("schema", `'${key}' must be true or false, got '${scalar.value}'`, node);
 }
 
-function warnUnknownKeys(entry: YamlMapping, known: ReadonlySet<string>, diagnostics: DiagnosticBag, context: string[]): void {
+function warnUnknownKeys(
+  entry: YamlMapping,
+  known: ReadonlySet<string>,
+  diagnostics: DiagnosticBag,
+  context: string[],
+): void {
   for (const { key } of entry.entries) {
-    if (!known.has(key.value)) diagnostics.warning("unknown_key", `unknown key '${key.value}'; it is ignored`, at(key), context);
+    if (!known.has(key.value))
+      diagnostics.warning("unknown_key", `unknown key '${key.value}'; it is ignored`, at(key), context);
   }
 }
 

@@ -21,7 +21,10 @@ export interface OutputProblem {
   code: "compile_output" | "unknown_field" | "bad_argument" | "unsupported";
 }
 
-export function compileOutput(text: string, scope: CheckScope): { tokens: OutputToken[] } | { problem: OutputProblem } {
+export function compileOutput(
+  text: string,
+  scope: CheckScope,
+): { tokens: OutputToken[] } | { problem: OutputProblem } {
   const tokens: OutputToken[] = [];
   let literal = "";
   let i = 0;
@@ -33,14 +36,18 @@ export function compileOutput(text: string, scope: CheckScope): { tokens: Output
       continue;
     }
     const start = i;
-    if (i === text.length - 1) return { problem: { message: "an output cannot end with '%'", pos: i, code: "compile_output" } };
+    if (i === text.length - 1)
+      return { problem: { message: "an output cannot end with '%'", pos: i, code: "compile_output" } };
     i++;
     let width = 0;
     const digits = /^[0-9]+/.exec(text.slice(i));
     if (digits !== null) {
       width = Number(digits[0]);
       i += digits[0].length;
-      if (i >= text.length) return { problem: { message: "an output cannot end with a width", pos: start, code: "compile_output" } };
+      if (i >= text.length)
+        return {
+          problem: { message: "an output cannot end with a width", pos: start, code: "compile_output" },
+        };
     }
     const token = resolveToken(text.slice(i), scope);
     if ("problem" in token) return { problem: { ...token.problem, pos: start } };
@@ -54,13 +61,19 @@ export function compileOutput(text: string, scope: CheckScope): { tokens: Output
 }
 
 /** The longest field or transformer at the start of `rest` that resolves. */
-function resolveToken(rest: string, scope: CheckScope): { operand: CheckedOperand; length: number } | { problem: Omit<OutputProblem, "pos"> } {
+function resolveToken(
+  rest: string,
+  scope: CheckScope,
+): { operand: CheckedOperand; length: number } | { problem: Omit<OutputProblem, "pos"> } {
   let firstProblem: Omit<OutputProblem, "pos"> | undefined;
   for (let len = rest.length; len > 0; ) {
     const parsed = parseOperandPrefix(rest.slice(0, len));
     if (parsed === undefined) break;
     // Check the operand by checking `operand exists`, which resolves its fields and transformers.
-    const result = checkCondition({ kind: "check", left: parsed.operand, op: "exists", pos: 0, opPos: 0 }, scope);
+    const result = checkCondition(
+      { kind: "check", left: parsed.operand, op: "exists", pos: 0, opPos: 0 },
+      scope,
+    );
     if ("checked" in result && result.checked.kind === "compare") {
       return { operand: result.checked.left, length: parsed.length };
     }
@@ -74,7 +87,9 @@ function resolveToken(rest: string, scope: CheckScope): { operand: CheckedOperan
 }
 
 function outputCode(code: string): OutputProblem["code"] {
-  return code === "unknown_field" || code === "bad_argument" || code === "unsupported" ? code : "compile_output";
+  return code === "unknown_field" || code === "bad_argument" || code === "unsupported"
+    ? code
+    : "compile_output";
 }
 
 /** A compiled output bound to field readers. */
@@ -87,17 +102,35 @@ export interface BoundOutput<C> {
   readonly fieldNames: readonly string[];
 }
 
-export type JsonFieldValue = string | number | bigint | boolean | null | (string | number | bigint | boolean)[];
+export type JsonFieldValue =
+  | string
+  | number
+  | bigint
+  | boolean
+  | null
+  | (string | number | bigint | boolean)[];
 
-export function bindOutput<C>(tokens: readonly OutputToken[], bind: FieldBinder<C>, textOverride?: (field: CheckedOperand) => ((ctx: C) => string) | undefined): BoundOutput<C> {
-  type Part = { literal: string } | { read: Reader<C>; width: number; text?: (ctx: C) => string; operand: CheckedOperand };
+export function bindOutput<C>(
+  tokens: readonly OutputToken[],
+  bind: FieldBinder<C>,
+  textOverride?: (field: CheckedOperand) => ((ctx: C) => string) | undefined,
+): BoundOutput<C> {
+  type Part =
+    | { literal: string }
+    | { read: Reader<C>; width: number; text?: (ctx: C) => string; operand: CheckedOperand };
   const parts: Part[] = tokens.map((t) => {
     if (t.kind === "text") return { literal: t.text };
-    return { read: planOperand(t.operand, bind), width: t.width, text: textOverride?.(t.operand), operand: t.operand };
+    return {
+      read: planOperand(t.operand, bind),
+      width: t.width,
+      text: textOverride?.(t.operand),
+      operand: t.operand,
+    };
   });
   const jsonFields = new Map<string, Part & { read: Reader<C> }>();
   for (const p of parts) {
-    if ("read" in p && p.operand.kind === "field" && !jsonFields.has(p.operand.display)) jsonFields.set(p.operand.display, p);
+    if ("read" in p && p.operand.kind === "field" && !jsonFields.has(p.operand.display))
+      jsonFields.set(p.operand.display, p);
   }
   return {
     fieldNames: [...jsonFields.keys()],
@@ -109,7 +142,12 @@ export function bindOutput<C>(tokens: readonly OutputToken[], bind: FieldBinder<
           continue;
         }
         const value = p.read(ctx);
-        let s = value === undefined ? "<NA>" : p.text !== undefined ? p.text(ctx) : renderText(value, p.operand.multi);
+        let s =
+          value === undefined
+            ? "<NA>"
+            : p.text !== undefined
+              ? p.text(ctx)
+              : renderText(value, p.operand.multi);
         if (p.width > 0) s = s.length > p.width ? s.slice(0, p.width) : s.padEnd(p.width, " ");
         out += s;
       }
@@ -138,7 +176,10 @@ function renderScalar(v: ScalarValue): string {
 
 function toJsonValue(value: FieldValue | undefined): JsonFieldValue {
   if (value === undefined) return null;
-  if (Array.isArray(value)) return value.map((v) => (v instanceof Uint8Array ? new TextDecoder().decode(v) : (v as string | number | bigint | boolean)));
+  if (Array.isArray(value))
+    return value.map((v) =>
+      v instanceof Uint8Array ? new TextDecoder().decode(v) : (v as string | number | bigint | boolean),
+    );
   if (value instanceof Uint8Array) return new TextDecoder().decode(value);
   return value as string | number | bigint | boolean;
 }

@@ -23,16 +23,26 @@ interface CaseContext {
   values: ReadonlyMap<string, CaseValue>;
 }
 
-const caseBinder: FieldBinder<CaseContext> = (field) => (ctx) => convert(ctx.values.get(field.display), field);
+const caseBinder: FieldBinder<CaseContext> = (field) => (ctx) =>
+  convert(ctx.values.get(field.display), field);
 
-export function runRuleTests(ruleset: CompiledRuleset, tests: readonly RuleTests[], registry: FieldRegistry): CaseResult[] {
+export function runRuleTests(
+  ruleset: CompiledRuleset,
+  tests: readonly RuleTests[],
+  registry: FieldRegistry,
+): CaseResult[] {
   const byName = new Map(ruleset.rules.map((r) => [r.name, r]));
   const results: CaseResult[] = [];
   for (const t of tests) {
     const rule = byName.get(t.rule);
     for (const testCase of t.cases) {
       if (rule === undefined) {
-        results.push({ rule: t.rule, testCase, passed: false, explanation: [`no rule named '${t.rule}' is loaded (${t.where})`] });
+        results.push({
+          rule: t.rule,
+          testCase,
+          passed: false,
+          explanation: [`no rule named '${t.rule}' is loaded (${t.where})`],
+        });
         continue;
       }
       results.push(runCase(rule, testCase, registry));
@@ -42,13 +52,19 @@ export function runRuleTests(ruleset: CompiledRuleset, tests: readonly RuleTests
 }
 
 function runCase(rule: CompiledRule, testCase: TestCase, registry: FieldRegistry): CaseResult {
-  const fail = (explanation: string[]): CaseResult => ({ rule: rule.name, testCase, passed: false, explanation });
+  const fail = (explanation: string[]): CaseResult => ({
+    rule: rule.name,
+    testCase,
+    passed: false,
+    explanation,
+  });
   for (const name of testCase.fields.keys()) {
     const problem = checkFieldName(name, registry);
     if (problem !== undefined) return fail([`${testCase.where}: ${problem}`]);
   }
   const type = testCase.fields.get("evt.type");
-  if (typeof type !== "string") return fail([`${testCase.where}: every case must set evt.type (the engine picks rules by event type)`]);
+  if (typeof type !== "string")
+    return fail([`${testCase.where}: every case must set evt.type (the engine picks rules by event type)`]);
   const ctx: CaseContext = { values: testCase.fields };
   const runsOnType = rule.eventTypes === "all" || rule.eventTypes.has(type);
   const holds = runsOnType && planCondition(rule.condition, caseBinder)(ctx);
@@ -59,7 +75,7 @@ function runCase(rule: CompiledRule, testCase: TestCase, registry: FieldRegistry
     const types = rule.eventTypes === "all" ? "all" : [...rule.eventTypes].join(", ");
     explanation.push(`the rule does not run on evt.type=${type} (it runs on: ${types})`);
   } else {
-    explanation.push(...trace(rule.condition, ctx, holds ? true : false).map((l) => l));
+    explanation.push(...trace(rule.condition, ctx, holds));
   }
   return { rule: rule.name, testCase, passed, explanation };
 }
@@ -123,7 +139,10 @@ function trace(expr: CheckedExpr, ctx: CaseContext, result: boolean, depth = 0):
     case "compare": {
       const read = planOperand(expr.left, caseBinder);
       const v = read(ctx);
-      const seen = v === undefined ? `${expr.left.display} has no value` : `${expr.left.display} = ${renderText(v, expr.left.multi)}`;
+      const seen =
+        v === undefined
+          ? `${expr.left.display} has no value`
+          : `${expr.left.display} = ${renderText(v, expr.left.multi)}`;
       return [`${pad}${result ? "true " : "false"}: ${expr.text}   (${seen})`];
     }
   }

@@ -23,18 +23,38 @@ function param(name: string, raw: (e: Event) => FieldValue, text?: (e: Event) =>
   return { name, raw, text: text ?? ((e) => String(raw(e))) };
 }
 
-const RES_FD = param("fd", (e) => ("res" in e ? e.res : 0), (e) => ("res" in e && e.res < 0 ? resultName(e.res) : String("res" in e ? e.res : 0)));
-const RES = param("res", (e) => ("res" in e ? e.res : 0), (e) => resultName("res" in e ? e.res : 0));
+const RES_FD = param(
+  "fd",
+  (e) => ("res" in e ? e.res : 0),
+  (e) => ("res" in e && e.res < 0 ? resultName(e.res) : String("res" in e ? e.res : 0)),
+);
+const RES = param(
+  "res",
+  (e) => ("res" in e ? e.res : 0),
+  (e) => resultName("res" in e ? e.res : 0),
+);
 
 const OPEN_COMMON: Param[] = [
   param("name", (e) => (e.kind.startsWith("open") ? (e as { path: string }).path : "")),
-  param("flags", (e) => (e as { flags: number }).flags, (e) => renderOpenFlags((e as { flags: number }).flags)),
-  param("mode", (e) => (e as { mode: number }).mode, (e) => octal((e as { mode: number }).mode)),
+  param(
+    "flags",
+    (e) => (e as { flags: number }).flags,
+    (e) => renderOpenFlags((e as { flags: number }).flags),
+  ),
+  param(
+    "mode",
+    (e) => (e as { mode: number }).mode,
+    (e) => octal((e as { mode: number }).mode),
+  ),
 ];
-const DIRFD = param("dirfd", (e) => (e as { dirfd: number }).dirfd, (e) => {
-  const d = (e as { dirfd: number }).dirfd;
-  return d === -100 ? "AT_FDCWD" : String(d);
-});
+const DIRFD = param(
+  "dirfd",
+  (e) => (e as { dirfd: number }).dirfd,
+  (e) => {
+    const d = (e as { dirfd: number }).dirfd;
+    return d === -100 ? "AT_FDCWD" : String(d);
+  },
+);
 
 const EXEC_PARAMS: Param[] = [
   RES,
@@ -62,7 +82,10 @@ const PARAMS: Readonly<Record<EventKind, readonly Param[]>> = {
     param("sig", (e) => (e.kind === "procexit" ? e.exitCode & 0x7f : 0)),
     param("core", (e) => (e.kind === "procexit" ? (e.exitCode & 0x80) !== 0 : false)),
   ],
-  procfork: [param("child_tid", (e) => (e.kind === "procfork" ? e.childTid : 0)), param("child_pid", (e) => (e.kind === "procfork" ? e.childPid : 0))],
+  procfork: [
+    param("child_tid", (e) => (e.kind === "procfork" ? e.childTid : 0)),
+    param("child_pid", (e) => (e.kind === "procfork" ? e.childPid : 0)),
+  ],
 };
 
 /** Every parameter name any event kind has, for argument validation and docs. */
@@ -72,7 +95,8 @@ export const KNOWN_PARAM_NAMES: ReadonlySet<string> = new Set(
 
 function paramBinder(render: "raw" | "text"): Binder {
   return (arg) => {
-    if (arg === undefined || arg === "") throw new FieldArgumentError("expected a parameter name (evt.arg.NAME) or index (evt.arg[N])");
+    if (arg === undefined || arg === "")
+      throw new FieldArgumentError("expected a parameter name (evt.arg.NAME) or index (evt.arg[N])");
     const byIndex = /^[0-9]+$/.test(arg) ? indexArg(arg) : -1;
     return (ctx) => {
       const params = PARAMS[ctx.event.kind];
@@ -85,7 +109,8 @@ function paramBinder(render: "raw" | "text"): Binder {
 
 const wall = (ctx: EventContext) => toWallTime(ctx.host.clock, ctx.event.bootSec, ctx.event.bootNsec);
 const res = (ctx: EventContext): number | undefined => ("res" in ctx.event ? ctx.event.res : undefined);
-const openFlags = (ctx: EventContext): number | undefined => (ctx.event.kind.startsWith("open") ? (ctx.event as { flags: number }).flags : undefined);
+const openFlags = (ctx: EventContext): number | undefined =>
+  ctx.event.kind.startsWith("open") ? (ctx.event as { flags: number }).flags : undefined;
 
 const allArgs: Extractor = (ctx) =>
   PARAMS[ctx.event.kind].map((p) => `${p.name}=${p.text(ctx.event)}`).join(" ");

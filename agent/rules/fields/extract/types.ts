@@ -27,6 +27,7 @@ export function plain(extract: Extractor): Binder {
 
 /** Parses a non-negative integer index argument. */
 export function indexArg(arg: string): number {
-  if (!/^[0-9]+$/.test(arg)) throw new FieldArgumentError(`expected a non-negative integer index, got '${arg}'`);
+  if (!/^[0-9]+$/.test(arg))
+    throw new FieldArgumentError(`expected a non-negative integer index, got '${arg}'`);
   return Number.parseInt(arg, 10);
 }
