@@ -58,9 +58,13 @@ struct {
 	__type(value, struct scratch);
 } scratch SEC(".maps");
 
-/* kernfs_node.parent was renamed __parent in Linux 6.15. */
+/* kernfs_node.parent was renamed __parent in Linux 6.15. Both spellings are declared here
+ * rather than taken from vmlinux.h, so the probe builds against either kernel's headers. */
 struct kernfs_node___pre615 {
 	struct kernfs_node *parent;
+} __attribute__((preserve_access_index));
+struct kernfs_node___615 {
+	struct kernfs_node *__parent;
 } __attribute__((preserve_access_index));
 
 static __always_inline void count(__u32 which)
@@ -107,7 +111,7 @@ static __always_inline struct kernfs_node *kernfs_parent(struct kernfs_node *kn)
 {
 	if (bpf_core_field_exists(struct kernfs_node___pre615, parent))
 		return BPF_CORE_READ((struct kernfs_node___pre615 *)kn, parent);
-	return BPF_CORE_READ(kn, __parent);
+	return BPF_CORE_READ((struct kernfs_node___615 *)kn, __parent);
 }
 
 /* The cgroup v2 path as an array16 of names, leaf first, at most LANNER_CGROUP_DEPTH of them.
@@ -189,6 +193,14 @@ static __always_inline void emit_open(__u8 *buf, __u32 kind, __u64 pid_tgid, __s
 	submit(buf, off, cut_path ? 1u << LANNER_OPEN_PARAM_PATH : 0);
 }
 
+/* struct open_how (include/uapi/linux/openat2.h); declared here so the probe does not need a
+ * vmlinux.h from 5.6+ to build. */
+struct lanner_open_how {
+	__u64 flags;
+	__u64 mode;
+	__u64 resolve;
+};
+
 static __always_inline bool in_ia32_syscall(struct task_struct *task)
 {
 	if (!bpf_core_field_exists(task->thread_info.status))
@@ -230,8 +242,8 @@ int BPF_PROG(lanner_sys_exit, struct pt_regs *regs, long ret)
 			  open_mode(regs->dx, regs->r10), 0);
 		break;
 	case NR_openat2: {
-		/* struct open_how (include/uapi/linux/openat2.h), read from the caller at exit. */
-		struct open_how how = {};
+		/* The caller's struct open_how, read at exit. */
+		struct lanner_open_how how = {};
 		if (regs->r10 >= sizeof(how))
 			bpf_probe_read_user(&how, sizeof(how), (const void *)regs->dx);
 		emit_open(buf, LANNER_KIND_OPENAT2, pid_tgid, ret, regs->di, (const void *)regs->si, how.flags,

@@ -12,7 +12,7 @@ import { FileWriter, StdoutWriter } from "../outputs/writers.ts";
 import { Pipeline } from "../pipeline.ts";
 import { RuleEngine } from "../rules/engine.ts";
 import { parsePriority } from "../rules/load/items.ts";
-import { liveBinder, liveText } from "../rules/live.ts";
+import { liveBinder, liveEventKey, liveText } from "../rules/live.ts";
 import { StateTracker } from "../state/tracker.ts";
 import { UserTable } from "../state/users.ts";
 import { joinAndNormalize } from "../state/paths.ts";
@@ -65,6 +65,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     },
     liveBinder,
     liveText,
+    liveEventKey,
   );
   log.info("rules loaded", {
     loaded: loaded.ruleset.rules.length,

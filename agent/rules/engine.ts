@@ -3,7 +3,7 @@
 // in load order (the first definition's position), as Falco evaluates them.
 
 import type { EventTypeSet } from "./condition/evttypes.ts";
-import { type FieldBinder, planCondition, type Predicate } from "./condition/plan.ts";
+import { type FieldBinder, Planner, type Predicate } from "./condition/plan.ts";
 import type { CompiledRule, CompiledRuleset } from "./load/compile.ts";
 import { PRIORITIES, type Priority } from "./load/items.ts";
 import { type BoundOutput, bindOutput } from "./output/format.ts";
@@ -36,20 +36,26 @@ export class RuleEngine<C> {
   private readonly byType = new Map<string, ActiveRule<C>[]>();
   private readonly matching: "first" | "all";
 
+  /**
+   * `eventKey` identifies the event a context holds (the live binding uses the event object): with
+   * it, macro results are shared between the rules evaluated on the same event.
+   */
   constructor(
     ruleset: CompiledRuleset,
     options: EngineOptions,
     bind: FieldBinder<C>,
     textOverride?: Parameters<typeof bindOutput<C>>[2],
+    eventKey?: (ctx: C) => unknown,
   ) {
     this.matching = options.matching;
+    const planner = new Planner(bind, eventKey);
     const threshold = PRIORITIES.indexOf(options.minPriority);
     const enabled = selectRules(ruleset.rules, options.selection);
     this.active = ruleset.rules
       .filter((r) => enabled.has(r.name) && r.priorityRank <= threshold)
       .map((rule) => ({
         rule,
-        predicate: planCondition(rule.condition, bind),
+        predicate: planner.condition(rule.condition),
         output: bindOutput(rule.output, bind, textOverride),
         matches: 0,
       }));
@@ -108,9 +114,7 @@ export function selectRules(
   for (const step of steps) {
     const byName = step.rule === undefined ? undefined : wildcard(step.rule);
     for (const r of rules) {
-      const hit =
-        byName?.test(r.name) === true ||
-        (step.tag !== undefined && r.tags.includes(step.tag));
+      const hit = byName?.test(r.name) === true || (step.tag !== undefined && r.tags.includes(step.tag));
       if (!hit) continue;
       if (step.action === "enable") enabled.add(r.name);
       else enabled.delete(r.name);

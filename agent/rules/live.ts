@@ -11,3 +11,6 @@ export const liveBinder: FieldBinder<EventContext> = (field) => field.extract;
 export function liveText(operand: CheckedOperand): ((ctx: EventContext) => string) | undefined {
   return operand.kind === "field" ? operand.field.def.text : undefined;
 }
+
+/** What identifies the event a live context holds: a new event object per event. */
+export const liveEventKey = (ctx: EventContext): unknown => ctx.event;

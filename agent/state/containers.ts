@@ -6,7 +6,20 @@
 
 const CONTAINER_ID = /(?:^|[-/])([0-9a-f]{64})(?:\.scope)?$/;
 
+/** Many processes share a cgroup; remembering recent answers saves the scan. Bounded, cleared when full. */
+const recent = new Map<string, string>();
+const RECENT_CAP = 4096;
+
 export function containerIdFromCgroup(cgroupPath: string): string {
+  const known = recent.get(cgroupPath);
+  if (known !== undefined) return known;
+  const id = scanCgroupPath(cgroupPath);
+  if (recent.size >= RECENT_CAP) recent.clear();
+  recent.set(cgroupPath, id);
+  return id;
+}
+
+function scanCgroupPath(cgroupPath: string): string {
   // The id is in the deepest component that has one; nested cgroups under it (e.g. a .scope's
   // sub-cgroup) keep the container's id.
   const parts = cgroupPath.split("/");

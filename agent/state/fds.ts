@@ -15,6 +15,9 @@ export interface FdInfo {
   /** The path exactly as the program passed it. */
   nameRaw: string;
   openFlags: number;
+  /** Caches of fd.directory / fd.filename, filled on first use. */
+  directory?: string;
+  filename?: string;
 }
 
 /** Where a relative path starts: the process's cwd, or the directory an fd refers to. */
@@ -41,15 +44,21 @@ export function fdFromOpen(event: OpenEvent, bases: PathBaseResolver): FdInfo {
     name,
     nameRaw: event.path,
     openFlags: event.flags,
+    directory: undefined,
+    filename: undefined,
   };
 }
 
+/** fd.directory: the fd's directory (itself, for a directory). Computed once per fd. */
 export function fdDirectory(fd: FdInfo): string | undefined {
   if (fd.name === undefined) return undefined;
-  return fd.type === "directory" ? fd.name : dirname(fd.name);
+  fd.directory ??= fd.type === "directory" ? fd.name : dirname(fd.name);
+  return fd.directory;
 }
 
+/** fd.filename: the last path component (none for a directory). Computed once per fd. */
 export function fdFilename(fd: FdInfo): string | undefined {
   if (fd.name === undefined || fd.type === "directory") return undefined;
-  return basename(fd.name);
+  fd.filename ??= basename(fd.name);
+  return fd.filename;
 }

@@ -21,21 +21,64 @@ export type Reader<C> = (ctx: C) => FieldValue | undefined;
 export type FieldBinder<C> = (field: ResolvedField) => Reader<C>;
 export type Predicate<C> = (ctx: C) => boolean;
 
-export function planCondition<C>(expr: CheckedExpr, bind: FieldBinder<C>): Predicate<C> {
-  switch (expr.kind) {
-    case "and":
-      return planAnd(expr.children.map((c) => planCondition(c, bind)));
-    case "or":
-      return planOr(expr.children.map((c) => planCondition(c, bind)));
-    case "not": {
-      const child = planCondition(expr.child, bind);
-      return (ctx) => !child(ctx);
+/**
+ * Plans conditions for one engine. Macros are planned once and shared by every rule that uses
+ * them; given an `eventKey` (what identifies the current event), a macro's result is also
+ * remembered for the rest of that event, so `open_read` or `container` used by twenty rules is
+ * evaluated once per event, not twenty times. Conditions are pure, so this changes no result.
+ */
+export class Planner<C> {
+  private readonly macros = new Map<CheckedExpr, Predicate<C>>();
+
+  constructor(
+    private readonly bind: FieldBinder<C>,
+    private readonly eventKey?: (ctx: C) => unknown,
+  ) {}
+
+  condition(expr: CheckedExpr): Predicate<C> {
+    switch (expr.kind) {
+      case "and":
+        return planAnd(expr.children.map((c) => this.condition(c)));
+      case "or":
+        return planOr(expr.children.map((c) => this.condition(c)));
+      case "not": {
+        const child = this.condition(expr.child);
+        return (ctx) => !child(ctx);
+      }
+      case "macro":
+        return this.macro(expr.body);
+      case "compare":
+        return planCompare(expr, this.bind);
     }
-    case "macro":
-      return planCondition(expr.body, bind);
-    case "compare":
-      return planCompare(expr, bind);
   }
+
+  private macro(body: CheckedExpr): Predicate<C> {
+    let planned = this.macros.get(body);
+    if (planned === undefined) {
+      const inner = this.condition(body);
+      const key = this.eventKey;
+      if (key === undefined) planned = inner;
+      else {
+        let lastKey: unknown;
+        let lastValue = false;
+        planned = (ctx) => {
+          const k = key(ctx);
+          if (k !== lastKey) {
+            lastValue = inner(ctx);
+            lastKey = k;
+          }
+          return lastValue;
+        };
+      }
+      this.macros.set(body, planned);
+    }
+    return planned;
+  }
+}
+
+/** Plans one condition on its own (no sharing across rules). */
+export function planCondition<C>(expr: CheckedExpr, bind: FieldBinder<C>): Predicate<C> {
+  return new Planner(bind).condition(expr);
 }
 
 // Small fixed arities get straight-line closures; the loop form covers the rest.

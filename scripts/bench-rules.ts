@@ -1,0 +1,162 @@
+// Rule evaluation throughput on one core: a synthetic mix of decoded events (execs of common
+// programs, opens of common and sensitive paths, exits) goes through the state tracker and the
+// rule engine, with Falco's stable rules and with Lanner's default rules. Prints events/s,
+// ns/event and the alerts raised, and the heap growth per event (allocation on the hot path).
+//
+//   node_modules/.bin/bun scripts/bench-rules.ts [--events N] [--json]
+
+import { DEFAULT_RULES } from "../agent/config/embedded.ts";
+import type { Event, ExecEvent, OpenEvent } from "../agent/events/types.ts";
+import { RuleEngine } from "../agent/rules/engine.ts";
+import { liveBinder, liveEventKey, liveText } from "../agent/rules/live.ts";
+import { loadRuleSources, type RuleSource } from "../agent/rules/load/load.ts";
+import { StateTracker } from "../agent/state/tracker.ts";
+import { UserTable } from "../agent/state/users.ts";
+
+const args = process.argv.slice(2);
+const eventCount = Number(args[args.indexOf("--events") + 1] || 2_000_000);
+const asJson = args.includes("--json");
+
+const FALCO_STABLE = `${import.meta.dir}/../../shared/falco-rules/falco_rules.yaml`;
+
+const PROGRAMS: [string, string, string[]][] = [
+  ["bash", "/usr/bin/bash", ["-c", "make all"]],
+  ["cat", "/usr/bin/cat", ["/var/log/syslog"]],
+  ["nginx", "/usr/sbin/nginx", ["-g", "daemon off;"]],
+  ["python3", "/usr/bin/python3", ["app.py"]],
+  ["gcc", "/usr/bin/gcc", ["-O2", "-c", "x.c"]],
+  ["sh", "/bin/sh", ["-c", "ls -la"]],
+  ["curl", "/usr/bin/curl", ["https://example.com"]],
+  ["sshd", "/usr/sbin/sshd", ["-D"]],
+];
+
+const PATHS = [
+  "/usr/lib/x86_64-linux-gnu/libc.so.6",
+  "/etc/ld.so.cache",
+  "/proc/self/status",
+  "/tmp/build/x.o",
+  "/var/log/app.log",
+  "/etc/passwd",
+  "/home/user/.bashrc",
+  "/etc/shadow",
+  "/dev/null",
+  "/usr/share/zoneinfo/UTC",
+];
+
+/** A repeating mix: per process one exec, ten opens, one exit. */
+function makeEvents(): Event[] {
+  const events: Event[] = [];
+  let t = 1_000_000;
+  for (let i = 0; i < 1024; i++) {
+    const [comm, exe, args] = PROGRAMS[i % PROGRAMS.length];
+    const pid = 10_000 + i;
+    // evt.num starts at 1: Falco's placeholder macros test evt.num=0 to mean "never".
+    const base = { num: events.length + 1, tid: pid, pid, cut: 0 };
+    const exec: ExecEvent = {
+      ...base,
+      kind: "execve",
+      bootSec: 100,
+      bootNsec: t++,
+      res: 0,
+      ppid: 1,
+      uid: i % 3 === 0 ? 0 : 1000,
+      gid: 0,
+      comm,
+      filename: exe,
+      args: [exe, ...args],
+      cgroup: i % 2 === 0 ? "/system.slice/x.service" : `/kubepods/besteffort/pod1/${"ab".repeat(32)}`,
+    };
+    events.push(exec);
+    for (let j = 0; j < 10; j++) {
+      const open: OpenEvent = {
+        ...base,
+        kind: "openat",
+        bootSec: 100,
+        bootNsec: t++,
+        res: j === 9 ? -2 : 3 + j,
+        dirfd: -100,
+        path: PATHS[(i + j) % PATHS.length],
+        flags: j % 4 === 0 ? 0o101 : 0,
+        mode: 0o644,
+        resolve: 0,
+      };
+      events.push(open);
+    }
+    events.push({ ...base, kind: "procexit", bootSec: 100, bootNsec: t++, exitCode: 0 });
+  }
+  return events;
+}
+
+interface Result {
+  ruleset: string;
+  rules: number;
+  events: number;
+  seconds: number;
+  eventsPerSecond: number;
+  nsPerEvent: number;
+  alerts: number;
+  heapBytesPerEvent: number;
+}
+
+function bench(name: string, sources: RuleSource[]): Result {
+  const loaded = loadRuleSources(sources);
+  if (loaded.diagnostics.errorCount > 0) throw new Error(`${name}: rules do not load`);
+  const engine = new RuleEngine(
+    loaded.ruleset,
+    { minPriority: "Debug", matching: "first", selection: [] },
+    liveBinder,
+    liveText,
+    liveEventKey,
+  );
+  const state = new StateTracker({
+    processCapacity: 65_536,
+    users: UserTable.load("/"),
+    host: { hostname: "bench", clock: { offsetSec: 1_700_000_000, offsetNsec: 0 } },
+    pathBases: { cwd: () => "/", fdPath: () => undefined },
+  });
+  const mix = makeEvents();
+  let alerts = 0;
+  const onMatch = () => {
+    alerts++;
+  };
+  const run = (n: number) => {
+    for (let i = 0; i < n; i++) {
+      const e = mix[i % mix.length];
+      const ctx = state.apply(e);
+      if (e.kind !== "procfork") engine.evaluate(e.kind, ctx, onMatch);
+    }
+  };
+  run(200_000); // warm up the JIT
+  alerts = 0;
+  Bun.gc(true);
+  const heapBefore = process.memoryUsage().heapUsed;
+  const start = Bun.nanoseconds();
+  run(eventCount);
+  const seconds = (Bun.nanoseconds() - start) / 1e9;
+  const heapAfter = process.memoryUsage().heapUsed;
+  return {
+    ruleset: name,
+    rules: engine.active.length,
+    events: eventCount,
+    seconds: Number(seconds.toFixed(3)),
+    eventsPerSecond: Math.round(eventCount / seconds),
+    nsPerEvent: Number(((seconds * 1e9) / eventCount).toFixed(1)),
+    alerts,
+    heapBytesPerEvent: Number(((heapAfter - heapBefore) / eventCount).toFixed(2)),
+  };
+}
+
+const results = [
+  bench("falco stable (falco_rules.yaml)", [
+    { name: FALCO_STABLE, text: await Bun.file(FALCO_STABLE).text() },
+  ]),
+  bench("lanner default", [DEFAULT_RULES]),
+];
+if (asJson) console.log(JSON.stringify(results, null, 2));
+else {
+  for (const r of results) {
+    console.log(
+      `${r.ruleset}: ${r.rules} rules, ${r.events} events in ${r.seconds}s = ${r.eventsPerSecond.toLocaleString("en")} events/s (${r.nsPerEvent} ns/event), ${r.alerts} alerts, heap growth ${r.heapBytesPerEvent} B/event`,
+    );
+  }
+}
