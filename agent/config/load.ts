@@ -77,6 +77,7 @@ function where(file: SourceFile, offset: number): string {
 
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
+/** Converts to plain values; `origins` maps each key path to where its key (or item) is written. */
 function toPlain(
   node: YamlNode,
   path: string[],
@@ -84,16 +85,21 @@ function toPlain(
   env: Record<string, string | undefined>,
   problems: string[],
 ): Plain {
-  origins.set(path.join("."), { where: where(node.file, node.start) });
+  if (path.length === 0) origins.set("", { where: where(node.file, node.start) });
   switch (node.kind) {
     case "mapping": {
       const out: { [key: string]: Plain } = {};
-      for (const { key, value } of node.entries)
+      for (const { key, value } of node.entries) {
+        origins.set([...path, key.value].join("."), { where: where(key.file, key.start) });
         out[key.value] = toPlain(value, [...path, key.value], origins, env, problems);
+      }
       return out;
     }
     case "sequence":
-      return node.items.map((item, i) => toPlain(item, [...path, String(i)], origins, env, problems));
+      return node.items.map((item, i) => {
+        origins.set([...path, String(i)].join("."), { where: where(item.file, item.start) });
+        return toPlain(item, [...path, String(i)], origins, env, problems);
+      });
     case "scalar": {
       const value = coreScalarValue(node);
       if (typeof value !== "string") return value;

@@ -1,0 +1,132 @@
+// End to end, as root, with the real probe: the built executable captures a real `cat
+// /etc/shadow`, the default rule fires, the alert reaches the file in Falco's JSON shape, the
+// agent's own file activity raises nothing, and SIGTERM/SIGINT end it with exit 0. Also: the
+// executable runs with the host's libbpf, libelf and zlib made invisible.
+
+import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { liveUnavailable } from "../capture/live-support.ts";
+import { type AgentRun as AgentRunType, AgentRun, REPO } from "./agent-process.ts";
+
+const BUN = join(REPO, "node_modules", ".bin", "bun");
+
+const runs: AgentRunType[] = [];
+afterEach(() => {
+  for (const r of runs.splice(0)) r.cleanup();
+});
+
+function newRun(extraConfig = ""): AgentRun {
+  const run = new AgentRun(extraConfig);
+  runs.push(run);
+  return run;
+}
+
+const shadowAlert = (alerts: { output_fields: Record<string, unknown> }[]) =>
+  alerts.filter((a) => a.output_fields["proc.name"] === "cat" && a.output_fields["fd.name"] === "/etc/shadow");
+
+describe.skipIf(liveUnavailable !== null)("lanner run (live eBPF)", () => {
+  test("cat /etc/shadow raises exactly one alert in the alert file, in Falco's JSON shape; SIGTERM exits 0", async () => {
+    const run = newRun();
+    await run.start();
+    const cat = Bun.spawnSync(["cat", "/etc/shadow"], { stdout: "ignore" });
+    expect(cat.exitCode).toBe(0);
+    const alerts = await run.waitForAlerts((a) => shadowAlert(a).length > 0);
+    expect(await run.stop("SIGTERM")).toBe(0);
+
+    const final = run.alerts();
+    expect(final).toHaveLength(1);
+    const [alert] = final;
+    expect(shadowAlert(alerts)).toHaveLength(1);
+    expect(alert.rule).toBe("Credential file opened for reading");
+    expect(alert.priority).toBe("Warning");
+    expect(alert.source).toBe("syscall");
+    expect(alert.output_fields["proc.name"]).toBe("cat");
+    expect(alert.output_fields["fd.name"]).toBe("/etc/shadow");
+    expect(alert.output_fields["proc.cmdline"]).toBe("cat /etc/shadow");
+    expect(alert.output_fields["user.uid"]).toBe(0);
+    expect(alert.output_fields["proc.pid"]).toBe(cat.pid);
+    expect(alert.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+    expect(alert.output).toMatch(/^\d\d:\d\d:\d\d\.\d{9}: Warning Credential file opened for reading/);
+    expect(alert.tags).toEqual([...alert.tags].sort());
+    // Keys sorted, as Falco writes them.
+    const line = run.stdout.split("\n").find((l) => l.includes("/etc/shadow")) ?? "";
+    expect(Object.keys(JSON.parse(line))).toEqual(["hostname", "output", "output_fields", "priority", "rule", "source", "tags", "time"]);
+    expect(run.stderr).toContain('"msg":"stopping"');
+  }, 30_000);
+
+  test("the agent's own file activity raises nothing, the same activity by another process does", async () => {
+    // A rule that fires on any open of the files the agent itself reads after attaching
+    // (the host's passwd and group files) and of a marker only the test opens.
+    const run = newRun();
+    const marker = join(run.dir, "marker");
+    writeFileSync(marker, "x");
+    const rules = join(run.dir, "own.yaml");
+    writeFileSync(
+      rules,
+      [
+        "- rule: Watched file opened",
+        "  desc: test rule",
+        `  condition: evt.type in (open, openat, openat2) and fd.name in (/etc/passwd, /etc/group, ${marker})`,
+        "  output: watched %fd.name by %proc.name pid=%proc.pid",
+        "  priority: NOTICE",
+      ].join("\n"),
+    );
+    await run.start(["-r", rules]);
+    Bun.spawnSync(["cat", marker, "/etc/passwd"], { stdout: "ignore" });
+    await run.waitForAlerts((a) => a.some((x) => x.output_fields["fd.name"] === "/etc/passwd" && x.output_fields["proc.name"] === "cat"));
+    expect(await run.stop("SIGINT")).toBe(0);
+    const alerts = run.alerts();
+    const fromCat = alerts.filter((a) => a.output_fields["proc.name"] === "cat").map((a) => a.output_fields["fd.name"]);
+    expect(fromCat).toEqual([marker, "/etc/passwd"]);
+    // The agent opened /etc/passwd and /etc/group after its probe attached; none of it shows.
+    expect(alerts.filter((a) => a.output_fields["proc.pid"] === run.pid)).toEqual([]);
+  }, 30_000);
+
+  test("runs with the host's libbpf, libelf and zlib made invisible (private mount namespace)", async () => {
+    const libDirs = ["/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib64", "/lib64"].filter(existsSync);
+    const hidden = new Set<string>();
+    for (const dir of libDirs) {
+      for (const f of readdirSync(dir)) {
+        if (/^(libbpf|libelf|libz)\.so/.test(f)) hidden.add(join(dir, f));
+      }
+    }
+    expect(hidden.size).toBeGreaterThan(0);
+    const mounts = [...hidden].map((p) => `mount --bind /dev/null ${p}`).join(" && ");
+    const run = newRun();
+    await run.start([], (argv) => [
+      "unshare",
+      "--mount",
+      "--propagation",
+      "private",
+      "sh",
+      "-c",
+      // Prove the libraries are gone inside the namespace, then become the agent.
+      `${mounts} && test ! -s ${[...hidden][0]} && exec ${argv.map((a) => `'${a}'`).join(" ")}`,
+    ]);
+    Bun.spawnSync(["cat", "/etc/shadow"], { stdout: "ignore" });
+    const alerts = await run.waitForAlerts((a) => shadowAlert(a).length > 0);
+    expect(await run.stop()).toBe(0);
+    expect(shadowAlert(alerts)).toHaveLength(1);
+  }, 30_000);
+});
+
+test("bad input: an invalid config exits 1 naming file, line and key; a broken rules file exits 1 naming the line", () => {
+  const dir = mkdtempSync(join(tmpdir(), "lanner-bad-"));
+  try {
+    const cfg = join(dir, "bad.yaml");
+    writeFileSync(cfg, "priority: warning\nfile_outptu:\n  enabled: true\n");
+    const bad = Bun.spawnSync([BUN, "agent/main.ts", "run", "-c", cfg], { cwd: REPO, stderr: "pipe" });
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr.toString()).toContain(`${cfg}:2:1: unknown key 'file_outptu'; did you mean 'file_output'?`);
+
+    const rules = join(dir, "bad-rules.yaml");
+    writeFileSync(rules, "- rule: x\n  desc: d\n  condition: proc.name = \n  output: o\n  priority: WARNING\n");
+    const badRules = Bun.spawnSync([BUN, "agent/main.ts", "run", "-r", rules], { cwd: REPO, stderr: "pipe" });
+    expect(badRules.exitCode).toBe(1);
+    expect(badRules.stderr.toString()).toContain(`${rules}:3:`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
