@@ -31,25 +31,39 @@ export const configSchema = z.strictObject({
     .array(z.string().min(1))
     .default([])
     .describe("Rule files or directories, loaded in order; empty means Lanner's embedded default rules"),
-  priority: priority.default("debug").describe("Minimum rule priority to load"),
+  priority: priority
+    .default("debug")
+    .describe("Minimum rule priority to load, any case (default: debug, i.e. all rules)"),
   rule_matching: z
     .enum(["first", "all"])
     .default("first")
     .describe("Report the first matching rule per event, or all"),
   rules: z.array(selectionStep).default([]).describe("Enable/disable rules by name or tag, applied in order"),
   json_output: z.boolean().default(true).describe("Alerts as JSON objects (else text lines)"),
-  json_include_output_property: z.boolean().default(true),
-  json_include_tags_property: z.boolean().default(true),
+  json_include_output_property: z
+    .boolean()
+    .default(true)
+    .describe('JSON alerts carry the rendered text in "output"'),
+  json_include_tags_property: z
+    .boolean()
+    .default(true)
+    .describe('JSON alerts carry the rule\'s tags in "tags"'),
   time_format_iso_8601: z
     .boolean()
     .default(false)
     .describe("Text alert times in ISO 8601 instead of HH:MM:SS"),
-  stdout_output: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+  stdout_output: z
+    .strictObject({ enabled: z.boolean().default(true).describe("Write alerts to standard output") })
+    .prefault({}),
   file_output: z
     .strictObject({
-      enabled: z.boolean().default(false),
+      enabled: z.boolean().default(false).describe("Append alerts to a file"),
       keep_alive: z.boolean().default(true).describe("Keep the file open (Lanner always does)"),
-      filename: z.string().min(1).default("./lanner_alerts.jsonl"),
+      filename: z
+        .string()
+        .min(1)
+        .default("./lanner_alerts.jsonl")
+        .describe("The alert file, created with mode 0600 if missing"),
     })
     .prefault({}),
   outputs_queue: z
@@ -67,7 +81,8 @@ export const configSchema = z.strictObject({
     .prefault({}),
   log_level: z
     .enum(["emergency", "alert", "critical", "error", "warning", "notice", "info", "debug"])
-    .default("info"),
+    .default("info")
+    .describe("The agent's own log (JSON lines on stderr, text on a terminal)"),
   engine: z
     .strictObject({
       kind: z
