@@ -55,7 +55,12 @@ export class AgentRun {
       ].join("\n"),
     );
     const argv = [LANNER, "run", "-c", this.configPath, ...args];
-    this.proc = Bun.spawn(wrap === undefined ? argv : wrap(argv), { stdin: "ignore", stdout: "pipe", stderr: "pipe", cwd: this.dir });
+    this.proc = Bun.spawn(wrap === undefined ? argv : wrap(argv), {
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      cwd: this.dir,
+    });
     void this.collect(this.proc.stderr, (t) => {
       this.stderrText += t;
     });

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { liveUnavailable } from "../capture/live-support.ts";
-import { type AgentRun as AgentRunType, AgentRun, REPO } from "./agent-process.ts";
+import { type AgentRun as AgentRunType, AgentRun, LANNER, REPO } from "./agent-process.ts";
 
 const BUN = join(REPO, "node_modules", ".bin", "bun");
 
@@ -24,7 +24,9 @@ function newRun(extraConfig = ""): AgentRun {
 }
 
 const shadowAlert = (alerts: { output_fields: Record<string, unknown> }[]) =>
-  alerts.filter((a) => a.output_fields["proc.name"] === "cat" && a.output_fields["fd.name"] === "/etc/shadow");
+  alerts.filter(
+    (a) => a.output_fields["proc.name"] === "cat" && a.output_fields["fd.name"] === "/etc/shadow",
+  );
 
 describe.skipIf(liveUnavailable !== null)("lanner run (live eBPF)", () => {
   test("cat /etc/shadow raises exactly one alert in the alert file, in Falco's JSON shape; SIGTERM exits 0", async () => {
@@ -52,7 +54,16 @@ describe.skipIf(liveUnavailable !== null)("lanner run (live eBPF)", () => {
     expect(alert.tags).toEqual([...alert.tags].sort());
     // Keys sorted, as Falco writes them.
     const line = run.stdout.split("\n").find((l) => l.includes("/etc/shadow")) ?? "";
-    expect(Object.keys(JSON.parse(line))).toEqual(["hostname", "output", "output_fields", "priority", "rule", "source", "tags", "time"]);
+    expect(Object.keys(JSON.parse(line))).toEqual([
+      "hostname",
+      "output",
+      "output_fields",
+      "priority",
+      "rule",
+      "source",
+      "tags",
+      "time",
+    ]);
     expect(run.stderr).toContain('"msg":"stopping"');
   }, 30_000);
 
@@ -75,17 +86,23 @@ describe.skipIf(liveUnavailable !== null)("lanner run (live eBPF)", () => {
     );
     await run.start(["-r", rules]);
     Bun.spawnSync(["cat", marker, "/etc/passwd"], { stdout: "ignore" });
-    await run.waitForAlerts((a) => a.some((x) => x.output_fields["fd.name"] === "/etc/passwd" && x.output_fields["proc.name"] === "cat"));
+    await run.waitForAlerts((a) =>
+      a.some((x) => x.output_fields["fd.name"] === "/etc/passwd" && x.output_fields["proc.name"] === "cat"),
+    );
     expect(await run.stop("SIGINT")).toBe(0);
     const alerts = run.alerts();
-    const fromCat = alerts.filter((a) => a.output_fields["proc.name"] === "cat").map((a) => a.output_fields["fd.name"]);
+    const fromCat = alerts
+      .filter((a) => a.output_fields["proc.name"] === "cat")
+      .map((a) => a.output_fields["fd.name"]);
     expect(fromCat).toEqual([marker, "/etc/passwd"]);
     // The agent opened /etc/passwd and /etc/group after its probe attached; none of it shows.
     expect(alerts.filter((a) => a.output_fields["proc.pid"] === run.pid)).toEqual([]);
   }, 30_000);
 
   test("runs with the host's libbpf, libelf and zlib made invisible (private mount namespace)", async () => {
-    const libDirs = ["/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib64", "/lib64"].filter(existsSync);
+    const libDirs = ["/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib64", "/lib64"].filter(
+      existsSync,
+    );
     const hidden = new Set<string>();
     for (const dir of libDirs) {
       for (const f of readdirSync(dir)) {
@@ -112,6 +129,38 @@ describe.skipIf(liveUnavailable !== null)("lanner run (live eBPF)", () => {
   }, 30_000);
 });
 
+describe.skipIf(liveUnavailable !== null)("privileges (real credentials via setpriv)", () => {
+  const lannerArgs = ["run", "-o", "file_output.enabled=false", "-o", "stdout_output.enabled=false"];
+
+  test("as an unprivileged user: one clear sentence, exit 2, no stack trace", () => {
+    const r = Bun.spawnSync(
+      ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", LANNER, ...lannerArgs],
+      { cwd: "/tmp", stderr: "pipe" },
+    );
+    const err = r.stderr.toString();
+    expect(r.exitCode).toBe(2);
+    expect(err).toContain("run it as root or grant CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN)");
+    expect(err).not.toMatch(/\n\s+at /);
+  });
+
+  test("as root without CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN: exit 2 with the same advice", () => {
+    const r = Bun.spawnSync(["setpriv", "--bounding-set=-bpf,-perfmon,-sys_admin", LANNER, ...lannerArgs], {
+      stderr: "pipe",
+    });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.toString()).toContain("grant CAP_BPF and CAP_PERFMON");
+  });
+
+  test("CAP_BPF and CAP_PERFMON without CAP_SYS_ADMIN are enough", async () => {
+    const run = newRun();
+    await run.start([], (argv) => ["setpriv", "--bounding-set=-sys_admin", ...argv]);
+    Bun.spawnSync(["cat", "/etc/shadow"], { stdout: "ignore" });
+    const alerts = await run.waitForAlerts((a) => shadowAlert(a).length > 0);
+    expect(await run.stop()).toBe(0);
+    expect(shadowAlert(alerts)).toHaveLength(1);
+  }, 30_000);
+});
+
 test("bad input: an invalid config exits 1 naming file, line and key; a broken rules file exits 1 naming the line", () => {
   const dir = mkdtempSync(join(tmpdir(), "lanner-bad-"));
   try {
@@ -119,10 +168,15 @@ test("bad input: an invalid config exits 1 naming file, line and key; a broken r
     writeFileSync(cfg, "priority: warning\nfile_outptu:\n  enabled: true\n");
     const bad = Bun.spawnSync([BUN, "agent/main.ts", "run", "-c", cfg], { cwd: REPO, stderr: "pipe" });
     expect(bad.exitCode).toBe(1);
-    expect(bad.stderr.toString()).toContain(`${cfg}:2:1: unknown key 'file_outptu'; did you mean 'file_output'?`);
+    expect(bad.stderr.toString()).toContain(
+      `${cfg}:2:1: unknown key 'file_outptu'; did you mean 'file_output'?`,
+    );
 
     const rules = join(dir, "bad-rules.yaml");
-    writeFileSync(rules, "- rule: x\n  desc: d\n  condition: proc.name = \n  output: o\n  priority: WARNING\n");
+    writeFileSync(
+      rules,
+      "- rule: x\n  desc: d\n  condition: proc.name = \n  output: o\n  priority: WARNING\n",
+    );
     const badRules = Bun.spawnSync([BUN, "agent/main.ts", "run", "-r", rules], { cwd: REPO, stderr: "pipe" });
     expect(badRules.exitCode).toBe(1);
     expect(badRules.stderr.toString()).toContain(`${rules}:3:`);
