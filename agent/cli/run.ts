@@ -128,10 +128,13 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     host_root: joinAndNormalize("/", config.state.host_root),
   });
 
+  // Every loss is reported: the stats line always, and a warning whenever a drop counter moved.
+  let lastLosses = { kernel: 0, sinks: 0 };
   const report = () => {
     const k = probe.counters();
     const p = pipeline.stats();
     const s = state.processes.stats();
+    const sinkDrops = outputs.stats().reduce((n, x) => n + x.droppedQueueFull + x.failedWrites, 0);
     log.info("stats", {
       events: p.events,
       alerts: p.alerts,
@@ -142,8 +145,24 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       kernel_drops_too_big: k.tooBig,
       processes: s.size,
       processes_evicted: s.evicted,
-      sink_drops: outputs.stats().reduce((n, x) => n + x.droppedQueueFull + x.failedWrites, 0),
+      sink_drops: sinkDrops,
     });
+    const kernelDrops = k.ringFull + k.tooBig;
+    if (kernelDrops > lastLosses.kernel) {
+      log.warning("the kernel dropped events", {
+        dropped: kernelDrops - lastLosses.kernel,
+        ring_full: k.ringFull,
+        too_big: k.tooBig,
+        hint: "raise engine.modern_ebpf.buf_size_preset or lower engine.modern_ebpf.drain_interval_ms",
+      });
+    }
+    if (sinkDrops > lastLosses.sinks) {
+      log.warning("alerts were dropped by a sink", {
+        dropped: sinkDrops - lastLosses.sinks,
+        hint: "see outputs_queue.capacity",
+      });
+    }
+    lastLosses = { kernel: kernelDrops, sinks: sinkDrops };
   };
   const statsTimer = setInterval(report, STATS_INTERVAL_MS);
 
