@@ -367,8 +367,8 @@ static void put_le32(uint8_t *p, uint32_t v)
 API int32_t lanner_drain(struct lanner *l, uint8_t *out, uint32_t cap, uint32_t *result)
 {
 	result[0] = result[1] = 0;
-	if (!l->consumer_pos)
-		return -EINVAL;
+	if (!l->consumer_pos || !l->producer_pos)
+		return -EINVAL; /* not loaded, or the ring could not be mapped */
 	/* Only this function moves consumer_pos; acquire on producer_pos orders the header reads. */
 	uint64_t cons = __atomic_load_n(l->consumer_pos, __ATOMIC_RELAXED);
 	uint64_t prod = __atomic_load_n(l->producer_pos, __ATOMIC_ACQUIRE);

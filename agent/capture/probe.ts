@@ -60,8 +60,10 @@ export function openLiveProbe(options: ProbeOptions): LiveProbe {
   if (problem) throw problem;
 
   let shim: Shim;
+  let object: Uint8Array;
   try {
     shim = loadShim();
+    object = probeObject();
   } catch (error) {
     throw new CaptureError(
       "native",
@@ -70,7 +72,6 @@ export function openLiveProbe(options: ProbeOptions): LiveProbe {
     );
   }
 
-  const object = probeObject();
   const openErr = new Int32Array(1);
   const handle = asPointer(shim.lanner_open(object, object.length, process.pid, options.ringBytes, openErr));
   if (handle === null) {

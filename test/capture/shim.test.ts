@@ -7,6 +7,7 @@ import { probeObject } from "../../agent/capture/native-libs.ts";
 import { asPointer, cString, type Handle, loadShim, type Shim } from "../../agent/capture/shim.ts";
 import { RecordDecoder } from "../../agent/events/decode.ts";
 import { BOUNDS, COUNTER, SCHEMA_VERSION } from "../../agent/events/schema.ts";
+import { encodeEvent } from "../events/record-encoder.ts";
 import { liveUnavailable } from "./live-support.ts";
 
 const EINVAL = 22;
@@ -70,7 +71,7 @@ describe("shim without the kernel", () => {
 });
 
 describe.skipIf(liveUnavailable !== null)("shim against the kernel", () => {
-  test("drain stops before a record that does not fit and never loses one", () => {
+  test("drain stops before a record that does not fit, loses none, and records match the documented layout", () => {
     const shim = loadShim();
     const handle = open(shim);
     try {
@@ -96,10 +97,18 @@ describe.skipIf(liveUnavailable !== null)("shim against the kernel", () => {
         expect(result[1]).toBeLessThanOrEqual(300);
         if (result[1] < 300) partialBatches++;
         frames += result[0];
+        // Every real record, re-encoded from its decoded event by the test's own encoder, gives
+        // the same bytes: the probe writes exactly the layouts docs/EVENTS.md describes.
+        let at = 0;
+        const view = new DataView(batch.buffer, batch.byteOffset);
         decoder.decodeFrames(
           batch.subarray(0, result[1]),
           result[0],
-          () => {},
+          (e) => {
+            const length = view.getUint32(at, true);
+            expect(encodeEvent(e)).toEqual(batch.subarray(at + 4, at + 4 + length));
+            at += 4 + length;
+          },
           (e) => {
             throw e;
           },

@@ -2,7 +2,7 @@
 // (native/msgpack.bpf.h): fixarray records, smallest integer encodings, str16 strings, bin16
 // argv blobs, array16 cgroup lists. Independent of msgpackr on purpose.
 import { EXEC_PARAM, HEADER_FIELDS, KIND_ID, OPEN_PARAM } from "../../agent/events/schema.ts";
-import type { EventKind } from "../../agent/events/types.ts";
+import type { Event, EventKind } from "../../agent/events/types.ts";
 
 export class RecordWriter {
   private bytes: number[] = [];
@@ -166,3 +166,25 @@ export function frames(records: Uint8Array[]): Uint8Array {
 }
 
 export { EXEC_PARAM, OPEN_PARAM };
+
+/** The record the probe would have written for a decoded event (inverse of RecordDecoder). */
+export function encodeEvent(e: Event): Uint8Array {
+  const header = { bootSec: e.bootSec, bootNsec: e.bootNsec, tid: e.tid, pid: e.pid, cut: e.cut };
+  switch (e.kind) {
+    case "execve":
+    case "execveat": {
+      const argsCut = (e.cut & (1 << EXEC_PARAM.args)) !== 0;
+      const blob = argsCut ? new TextEncoder().encode(e.args.join("\0")) : argsBlob(e.args);
+      const names = e.cgroup === "/" ? [] : e.cgroup.slice(1).split("/").toReversed();
+      return execRecord({ ...header, ...e, argsBlob: blob, cgroupLeafFirst: names });
+    }
+    case "open":
+    case "openat":
+    case "openat2":
+      return openRecord({ ...header, ...e });
+    case "procexit":
+      return exitRecord({ ...header, exitCode: e.exitCode });
+    case "procfork":
+      return forkRecord({ ...header, childTid: e.childTid, childPid: e.childPid });
+  }
+}
