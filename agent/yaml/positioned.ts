@@ -106,9 +106,16 @@ export function parseYamlText(name: string, text: string): { file: SourceFile; d
 }
 
 function toNode(frame: Frame, file: SourceFile): YamlNode {
-  // js-yaml sometimes opens a node twice at the same place (block sequence entries); keep the inner one.
-  if (frame.kind !== "mapping" && frame.kind !== "sequence" && frame.children.length === 1) {
-    return toNode(frame.children[0], file);
+  // js-yaml opens some nodes twice at the same place (an entry of a block sequence); the outer
+  // frame then wraps exactly one child with the same span and the same value: keep the inner one.
+  if (frame.children.length === 1) {
+    const only = frame.children[0];
+    if (only.start === frame.start && only.end === frame.end && only.value === frame.value)
+      return toNode(only, file);
+  }
+  if (frame.value === null || frame.value === undefined) {
+    // An empty value: point where it would be written (right after its key), not at the next line.
+    return { kind: "scalar", file, start: frame.start, end: frame.start, value: "", style: "empty" };
   }
   const start = skipBlanks(file.text, frame.start, frame.end);
   if (frame.kind === "sequence" && Array.isArray(frame.value)) {
@@ -141,9 +148,6 @@ function toNode(frame: Frame, file: SourceFile): YamlNode {
       value: frame.value,
       style: styleAt(file.text, start),
     };
-  }
-  if (frame.value === null || frame.value === undefined) {
-    return { kind: "scalar", file, start, end: frame.end, value: "", style: "empty" };
   }
   // An alias to a collection: rebuild it from the value, positioned at the alias.
   return fromPlainValue(frame.value, file, start);

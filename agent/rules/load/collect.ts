@@ -86,7 +86,7 @@ export class Collection {
           this.checkEngineVersion(item.version, item.location);
           break;
         case "plugin_versions":
-          for (const req of item.requirements) this.checkPlugin(req, item.location);
+          for (const req of item.requirements) this.checkPlugin(req, req.location);
           break;
         case "list":
           this.applyList(item, broken);

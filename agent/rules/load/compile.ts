@@ -20,6 +20,8 @@ import type { Collection, ListDefinition, MacroDefinition, RuleDefinition } from
 import type { DiagnosticBag, DiagnosticCode, Location } from "./diagnostics.ts";
 import { PRIORITIES, type Priority, type TextPiece } from "./items.ts";
 
+const CONTAINER_INFO = "%container.info";
+
 /** Falco warns when a rule runs on more event types than this. */
 const TOO_MANY_EVENT_TYPES = 100;
 
@@ -296,7 +298,17 @@ class Compiler {
     const withExceptions = this.addExceptions(def, checked.checked, scope, context);
     if (withExceptions === undefined) return undefined;
 
-    const outputText = def.output.map((p) => p.text).join(" ");
+    let outputText = def.output.map((p) => p.text).join(" ");
+    if (outputText.includes(CONTAINER_INFO)) {
+      // Falco dropped %container.info's meaning but still accepts it; so do we.
+      this.diagnostics.warning(
+        "deprecated",
+        "%container.info is deprecated and has no effect (Falco removed it); use %container.id and %container.name",
+        pieceLocation(def.output, outputText.indexOf(CONTAINER_INFO)),
+        [...context, "output"],
+      );
+      outputText = outputText.replaceAll(CONTAINER_INFO, "");
+    }
     const output = compileOutput(outputText, scope);
     if ("problem" in output) {
       if (def.skipIfUnknownFilter && output.problem.code === "unknown_field") {

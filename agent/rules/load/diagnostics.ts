@@ -28,6 +28,7 @@ export type DiagnosticCode =
   | "file_read"
   // warnings
   | "unknown_key"
+  | "ignored_key"
   | "unknown_item"
   | "unused_macro"
   | "unused_list"

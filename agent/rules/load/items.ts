@@ -64,6 +64,7 @@ export interface PluginRequirement {
   name: string;
   version: string;
   alternatives: { name: string; version: string }[];
+  location: Location;
 }
 
 export type RuleFileItem =

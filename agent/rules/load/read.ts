@@ -189,6 +189,7 @@ function readPluginVersions(entry: YamlMapping): RuleFileItem {
       name: requireScalar(p, "name").value,
       version: requireScalar(p, "version").value,
       alternatives: [],
+      location: at(p),
     };
     const alternatives = mappingGet(p, "alternatives");
     if (alternatives !== undefined) {
@@ -382,23 +383,31 @@ function readRule(entry: YamlMapping, diagnostics: DiagnosticBag): RuleFileItem[
       const keys = [...overrides].filter(([, op]) => op === action).map(([k]) => k);
       if (keys.length === 0) continue;
       const fields = readRuleFields(entry, keys, diagnostics, context, action === "append");
+      fields.source = readSource(entry);
       items.push({ kind: "rule", name, action, fields, keys: keys.map(toRuleKey), location });
     }
     return items;
   }
 
   if (append) {
-    const keys = ["condition", "exceptions", "output", "desc", "tags"].filter(
-      (k) => mappingGet(entry, k) !== undefined,
-    );
-    const fields = readRuleFields(entry, keys, diagnostics, context, true);
-    if (keys.length === 0)
+    // As in Falco, `append: true` appends the condition and exceptions only.
+    const keys = ["condition", "exceptions"].filter((k) => mappingGet(entry, k) !== undefined);
+    for (const ignored of ["output", "desc", "tags", "priority"]) {
+      const node = mappingGet(entry, ignored);
+      if (node === undefined) continue;
       diagnostics.warning(
-        "empty_append",
-        "appending rule has no condition, output, desc, tags or exceptions",
-        location,
+        "ignored_key",
+        `'${ignored}' is ignored with 'append: true', which appends only condition and exceptions; use 'override: {${ignored}: ${ignored === "priority" ? "replace" : "append"}}'`,
+        at(node),
         [context],
       );
+    }
+    const fields = readRuleFields(entry, keys, diagnostics, context, true);
+    fields.source = readSource(entry);
+    if (keys.length === 0)
+      diagnostics.warning("empty_append", "appending rule has no condition or exceptions", location, [
+        context,
+      ]);
     return [{ kind: "rule", name, action: "append", fields, keys: keys.map(toRuleKey), location }];
   }
 
@@ -433,6 +442,13 @@ function readRule(entry: YamlMapping, diagnostics: DiagnosticBag): RuleFileItem[
   );
   fields.source ??= "syscall";
   return [{ kind: "rule", name, action: "define", fields, location }];
+}
+
+/** The `source` of an updating entry, if it names one: it must match the rule's. */
+function readSource(entry: YamlMapping): string | undefined {
+  const node = mappingGet(entry, "source");
+  if (node === undefined || isNullScalar(node)) return undefined;
+  return scalarOf(node, "source").value;
 }
 
 function toRuleKey(yamlKey: string): RuleKey {
