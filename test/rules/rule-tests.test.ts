@@ -1,5 +1,5 @@
 // `lanner rules test` through the CLI: the default rules pass their test file
-// (rules/lanner_rules.tests.yaml), a reader the user adds in their own rules file stops the rule,
+// (rules/tests/lanner_rules.tests.yaml), a reader the user adds in their own rules file stops the rule,
 // and a deliberately failing test file exits 1 with a report that names the rule, shows the event
 // and the sub-expression that decided the result.
 
@@ -35,8 +35,8 @@ afterAll(() => {
 });
 
 describe("lanner rules test", () => {
-  test("the default rules pass rules/lanner_rules.tests.yaml (exit 0)", () => {
-    const out = rulesTest(["rules/lanner_rules.tests.yaml"]);
+  test("the default rules pass rules/tests/lanner_rules.tests.yaml (exit 0)", () => {
+    const out = rulesTest(["rules/tests/lanner_rules.tests.yaml"]);
     expect(out.stderr).toBe("");
     expect(out.stdout).not.toContain("FAIL");
     expect(out.stdout).toMatch(/^([0-9]+) case\(s\), \1 passed, 0 failed$/m);
