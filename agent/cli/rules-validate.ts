@@ -3,7 +3,7 @@
 
 import { diagnosticToJson, formatDiagnostic } from "../rules/load/diagnostics.ts";
 import { parseArgs } from "./args.ts";
-import { EXIT_INVALID, EXIT_OK } from "./exit-codes.ts";
+import { EXIT_ENVIRONMENT, EXIT_INVALID, EXIT_OK } from "./exit-codes.ts";
 import { loadCliRules } from "./setup.ts";
 
 export const VALIDATE_HELP = `Usage: lanner rules validate [--json] [FILE|DIR]...
@@ -15,7 +15,7 @@ With no file, validates the embedded default rules.
   --json       print one JSON object (diagnostics, counts) instead of text
   -h, --help   this help
 
-Exit codes: 0 no errors (warnings allowed), 1 at least one error, 2 usage.`;
+Exit codes: 0 no errors (warnings allowed), 1 at least one error, 2 usage or a file that cannot be read.`;
 
 export function validateCommand(argv: readonly string[]): number {
   const args = parseArgs(argv, [{ name: "json" }, { name: "help", short: "h" }]);
@@ -44,5 +44,7 @@ export function validateCommand(argv: readonly string[]): number {
         `${summary.errors} error(s), ${summary.warnings} warning(s)`,
     );
   }
+  // A file that cannot be read is an environment problem (2), not invalid rules (1).
+  if (diagnostics.items.some((d) => d.code === "file_read")) return EXIT_ENVIRONMENT;
   return summary.errors > 0 ? EXIT_INVALID : EXIT_OK;
 }

@@ -21,6 +21,15 @@ export class CliFailure extends Error {
 
 /** The config from -c FILE (or the embedded default), with -o overrides applied. */
 export function loadCliConfig(path: string | undefined, overrides: readonly string[]): LannerConfig {
+  for (const o of overrides) {
+    // A malformed -o is a usage error; a well-formed one with a bad key or value is a config error.
+    if (!/^[^=.]+(\.[^=.]+)*=/.test(o)) {
+      throw new CliFailure(
+        `-o ${o}: expected KEY.PATH=VALUE, e.g. -o file_output.enabled=false`,
+        EXIT_ENVIRONMENT,
+      );
+    }
+  }
   let source = DEFAULT_CONFIG;
   if (path !== undefined) {
     try {

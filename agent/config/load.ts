@@ -47,8 +47,11 @@ export function loadConfig(
   let root: Plain = {};
   try {
     const docs = parseYamlDocuments(file);
-    if (docs.length > 1)
-      problems.push(`${file.name}: a configuration file holds one YAML document, found ${docs.length}`);
+    if (docs.length > 1) {
+      problems.push(
+        `${where(file, docs[1].start)}: a configuration file holds one YAML document; a second one starts here`,
+      );
+    }
     const doc = docs[0];
     if (doc !== undefined && !isNullScalar(doc)) {
       if (doc.kind !== "mapping")
@@ -102,9 +105,10 @@ function toPlain(
       });
     case "scalar": {
       const value = coreScalarValue(node);
-      if (typeof value !== "string") return value;
-      // ${VAR} takes the environment variable's value, as falco.yaml allows.
-      return value.replace(ENV_REF, (_, name: string) => {
+      if (typeof value !== "string" || !value.includes("${")) return value;
+      // ${VAR} takes the environment variable's value, as falco.yaml allows; an unquoted value is
+      // then typed as YAML would type it, so `capacity: ${CAP}` with CAP=5 is the number 5.
+      const expanded = value.replace(ENV_REF, (_, name: string) => {
         const v = env[name];
         if (v === undefined) {
           problems.push(
@@ -114,6 +118,7 @@ function toPlain(
         }
         return v;
       });
+      return node.style === "plain" ? coreScalarValue({ ...node, value: expanded }) : expanded;
     }
   }
 }
@@ -141,6 +146,10 @@ function applyOverride(
   } catch (err) {
     problems.push(`-o ${text}: the value is not valid YAML: ${(err as Error).message.split("\n")[0]}`);
     return;
+  }
+  for (let i = 1; i <= path.length; i++) {
+    const prefix = path.slice(0, i).join(".");
+    if (!origins.has(prefix)) origins.set(prefix, { where: `-o ${text}` });
   }
   let node: { [key: string]: Plain } = root;
   for (let i = 0; i < path.length - 1; i++) {
@@ -175,6 +184,7 @@ function describeIssue(issue: z.core.$ZodIssue, origins: Map<string, Origin>, fi
 
 interface SchemaDef {
   type: string;
+  options?: { _zod: { def: SchemaDef } }[];
   shape?: Record<string, { _zod: { def: SchemaDef } }>;
   innerType?: { _zod: { def: SchemaDef } };
   element?: { _zod: { def: SchemaDef } };
@@ -188,13 +198,25 @@ function nearestKey(path: readonly string[], key: string): string | undefined {
     while (cur?.innerType !== undefined) cur = cur.innerType._zod.def;
     return cur;
   };
-  for (const p of path) {
-    def = unwrap(def);
-    if (def?.type === "array") def = def.element?._zod.def;
-    else def = def?.shape?.[p]?._zod.def;
-  }
+  // Inside a union (a `rules:` step), look at every alternative that has the key.
+  const step = (d: SchemaDef | undefined, key: string): SchemaDef | undefined => {
+    const u = unwrap(d);
+    if (u?.type === "array") return u.element?._zod.def;
+    if (u?.type === "union") {
+      for (const o of u.options ?? []) {
+        const found = unwrap(o._zod.def)?.shape?.[key];
+        if (found !== undefined) return found._zod.def;
+      }
+      return undefined;
+    }
+    return u?.shape?.[key]?._zod.def;
+  };
+  for (const p of path) def = step(def, p);
   def = unwrap(def);
-  const keys = Object.keys(def?.shape ?? {});
+  const keys =
+    def?.type === "union"
+      ? (def.options ?? []).flatMap((o) => Object.keys(unwrap(o._zod.def)?.shape ?? {}))
+      : Object.keys(def?.shape ?? {});
   let best: string | undefined;
   let bestDistance = Math.max(3, Math.floor(key.length / 3)) + 1;
   for (const k of keys) {

@@ -24,7 +24,9 @@ const selector = z.strictObject({
   tag: z.string().min(1).optional().describe("Rule tag"),
 });
 
-const selectionStep = z.union([z.strictObject({ enable: selector }), z.strictObject({ disable: selector })]);
+const selectionStep = z.union([z.strictObject({ enable: selector }), z.strictObject({ disable: selector })], {
+  error: "each step is 'enable: {rule: NAME}' or 'disable: {tag: TAG}' (a rule name may use *)",
+});
 
 export const configSchema = z.strictObject({
   rules_files: z

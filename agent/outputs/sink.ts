@@ -2,6 +2,8 @@
 // and written by a drain that runs right after; when the queue is full the newest alert is dropped
 // and counted, and a write that fails is counted too, so no loss goes unreported.
 
+const MAX_REPORTED_ERRORS = 64;
+
 export interface SinkWriter {
   readonly name: string;
   /** Writes one formatted alert; throws on failure. */
@@ -25,7 +27,8 @@ export class BoundedSink {
   private written = 0;
   private droppedQueueFull = 0;
   private failedWrites = 0;
-  private lastError: string | undefined;
+  /** Failure messages already reported; bounded so a flood of distinct errors cannot grow it. */
+  private readonly reported = new Set<string>();
 
   constructor(
     readonly writer: SinkWriter,
@@ -56,9 +59,11 @@ export class BoundedSink {
       } catch (err) {
         this.failedWrites++;
         const message = (err as Error).message;
-        // Report a new kind of failure once, not once per alert.
-        if (message !== this.lastError) this.onError(this.writer.name, message);
-        this.lastError = message;
+        // Report each kind of failure once, not once per alert; the counter has them all.
+        if (!this.reported.has(message) && this.reported.size < MAX_REPORTED_ERRORS) {
+          this.reported.add(message);
+          this.onError(this.writer.name, message);
+        }
       }
     }
   }

@@ -86,12 +86,12 @@ export class ProcessTable implements ProcessLookup {
 
   /** A new process inherits everything from its parent until it execs. Threads need no entry. */
   onFork(event: ForkEvent): void {
-    if (event.childPid === event.pid) return;
     const parent = this.byPid.get(event.pid);
     if (parent === undefined) {
       this.misses++;
       return;
     }
+    if (event.childPid === event.pid) return;
     this.insert({
       ...parent,
       args: parent.args,

@@ -54,7 +54,8 @@ export class StateTracker {
         ctx.fd = fdFromOpen(event, this.pathBases);
         break;
       case "procfork":
-        ctx.process = this.processes.lookupForEvent(event.pid);
+        // onFork counts an unknown parent as the miss.
+        ctx.process = this.processes.get(event.pid);
         this.processes.onFork(event);
         break;
       case "procexit":

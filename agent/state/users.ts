@@ -30,8 +30,10 @@ export class UserTable implements UserLookup {
     for (const line of text.split("\n")) {
       const f = line.split(":");
       if (f.length < 7 || line.startsWith("#")) continue;
-      const uid = Number(f[2]);
-      if (Number.isInteger(uid)) this.users.set(uid, { name: f[0], home: f[5], shell: f[6] });
+      const uid = parseId(f[2]);
+      // The first entry for an id wins, as getpwuid() answers.
+      if (uid !== undefined && !this.users.has(uid))
+        this.users.set(uid, { name: f[0], home: f[5], shell: f[6] });
     }
   }
 
@@ -39,8 +41,8 @@ export class UserTable implements UserLookup {
     for (const line of text.split("\n")) {
       const f = line.split(":");
       if (f.length < 3 || line.startsWith("#")) continue;
-      const gid = Number(f[2]);
-      if (Number.isInteger(gid)) this.groups.set(gid, f[0]);
+      const gid = parseId(f[2]);
+      if (gid !== undefined && !this.groups.has(gid)) this.groups.set(gid, f[0]);
     }
   }
 
@@ -51,6 +53,11 @@ export class UserTable implements UserLookup {
   groupName(gid: number): string | undefined {
     return this.groups.get(gid);
   }
+}
+
+/** A decimal uid/gid; NIS lines ("+::::::") and anything else are not ids. */
+function parseId(text: string): number | undefined {
+  return /^[0-9]+$/.test(text) ? Number(text) : undefined;
 }
 
 function readOptional(path: string): string {
