@@ -1154,7 +1154,7 @@ const CHECK_ACCEPT: readonly [string, string][] = [
   ["len(proc.name) > 3", "len(proc.name) > 3"],
   ["len(fd.types) >= 1", "len(fd.types) >= 1"],
   ["len(evt.buffer) < 10", "len(evt.buffer) < 10"],
-  ['concat(proc.name, "-", proc.exe) = a-b', "concat(proc.name, -, proc.exe) = a-b"],
+  ['concat(proc.name, "-", proc.exe) = a-b', 'concat(proc.name, "-", proc.exe) = a-b'],
   ['join(",", (proc.name, proc.exe)) = "a,b"', 'join(",", (proc.name, proc.exe)) = "a,b"'],
   ['join(",", fd.types) = file', 'join(",", fd.types) = file'],
   ["toupper(tolower(proc.name)) = X", "toupper(tolower(proc.name)) = X"],
@@ -1221,9 +1221,9 @@ const CHECK_REJECT: readonly [string, CheckIssueCode, RegExp][] = [
   ["proc.pid > ‸-0.1222e+10", "bad_literal", /not a number/],
   ["proc.pid = ‸bash", "bad_literal", /not a number/],
   // For a list the position is the list's, not the offending item's.
-  ["proc.pid in ‸(1, x)", "bad_literal", /'x' is not a number/],
+  ["proc.pid in (1, ‸x)", "bad_literal", /'x' is not a number/],
   ["user.uid in ‸shell_binaries", "bad_literal", /'bash' is not a number/],
-  ["fd.ip in ‸(10.0.0.1, nope)", "bad_literal", /'nope' is not an IP address/],
+  ["fd.ip in (10.0.0.1, ‸nope)", "bad_literal", /'nope' is not an IP address/],
   ["evt.type = ‸foo", "unknown_event_type", /unknown event type 'foo'/],
   ["evt.type = ‸Open", "unknown_event_type", /'Open'/],
   ["evt.type in ‸(open, foo)", "unknown_event_type", /'foo'/],
@@ -1258,7 +1258,7 @@ const CHECK_REJECT: readonly [string, CheckIssueCode, RegExp][] = [
   ['proc.name regex ‸"("', "bad_literal", /invalid regular expression '\('/],
   ['proc.name regex ‸"[a-"', "bad_literal", /invalid regular expression/],
   ['proc.name regex ‸"*a"', "bad_literal", /invalid regular expression/],
-  ['proc.name regex oneof ‸(ok, "(")', "bad_literal", /invalid regular expression/],
+  ['proc.name regex oneof (ok, ‸"(")', "bad_literal", /invalid regular expression/],
   ["evt.buffer bcontains ‸4", "bad_literal", /not a hex byte string/],
   ["evt.buffer bcontains ‸zz", "bad_literal", /not a hex byte string/],
   ["evt.buffer bstartswith ‸0x41", "bad_literal", /not a hex byte string/],
@@ -1628,5 +1628,92 @@ const EVAL: readonly [string, Values, boolean][] = [
 describe("evaluation", () => {
   test.each(EVAL)("%p with %p is %p", (condition, values, expected) => {
     expect(holds(condition, values)).toBe(expected);
+  });
+});
+
+describe("fixes after the first review", () => {
+  const scope: CheckScope = {
+    registry: FieldRegistry.default(),
+    list: () => undefined,
+    macro: () => ({ problem: "undefined_macro", message: "no" }),
+  };
+  const holds = (condition: string, values: Record<string, FieldValue>): boolean => {
+    const result = checkCondition(parseCondition(condition), scope);
+    if (!("checked" in result)) throw new Error(result.issue.message);
+    const map = new Map(Object.entries(values));
+    return planCondition(result.checked, (f) => () => map.get(f.display))(undefined);
+  };
+  const issue = (condition: string): string | undefined => {
+    const result = checkCondition(parseCondition(condition), scope);
+    return "issue" in result ? result.issue.message : undefined;
+  };
+
+  test.each([
+    ['fd.name glob "[z-a]"', "/a", false],
+    ['fd.name glob "[!z-a]"', "b", true],
+    ["fd.name pmatch (/home/[z-a])", "/home/x/y", false],
+    ['fd.name glob "[[:alpha:]]"', "a", true],
+    ['fd.name glob "[[:digit:]]x"', "7x", true],
+    ['fd.name glob "[\\\\]]"', "]", true],
+  ])("glob never throws and reads fnmatch's bracket expressions: %s on %s", (c, v, want) => {
+    expect(holds(c, { "fd.name": v })).toBe(want);
+  });
+
+  test.each([
+    ['proc.name regex "[[:digit:]]+"', "123", true],
+    ['proc.name regex "a]"', "a]", true],
+    ['proc.name regex "ab|cd"', "cd", true],
+    ['proc.name regex "b"', "abc", false],
+  ])("regex reads RE2's POSIX syntax and matches the whole value: %s on %s", (c, v, want) => {
+    expect(holds(c, { "proc.name": v })).toBe(want);
+  });
+
+  test.each([
+    ['proc.name regex "\\\\d+"'],
+    ['proc.name regex "(?:a)"'],
+    ['proc.name regex "x*?"'],
+    ['proc.name regex "(a)\\\\1"'],
+    ['proc.name regex "(?=a)a"'],
+  ])("regex refuses what RE2's POSIX mode refuses: %s", (c) => {
+    expect(issue(c)).toContain("invalid regular expression");
+  });
+
+  test("a NUL byte is refused in string values, allowed in buffers", () => {
+    expect(issue('proc.name = "\\x00"')).toContain("NUL");
+    expect(issue('proc.name contains "a\\x00"')).toContain("NUL");
+    expect(issue('evt.buffer = "\\x00"')).toBeUndefined();
+  });
+
+  test("64-bit literals beyond 2^53 stay exact", () => {
+    expect(issue("evt.rawtime > 1700000000000000000")).toBeUndefined();
+    expect(holds("evt.rawtime > 1700000000000000000", { "evt.rawtime": 1700000000000000001n })).toBe(true);
+    expect(holds("evt.rawtime = 9007199254740993", { "evt.rawtime": 9007199254740993n })).toBe(true);
+    expect(holds("evt.rawtime = 9007199254740993", { "evt.rawtime": 9007199254740992n })).toBe(false);
+    expect(holds("evt.rawtime in (9007199254740993, 1)", { "evt.rawtime": 9007199254740993n })).toBe(true);
+  });
+
+  test("an empty oneof/anyof/allof list matches nothing", () => {
+    for (const m of ["oneof", "anyof", "allof"])
+      expect(holds(`proc.name = ${m} ()`, { "proc.name": "a" })).toBe(false);
+  });
+
+  test("join: a field may be the separator; a missing element leaves no value", () => {
+    expect(
+      holds("join(fd.name, (proc.name, proc.exe)) = a/b", {
+        "fd.name": "/",
+        "proc.name": "a",
+        "proc.exe": "b",
+      }),
+    ).toBe(true);
+    expect(holds('join(",", (proc.name, proc.exe)) = a', { "proc.name": "a" })).toBe(false);
+  });
+
+  test("\\x escapes are bytes, read as UTF-8", () => {
+    expect(unescapeQuoted('"\\xc3\\xa9"')).toBe("é");
+    expect(holds('proc.name = "\\xc3\\xa9t\\xc3\\xa9"', { "proc.name": "été" })).toBe(true);
+  });
+
+  test("a swap of two letters is one edit for suggestions", () => {
+    expect(issue("evt.tpye = open")).toContain("did you mean 'evt.type'");
   });
 });

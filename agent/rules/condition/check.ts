@@ -158,8 +158,13 @@ class Checker {
         literals,
       });
     } catch (err) {
-      if (err instanceof LiteralError)
-        fail("bad_literal", `${err.message} (comparing '${leftText}')`, right.pos);
+      if (err instanceof LiteralError) {
+        fail(
+          "bad_literal",
+          `${err.message} (comparing '${leftText}')`,
+          culpritPos(right, e.op, e.modifier, left),
+        );
+      }
       throw err;
     }
     const rhsText = takesList ? `(${literals.map(quoteIfNeeded).join(", ")})` : quoteIfNeeded(literals[0]);
@@ -300,7 +305,13 @@ class Checker {
       }
       case "join": {
         const [sep, list] = args;
-        if (args.length !== 2 || sep.kind !== "literal")
+        // The separator is a literal or a single string value (a field may be the separator).
+        const sepIsString =
+          sep?.kind === "literal" ||
+          ((sep?.kind === "field" || sep?.kind === "transformer") &&
+            sep.valueKind === "string" &&
+            sep.multi === "single");
+        if (args.length !== 2 || !sepIsString)
           fail(
             "bad_argument",
             "join() requires exactly 2 arguments: a separator string and a list",
@@ -334,6 +345,25 @@ class Checker {
         return this.operand(arg);
     }
   }
+}
+
+/** Where the literal that failed is: the list item itself when it was written in the list. */
+function culpritPos(
+  right: RightHand,
+  op: CheckExpr["op"],
+  modifier: CheckExpr["modifier"],
+  left: CheckedOperand,
+): number {
+  if (right.kind !== "list") return right.pos;
+  for (const item of right.items) {
+    try {
+      buildTest({ kind: left.valueKind, falcoType: left.falcoType, op, modifier, literals: [item.value] });
+    } catch (err) {
+      if (err instanceof LiteralError) return item.pos;
+      throw err;
+    }
+  }
+  return right.pos;
 }
 
 function describeKind(op: CheckedOperand): string {

@@ -71,7 +71,11 @@ export type CheckedExpr =
   | CheckedCompare;
 
 export function operandDisplay(op: CheckedOperand | CheckedLiteralArg | CheckedOperandList): string {
-  if (op.kind === "literal") return quoteIfNeeded(op.value);
+  // Transformer arguments are numbers or quoted strings (bare words are fields there).
+  if (op.kind === "literal")
+    return /^[+-]?[0-9]+(\.[0-9]*)?([eE][+-][0-9]+)?$|^0[xX][0-9a-fA-F]+$/.test(op.value)
+      ? op.value
+      : quote(op.value);
   if (op.kind === "list") return `(${op.items.map(operandDisplay).join(", ")})`;
   return op.display;
 }
@@ -79,7 +83,28 @@ export function operandDisplay(op: CheckedOperand | CheckedLiteralArg | CheckedO
 /** Writes a literal so it reads back as the same value: bare when it can be, quoted otherwise. */
 export function quoteIfNeeded(value: string): string {
   if (value !== "" && /^[^()"'\s=,]+$/.test(value)) return value;
-  return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n").replace(/\t/g, "\\t")}"`;
+  return quote(value);
+}
+
+const ESCAPES: Readonly<Record<string, string>> = {
+  "\\": "\\\\",
+  '"': '\\"',
+  "\n": "\\n",
+  "\t": "\\t",
+  "\r": "\\r",
+  "\b": "\\b",
+  "\f": "\\f",
+};
+
+/** A double-quoted literal that the condition parser reads back as the same value. */
+function quote(value: string): string {
+  let body = "";
+  for (const c of value) {
+    const code = c.charCodeAt(0);
+    // Control characters are written as escapes so the text stays on one line and reads back.
+    body += ESCAPES[c] ?? (code < 0x20 || code === 0x7f ? `\\x${code.toString(16).padStart(2, "0")}` : c);
+  }
+  return `"${body}"`;
 }
 
 /** The condition as text with macros expanded (for `rules explain`). */

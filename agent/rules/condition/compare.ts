@@ -14,6 +14,7 @@ import {
   parseIpAddress,
 } from "./literals.ts";
 import { globToRegExp, PathPrefixSet } from "./matchers.ts";
+import { posixRegex, RegexDialectError } from "./posix-regex.ts";
 
 export type Test = (value: ScalarValue) => boolean;
 
@@ -90,12 +91,18 @@ export interface TestSpec {
 /** Builds the test; throws LiteralError for a literal that does not fit. */
 export function buildTest(spec: TestSpec): Test {
   const { op, modifier, literals } = spec;
+  // Buffers may hold any byte; every other value is a C string in Falco, so NUL is refused.
+  if (spec.kind !== "bytes" && literals.some((l) => l.includes("\0"))) {
+    throw new LiteralError("a value cannot contain a NUL byte (\\x00)");
+  }
   if (op === "in" || op === "intersects") return membership(spec);
   if (op === "pmatch") {
     const set = new PathPrefixSet(literals);
     return (v) => typeof v === "string" && set.matches(v);
   }
   if (modifier !== undefined) {
+    // An empty list matches nothing, whichever the modifier (as libsinsp).
+    if (literals.length === 0) return () => false;
     const tests = literals.map((lit) => single(spec, lit));
     if (modifier === "anyof") return (v) => tests.some((t) => t(v));
     if (modifier === "allof") return (v) => tests.every((t) => t(v));
@@ -120,7 +127,7 @@ function single(spec: TestSpec, literal: string): Test {
     case "string":
       return stringTest(op, literal);
     case "number":
-      return numberTest(op, convertLiteral(literal, kind, spec.falcoType) as number);
+      return numberTest(op, convertLiteral(literal, kind, spec.falcoType) as number | bigint);
     case "bool": {
       const want = convertLiteral(literal, kind, spec.falcoType) as boolean;
       return op === "=" ? (v) => v === want : (v) => v !== want;
@@ -166,9 +173,10 @@ function stringTest(op: Operator, lit: string): Test {
     case "regex": {
       let re: RegExp;
       try {
-        re = new RegExp(`^(?:${lit})$`, "u");
+        re = posixRegex(lit);
       } catch (err) {
-        throw new LiteralError(`invalid regular expression '${lit}': ${(err as Error).message}`);
+        if (!(err instanceof RegexDialectError)) throw err;
+        throw new LiteralError(`invalid regular expression '${lit}': ${err.message}`);
       }
       return (v) => typeof v === "string" && re.test(v);
     }
@@ -178,10 +186,18 @@ function stringTest(op: Operator, lit: string): Test {
 }
 
 /** Numbers compare exactly, also against bigint values (64-bit times). */
-function numberTest(op: Operator, lit: number): Test {
-  const big = Number.isInteger(lit) ? BigInt(lit) : undefined;
+function numberTest(op: Operator, literal: number | bigint): Test {
+  // A literal beyond 2^53 is a bigint; values are numbers or (64-bit times) bigints. Comparing
+  // bigint with bigint and number with number keeps every comparison exact.
+  const big = typeof literal === "bigint" ? literal : Number.isInteger(literal) ? BigInt(literal) : undefined;
+  const lit = Number(literal);
+  const exactNumber = typeof literal === "number";
   const cmp = (v: ScalarValue): number => {
-    if (typeof v === "number") return v < lit ? -1 : v > lit ? 1 : 0;
+    if (typeof v === "number") {
+      if (exactNumber || !Number.isInteger(v)) return v < lit ? -1 : v > lit ? 1 : 0;
+      const b = BigInt(v);
+      return b < (big as bigint) ? -1 : b > (big as bigint) ? 1 : 0;
+    }
     if (typeof v === "bigint" && big !== undefined) return v < big ? -1 : v > big ? 1 : 0;
     return Number.NaN;
   };
@@ -271,10 +287,18 @@ function membership(spec: TestSpec): Test {
     return (v) => typeof v === "string" && set.has(v);
   }
   if (kind === "number") {
-    const converted = literals.map((l) => convertLiteral(l, kind, spec.falcoType) as number);
-    const set = new Set(converted);
-    const bigSet = new Set(converted.filter(Number.isInteger).map((n) => BigInt(n)));
-    return (v) => (typeof v === "bigint" ? bigSet.has(v) : set.has(v as number));
+    // Numbers in one set, exact 64-bit values (bigint literals, bigint field values) in another.
+    const numbers = new Set<number>();
+    const bigs = new Set<bigint>();
+    for (const l of literals) {
+      const n = convertLiteral(l, kind, spec.falcoType) as number | bigint;
+      if (typeof n === "bigint") bigs.add(n);
+      else {
+        numbers.add(n);
+        if (Number.isInteger(n)) bigs.add(BigInt(n));
+      }
+    }
+    return (v) => (typeof v === "bigint" ? bigs.has(v) : typeof v === "number" && numbers.has(v));
   }
   const tests = literals.map((l) => single({ ...spec, op: "=" }, l));
   return (v) => tests.some((t) => t(v));

@@ -23,7 +23,7 @@ export interface IpNetwork {
   mask: bigint;
 }
 
-export type Converted = string | number | boolean | Uint8Array | IpAddress | IpNetwork;
+export type Converted = string | number | bigint | boolean | Uint8Array | IpAddress | IpNetwork;
 
 const INTEGER = /^[+-]?[0-9]+$/;
 const HEX = /^0[xX][0-9a-fA-F]+$/;
@@ -44,7 +44,9 @@ const SERVICES: Readonly<Record<string, number>> = {
 };
 
 export function convertLiteral(text: string, kind: ValueKind, falcoType: string): Converted {
-  if (text.includes("\0")) throw new LiteralError("a value cannot contain a NUL byte (\\x00)");
+  // Buffers may hold any byte; every other value is a C string in Falco.
+  if (kind !== "bytes" && text.includes("\0"))
+    throw new LiteralError("a value cannot contain a NUL byte (\\x00)");
   switch (kind) {
     case "string":
       return text;
@@ -63,7 +65,15 @@ export function convertLiteral(text: string, kind: ValueKind, falcoType: string)
   }
 }
 
-function convertNumber(text: string, falcoType: string): number {
+/** 64-bit fields: values beyond 2^53 stay exact as bigint. */
+const WIDE_TYPES: Readonly<Record<string, [bigint, bigint]>> = {
+  UINT64: [0n, (1n << 64n) - 1n],
+  RELTIME: [0n, (1n << 64n) - 1n],
+  ABSTIME: [0n, (1n << 64n) - 1n],
+  INT64: [-(1n << 63n), (1n << 63n) - 1n],
+};
+
+function convertNumber(text: string, falcoType: string): number | bigint {
   if (falcoType === "PORT" && !/^[0-9]*$/.test(text)) {
     const port = SERVICES[text];
     if (port === undefined) throw new LiteralError(`'${text}' is not a port number or a known service name`);
@@ -75,6 +85,13 @@ function convertNumber(text: string, falcoType: string): number {
   else if (HEX.test(text)) value = Number.parseInt(text.slice(2), 16);
   else
     throw new LiteralError(`'${text}' is not a number, as ${falcoType.toLowerCase()} field values must be`);
+  const wide = WIDE_TYPES[falcoType];
+  if (wide !== undefined && !Number.isSafeInteger(value)) {
+    const big = BigInt(text.replace(/^\+/, ""));
+    if (big < wide[0] || big > wide[1])
+      throw new LiteralError(`${text} is out of range for a ${falcoType.toLowerCase()} field`);
+    return big;
+  }
   const bounds = INTEGER_BOUNDS[falcoType];
   if (bounds !== undefined && (value < bounds[0] || value > bounds[1])) {
     throw new LiteralError(
@@ -95,6 +112,7 @@ const INTEGER_BOUNDS: Readonly<Record<string, [number, number]>> = {
   UINT64: [0, Number.MAX_SAFE_INTEGER],
   RELTIME: [0, Number.MAX_SAFE_INTEGER],
   ABSTIME: [0, Number.MAX_SAFE_INTEGER],
+  INT64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
 };
 
 export function parseIpAddress(text: string): IpAddress {

@@ -1,7 +1,28 @@
 // Glob and path-prefix matching with Falco's semantics: glob is fnmatch(3) without flags
-// ('*' also matches '/', a backslash escapes the next character), iglob the same ignoring case;
-// pmatch holds when one of the listed paths is a whole-component prefix of the value, and a listed
-// component may itself be a glob (/home/*/.ssh).
+// ('*' also matches '/', a backslash escapes the next character, [a-z], [!a], [[:alpha:]]),
+// iglob the same ignoring case; pmatch holds when one of the listed paths is a whole-component
+// prefix of the value, and a listed component may itself be a glob (/home/*/.ssh).
+// fnmatch never fails on a pattern: what it cannot read it matches literally or not at all, and
+// so does this translation (it never throws).
+
+/** POSIX character classes, as fnmatch and RE2's POSIX mode read them. */
+export const POSIX_CLASSES: Readonly<Record<string, string>> = {
+  alnum: "a-zA-Z0-9",
+  alpha: "a-zA-Z",
+  blank: " \\t",
+  cntrl: "\\x00-\\x1f\\x7f",
+  digit: "0-9",
+  graph: "\\x21-\\x7e",
+  lower: "a-z",
+  print: "\\x20-\\x7e",
+  punct: "!-\\/:-@\\[-`{-~",
+  space: " \\t\\n\\r\\f\\v",
+  upper: "A-Z",
+  word: "a-zA-Z0-9_",
+  xdigit: "0-9A-Fa-f",
+};
+
+const NOTHING = "(?!)";
 
 export function globToRegExp(pattern: string, ignoreCase: boolean): RegExp {
   let source = "^";
@@ -11,31 +32,80 @@ export function globToRegExp(pattern: string, ignoreCase: boolean): RegExp {
     else if (c === "?") source += "[\\s\\S]";
     else if (c === "\\" && i + 1 < pattern.length) source += escapeRegExp(pattern[++i]);
     else if (c === "[") {
-      const end = findClassEnd(pattern, i);
-      if (end < 0) {
-        source += "\\[";
-        continue;
+      const parsed = bracketExpression(pattern, i);
+      if (parsed === undefined) source += "\\[";
+      else {
+        source += parsed.source;
+        i = parsed.end;
       }
-      let body = pattern.slice(i + 1, end);
-      let negate = false;
-      if (body.startsWith("!") || body.startsWith("^")) {
-        negate = true;
-        body = body.slice(1);
-      }
-      source += `[${negate ? "^" : ""}${body.replace(/[\\\]]/g, (m) => `\\${m}`)}]`;
-      i = end;
     } else source += escapeRegExp(c);
   }
-  return new RegExp(`${source}$`, ignoreCase ? "i" : "");
+  try {
+    return new RegExp(`${source}$`, ignoreCase ? "i" : "");
+  } catch {
+    // Unreachable with the translation above; a pattern that still fails matches nothing.
+    return new RegExp(NOTHING);
+  }
 }
 
-/** Index of the ']' closing a bracket expression that opens at `start`, or -1. */
-function findClassEnd(pattern: string, start: number): number {
+/**
+ * A bracket expression starting at `start` ('['): its RegExp class and the index of its ']', or
+ * undefined when it is not closed (then '[' is an ordinary character).
+ */
+function bracketExpression(pattern: string, start: number): { source: string; end: number } | undefined {
   let i = start + 1;
-  if (pattern[i] === "!" || pattern[i] === "^") i++;
-  if (pattern[i] === "]") i++; // a leading ']' is a literal member
-  for (; i < pattern.length; i++) if (pattern[i] === "]") return i;
-  return -1;
+  let negate = false;
+  if (pattern[i] === "!" || pattern[i] === "^") {
+    negate = true;
+    i++;
+  }
+  const members: { lo: number; hi: number }[] = [];
+  const classes: string[] = [];
+  let first = true;
+  for (; i < pattern.length; i++) {
+    let c = pattern[i];
+    if (c === "]" && !first) {
+      const ranges = members.filter((m) => m.lo <= m.hi);
+      // A class whose every range is reversed ([z-a]) matches nothing, as in fnmatch.
+      if (ranges.length === 0 && classes.length === 0)
+        return { source: negate ? "[\\s\\S]" : NOTHING, end: i };
+      const body = ranges
+        .map((m) =>
+          m.lo === m.hi ? charClassEscape(m.lo) : `${charClassEscape(m.lo)}-${charClassEscape(m.hi)}`,
+        )
+        .join("");
+      return { source: `[${negate ? "^" : ""}${body}${classes.join("")}]`, end: i };
+    }
+    first = false;
+    if (c === "[" && pattern[i + 1] === ":") {
+      const close = pattern.indexOf(":]", i + 2);
+      const name = close < 0 ? undefined : pattern.slice(i + 2, close);
+      if (name !== undefined && POSIX_CLASSES[name] !== undefined) {
+        classes.push(POSIX_CLASSES[name]);
+        i = close + 1;
+        continue;
+      }
+    }
+    if (c === "\\" && i + 1 < pattern.length) c = pattern[++i];
+    let lo = c.codePointAt(0) ?? 0;
+    let hi = lo;
+    if (pattern[i + 1] === "-" && i + 2 < pattern.length && pattern[i + 2] !== "]") {
+      let h = pattern[i + 2];
+      i += 2;
+      if (h === "\\" && i + 1 < pattern.length) h = pattern[++i];
+      hi = h.codePointAt(0) ?? 0;
+    }
+    if (lo > 0xffff || hi > 0xffff) {
+      lo = Math.min(lo, 0xffff);
+      hi = Math.min(hi, 0xffff);
+    }
+    members.push({ lo, hi });
+  }
+  return undefined;
+}
+
+function charClassEscape(code: number): string {
+  return `\\u${code.toString(16).padStart(4, "0")}`;
 }
 
 function escapeRegExp(c: string): string {

@@ -546,6 +546,8 @@ class ConditionParser {
  * string's own quote character, and (for compatibility with old rules) a backslash before a blank,
  * which yields a backslash. Anything else is an error.
  */
+const UTF8 = new TextDecoder("utf-8");
+
 export function unescapeQuoted(raw: string, pos = 0): string {
   const quote = raw[0];
   let out = "";
@@ -592,8 +594,19 @@ export function unescapeQuoted(raw: string, pos = 0): string {
         if (i + 2 >= raw.length - 1 || !/^[0-9a-fA-F]{2}$/.test(hex)) {
           throw new ConditionSyntaxError(`invalid hex escape sequence: \\x${hex}`, pos + i);
         }
-        out += String.fromCharCode(Number.parseInt(hex, 16));
+        // \xHH is a byte: collect runs of them and read them as UTF-8 ("\xc3\xa9" is "é").
+        const bytes = [Number.parseInt(hex, 16)];
         i += 2;
+        while (
+          raw[i + 1] === "\\" &&
+          raw[i + 2] === "x" &&
+          /^[0-9a-fA-F]{2}$/.test(raw.slice(i + 3, i + 5)) &&
+          i + 4 < raw.length - 1
+        ) {
+          bytes.push(Number.parseInt(raw.slice(i + 3, i + 5), 16));
+          i += 4;
+        }
+        out += UTF8.decode(new Uint8Array(bytes));
         break;
       }
       default:

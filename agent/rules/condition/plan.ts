@@ -202,8 +202,10 @@ export function planOperand<C>(op: CheckedOperand, bind: FieldBinder<C>): Reader
       return (ctx) => {
         const s = sep(ctx);
         const v = list(ctx);
-        if (s === undefined || v === undefined) return undefined;
-        return (Array.isArray(v) ? v : [v]).map(String).join(String(s));
+        // As libsinsp: a missing separator or list element leaves the whole join without a value.
+        if (s === undefined || v === undefined || Array.isArray(s)) return undefined;
+        const items = Array.isArray(v) ? v : [v];
+        return items.map(String).join(String(s));
       };
     }
     case "getopt":
@@ -225,7 +227,8 @@ function planArg<C>(
       const out: ScalarValue[] = [];
       for (const item of items) {
         const v = item(ctx);
-        if (v === undefined) continue;
+        // A list with a missing element has no value (as libsinsp).
+        if (v === undefined) return undefined;
         if (Array.isArray(v)) out.push(...v);
         else out.push(v as ScalarValue);
       }
