@@ -15,8 +15,12 @@ export interface ProcessInfo {
   exe: string;
   /** The executable's path as passed to execve (proc.exepath). */
   exepath: string;
-  /** argv[1..] (proc.args is them joined by spaces). */
+  /** argv[1..]. */
   args: string[];
+  /** proc.args: argv[1..] joined by spaces; computed once per exec. */
+  argsText: string;
+  /** proc.cmdline: comm then the args; computed once per exec. */
+  cmdline: string;
   uid: number;
   gid: number;
   /** cgroup v2 path, "/"-joined from the root. */
@@ -66,6 +70,7 @@ export class ProcessTable implements ProcessLookup {
   onExec(event: ExecEvent): ProcessInfo | undefined {
     if (event.res !== 0) return this.lookupForEvent(event.pid);
     const [argv0 = event.filename, ...rest] = event.args;
+    const argsText = rest.join(" ");
     const info: ProcessInfo = {
       pid: event.pid,
       ppid: event.ppid,
@@ -73,6 +78,8 @@ export class ProcessTable implements ProcessLookup {
       exe: argv0,
       exepath: event.filename,
       args: rest,
+      argsText,
+      cmdline: rest.length === 0 ? event.comm : `${event.comm} ${argsText}`,
       uid: event.uid,
       gid: event.gid,
       cgroup: event.cgroup,

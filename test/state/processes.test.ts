@@ -75,6 +75,8 @@ describe("ProcessTable: exec", () => {
       exe: "curl",
       exepath: "/usr/bin/curl",
       args: ["-s", "https://example.com"],
+      argsText: "-s https://example.com",
+      cmdline: "curl -s https://example.com",
       uid: 0,
       gid: 5,
       cgroup: `/kubepods/besteffort/pod1/${CONTAINER}`,

@@ -8,9 +8,7 @@ import { type Binder, type Extractor, FieldArgumentError, indexArg, plain } from
 /** Ancestor walks stop here, so a corrupt (cyclic) parent chain cannot loop. */
 const MAX_ANCESTORS = 64;
 
-function cmdline(p: ProcessInfo): string {
-  return p.args.length === 0 ? p.comm : `${p.comm} ${p.args.join(" ")}`;
-}
+const cmdline = (p: ProcessInfo): string => p.cmdline;
 
 function parentOf(p: ProcessInfo, processes: ProcessLookup): ProcessInfo | undefined {
   if (p.ppid === p.pid || p.ppid <= 0) return undefined;
@@ -72,7 +70,7 @@ export const PROC_FIELDS: Readonly<Record<string, Binder>> = {
   "proc.exe": self((p) => p.exe),
   "proc.exepath": self((p) => p.exepath),
   "proc.cmdline": self(cmdline),
-  "proc.args": self((p) => p.args.join(" ")),
+  "proc.args": self((p) => p.argsText),
   "proc.cmdnargs": self((p) => p.args.length),
   "proc.cmdlenargs": self((p) => p.args.reduce((n, a) => n + a.length, 0)),
   "proc.duration": plain(durationNs),
