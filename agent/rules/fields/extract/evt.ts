@@ -17,7 +17,7 @@ interface Param {
   text: (e: Event) => string;
 }
 
-const octal = (n: number): string => `0${n.toString(8)}`;
+const octal = (n: number): string => (n === 0 ? "0" : `0${n.toString(8)}`);
 
 function param(name: string, raw: (e: Event) => FieldValue, text?: (e: Event) => string): Param {
   return { name, raw, text: text ?? ((e) => String(raw(e))) };
