@@ -176,20 +176,37 @@ static int find_rodata_var(struct bpf_object *obj, const char *name, uint32_t *o
 	return -ENOENT;
 }
 
-API int32_t lanner_rodata_get(struct lanner *l, const char *name, void *out, uint32_t len)
+/* Where rodata variable `name` lives in the object's .rodata image; checks that it is `len` bytes. */
+struct rodata_slot {
+	struct bpf_map *map;
+	const uint8_t *image;
+	size_t map_size;
+	uint32_t offset;
+};
+
+static int rodata_slot(struct lanner *l, const char *name, uint32_t len, struct rodata_slot *slot)
 {
-	uint32_t offset, size;
-	int err = find_rodata_var(l->obj, name, &offset, &size);
+	uint32_t size;
+	int err = find_rodata_var(l->obj, name, &slot->offset, &size);
 	if (err)
 		return err;
-	struct bpf_map *map = find_rodata(l->obj);
-	size_t map_size = 0;
-	const uint8_t *image = map ? bpf_map__initial_value(map, &map_size) : NULL;
-	if (!image)
+	slot->map = find_rodata(l->obj);
+	slot->map_size = 0;
+	slot->image = slot->map ? bpf_map__initial_value(slot->map, &slot->map_size) : NULL;
+	if (!slot->image)
 		return -ENOENT;
-	if (len != size || (size_t)offset + size > map_size)
+	if (len != size || (size_t)slot->offset + size > slot->map_size)
 		return -EINVAL;
-	memcpy(out, image + offset, size);
+	return 0;
+}
+
+API int32_t lanner_rodata_get(struct lanner *l, const char *name, void *out, uint32_t len)
+{
+	struct rodata_slot slot;
+	int err = rodata_slot(l, name, len, &slot);
+	if (err)
+		return err;
+	memcpy(out, slot.image + slot.offset, len);
 	return 0;
 }
 
@@ -197,23 +214,16 @@ API int32_t lanner_rodata_set(struct lanner *l, const char *name, const void *va
 {
 	if (l->loaded)
 		return -EBUSY; /* rodata is frozen once loaded */
-	uint32_t offset, size;
-	int err = find_rodata_var(l->obj, name, &offset, &size);
+	struct rodata_slot slot;
+	int err = rodata_slot(l, name, len, &slot);
 	if (err)
 		return err;
-	struct bpf_map *map = find_rodata(l->obj);
-	size_t map_size = 0;
-	const uint8_t *image = map ? bpf_map__initial_value(map, &map_size) : NULL;
-	if (!image)
-		return -ENOENT;
-	if (len != size || (size_t)offset + size > map_size)
-		return -EINVAL;
-	uint8_t *patched = malloc(map_size);
+	uint8_t *patched = malloc(slot.map_size);
 	if (!patched)
 		return -ENOMEM;
-	memcpy(patched, image, map_size);
-	memcpy(patched + offset, value, size);
-	err = bpf_map__set_initial_value(map, patched, map_size);
+	memcpy(patched, slot.image, slot.map_size);
+	memcpy(patched + slot.offset, value, len);
+	err = bpf_map__set_initial_value(slot.map, patched, slot.map_size);
 	free(patched);
 	return err;
 }

@@ -3,6 +3,7 @@
 // feature; Lanner's own keys are marked as such.
 
 import { z } from "zod";
+import { LOG_LEVELS } from "../log.ts";
 
 const priorityNames = [
   "emergency",
@@ -82,7 +83,7 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   log_level: z
-    .enum(["emergency", "alert", "critical", "error", "warning", "notice", "info", "debug"])
+    .enum(LOG_LEVELS)
     .default("info")
     .describe("The agent's own log (JSON lines on stderr, text on a terminal)"),
   engine: z

@@ -140,63 +140,56 @@ export class Collection {
   }
 
   private applyList(item: Extract<RuleFileItem, { kind: "list" }>, broken: ReadonlySet<string>): void {
-    const prev = this.lists.get(item.name);
-    const id = this.nextIndex++;
-    if (item.action === "append") {
-      if (prev === undefined) {
-        this.noPrevious("list", item.name, item.location, broken);
-        return;
-      }
-      prev.items.push(...item.items);
-      prev.visibility = id;
-      prev.history.push({ action: "append", keys: ["items"], location: item.location });
-      return;
-    }
-    const action: ProvenanceAction =
-      prev === undefined ? "define" : item.action === "replace" ? "replace" : "redefine";
-    const history = prev?.history ?? [];
-    history.push({
-      action,
-      keys: item.action === "replace" ? ["items"] : undefined,
-      location: item.location,
-    });
-    this.lists.set(item.name, {
-      name: item.name,
-      items: [...item.items],
-      index: prev?.index ?? id,
-      visibility: id,
-      history,
+    this.applyNamed(this.lists, "list", "items", item, broken, {
+      create: () => ({ items: [...item.items] }),
+      extend: (prev) => prev.items.push(...item.items),
     });
   }
 
   private applyMacro(item: Extract<RuleFileItem, { kind: "macro" }>, broken: ReadonlySet<string>): void {
-    const prev = this.macros.get(item.name);
+    this.applyNamed(this.macros, "macro", "condition", item, broken, {
+      create: () => ({ pieces: [item.condition] }),
+      extend: (prev) => prev.pieces.push(item.condition),
+    });
+  }
+
+  /**
+   * Lists and macros hold one value: a definition (or an override that replaces it) sets it and
+   * keeps the first definition's index; an append extends it. Both move the visibility.
+   */
+  private applyNamed<T extends Ordered>(
+    table: Map<string, T>,
+    kind: "list" | "macro",
+    key: string,
+    item: { name: string; action: "define" | "append" | "replace"; location: Location },
+    broken: ReadonlySet<string>,
+    value: { create: () => Omit<T, keyof Ordered>; extend: (prev: T) => void },
+  ): void {
+    const prev = table.get(item.name);
     const id = this.nextIndex++;
     if (item.action === "append") {
       if (prev === undefined) {
-        this.noPrevious("macro", item.name, item.location, broken);
+        this.noPrevious(kind, item.name, item.location, broken);
         return;
       }
-      prev.pieces.push(item.condition);
+      value.extend(prev);
       prev.visibility = id;
-      prev.history.push({ action: "append", keys: ["condition"], location: item.location });
+      prev.history.push({ action: "append", keys: [key], location: item.location });
       return;
     }
-    const action: ProvenanceAction =
-      prev === undefined ? "define" : item.action === "replace" ? "replace" : "redefine";
     const history = prev?.history ?? [];
     history.push({
-      action,
-      keys: item.action === "replace" ? ["condition"] : undefined,
+      action: prev === undefined ? "define" : item.action === "replace" ? "replace" : "redefine",
+      keys: item.action === "replace" ? [key] : undefined,
       location: item.location,
     });
-    this.macros.set(item.name, {
+    table.set(item.name, {
+      ...value.create(),
       name: item.name,
-      pieces: [item.condition],
       index: prev?.index ?? id,
       visibility: id,
       history,
-    });
+    } as T);
   }
 
   private applyRule(item: Extract<RuleFileItem, { kind: "rule" }>, broken: ReadonlySet<string>): void {

@@ -12,12 +12,13 @@ import {
   ConditionSyntaxError,
   parseCondition,
   parseOperandPrefix,
+  SUPPORTED_OPERATORS,
   unescapeQuoted,
 } from "../condition/parser.ts";
 import type { FieldRegistry } from "../fields/registry.ts";
 import { compileOutput, type OutputToken } from "../output/format.ts";
 import type { Collection, ListDefinition, MacroDefinition, RuleDefinition } from "./collect.ts";
-import type { DiagnosticBag, DiagnosticCode, Location } from "./diagnostics.ts";
+import type { DiagnosticBag, Location } from "./diagnostics.ts";
 import { PRIORITIES, type Priority, type TextPiece } from "./items.ts";
 
 const CONTAINER_INFO = "%container.info";
@@ -248,7 +249,7 @@ class Compiler {
       )
         return { unknown: result.issue };
       this.diagnostics.error(
-        result.issue.code as DiagnosticCode,
+        result.issue.code,
         result.issue.message,
         pieceLocation(pieces, result.issue.pos),
         context,
@@ -382,12 +383,7 @@ class Compiler {
       if (built.expr === undefined) continue;
       const result = checkCondition(built.expr, scope);
       if ("issue" in result) {
-        this.diagnostics.error(
-          result.issue.code as DiagnosticCode,
-          result.issue.message,
-          ex.location,
-          exContext,
-        );
+        this.diagnostics.error(result.issue.code, result.issue.message, ex.location, exContext);
         return undefined;
       }
       parts.push({ kind: "not", child: result.checked });
@@ -488,27 +484,9 @@ function comparison(
     return { error: `'${fieldText}' is not a field` };
   const modified = MODIFIED.exec(comp);
   const op = (modified?.[1] ?? comp).replace(/^==$/, "=");
-  const known = [
-    "=",
-    "!=",
-    "<",
-    "<=",
-    ">",
-    ">=",
-    "contains",
-    "icontains",
-    "bcontains",
-    "startswith",
-    "bstartswith",
-    "endswith",
-    "glob",
-    "iglob",
-    "regex",
-    "in",
-    "intersects",
-    "pmatch",
-  ];
-  if (!known.includes(op)) return { error: `'${comp}' is not a supported comparison operator` };
+  if (op === "exists" || !SUPPORTED_OPERATORS.includes(op)) {
+    return { error: `'${comp}' is not a supported comparison operator` };
+  }
   const expr: CheckExpr = {
     kind: "check",
     left: operand.operand,

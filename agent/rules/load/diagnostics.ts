@@ -4,43 +4,49 @@
 // reported, not only the first.
 
 import { positionAt, type SourceFile, snippetAt } from "../../yaml/source.ts";
-
-export type DiagnosticCode =
-  // errors
-  | "yaml_parse"
-  | "schema"
-  | "compile_condition"
-  | "compile_output"
-  | "unknown_field"
-  | "bad_argument"
-  | "bad_literal"
-  | "bad_operator"
-  | "undefined_macro"
-  | "macro_cycle"
-  | "unknown_event_type"
-  | "no_previous_definition"
-  | "invalid_override"
-  | "invalid_priority"
-  | "engine_version"
-  | "plugin_version"
-  | "exception"
-  | "unsupported"
-  | "file_read"
-  // warnings
-  | "unknown_key"
-  | "ignored_key"
-  | "unknown_item"
-  | "unused_macro"
-  | "unused_list"
-  | "too_many_event_types"
-  | "unknown_source"
-  | "unknown_filter_skipped"
-  | "deprecated"
-  | "invalid_name"
-  | "duplicate_exception"
-  | "empty_append";
+import type { CheckIssueCode } from "../condition/check.ts";
 
 export type Severity = "error" | "warning";
+
+/**
+ * Every diagnostic code with its severity: the one list the type, the docs table (docs/RULES.md,
+ * checked by a test) and `--json` consumers rely on. The condition checker's codes are among them.
+ */
+export const DIAGNOSTIC_CODES = {
+  yaml_parse: "error",
+  schema: "error",
+  compile_condition: "error",
+  compile_output: "error",
+  unknown_field: "error",
+  bad_argument: "error",
+  bad_literal: "error",
+  bad_operator: "error",
+  undefined_macro: "error",
+  macro_cycle: "error",
+  unknown_event_type: "error",
+  no_previous_definition: "error",
+  invalid_override: "error",
+  invalid_priority: "error",
+  engine_version: "error",
+  plugin_version: "error",
+  exception: "error",
+  unsupported: "error",
+  file_read: "error",
+  unknown_key: "warning",
+  ignored_key: "warning",
+  unknown_item: "warning",
+  unused_macro: "warning",
+  unused_list: "warning",
+  too_many_event_types: "warning",
+  unknown_source: "warning",
+  unknown_filter_skipped: "warning",
+  deprecated: "warning",
+  invalid_name: "warning",
+  duplicate_exception: "warning",
+  empty_append: "warning",
+} as const satisfies Record<CheckIssueCode, Severity> & Record<string, Severity>;
+
+export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
 
 /** A place in a source file. */
 export interface Location {

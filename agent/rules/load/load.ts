@@ -50,13 +50,7 @@ export function readRuleSources(paths: readonly string[], diagnostics: Diagnosti
     try {
       isDir = statSync(path).isDirectory();
     } catch (err) {
-      diagnostics.items.push({
-        severity: "error",
-        code: "file_read",
-        message: `cannot read rules file: ${(err as Error).message}`,
-        context: [],
-        fileName: path,
-      });
+      unreadable(diagnostics, path, err);
       continue;
     }
     const files = isDir
@@ -69,13 +63,7 @@ export function readRuleSources(paths: readonly string[], diagnostics: Diagnosti
       try {
         out.push({ name: file, text: readFileSync(file, "utf8") });
       } catch (err) {
-        diagnostics.items.push({
-          severity: "error",
-          code: "file_read",
-          message: `cannot read rules file: ${(err as Error).message}`,
-          context: [],
-          fileName: file,
-        });
+        unreadable(diagnostics, file, err);
       }
     }
   }
@@ -85,4 +73,14 @@ export function readRuleSources(paths: readonly string[], diagnostics: Diagnosti
 export function loadRuleFiles(paths: readonly string[], registry = FieldRegistry.default()): LoadResult {
   const diagnostics = new DiagnosticBag();
   return loadRuleSources(readRuleSources(paths, diagnostics), registry, diagnostics);
+}
+
+function unreadable(diagnostics: DiagnosticBag, path: string, err: unknown): void {
+  diagnostics.items.push({
+    severity: "error",
+    code: "file_read",
+    message: `cannot read rules file: ${(err as Error).message}`,
+    context: [],
+    fileName: path,
+  });
 }
