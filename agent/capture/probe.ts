@@ -45,6 +45,8 @@ export interface ProbeOptions {
   drainIntervalMs: number;
   /** Drain buffer size; raised to one maximal record (16 KiB + 4) if smaller. */
   batchBytes: number;
+  /** The eBPF object to load instead of the embedded probe (tests load deliberately broken ones). */
+  object?: Uint8Array;
 }
 
 const PAGE_BYTES = 4096;
@@ -63,7 +65,7 @@ export function openLiveProbe(options: ProbeOptions): LiveProbe {
   let object: Uint8Array;
   try {
     shim = loadShim();
-    object = probeObject();
+    object = options.object ?? probeObject();
   } catch (error) {
     throw new CaptureError(
       "native",
