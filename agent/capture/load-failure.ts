@@ -1,5 +1,6 @@
 // Turns a failed probe load (errno + libbpf log) into the CaptureError that says why.
 import { getSystemErrorName } from "node:util";
+import { BTF_PATH } from "./environment.ts";
 import { CaptureError } from "./errors.ts";
 
 /** Classifies a failed lanner_load from its errno and libbpf's log. */
@@ -9,6 +10,14 @@ export function loadFailure(rc: number, log: string): CaptureError {
     return new CaptureError(
       "verifier",
       `The kernel verifier rejected eBPF program ${program} (${errnoName(rc)}): ${verifierTail(log)}`,
+      log,
+    );
+  }
+  if (/failed to find valid kernel BTF|Error loading vmlinux BTF/.test(log)) {
+    // The file exists (the environment check saw it) but libbpf cannot read BTF from it.
+    return new CaptureError(
+      "no_btf",
+      `The kernel's BTF at ${BTF_PATH} cannot be read (${errnoName(rc)}); Lanner needs a kernel built with CONFIG_DEBUG_INFO_BTF=y and that file readable.`,
       log,
     );
   }

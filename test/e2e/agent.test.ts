@@ -161,6 +161,40 @@ describe.skipIf(liveUnavailable !== null)("privileges (real credentials via setp
   }, 30_000);
 });
 
+describe.skipIf(liveUnavailable !== null)("no usable BTF (real, in a private mount namespace)", () => {
+  const inNamespace = (setup: string) =>
+    Bun.spawnSync(
+      [
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        `${setup} && exec '${LANNER}' run -o file_output.enabled=false`,
+      ],
+      { cwd: "/tmp", stderr: "pipe" },
+    );
+
+  test("BTF file absent: exit 2 with the path and what to do", () => {
+    const r = inNamespace("mount -t tmpfs none /sys/kernel/btf");
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.toString()).toContain("Kernel BTF is missing at /sys/kernel/btf/vmlinux");
+  });
+
+  test("BTF file present but empty: exit 2, said as a BTF problem", () => {
+    const empty = mkdtempSync(join(tmpdir(), "lanner-btf-"));
+    try {
+      writeFileSync(join(empty, "vmlinux"), "");
+      const r = inNamespace(`mount --bind ${join(empty, "vmlinux")} /sys/kernel/btf/vmlinux`);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr.toString()).toContain("The kernel's BTF at /sys/kernel/btf/vmlinux cannot be read");
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});
+
 test("bad input: an invalid config exits 1 naming file, line and key; a broken rules file exits 1 naming the line", () => {
   const dir = mkdtempSync(join(tmpdir(), "lanner-bad-"));
   try {
