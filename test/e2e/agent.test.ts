@@ -23,6 +23,14 @@ function newRun(extraConfig = ""): AgentRun {
   return run;
 }
 
+/** Reads /etc/shadow with cat, expects exactly one alert for it, then stops the agent cleanly. */
+async function expectOneShadowAlertThenStop(run: AgentRun): Promise<void> {
+  Bun.spawnSync(["cat", "/etc/shadow"], { stdout: "ignore" });
+  const alerts = await run.waitForAlerts((a) => shadowAlert(a).length > 0);
+  expect(await run.stop()).toBe(0);
+  expect(shadowAlert(alerts)).toHaveLength(1);
+}
+
 const shadowAlert = (alerts: { output_fields: Record<string, unknown> }[]) =>
   alerts.filter(
     (a) => a.output_fields["proc.name"] === "cat" && a.output_fields["fd.name"] === "/etc/shadow",
@@ -122,10 +130,7 @@ describe.skipIf(liveUnavailable !== null)("lanner run (live eBPF)", () => {
       // Prove the libraries are gone inside the namespace, then become the agent.
       `${mounts} && test ! -s ${[...hidden][0]} && exec ${argv.map((a) => `'${a}'`).join(" ")}`,
     ]);
-    Bun.spawnSync(["cat", "/etc/shadow"], { stdout: "ignore" });
-    const alerts = await run.waitForAlerts((a) => shadowAlert(a).length > 0);
-    expect(await run.stop()).toBe(0);
-    expect(shadowAlert(alerts)).toHaveLength(1);
+    await expectOneShadowAlertThenStop(run);
   }, 30_000);
 });
 
@@ -154,10 +159,7 @@ describe.skipIf(liveUnavailable !== null)("privileges (real credentials via setp
   test("CAP_BPF and CAP_PERFMON without CAP_SYS_ADMIN are enough", async () => {
     const run = newRun();
     await run.start([], (argv) => ["setpriv", "--bounding-set=-sys_admin", ...argv]);
-    Bun.spawnSync(["cat", "/etc/shadow"], { stdout: "ignore" });
-    const alerts = await run.waitForAlerts((a) => shadowAlert(a).length > 0);
-    expect(await run.stop()).toBe(0);
-    expect(shadowAlert(alerts)).toHaveLength(1);
+    await expectOneShadowAlertThenStop(run);
   }, 30_000);
 });
 
