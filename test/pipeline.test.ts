@@ -97,6 +97,10 @@ function harness(sources: RuleSource[] = [DEFAULT_RULES], matching: "first" | "a
   };
 }
 
+/** The parent shell: bash exec'd as pid, child of init. */
+const bashExec = (pid: number) =>
+  execRecord({ pid, tid: pid, ppid: 1, comm: "bash", filename: "/bin/bash", argsBlob: argsBlob(["bash"]) });
+
 const catExec = (pid: number, over: Parameters<typeof execRecord>[0] = {}) =>
   execRecord({
     pid,
@@ -126,18 +130,7 @@ const shadowOpen = (pid: number, over: Parameters<typeof openRecord>[0] = {}) =>
 describe("Pipeline: exec then open of /etc/shadow", () => {
   test("cat reading /etc/shadow yields exactly one alert, in Falco's shape, in the file", async () => {
     const h = harness();
-    h.feed([
-      execRecord({
-        pid: 400,
-        tid: 400,
-        ppid: 1,
-        comm: "bash",
-        filename: "/bin/bash",
-        argsBlob: argsBlob(["bash"]),
-      }),
-      catExec(500),
-      shadowOpen(500),
-    ]);
+    h.feed([bashExec(400), catExec(500), shadowOpen(500)]);
     const alerts = await h.alerts();
     expect(alerts.length).toBe(1);
     const [{ raw, json }] = alerts;
@@ -264,14 +257,7 @@ describe("Pipeline: fork and exit", () => {
   test("a forked child inherits the parent's process; its open has proc.name", async () => {
     const h = harness();
     h.feed([
-      execRecord({
-        pid: 400,
-        tid: 400,
-        ppid: 1,
-        comm: "bash",
-        filename: "/bin/bash",
-        argsBlob: argsBlob(["bash"]),
-      }),
+      bashExec(400),
       catExec(500, { ppid: 400 }),
       forkRecord({ pid: 500, tid: 500, childPid: 501, childTid: 501 }),
       shadowOpen(501),

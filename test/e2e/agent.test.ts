@@ -23,6 +23,11 @@ function newRun(extraConfig = ""): AgentRun {
   return run;
 }
 
+/** argv that runs a shell script in a private mount namespace (its mounts vanish with it). */
+function inPrivateMountNamespace(script: string): string[] {
+  return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script];
+}
+
 /** Reads /etc/shadow with cat, expects exactly one alert for it, then stops the agent cleanly. */
 async function expectOneShadowAlertThenStop(run: AgentRun): Promise<void> {
   Bun.spawnSync(["cat", "/etc/shadow"], { stdout: "ignore" });
@@ -120,16 +125,12 @@ describe.skipIf(liveUnavailable !== null)("lanner run (live eBPF)", () => {
     expect(hidden.size).toBeGreaterThan(0);
     const mounts = [...hidden].map((p) => `mount --bind /dev/null ${p}`).join(" && ");
     const run = newRun();
-    await run.start([], (argv) => [
-      "unshare",
-      "--mount",
-      "--propagation",
-      "private",
-      "sh",
-      "-c",
-      // Prove the libraries are gone inside the namespace, then become the agent.
-      `${mounts} && test ! -s ${[...hidden][0]} && exec ${argv.map((a) => `'${a}'`).join(" ")}`,
-    ]);
+    await run.start([], (argv) =>
+      inPrivateMountNamespace(
+        // Prove the libraries are gone inside the namespace, then become the agent.
+        `${mounts} && test ! -s ${[...hidden][0]} && exec ${argv.map((a) => `'${a}'`).join(" ")}`,
+      ),
+    );
     await expectOneShadowAlertThenStop(run);
   }, 30_000);
 });
@@ -165,18 +166,10 @@ describe.skipIf(liveUnavailable !== null)("privileges (real credentials via setp
 
 describe.skipIf(liveUnavailable !== null)("no usable BTF (real, in a private mount namespace)", () => {
   const inNamespace = (setup: string) =>
-    Bun.spawnSync(
-      [
-        "unshare",
-        "--mount",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        `${setup} && exec '${LANNER}' run -o file_output.enabled=false`,
-      ],
-      { cwd: "/tmp", stderr: "pipe" },
-    );
+    Bun.spawnSync(inPrivateMountNamespace(`${setup} && exec '${LANNER}' run -o file_output.enabled=false`), {
+      cwd: "/tmp",
+      stderr: "pipe",
+    });
 
   test("BTF file absent: exit 2 with the path and what to do", () => {
     const r = inNamespace("mount -t tmpfs none /sys/kernel/btf");
