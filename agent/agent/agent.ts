@@ -26,6 +26,8 @@ export interface AgentParts {
   statsIntervalMs?: number;
   /** Record observers (capture file writers, the rule-triggered capture ring). */
   taps?: readonly RecordTap[];
+  /** Called for each malformed record with its offset in the batch (replay turns it into a file offset). */
+  onMalformed?: (offset: number, reason: string) => void;
 }
 
 export type AgentPhase = "created" | "running" | "draining" | "stopped";
@@ -56,6 +58,7 @@ export class Agent {
       hostname: parts.hostname,
       clock: this.clock,
       taps: parts.taps,
+      onMalformed: parts.onMalformed,
     });
     this.ended = new Promise((resolve) => {
       this.resolveEnded = resolve;

@@ -28,6 +28,11 @@ export class AgentClock {
     this.lastNsec = bootNsec;
   }
 
+  /** Boot time of the last event seen, [seconds, nanoseconds]. */
+  lastEvent(): [number, number] {
+    return [this.lastSec, this.lastNsec];
+  }
+
   /** Boot time of the last event seen, in nanoseconds (0 before the first). */
   eventNs(): bigint {
     return BigInt(this.lastSec) * 1_000_000_000n + BigInt(this.lastNsec);

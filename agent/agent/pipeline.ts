@@ -30,6 +30,8 @@ export interface PipelineParts {
   hostname: string;
   clock?: AgentClock;
   taps?: readonly RecordTap[];
+  /** Called for each malformed record (offset in the batch) before it is logged; may throw to stop. */
+  onMalformed?: (offset: number, reason: string) => void;
 }
 
 export interface PipelineStats {
@@ -125,6 +127,7 @@ export class Pipeline implements MetricSource {
   }
 
   private report(offset: number, reason: string): void {
+    this.parts.onMalformed?.(offset, reason);
     const n = this.malformed();
     if (n <= LOGGED_DECODE_ERRORS)
       this.parts.log.error("malformed kernel record skipped", { offset, reason, count: n });
