@@ -146,7 +146,7 @@ describe("round trip", () => {
     expect(bytes[8] | (bytes[9] << 8)).toBe(FORMAT_VERSION);
     expect(new TextDecoder().decode(bytes.subarray(12, 16))).toBe("LBLK");
     expect(bytes[16]).toBe(BLOCK.header);
-  });
+  }, 30_000);
 
   test("max-events and max-size stop the file growing; a file not closed still reads, without an end", () => {
     const many = Array.from({ length: 50 }, () => open);
@@ -161,7 +161,7 @@ describe("round trip", () => {
     const unclosed = readAll(write([exec, open], "none", {}, false));
     expect(unclosed.records.length).toBe(2);
     expect(unclosed.reader.end).toBeUndefined();
-  });
+  }, 30_000);
 
   test("the writer refuses to follow a symlink at the capture path", () => {
     const target = join(dir, "target");
@@ -169,7 +169,7 @@ describe("round trip", () => {
     symlinkSync(target, join(dir, "link.lcap"));
     expect(() => new CaptureWriter(join(dir, "link.lcap"), HEADER, SNAPSHOT)).toThrow(/ELOOP|symbolic/);
     expect(readFileSync(target, "utf8")).toBe("keep");
-  });
+  }, 30_000);
 });
 
 describe("damage: clear errors with byte offsets", () => {
@@ -177,7 +177,7 @@ describe("damage: clear errors with byte offsets", () => {
     const path = join(dir, "text.lcap");
     writeFileSync(path, "hello world, this is not a capture");
     expect(() => new CaptureReader(path)).toThrow(`${path}: at byte 0: not a Lanner capture file`);
-  });
+  }, 30_000);
 
   test("a newer format version names both versions", () => {
     const bytes = readFileSync(write([exec]));
@@ -187,7 +187,7 @@ describe("damage: clear errors with byte offsets", () => {
     expect(() => new CaptureReader(path)).toThrow(
       `at byte 8: capture format version ${FORMAT_VERSION + 1} is not readable by this agent, which reads format versions 1 to ${FORMAT_VERSION}`,
     );
-  });
+  }, 30_000);
 
   test("a newer event schema names both versions, through the command line (exit 1)", () => {
     const path = join(dir, "newer-schema.lcap");
@@ -202,7 +202,7 @@ describe("damage: clear errors with byte offsets", () => {
       `at byte 12: the records use event schema version ${SCHEMA_VERSION + 1} (lanner 9.9.9); this agent decodes versions up to ${SCHEMA_VERSION}`,
     );
     expect(r.stderr).not.toContain("    at ");
-  });
+  }, 30_000);
 
   test("a truncated file: the offset of the cut block; --skip-bad keeps what came before", () => {
     const whole = readFileSync(write([exec, open]));
@@ -214,7 +214,7 @@ describe("damage: clear errors with byte offsets", () => {
     const kept = readAll(path, true);
     expect(kept.records.length).toBe(2);
     expect(kept.reader.badBlocks).toBe(1);
-  });
+  }, 30_000);
 
   test("a flipped bit in a records block fails its CRC; --skip-bad resynchronises on the next block", () => {
     const path = write([exec]);
@@ -235,7 +235,7 @@ describe("damage: clear errors with byte offsets", () => {
     expect(skipped.records.length).toBe(0);
     expect(skipped.reader.badBlocks).toBe(1);
     expect(skipped.reader.end?.records).toBe(1);
-  });
+  }, 30_000);
 
   test("a malformed record (valid block): replay exits 1 naming the record's byte; --skip-bad counts it", () => {
     const bad = Uint8Array.from([0x93, 0x01, 0x02, 0x03]);
@@ -256,14 +256,14 @@ describe("damage: clear errors with byte offsets", () => {
       closed: true,
     });
     expect(summary.kernel_drops_recorded).toEqual({ ring_full: 1, too_big: 0 });
-  });
+  }, 30_000);
 
   test("a file that cannot be opened is exit 2; a missing FILE is a usage error", () => {
     expect(replayCli(join(dir, "absent.lcap")).code).toBe(2);
     const p = Bun.spawnSync([BUN, "agent/main.ts", "replay"], { cwd: ROOT, stderr: "pipe" });
     expect(p.exitCode).toBe(2);
     expect(p.stderr.toString()).toContain("missing the capture FILE");
-  });
+  }, 30_000);
 
   test("a bad state snapshot names the field", () => {
     const path = join(dir, "bad-snapshot.lcap");
@@ -274,7 +274,7 @@ describe("damage: clear errors with byte offsets", () => {
     const r = replayCli(path);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("state snapshot block: snapshot.processes.0.pid:");
-  });
+  }, 30_000);
 });
 
 test("the replay starts from the snapshot: parent name, user and cwd of a process that existed before the capture", () => {
@@ -295,4 +295,4 @@ test("the replay starts from the snapshot: parent name, user and cwd of a proces
   expect(alert.hostname).toBe("node-7");
   // Boot time 1700000000.25 + 101.000000009 s.
   expect(alert.time).toBe("2023-11-14T22:15:01.250000009Z");
-});
+}, 30_000);

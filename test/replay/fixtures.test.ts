@@ -79,7 +79,7 @@ test("the replay's alerts are the live agent's: same rules, fields and parents, 
   expect(
     replayed.some((l) => l.includes('"proc.pname":"lanner-fixture-"') && l.includes('"proc.name":"cat"')),
   ).toBe(true);
-});
+}, 30_000);
 
 test("the same file and rules give byte-identical output, run after run; --json summarises it", () => {
   const a = replay(FIXTURE, "--json");
@@ -104,22 +104,26 @@ test("the same file and rules give byte-identical output, run after run; --json 
   }
   expect(summary.alerts_by_rule).toEqual(byRule);
   expect(summary.kernel_drops_recorded).toEqual({ ring_full: 0, too_big: 0 });
-});
+}, 30_000);
 
-test.each(["gzip", "zstd"] as const)("a %s-compressed copy replays to the same bytes", (compression) => {
-  const reader = new CaptureReader(FIXTURE);
-  const copy = join(dir, `copy.${compression}.lcap`);
-  const writer = new CaptureWriter(copy, reader.header, reader.snapshot, compression);
-  for (let b = reader.nextRecords(); b !== undefined; b = reader.nextRecords()) {
-    let off = 0;
-    for (let i = 0; i < b.count; i++) {
-      const len = new DataView(b.frames.buffer, b.frames.byteOffset + off).getUint32(0, true);
-      writer.addRecord(b.frames, off + 4, off + 4 + len);
-      off += 4 + len;
+test.each(["gzip", "zstd"] as const)(
+  "a %s-compressed copy replays to the same bytes",
+  (compression) => {
+    const reader = new CaptureReader(FIXTURE);
+    const copy = join(dir, `copy.${compression}.lcap`);
+    const writer = new CaptureWriter(copy, reader.header, reader.snapshot, compression);
+    for (let b = reader.nextRecords(); b !== undefined; b = reader.nextRecords()) {
+      let off = 0;
+      for (let i = 0; i < b.count; i++) {
+        const len = new DataView(b.frames.buffer, b.frames.byteOffset + off).getUint32(0, true);
+        writer.addRecord(b.frames, off + 4, off + 4 + len);
+        off += 4 + len;
+      }
     }
-  }
-  if (reader.lastStats !== undefined) writer.addStats(reader.lastStats);
-  writer.close("source_end");
-  reader.close();
-  expect(replay(copy).raw()).toBe(replay(FIXTURE).raw());
-});
+    if (reader.lastStats !== undefined) writer.addStats(reader.lastStats);
+    writer.close("source_end");
+    reader.close();
+    expect(replay(copy).raw()).toBe(replay(FIXTURE).raw());
+  },
+  30_000,
+);
