@@ -1,6 +1,10 @@
 // What run and replay build the same way from the configuration: the rule engine and the outputs.
 
+import { release } from "node:os";
+import pkg from "../../package.json" with { type: "json" };
+import { type CaptureHeader, eventTableHash } from "../capturefile/index.ts";
 import type { LannerConfig } from "../config/index.ts";
+import { type BootClock, SCHEMA_VERSION } from "../events/index.ts";
 import type { Logger } from "../log.ts";
 import { type AgentOutputs, routerOutputs } from "../agent/index.ts";
 import { DEFAULT_ALERT_FORMAT } from "../outputs/alert.ts";
@@ -64,4 +68,19 @@ export function buildOutputs(config: LannerConfig, log: Logger): AgentOutputs {
       isoTime: config.time_format_iso_8601,
     }),
   );
+}
+
+/** The header fields that describe this agent and host (shared by rule-triggered captures). */
+export function captureHeaderBase(
+  host: string,
+  clock: BootClock,
+): Omit<CaptureHeader, "reason" | "detail" | "startTime"> {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    eventTableHash: eventTableHash(),
+    agentVersion: pkg.version,
+    hostname: host,
+    kernelRelease: release(),
+    bootTime: [clock.offsetSec, clock.offsetNsec],
+  };
 }

@@ -1,19 +1,17 @@
 // `lanner capture -w FILE`: records the kernel's records, with a snapshot of the state at start,
 // into a capture file that `lanner replay` runs anywhere, without root or BPF (docs/CAPTURE.md).
 
-import { hostname, release } from "node:os";
+import { hostname } from "node:os";
 import { join } from "node:path";
-import pkg from "../../package.json" with { type: "json" };
 import { Agent, liveFrameSource, routerOutputs } from "../agent/index.ts";
-import { CaptureTap, CaptureWriter, type Compression, eventTableHash } from "../capturefile/index.ts";
-import { SCHEMA_VERSION } from "../events/index.ts";
+import { CaptureTap, CaptureWriter, type Compression } from "../capturefile/index.ts";
 import { Logger } from "../log.ts";
 import { DEFAULT_ALERT_FORMAT } from "../outputs/alert.ts";
 import { OutputRouter } from "../outputs/router.ts";
 import { formatDiagnostic, loadRuleSources, type RuleEngine } from "../rules/index.ts";
 import { type EventContext, snapshotState, StateTracker, UserTable } from "../state/index.ts";
 import { many, parseArgs, single } from "./args.ts";
-import { buildEngine } from "./assemble.ts";
+import { buildEngine, captureHeaderBase } from "./assemble.ts";
 import { EXIT_ENVIRONMENT, EXIT_INVALID, EXIT_OK } from "./exit-codes.ts";
 import { openProbe } from "./run.ts";
 import { CliFailure, loadCliConfig } from "./setup.ts";
@@ -87,12 +85,7 @@ export async function captureCommand(argv: readonly string[]): Promise<number> {
     writer = new CaptureWriter(
       path,
       {
-        schemaVersion: SCHEMA_VERSION,
-        eventTableHash: eventTableHash(),
-        agentVersion: pkg.version,
-        hostname: host,
-        kernelRelease: release(),
-        bootTime: [probe.clock.offsetSec, probe.clock.offsetNsec],
+        ...captureHeaderBase(host, probe.clock),
         startTime: [Math.floor(now / 1000), (now % 1000) * 1_000_000],
         reason: "command",
         detail: filterText ?? "",

@@ -2,13 +2,15 @@
 // streams alerts until SIGTERM/SIGINT, then drains what the kernel still holds and exits 0.
 
 import { hostname } from "node:os";
+import { join } from "node:path";
 import { Agent, liveFrameSource } from "../agent/index.ts";
 import { CaptureError, type LiveProbe, openLiveProbe } from "../capture/index.ts";
+import { RuleCaptureTap } from "../capturefile/index.ts";
 import { type LannerConfig, ringBytesForPreset } from "../config/index.ts";
 import { Logger } from "../log.ts";
-import { joinAndNormalize, StateTracker, UserTable } from "../state/index.ts";
+import { joinAndNormalize, StateTracker, snapshotState, UserTable } from "../state/index.ts";
 import { many, parseArgs, single } from "./args.ts";
-import { buildEngine, buildOutputs } from "./assemble.ts";
+import { buildEngine, buildOutputs, captureHeaderBase } from "./assemble.ts";
 import { EXIT_ENVIRONMENT, EXIT_OK } from "./exit-codes.ts";
 import { CliFailure, loadCliConfig, loadRulesOrFail } from "./setup.ts";
 
@@ -60,11 +62,15 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   }
 
   const host = hostname();
+  const users = UserTable.load(config.state.host_root);
   const state = new StateTracker({
     processCapacity: config.state.max_processes,
-    users: UserTable.load(config.state.host_root),
+    users,
     host: { hostname: host, clock: probe.clock },
   });
+  const ruleCapture = config.capture.enabled
+    ? ruleCaptureTap(config, state, users, host, probe, log)
+    : undefined;
   const agent = new Agent({
     source: liveFrameSource(probe),
     state,
@@ -73,7 +79,9 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     log,
     hostname: host,
     clock: "kernel",
+    taps: ruleCapture === undefined ? [] : [ruleCapture],
   });
+  if (ruleCapture !== undefined) agent.metrics.register(ruleCapture);
   agent.start();
   log.info("capture started", {
     hostname: host,
@@ -85,10 +93,37 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     const stop = (signal: string) => {
       if (agent.status === "draining" || agent.status === "stopped") return;
       log.info("stopping", { signal });
-      void agent.stop().then(() => resolve(EXIT_OK));
+      void agent.stop().then(() => {
+        ruleCapture?.close("signal");
+        resolve(EXIT_OK);
+      });
     };
     process.on("SIGTERM", () => stop("SIGTERM"));
     process.on("SIGINT", () => stop("SIGINT"));
+  });
+}
+
+/** Rule-triggered capture (config `capture`): a ring of recent records, written around an alert. */
+function ruleCaptureTap(
+  config: LannerConfig,
+  state: StateTracker,
+  users: UserTable,
+  host: string,
+  probe: LiveProbe,
+  log: Logger,
+): RuleCaptureTap {
+  const c = config.capture;
+  return new RuleCaptureTap({
+    pathPrefix: c.path_prefix,
+    mode: c.mode,
+    defaultDurationMs: c.default_duration,
+    maxFileBytes: c.max_file_size_mb * 1024 * 1024,
+    ringBytes: c.ring_size_mb * 1024 * 1024,
+    compression: c.compression,
+    header: captureHeaderBase(host, probe.clock),
+    snapshot: () => snapshotState(state.processes, users, join(config.state.host_root, "proc")),
+    onWritten: (file, rule, records) => log.info("rule-triggered capture written", { file, rule, records }),
+    onError: (error) => log.error("rule-triggered capture failed", { error }),
   });
 }
 

@@ -28,6 +28,15 @@ const SCHEMA_DEFAULTS: LannerConfig = {
   log_level: "info",
   engine: { kind: "modern_ebpf", modern_ebpf: { buf_size_preset: 4, drain_interval_ms: 10 } },
   state: { max_processes: 65_536, host_root: "/" },
+  capture: {
+    enabled: false,
+    path_prefix: "/tmp/lanner",
+    mode: "rules",
+    default_duration: 5000,
+    max_file_size_mb: 100,
+    ring_size_mb: 4,
+    compression: "zstd",
+  },
 };
 
 function load(text: string, overrides: string[] = [], env = NO_ENV): LannerConfig {
