@@ -6,7 +6,7 @@ import { toWallTime } from "./events/time.ts";
 import type { Event } from "./events/types.ts";
 import type { Logger } from "./log.ts";
 import type { Alert } from "./outputs/alert.ts";
-import type { OutputRouter } from "./outputs/router.ts";
+import type { AlertPublisher } from "./outputs/index.ts";
 import type { ActiveRule, RuleEngine } from "./rules/engine.ts";
 import type { EventContext } from "./state/context.ts";
 import type { StateTracker } from "./state/tracker.ts";
@@ -17,7 +17,7 @@ const LOGGED_DECODE_ERRORS = 20;
 export interface PipelineParts {
   engine: RuleEngine<EventContext>;
   state: StateTracker;
-  outputs: OutputRouter;
+  outputs: AlertPublisher;
   log: Logger;
   hostname: string;
 }

@@ -5,10 +5,7 @@ import { hostname } from "node:os";
 import { CaptureError, openLiveProbe } from "../capture/probe.ts";
 import { ringBytesForPreset } from "../config/schema.ts";
 import { Logger } from "../log.ts";
-import { DEFAULT_ALERT_FORMAT } from "../outputs/alert.ts";
-import { OutputRouter } from "../outputs/router.ts";
-import { BoundedSink, type SinkWriter } from "../outputs/sink.ts";
-import { FileWriter, StdoutWriter } from "../outputs/writers.ts";
+import { createOutputs, type Outputs, OutputsError } from "../outputs/index.ts";
 import { Pipeline } from "../pipeline.ts";
 import { RuleEngine } from "../rules/engine.ts";
 import { parsePriority } from "../rules/load/items.ts";
@@ -73,30 +70,13 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     files: loaded.files.map((f) => f.name).join(","),
   });
 
-  const sinks: BoundedSink[] = [];
-  const onSinkError = (sink: string, message: string) =>
-    log.error("alert sink write failed", { sink, error: message });
-  if (config.stdout_output.enabled)
-    sinks.push(new BoundedSink(new StdoutWriter(), config.outputs_queue.capacity, onSinkError));
-  if (config.file_output.enabled) {
-    let writer: SinkWriter;
-    try {
-      writer = new FileWriter(config.file_output.filename);
-    } catch (err) {
-      throw new CliFailure(
-        `cannot open file_output.filename '${config.file_output.filename}': ${(err as Error).message}`,
-        EXIT_ENVIRONMENT,
-      );
-    }
-    sinks.push(new BoundedSink(writer, config.outputs_queue.capacity, onSinkError));
+  let outputs: Outputs;
+  try {
+    outputs = createOutputs(config, { log, hostname: hostname() });
+  } catch (err) {
+    if (err instanceof OutputsError) throw new CliFailure(err.message, EXIT_ENVIRONMENT);
+    throw err;
   }
-  const outputs = new OutputRouter(sinks, {
-    ...DEFAULT_ALERT_FORMAT,
-    json: config.json_output,
-    includeOutput: config.json_include_output_property,
-    includeTags: config.json_include_tags_property,
-    isoTime: config.time_format_iso_8601,
-  });
 
   let probe: ReturnType<typeof openLiveProbe>;
   try {
@@ -106,7 +86,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       batchBytes: 1 << 20,
     });
   } catch (err) {
-    outputs.close();
+    await outputs.shutdown(0);
     if (err instanceof CaptureError) {
       const detail = err.detail === "" ? "" : `\n${err.detail}`;
       throw new CliFailure(`${err.message}${detail}`, EXIT_ENVIRONMENT);
@@ -134,7 +114,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     const k = probe.counters();
     const p = pipeline.stats();
     const s = state.processes.stats();
-    const sinkDrops = outputs.stats().reduce((n, x) => n + x.droppedQueueFull + x.failedWrites, 0);
+    const sinkDrops = outputs.droppedTotal();
     log.info("stats", {
       events: p.events,
       alerts: p.alerts,
@@ -159,7 +139,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     if (sinkDrops > lastLosses.sinks) {
       log.warning("alerts were dropped by a sink", {
         dropped: sinkDrops - lastLosses.sinks,
-        hint: "see outputs_queue.capacity",
+        hint: "see docs/OUTPUTS.md",
       });
     }
     lastLosses = { kernel: kernelDrops, sinks: sinkDrops };
@@ -174,11 +154,15 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       log.info("stopping", { signal });
       clearInterval(statsTimer);
       probe.stop();
-      outputs.close();
-      report();
-      resolve(EXIT_OK);
+      void outputs.shutdown().then((r) => {
+        for (const s of r.sinks)
+          if (s.spooled + s.dropped > 0) log.warning("alerts left at shutdown", { ...s });
+        report();
+        resolve(EXIT_OK);
+      });
     };
     process.on("SIGTERM", () => stop("SIGTERM"));
     process.on("SIGINT", () => stop("SIGINT"));
+    process.on("SIGUSR1", () => outputs.reopen());
   });
 }
