@@ -50,7 +50,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     files: loaded.files.map((f) => f.name).join(","),
   });
 
-  const outputs = buildOutputs(config, log);
+  const outputs = buildOutputs(config, log, hostname());
   let probe: LiveProbe;
   try {
     probe = openProbe(config);
