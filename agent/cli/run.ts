@@ -14,7 +14,7 @@ import { RuleEngine } from "../rules/engine.ts";
 import { parsePriority } from "../rules/load/items.ts";
 import { liveBinder, liveEventKey, liveText } from "../rules/live.ts";
 import { StateTracker } from "../state/tracker.ts";
-import { UserTable } from "../state/users.ts";
+import { appendOutputOrFail, stateOptions } from "./state-options.ts";
 import { joinAndNormalize } from "../state/paths.ts";
 import { many, parseArgs, single } from "./args.ts";
 import { EXIT_ENVIRONMENT, EXIT_OK } from "./exit-codes.ts";
@@ -62,6 +62,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       selection: config.rules.map((s) =>
         "enable" in s ? { action: "enable", ...s.enable } : { action: "disable", ...s.disable },
       ),
+      appendOutput: appendOutputOrFail(config.append_output),
     },
     liveBinder,
     liveText,
@@ -115,13 +116,11 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   }
 
   const host = hostname();
-  const state = new StateTracker({
-    processCapacity: config.state.max_processes,
-    users: UserTable.load(config.state.host_root),
-    host: { hostname: host, clock: probe.clock },
-  });
+  const state = new StateTracker(stateOptions(config, host, probe.clock));
   const pipeline = new Pipeline({ engine, state, outputs, log, hostname: host });
   probe.start(pipeline.onFrames);
+  // After attach: what existed before the agent is read from /proc; events since win over it.
+  log.info("state seeded from /proc", { ...state.seedFromProc() });
   log.info("capture started", {
     hostname: host,
     pid: process.pid,
