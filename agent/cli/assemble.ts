@@ -15,6 +15,7 @@ import {
 import type { EventContext } from "../state/index.ts";
 import { EXIT_ENVIRONMENT } from "./exit-codes.ts";
 import { CliFailure } from "./setup.ts";
+import { appendOutputOrFail } from "./state-options.ts";
 
 export function buildEngine(loaded: LoadResult, config: LannerConfig): RuleEngine<EventContext> {
   return new RuleEngine(
@@ -25,6 +26,7 @@ export function buildEngine(loaded: LoadResult, config: LannerConfig): RuleEngin
       selection: config.rules.map((s) =>
         "enable" in s ? { action: "enable", ...s.enable } : { action: "disable", ...s.disable },
       ),
+      appendOutput: appendOutputOrFail(config.append_output),
     },
     liveBinder,
     liveText,
