@@ -76,7 +76,7 @@ export function loadRuleFiles(paths: readonly string[], registry = FieldRegistry
 }
 
 function unreadable(diagnostics: DiagnosticBag, path: string, err: unknown): void {
-  diagnostics.items.push({
+  diagnostics.add({
     severity: "error",
     code: "file_read",
     message: `cannot read rules file: ${(err as Error).message}`,
