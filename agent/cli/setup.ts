@@ -1,12 +1,12 @@
 // What `run` (and later `replay`) share: the configuration and the rules, loaded and reported.
 
-import { readFileSync } from "node:fs";
 import { ConfigError, loadConfig } from "../config/load.ts";
 import { DEFAULT_CONFIG, DEFAULT_RULES } from "../config/embedded.ts";
 import type { LannerConfig } from "../config/schema.ts";
 import { formatDiagnostic } from "../rules/load/diagnostics.ts";
 import { type LoadResult, loadRuleSources, readRuleSources } from "../rules/load/load.ts";
 import { DiagnosticBag } from "../rules/load/diagnostics.ts";
+import { readYamlFile } from "../yaml/read-file.ts";
 import { EXIT_ENVIRONMENT, EXIT_INVALID } from "./exit-codes.ts";
 
 export class CliFailure extends Error {
@@ -33,7 +33,7 @@ export function loadCliConfig(path: string | undefined, overrides: readonly stri
   let source = DEFAULT_CONFIG;
   if (path !== undefined) {
     try {
-      source = { name: path, text: readFileSync(path, "utf8") };
+      source = { name: path, text: readYamlFile(path) };
     } catch (err) {
       throw new CliFailure(`cannot read config file: ${(err as Error).message}`, EXIT_ENVIRONMENT);
     }
