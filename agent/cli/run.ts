@@ -13,6 +13,7 @@ import { Pipeline } from "../pipeline.ts";
 import { RuleEngine } from "../rules/engine.ts";
 import { parsePriority } from "../rules/load/items.ts";
 import { liveBinder, liveEventKey, liveText } from "../rules/live.ts";
+import { countFullyLive, rulesetLiveness } from "../rules/liveness.ts";
 import { StateTracker } from "../state/tracker.ts";
 import { UserTable } from "../state/users.ts";
 import { joinAndNormalize } from "../state/paths.ts";
@@ -71,6 +72,11 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     loaded: loaded.ruleset.rules.length,
     active: engine.active.length,
     files: loaded.files.map((f) => f.name).join(","),
+  });
+  log.info("rule liveness", {
+    loaded: loaded.ruleset.rules.length,
+    fully_live: countFullyLive(rulesetLiveness(loaded.ruleset)),
+    hint: "see the uncaptured_event_type and unfilled_field warnings, or 'lanner rules explain'",
   });
 
   const sinks: BoundedSink[] = [];

@@ -6,6 +6,7 @@ import { DEFAULT_CONFIG, DEFAULT_RULES } from "../config/embedded.ts";
 import type { LannerConfig } from "../config/schema.ts";
 import { formatDiagnostic } from "../rules/load/diagnostics.ts";
 import { type LoadResult, loadRuleSources, readRuleSources } from "../rules/load/load.ts";
+import { addLivenessWarnings } from "../rules/liveness.ts";
 import { DiagnosticBag } from "../rules/load/diagnostics.ts";
 import { EXIT_ENVIRONMENT, EXIT_INVALID } from "./exit-codes.ts";
 
@@ -47,11 +48,16 @@ export function loadCliConfig(path: string | undefined, overrides: readonly stri
   }
 }
 
-/** Rules from the given paths, or the embedded default rules when there are none. */
+/**
+ * Rules from the given paths, or the embedded default rules when there are none, with a liveness
+ * warning for each rule that waits for uncaptured events or tests unfilled fields.
+ */
 export function loadCliRules(paths: readonly string[]): LoadResult {
   const diagnostics = new DiagnosticBag();
   const sources = paths.length === 0 ? [DEFAULT_RULES] : readRuleSources(paths, diagnostics);
-  return loadRuleSources(sources, undefined, diagnostics);
+  const result = loadRuleSources(sources, undefined, diagnostics);
+  addLivenessWarnings(result.ruleset, diagnostics);
+  return result;
 }
 
 /** Loads rules for running: errors stop the agent (exit 1), warnings are reported. */

@@ -44,6 +44,8 @@ export const DIAGNOSTIC_CODES = {
   invalid_name: "warning",
   duplicate_exception: "warning",
   empty_append: "warning",
+  uncaptured_event_type: "warning",
+  unfilled_field: "warning",
 } as const satisfies Record<CheckIssueCode, Severity> & Record<string, Severity>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
