@@ -46,6 +46,8 @@ export const DIAGNOSTIC_CODES = {
   duplicate_exception: "warning",
   empty_append: "warning",
   diagnostics_omitted: "warning",
+  uncaptured_event_type: "warning",
+  unfilled_field: "warning",
 } as const satisfies Record<CheckIssueCode, Severity> & Record<string, Severity>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
