@@ -9,12 +9,13 @@ import { Logger } from "../log.ts";
 import { DEFAULT_ALERT_FORMAT } from "../outputs/alert.ts";
 import { OutputRouter } from "../outputs/router.ts";
 import { formatDiagnostic, loadRuleSources, type RuleEngine } from "../rules/index.ts";
-import { type EventContext, snapshotState, StateTracker, UserTable } from "../state/index.ts";
+import { type EventContext, snapshotState, StateTracker, type UserTable } from "../state/index.ts";
 import { many, parseArgs, single } from "./args.ts";
 import { buildEngine, captureHeaderBase } from "./assemble.ts";
 import { EXIT_ENVIRONMENT, EXIT_INVALID, EXIT_OK } from "./exit-codes.ts";
 import { openProbe } from "./run.ts";
 import { CliFailure, loadCliConfig } from "./setup.ts";
+import { stateOptions } from "./state-options.ts";
 
 export const CAPTURE_HELP = `Usage: lanner capture -w FILE [--duration S] [--max-size MB] [--max-events N]
                       [--filter CONDITION] [--compress none|gzip|zstd] [-c CONFIG] [-o KEY=VALUE]...
@@ -73,12 +74,11 @@ export async function captureCommand(argv: readonly string[]): Promise<number> {
 
   const probe = openProbe(config);
   const host = hostname();
-  const users = UserTable.load(config.state.host_root);
-  const state = new StateTracker({
-    processCapacity: config.state.max_processes,
-    users,
-    host: { hostname: host, clock: probe.clock },
-  });
+  const options = stateOptions(config, host, probe.clock);
+  const users = options.users as UserTable;
+  const state = new StateTracker(options);
+  // After attach and before the snapshot: the processes that existed before the capture.
+  log.info("state seeded from /proc", { ...state.seedFromProc() });
   const now = Date.now();
   let writer: CaptureWriter;
   try {

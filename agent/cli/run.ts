@@ -8,10 +8,12 @@ import { CaptureError, type LiveProbe, openLiveProbe } from "../capture/index.ts
 import { RuleCaptureTap } from "../capturefile/index.ts";
 import { type LannerConfig, ringBytesForPreset } from "../config/index.ts";
 import { Logger } from "../log.ts";
-import { joinAndNormalize, StateTracker, snapshotState, UserTable } from "../state/index.ts";
+import { countFullyLive, rulesetLiveness } from "../rules/index.ts";
+import { joinAndNormalize, StateTracker, snapshotState, type UserTable } from "../state/index.ts";
 import { many, parseArgs, single } from "./args.ts";
 import { buildEngine, buildOutputs, captureHeaderBase } from "./assemble.ts";
 import { EXIT_ENVIRONMENT, EXIT_OK } from "./exit-codes.ts";
+import { stateOptions } from "./state-options.ts";
 import { CliFailure, loadCliConfig, loadRulesOrFail } from "./setup.ts";
 
 export const RUN_HELP = `Usage: lanner run [-c CONFIG] [-r RULES]... [-o KEY=VALUE]...
@@ -51,8 +53,13 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     active: engine.active.length,
     files: loaded.files.map((f) => f.name).join(","),
   });
+  log.info("rule liveness", {
+    loaded: loaded.ruleset.rules.length,
+    fully_live: countFullyLive(rulesetLiveness(loaded.ruleset)),
+    hint: "see the uncaptured_event_type and unfilled_field warnings, or 'lanner rules explain'",
+  });
 
-  const outputs = buildOutputs(config, log);
+  const outputs = buildOutputs(config, log, hostname());
   let probe: LiveProbe;
   try {
     probe = openProbe(config);
@@ -62,14 +69,10 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   }
 
   const host = hostname();
-  const users = UserTable.load(config.state.host_root);
-  const state = new StateTracker({
-    processCapacity: config.state.max_processes,
-    users,
-    host: { hostname: host, clock: probe.clock },
-  });
+  const options = stateOptions(config, host, probe.clock);
+  const state = new StateTracker(options);
   const ruleCapture = config.capture.enabled
-    ? ruleCaptureTap(config, state, users, host, probe, log)
+    ? ruleCaptureTap(config, state, options.users as UserTable, host, probe, log)
     : undefined;
   const agent = new Agent({
     source: liveFrameSource(probe),
@@ -83,6 +86,8 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   });
   if (ruleCapture !== undefined) agent.metrics.register(ruleCapture);
   agent.start();
+  // After attach: what existed before the agent is read from /proc; events since win over it.
+  log.info("state seeded from /proc", { ...state.seedFromProc() });
   log.info("capture started", {
     hostname: host,
     pid: process.pid,

@@ -74,11 +74,17 @@ export async function captureAlongsideRun(
     const actions = Bun.spawnSync([script], { cwd: "/" });
     if (actions.exitCode !== 0) throw new Error(`the action script failed: ${actions.stderr.toString()}`);
     // Every action's last event (the script's exit) must be in both before they stop.
-    await live.waitForAlerts((alerts) =>
-      alerts.some(
-        (a) => a.rule === "Fixture program exited" && a.output_fields["proc.name"] === FIXTURE_COMM,
-      ),
+    const seen = await live.waitForAlerts(
+      (alerts) =>
+        alerts.some(
+          (a) => a.rule === "Fixture program exited" && a.output_fields["proc.name"] === FIXTURE_COMM,
+        ),
+      30_000,
     );
+    if (
+      !seen.some((a) => a.rule === "Fixture program exited" && a.output_fields["proc.name"] === FIXTURE_COMM)
+    )
+      throw new Error(`the live agent did not report the script's exit within 30 s:\n${live.stderr}`);
     await Bun.sleep(200);
     capture.kill("SIGINT");
     const code = await capture.exited;
