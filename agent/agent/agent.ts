@@ -20,8 +20,11 @@ export interface AgentParts {
   log: Logger;
   /** The hostname alerts carry (the captured host's on replay). */
   hostname: string;
-  /** "kernel": rate limits run on the machine's clock; "event": on event time (replay). */
-  clock: ClockMode;
+  /**
+   * "kernel": rate limits run on the machine's clock; "event": on event time (replay). A clock
+   * made beforehand lets parts built before the Agent (the outputs' rate limits) share it.
+   */
+  clock: ClockMode | AgentClock;
   /** The stats line every this many ms while running; 0: only the final one at stop (default 60 s). */
   statsIntervalMs?: number;
   /** Record observers (capture file writers, the rule-triggered capture ring). */
@@ -49,7 +52,8 @@ export class Agent {
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly parts: AgentParts) {
-    this.clock = new AgentClock(parts.clock, parts.source.clock);
+    this.clock =
+      parts.clock instanceof AgentClock ? parts.clock : new AgentClock(parts.clock, parts.source.clock);
     this.pipeline = new Pipeline({
       engine: parts.engine,
       state: parts.state,

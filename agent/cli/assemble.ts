@@ -3,6 +3,7 @@
 import { release } from "node:os";
 import pkg from "../../package.json" with { type: "json" };
 import { type CaptureHeader, eventTableHash } from "../capturefile/index.ts";
+import type { MonotonicClock } from "../common/token-bucket.ts";
 import type { LannerConfig } from "../config/index.ts";
 import { type BootClock, SCHEMA_VERSION } from "../events/index.ts";
 import type { Logger } from "../log.ts";
@@ -38,10 +39,18 @@ export function buildEngine(loaded: LoadResult, config: LannerConfig): RuleEngin
   );
 }
 
-/** Every configured sink (agent/outputs); a sink that cannot be opened is an environment error. */
-export function buildOutputs(config: LannerConfig, log: Logger, host: string): AgentOutputs {
+/**
+ * Every configured sink (agent/outputs); a sink that cannot be opened is an environment error.
+ * `clock` drives the outputs' rate limits (the agent's clock: event time on replay).
+ */
+export function buildOutputs(
+  config: LannerConfig,
+  log: Logger,
+  host: string,
+  clock?: MonotonicClock,
+): AgentOutputs {
   try {
-    return agentOutputs(createOutputs(config, { log, hostname: host }), log);
+    return agentOutputs(createOutputs(config, { log, hostname: host, clock }), log);
   } catch (err) {
     if (err instanceof OutputsError) throw new CliFailure(err.message, EXIT_ENVIRONMENT);
     throw err;

@@ -2,7 +2,7 @@
 // the events' own timestamps as the clock and the captured state as the starting state, so the
 // same file and rules give the same alerts, byte for byte, on any machine, without root or BPF.
 
-import { Agent } from "../agent/index.ts";
+import { Agent, AgentClock } from "../agent/index.ts";
 import { CaptureFileError, CaptureFileSource, CaptureReader, eventTableHash } from "../capturefile/index.ts";
 import { SCHEMA_VERSION } from "../events/index.ts";
 import { Logger } from "../log.ts";
@@ -79,7 +79,9 @@ export async function replayCommand(argv: readonly string[]): Promise<number> {
     processCapacity: config.state.max_processes,
     host: { hostname: header.hostname, clock: source.clock },
   });
-  const outputs = buildOutputs(config, log, header.hostname);
+  // Event time drives every rate limit, so throttling replays as it happened live.
+  const clock = new AgentClock("event", source.clock);
+  const outputs = buildOutputs(config, log, header.hostname, clock.monotonicNs);
   const agent = new Agent({
     source,
     state,
@@ -87,7 +89,7 @@ export async function replayCommand(argv: readonly string[]): Promise<number> {
     outputs,
     log,
     hostname: header.hostname,
-    clock: "event",
+    clock,
     statsIntervalMs: 0,
     onMalformed: skipBad
       ? undefined
