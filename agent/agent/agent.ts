@@ -29,6 +29,8 @@ export interface AgentParts {
   statsIntervalMs?: number;
   /** Record observers (capture file writers, the rule-triggered capture ring). */
   taps?: readonly RecordTap[];
+  /** The record schema version of the source (a capture file's header); the current one by default. */
+  schemaVersion?: number;
   /** Called for each malformed record with its offset in the batch (replay turns it into a file offset). */
   onMalformed?: (offset: number, reason: string) => void;
 }
@@ -63,6 +65,7 @@ export class Agent {
       clock: this.clock,
       taps: parts.taps,
       onMalformed: parts.onMalformed,
+      schemaVersion: parts.schemaVersion,
     });
     this.ended = new Promise((resolve) => {
       this.resolveEnded = resolve;

@@ -30,6 +30,8 @@ export interface PipelineParts {
   hostname: string;
   clock?: AgentClock;
   taps?: readonly RecordTap[];
+  /** The record schema version of the source (a capture file's header); the current one by default. */
+  schemaVersion?: number;
   /** Called for each malformed record (offset in the batch) before it is logged; may throw to stop. */
   onMalformed?: (offset: number, reason: string) => void;
 }
@@ -41,7 +43,7 @@ export interface PipelineStats {
 }
 
 export class Pipeline implements MetricSource {
-  private readonly decoder = new RecordDecoder();
+  private readonly decoder: RecordDecoder;
   private engine: RuleEngine<EventContext>;
   private readonly taps: readonly RecordTap[];
   private alerts = 0;
@@ -55,6 +57,7 @@ export class Pipeline implements MetricSource {
   private end = 0;
 
   constructor(private readonly parts: PipelineParts) {
+    this.decoder = new RecordDecoder(parts.schemaVersion);
     this.engine = parts.engine;
     this.taps = parts.taps ?? [];
   }

@@ -82,21 +82,30 @@ export async function replayCommand(argv: readonly string[]): Promise<number> {
   // Event time drives every rate limit, so throttling replays as it happened live.
   const clock = new AgentClock("event", source.clock);
   const outputs = buildOutputs(config, log, header.hostname, clock.monotonicNs);
-  const agent = new Agent({
-    source,
-    state,
-    engine,
-    outputs,
-    log,
-    hostname: header.hostname,
-    clock,
-    statsIntervalMs: 0,
-    onMalformed: skipBad
-      ? undefined
-      : (offset, reason) => {
-          throw source.malformed(offset, reason);
-        },
-  });
+  let agent: Agent;
+  try {
+    agent = new Agent({
+      source,
+      state,
+      engine,
+      outputs,
+      log,
+      hostname: header.hostname,
+      clock,
+      schemaVersion: header.schemaVersion,
+      statsIntervalMs: 0,
+      onMalformed: skipBad
+        ? undefined
+        : (offset, reason) => {
+            throw source.malformed(offset, reason);
+          },
+    });
+  } catch (error) {
+    // The decoder refuses a record schema it cannot read (the message names both versions).
+    reader.close();
+    await outputs.shutdown();
+    throw new CliFailure(`${path}: ${(error as Error).message}`, EXIT_INVALID);
+  }
   const progress = process.stderr.isTTY && !json ? startProgress(source, agent) : undefined;
   agent.start();
   const end = await agent.ended;
