@@ -51,6 +51,11 @@ export class Pipeline implements MetricSource {
   private framing = 0;
   /** Alerts per rule name over the whole run, across reloads. */
   private readonly alertsByRule = new Map<string, number>();
+  /** The context of the event being evaluated, for onMatch (one closure for all events). */
+  private ctx: EventContext | undefined;
+  private readonly onMatch = (rule: ActiveRule<EventContext>): void => {
+    if (this.ctx !== undefined) this.emit(rule, this.ctx);
+  };
   // The record being processed, for taps.
   private bytes: Uint8Array = new Uint8Array(0);
   private start = 0;
@@ -117,7 +122,8 @@ export class Pipeline implements MetricSource {
     for (let i = 0; i < taps.length; i++) taps[i].onRecord(this.bytes, this.start, this.end, ctx);
     // Fork events only maintain the process table; Falco has no such event type for rules.
     if (event.kind === "procfork") return;
-    this.engine.evaluate(event.kind, ctx, (rule) => this.emit(rule, ctx));
+    this.ctx = ctx;
+    this.engine.evaluate(event.kind, ctx, this.onMatch);
   }
 
   private framingError(offset: number, reason: string): void {
