@@ -1,7 +1,7 @@
 // Replay throughput end to end on one core: a capture file (the same event mix as
 // scripts/bench-rules.ts, written by Lanner's CaptureWriter) is replayed through the Agent exactly
 // as `lanner replay` wires it: file read, record decode, state, rules, alerts formatted as JSON and
-// written (to /dev/null). With Falco's stable rules and with Lanner's default rules, uncompressed
+// written by the configured file sink. With Falco's stable rules and with Lanner's default rules, uncompressed
 // and zstd. Prints events/s (the median of the runs) and the heap allocated per event.
 //
 //   node_modules/.bin/bun scripts/bench-replay.ts [--events N] [--runs R] [--json]
@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pack } from "msgpackr/pack";
-import { Agent, routerOutputs } from "../agent/agent/index.ts";
+import { Agent, AgentClock } from "../agent/agent/index.ts";
 import {
   CaptureFileSource,
   CaptureReader,
@@ -19,13 +19,10 @@ import {
   CaptureWriter,
   eventTableHash,
 } from "../agent/capturefile/index.ts";
-import { DEFAULT_RULES } from "../agent/config/index.ts";
+import { buildOutputs } from "../agent/cli/assemble.ts";
+import { DEFAULT_CONFIG, DEFAULT_RULES, loadConfig } from "../agent/config/index.ts";
 import { KIND_ID, SCHEMA_VERSION } from "../agent/events/index.ts";
 import { Logger } from "../agent/log.ts";
-import { DEFAULT_ALERT_FORMAT } from "../agent/outputs/alert.ts";
-import { OutputRouter } from "../agent/outputs/router.ts";
-import { BoundedSink } from "../agent/outputs/sink.ts";
-import { FileWriter } from "../agent/outputs/writers.ts";
 import {
   liveBinder,
   liveEventKey,
@@ -176,17 +173,25 @@ async function replayOnce(path: string, sources: RuleSource[]) {
     processCapacity: 65_536,
     host: { hostname: "bench", clock: source.clock },
   });
-  const outputs = routerOutputs(
-    new OutputRouter([new BoundedSink(new FileWriter("/dev/null"), 10_000)], DEFAULT_ALERT_FORMAT),
-  );
+  // The outputs `lanner replay` builds: the file sink, JSON lines, to a file in the bench directory.
+  rmSync(alertFile, { force: true });
+  const config = loadConfig(DEFAULT_CONFIG, [
+    "stdout_output.enabled=false",
+    "file_output.enabled=true",
+    `file_output.filename=${alertFile}`,
+    "outputs_queue.capacity=1000000",
+  ]);
+  const log = new Logger("error", true);
+  const clock = new AgentClock("event", source.clock);
+  const outputs = buildOutputs(config, log, "bench", clock.monotonicNs);
   const agent = new Agent({
     source,
     state,
     engine,
     outputs,
-    log: new Logger("error", true),
+    log,
     hostname: "bench",
-    clock: "event",
+    clock,
     statsIntervalMs: 0,
   });
   Bun.gc(true);
@@ -195,14 +200,16 @@ async function replayOnce(path: string, sources: RuleSource[]) {
   const start = Bun.nanoseconds();
   agent.start();
   await agent.ended;
+  const drainedAt = Bun.nanoseconds();
   await agent.stop();
   const seconds = (Bun.nanoseconds() - start) / 1e9;
+  if (process.env.BENCH_DEBUG) console.error(`stop took ${((Bun.nanoseconds() - drainedAt) / 1e6).toFixed(1)} ms`);
   const cpu = process.cpuUsage(cpuBefore);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const s = agent.stats();
   const dropped = outputs
     .metrics()
-    .filter((m) => m.name === "alerts_dropped_total")
+    .filter((m) => m.name === "output_dropped_total")
     .reduce((a, m) => a + m.value, 0);
   if (dropped > 0) throw new Error(`${dropped} alerts dropped by the sink: the figure would be wrong`);
   return {
@@ -216,6 +223,7 @@ async function replayOnce(path: string, sources: RuleSource[]) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), "lanner-bench-replay-"));
+const alertFile = join(dir, "alerts.jsonl");
 const results: Result[] = [];
 try {
   for (const compression of ["none", "zstd"] as const) {

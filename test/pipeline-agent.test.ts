@@ -89,7 +89,7 @@ const openRule = (name: string): RuleSource => ({
 });
 
 let n = 0;
-function assemble(engine: RuleEngine<EventContext>, clock: "kernel" | "event" = "event") {
+function assemble(engine: RuleEngine<EventContext>, clock: "kernel" | "event" = "event", capacity = 100) {
   n++;
   const alertPath = join(dir, `alerts-${n}.jsonl`);
   const logPath = join(dir, `log-${n}.jsonl`);
@@ -102,7 +102,7 @@ function assemble(engine: RuleEngine<EventContext>, clock: "kernel" | "event" = 
     pathBases: { cwd: () => "/", fdPath: () => undefined },
   });
   const outputs = routerOutputs(
-    new OutputRouter([new BoundedSink(new FileWriter(alertPath), 100)], DEFAULT_ALERT_FORMAT),
+    new OutputRouter([new BoundedSink(new FileWriter(alertPath), capacity)], DEFAULT_ALERT_FORMAT),
   );
   const agent = new Agent({
     source,
@@ -201,11 +201,23 @@ test("a kernel drop counter that moved gives a warning with the reason; the metr
     "alerts_total",
     "kernel_drops_total",
     "processes",
-    "alerts_written_total",
+    "output_delivered_total",
     "rules_active",
   ])
     expect(names.has(name)).toBe(true);
   await h.agent.stop();
   const warning = h.log().find((l) => l.msg === "the kernel dropped events");
   expect(warning).toMatchObject({ level: "warning", dropped: 7, ring_full: 7, too_big: 0 });
+});
+
+test("alerts a full sink queue dropped are in the stats line and raise a warning", async () => {
+  const h = assemble(engineFor([openRule("Rule A")]), "event", 1);
+  h.agent.start();
+  // Three alerts in one batch: the queue holds one until the router drains after the batch.
+  h.source.push([cat(10), hosts(10, 1), hosts(10, 2), hosts(10, 3)]);
+  await h.agent.stop();
+  expect(h.alerts().length).toBe(1);
+  const log = h.log();
+  expect(log.find((l) => l.msg === "stats")).toMatchObject({ alerts: 3, sink_drops: 2 });
+  expect(log.find((l) => l.msg === "alerts were dropped by a sink")).toMatchObject({ dropped: 2 });
 });

@@ -150,7 +150,7 @@ export class Agent {
       kernel_drops_too_big: labelled(samples, "kernel_drops_total", "reason", "too_big"),
       processes: metricTotal(samples, "processes"),
       processes_evicted: metricTotal(samples, "processes_evicted_total"),
-      sink_drops: metricTotal(samples, "alerts_dropped_total"),
+      sink_drops: metricTotal(samples, "output_dropped_total"),
       reloads: this.reloads,
     };
   }
@@ -161,7 +161,7 @@ export class Agent {
     const log = this.parts.log;
     log.info("stats", this.statsFields(samples));
     const kernel = metricTotal(samples, "kernel_drops_total");
-    const sinks = metricTotal(samples, "alerts_dropped_total");
+    const sinks = metricTotal(samples, "output_dropped_total");
     if (kernel > this.lastLosses.kernel) {
       log.warning("the kernel dropped events", {
         dropped: kernel - this.lastLosses.kernel,

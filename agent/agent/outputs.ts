@@ -47,28 +47,28 @@ export function routerOutputs(router: OutputRouter): AgentOutputs {
         const labels = { sink: s.name };
         out.push(
           {
-            name: "alerts_written_total",
+            name: "output_delivered_total",
             type: "counter",
             help: "Alerts a sink wrote",
             value: s.written,
             labels,
           },
           {
-            name: "alerts_dropped_total",
+            name: "output_dropped_total",
             type: "counter",
             help: "Alerts a sink lost, by reason",
             value: s.droppedQueueFull,
             labels: { sink: s.name, reason: "queue_full" },
           },
           {
-            name: "alerts_dropped_total",
+            name: "output_dropped_total",
             type: "counter",
             help: "Alerts a sink lost, by reason",
             value: s.failedWrites,
             labels: { sink: s.name, reason: "write_failed" },
           },
           {
-            name: "sink_queue_depth",
+            name: "output_queue_alerts",
             type: "gauge",
             help: "Alerts waiting in a sink's queue",
             value: s.queued,
