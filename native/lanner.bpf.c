@@ -510,7 +510,8 @@ static __always_inline __u64 int_param(const struct lanner_param_desc *p, struct
 	}
 	if (src == LANNER_SRC_USER_U64) {
 		__u64 v = 0;
-		if (bpf_probe_read_user(&v, sizeof(v), (const void *)arg) != 0)
+		/* Read in the caller only: a clone3 child's copy of the struct may already be reused. */
+		if (ret != 0 && bpf_probe_read_user(&v, sizeof(v), (const void *)arg) != 0)
 			count(LANNER_COUNTER_READ_FAULT);
 		return v;
 	}

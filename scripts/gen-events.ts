@@ -105,7 +105,9 @@ const FD_FROM_RET = 0xff;
 
 function paramDescriptor(p: ParamSpec): string {
   const s = p.source;
-  const conv = CONV_CODES[p.type] ?? 0;
+  const conv = CONV_CODES[p.type];
+  const integer = s.from !== "user_str" && s.from !== "sock" && s.from !== "user_sockaddr" && s.from !== "reader";
+  if (integer && conv === undefined) throw new Error(`param ${p.name}: an integer source needs an integer type`);
   switch (s.from) {
     case "ret":
       return `{ LANNER_SRC_RET, 0, ${conv}, 0 }`;
@@ -114,15 +116,15 @@ function paramDescriptor(p: ParamSpec): string {
     case "user_str":
       return `{ LANNER_SRC_USER_STR, ${s.arg}, 0, 0 }`;
     case "user_i32":
-      return `{ LANNER_SRC_USER_I32, ${s.arg}, 0, ${s.index} }`;
+      return `{ LANNER_SRC_USER_I32, ${s.arg}, ${conv}, ${s.index} }`;
     case "user_u64":
-      return `{ LANNER_SRC_USER_U64, ${s.arg}, 0, 0 }`;
+      return `{ LANNER_SRC_USER_U64, ${s.arg}, ${conv}, 0 }`;
     case "sock":
       return `{ LANNER_SRC_SOCK, ${s.fd === "ret" ? FD_FROM_RET : s.fd}, 0, ${s.inbound ? 1 : 0} }`;
     case "user_sockaddr":
       return `{ LANNER_SRC_USER_SOCKADDR, ${s.arg}, 0, 0 }`;
     case "cred_cap":
-      return `{ LANNER_SRC_CRED_CAP, 0, 0, ${CAP_CODES[s.set]} }`;
+      return `{ LANNER_SRC_CRED_CAP, 0, ${conv}, ${CAP_CODES[s.set]} }`;
     case "reader":
       throw new Error(`param ${p.name}: hand-written readers have no descriptor`);
   }

@@ -41,7 +41,9 @@ export function typeName(v: unknown): string {
 }
 
 function wrongType(r: unknown[], i: number, at: number, expected: string): DecodeError {
-  return new DecodeError(at, `element ${i}: expected ${expected}, got ${typeName(r[i])}`);
+  const v = r[i];
+  const shown = typeof v === "number" ? ` ${v}` : "";
+  return new DecodeError(at, `element ${i}: expected ${expected}, got ${typeName(v)}${shown} (kind ${String(r[0])})`);
 }
 
 function integer(r: unknown[], i: number, at: number, min: number, max: number, name: string): number {

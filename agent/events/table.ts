@@ -36,7 +36,8 @@ export type Source =
   | { from: "user_str"; arg: number }
   /** The `index`-th int32 of an int array in user memory at argument `arg` (pipe, socketpair). */
   | { from: "user_i32"; arg: number; index: number }
-  /** The first u64 of a struct in user memory at argument `arg` (clone3's clone_args.flags). */
+  /** The first u64 of a struct in user memory at argument `arg` (clone3's clone_args.flags), read
+   * only when the return value is not 0. */
   | { from: "user_u64"; arg: number }
   /** The socket behind an fd (argument `arg`, or the return value when `arg` is "ret"). */
   | { from: "sock"; fd: number | "ret"; inbound: boolean }
@@ -779,7 +780,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
         type: "u64",
         source: { from: "user_u64", arg: 0 },
         default: 0,
-        doc: "clone_args.flags",
+        doc: "clone_args.flags (0 in the child, whose copy of the struct may be gone)",
       },
     ],
     "create a thread or process (0 in the child)",

@@ -28,6 +28,7 @@ const SCHEMA_DEFAULTS: LannerConfig = {
   log_level: "info",
   engine: { kind: "modern_ebpf", modern_ebpf: { buf_size_preset: 4, drain_interval_ms: 10 } },
   state: { max_processes: 65_536, host_root: "/" },
+  syscall_event_drops: { threshold: 0.1, actions: ["log", "alert"], rate: 0.03333, max_burst: 1 },
 };
 
 function load(text: string, overrides: string[] = [], env = NO_ENV): LannerConfig {

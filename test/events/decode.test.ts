@@ -262,7 +262,7 @@ describe("RecordDecoder: malformed records", () => {
       .uint(4)
       .str("x")
       .uint(0);
-    expect(decodeError(stringForInt.done()).reason).toBe("element 5: expected int32, got string");
+    expect(decodeError(stringForInt.done()).reason).toBe("element 5: expected int32, got string (kind 6)");
     const negativePid = new RecordWriter().fixarray(7).uint(6).uint(1).uint(2).uint(3).int(-4).int(0).uint(0);
     expect(decodeError(negativePid.done()).reason).toBe("element 4: expected uint32, got number");
     const binForStr = new RecordWriter()
@@ -279,7 +279,7 @@ describe("RecordDecoder: malformed records", () => {
       .uint(0)
       .uint(0)
       .uint(0);
-    expect(decodeError(binForStr.done()).reason).toBe("element 7: expected str, got bin");
+    expect(decodeError(binForStr.done()).reason).toBe("element 7: expected str, got bin (kind 4)");
   });
 
   test("64-bit integers are decoded as numbers and rejected by range", () => {
