@@ -106,8 +106,10 @@ const FD_FROM_RET = 0xff;
 function paramDescriptor(p: ParamSpec): string {
   const s = p.source;
   const conv = CONV_CODES[p.type];
-  const integer = s.from !== "user_str" && s.from !== "sock" && s.from !== "user_sockaddr" && s.from !== "reader";
-  if (integer && conv === undefined) throw new Error(`param ${p.name}: an integer source needs an integer type`);
+  const integer =
+    s.from !== "user_str" && s.from !== "sock" && s.from !== "user_sockaddr" && s.from !== "reader";
+  if (integer && conv === undefined)
+    throw new Error(`param ${p.name}: an integer source needs an integer type`);
   switch (s.from) {
     case "ret":
       return `{ LANNER_SRC_RET, 0, ${conv}, 0 }`;

@@ -43,7 +43,10 @@ export function typeName(v: unknown): string {
 function wrongType(r: unknown[], i: number, at: number, expected: string): DecodeError {
   const v = r[i];
   const shown = typeof v === "number" ? ` ${v}` : "";
-  return new DecodeError(at, `element ${i}: expected ${expected}, got ${typeName(v)}${shown} (kind ${String(r[0])})`);
+  return new DecodeError(
+    at,
+    `element ${i}: expected ${expected}, got ${typeName(v)}${shown} (kind ${String(r[0])})`,
+  );
 }
 
 function integer(r: unknown[], i: number, at: number, min: number, max: number, name: string): number {

@@ -3,6 +3,8 @@
  * Usage: syscalls PATH — open(PATH), openat2(AT_FDCWD, PATH, {O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS}),
  *        then execveat(fd of /bin/true, "", {"true-via-execveat"}, AT_EMPTY_PATH), which exits 0.
  *
+ * Usage: syscalls exec-memfd — executes a copy of /bin/true from a memfd (argv[0] "true-from-memfd").
+ *
  * Usage: syscalls KIND DIR — for the event kind KIND, one call that succeeds then one that fails
  *        (where a failure can be caused), working inside the empty directory DIR. Prints what only
  *        the helper knows as `name=value` lines (fds the kernel handed out, child pids), so the test
@@ -682,8 +684,26 @@ static const struct {
 	{ "readv", k_readv },	      { "writev", k_writev },
 };
 
+/* Copies /bin/true into a memfd and executes it from there (the exe-from-memfd flag). */
+static void exec_memfd(void)
+{
+	int fd = memfd_create("lanner-true", 0);
+	int src = open("/bin/true", O_RDONLY);
+	char buf[65536];
+	long n;
+	while ((n = read(src, buf, sizeof(buf))) > 0)
+		if (write(fd, buf, n) != n)
+			exit(14);
+	char *args[] = { "true-from-memfd", NULL };
+	char *env[] = { NULL };
+	syscall(SYS_execveat, fd, "", args, env, AT_EMPTY_PATH);
+	exit(15);
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && strcmp(argv[1], "exec-memfd") == 0)
+		exec_memfd();
 	if (argc == 2)
 		old_mode(argv[1]);
 	if (argc != 3)
