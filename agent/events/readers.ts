@@ -166,9 +166,21 @@ export function tuple(r: unknown[], i: number, at: number, inbound: boolean): So
   const localPort = port(v[2], i, at);
   const remote = address(family, v[3], r, i, at);
   const remotePort = port(v[4], i, at);
+  if (family === AF_UNIX) {
+    // The server side's path: the peer's when this end connected, this end's when it accepted.
+    const server = inbound ? local : remote;
+    return {
+      family,
+      srcIp: "",
+      srcPort: 0,
+      dstIp: "",
+      dstPort: 0,
+      path: server !== "" ? server : inbound ? remote : local,
+    };
+  }
   return inbound
-    ? { family, srcAddr: remote, srcPort: remotePort, dstAddr: local, dstPort: localPort }
-    : { family, srcAddr: local, srcPort: localPort, dstAddr: remote, dstPort: remotePort };
+    ? { family, srcIp: remote, srcPort: remotePort, dstIp: local, dstPort: localPort, path: "" }
+    : { family, srcIp: local, srcPort: localPort, dstIp: remote, dstPort: remotePort, path: "" };
 }
 
 export function sockaddr(r: unknown[], i: number, at: number): SockAddr | null {

@@ -32,11 +32,14 @@ export interface EventBase {
 export interface SocketTuple {
   /** AF_UNIX 1, AF_INET 2, AF_INET6 10; other families carry empty addresses. */
   family: number;
-  /** Dotted IPv4, RFC 5952 IPv6, or a unix socket path ("" when unnamed). */
-  srcAddr: string;
+  /** Dotted IPv4 or RFC 5952 IPv6; "" for unix sockets. */
+  srcIp: string;
   srcPort: number;
-  dstAddr: string;
+  dstIp: string;
   dstPort: number;
+  /** Unix sockets: the server side's bound path (the peer's for connect/send, this end's for
+   * accept/receive), else the other end's; "" when unnamed or abstract, and for IP sockets. */
+  path: string;
 }
 
 /** A struct sockaddr the caller passed (connect, bind). */

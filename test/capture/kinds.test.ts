@@ -34,7 +34,14 @@ const ownCapEff = Number.parseInt(
   16,
 );
 const tcp = (src: [string, number], dst: [string, number]) =>
-  expect.objectContaining({ family: 2, srcAddr: src[0], srcPort: src[1], dstAddr: dst[0], dstPort: dst[1] });
+  expect.objectContaining({
+    family: 2,
+    srcIp: src[0],
+    srcPort: src[1],
+    dstIp: dst[0],
+    dstPort: dst[1],
+    path: "",
+  });
 
 /** Per kind, the events its helper run must produce (each matched by at least one event). Kinds
  * missing here are covered elsewhere (exec and open: live.test.ts) or listed in NOT_DRIVEN. */
@@ -65,7 +72,7 @@ const EXPECT: Record<string, (r: Run) => Partial[]> = {
     {
       res: -ENOENT,
       fd: r.v.ufd,
-      tuple: { family: 1, srcAddr: "", srcPort: 0, dstAddr: "", dstPort: 0 },
+      tuple: { family: 1, srcIp: "", srcPort: 0, dstIp: "", dstPort: 0, path: "" },
       addr: { family: 1, addr: `${r.dir}/nobody.sock`, port: 0 },
     },
   ],

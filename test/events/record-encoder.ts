@@ -265,10 +265,16 @@ function writeTuple(w: RecordWriter, t: SocketTuple | null, inbound: boolean): v
     w.nil();
     return;
   }
-  // The wire holds local then remote; inbound kinds decode the remote end as source.
-  const [la, lp, ra, rp] = inbound
-    ? [t.dstAddr, t.dstPort, t.srcAddr, t.srcPort]
-    : [t.srcAddr, t.srcPort, t.dstAddr, t.dstPort];
+  // The wire holds local then remote; inbound kinds decode the remote end as source. A unix
+  // tuple keeps one path, the server side's: local for inbound kinds, remote otherwise.
+  const unix = t.family === 1;
+  const [la, lp, ra, rp] = unix
+    ? inbound
+      ? [t.path, 0, "", 0]
+      : ["", 0, t.path, 0]
+    : inbound
+      ? [t.dstIp, t.dstPort, t.srcIp, t.srcPort]
+      : [t.srcIp, t.srcPort, t.dstIp, t.dstPort];
   w.array16(5).uint(t.family);
   address(w, t.family, la);
   w.uint(lp);

@@ -28,8 +28,8 @@ function sample(p: ParamSpec, i: number): unknown {
       return `/x/y${i}`;
     case "tuple":
       return p.source.from === "sock" && p.source.inbound
-        ? { family: 10, srcAddr: "2001:db8::1", srcPort: 443, dstAddr: "::1", dstPort: 50000 + i }
-        : { family: 2, srcAddr: "10.0.0.1", srcPort: 40000 + i, dstAddr: "127.0.0.1", dstPort: 22 };
+        ? { family: 10, srcIp: "2001:db8::1", srcPort: 443, dstIp: "::1", dstPort: 50000 + i, path: "" }
+        : { family: 2, srcIp: "10.0.0.1", srcPort: 40000 + i, dstIp: "127.0.0.1", dstPort: 22, path: "" };
     case "sockaddr":
       return { family: 1, addr: "/run/sock", port: 0 };
   }
@@ -135,7 +135,7 @@ describe("socket values", () => {
     });
     const unix = connect((w) => w.array16(5).uint(1).str("").uint(0).str("/run/x.sock").uint(0));
     expect(unix).toMatchObject({
-      tuple: { family: 1, srcAddr: "", srcPort: 0, dstAddr: "/run/x.sock", dstPort: 0 },
+      tuple: { family: 1, srcIp: "", srcPort: 0, dstIp: "", dstPort: 0, path: "/run/x.sock" },
     });
   });
 
