@@ -4,6 +4,7 @@
 
 import { z } from "zod";
 import { LOG_LEVELS } from "../log.ts";
+import { outputKeys } from "../outputs/settings.ts";
 
 const priorityNames = [
   "emergency",
@@ -58,46 +59,8 @@ export const configSchema = z.strictObject({
     .default("first")
     .describe("Report the first matching rule per event, or all"),
   rules: z.array(selectionStep).default([]).describe("Enable/disable rules by name or tag, applied in order"),
-  json_output: z.boolean().default(true).describe("Alerts as JSON objects (else text lines)"),
-  json_include_output_property: z
-    .boolean()
-    .default(true)
-    .describe('JSON alerts carry the rendered text in "output"'),
-  json_include_tags_property: z
-    .boolean()
-    .default(true)
-    .describe('JSON alerts carry the rule\'s tags in "tags"'),
-  time_format_iso_8601: z
-    .boolean()
-    .default(false)
-    .describe("Text alert times in ISO 8601 instead of HH:MM:SS"),
-  stdout_output: z
-    .strictObject({ enabled: z.boolean().default(true).describe("Write alerts to standard output") })
-    .prefault({}),
-  file_output: z
-    .strictObject({
-      enabled: z.boolean().default(false).describe("Append alerts to a file"),
-      keep_alive: z.boolean().default(true).describe("Keep the file open (Lanner always does)"),
-      filename: z
-        .string()
-        .min(1)
-        .default("./lanner_alerts.jsonl")
-        .describe("The alert file, created with mode 0600 if missing"),
-    })
-    .prefault({}),
-  outputs_queue: z
-    .strictObject({
-      capacity: z
-        .int()
-        .min(
-          1,
-          "must be at least 1: Lanner's queues are always bounded (Falco's 0 = unbounded is not accepted)",
-        )
-        .max(10_000_000)
-        .default(10_000)
-        .describe("Alerts each sink may hold before new ones are dropped and counted"),
-    })
-    .prefault({}),
+  // Alert delivery: every output key, defined with the sinks (agent/outputs/settings.ts).
+  ...outputKeys,
   log_level: z
     .enum(LOG_LEVELS)
     .default("info")

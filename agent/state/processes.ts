@@ -271,6 +271,16 @@ export class ProcessTable implements ProcessLookup {
     }
   }
 
+  /** Every entry, oldest first (for state snapshots). */
+  entries(): IterableIterator<ProcessInfo> {
+    return this.byPid.values();
+  }
+
+  /** Puts an entry restored from a snapshot, under the same cap as any other insert. */
+  restore(info: ProcessInfo): void {
+    this.insert(info, undefined);
+  }
+
   /** Adds an entry read from /proc unless the kernel's events already made one (they are newer). */
   insertFromProc(info: ProcessInfo): boolean {
     if (this.byPid.has(info.pid)) {
