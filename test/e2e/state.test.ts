@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { liveUnavailable } from "../capture/live-support.ts";
-import { type AgentRun as AgentRunType, AgentRun, REPO } from "./agent-process.ts";
+import { type AgentRun as AgentRunType, AgentRun, type AlertJson, REPO } from "./agent-process.ts";
 
 const runs: AgentRunType[] = [];
 const cleanups: (() => void)[] = [];
@@ -83,7 +83,7 @@ describe.skipIf(liveUnavailable !== null)("state of processes started before the
     const run = newRun();
     await run.start(["-r", join(REPO, "..", "shared", "falco-rules", "falco_rules.yaml")]);
     g.open();
-    const pick = (a: { rule: string }[]) => a.filter((x) => x.rule === "Run shell untrusted");
+    const pick = (a: AlertJson[]) => a.filter((x) => x.rule === "Run shell untrusted");
     const alerts = await run.waitForAlerts((a) => pick(a).length > 0);
     expect(await run.stop()).toBe(0);
     const [alert] = pick(alerts);
