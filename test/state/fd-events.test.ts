@@ -256,3 +256,87 @@ describe("parsing tuples and endpoints", () => {
     expect(parseTuple(42)).toBeUndefined();
   });
 });
+
+describe("records in the probe's decoded shapes (agent/events table)", () => {
+  test("connect with the kernel tuple object; accept4 with the peer as source; bind with a sockaddr", () => {
+    const t = tracker();
+    t.apply(exec(110));
+    t.apply(sys(110, "socket", { res: 3, domain: 2, type: 1, proto: 6 }));
+    const c = t.apply(
+      sys(110, "connect", {
+        res: 0,
+        fd: 3,
+        tuple: { family: 2, srcAddr: "127.0.0.1", srcPort: 45000, dstAddr: "127.0.0.1", dstPort: 9000 },
+        addr: { family: 2, addr: "127.0.0.1", port: 9000 },
+      }),
+    );
+    expect(read(c, "fd.name")).toBe("127.0.0.1:45000->127.0.0.1:9000");
+    t.apply(sys(110, "socket", { res: 4, domain: 10, type: 1, proto: 6 }));
+    const b = t.apply(sys(110, "bind", { res: 0, fd: 4, addr: { family: 10, addr: "::", port: 9000 } }));
+    expect(read(b, "fd.name")).toBe(":::9000");
+    const a = t.apply(
+      sys(110, "accept4", {
+        res: 5,
+        tuple: { family: 10, srcAddr: "::1", srcPort: 50000, dstAddr: "::1", dstPort: 9000 },
+        flags: 0,
+      }),
+    );
+    expect(read(a, "fd.name")).toBe("::1:50000->::1:9000");
+    expect(read(a, "fd.sport")).toBe(9000);
+    expect(read(a, "fd.is_server")).toBe(true);
+    t.apply(sys(110, "socket", { res: 6, domain: 1, type: 1, proto: 0 }));
+    const u = t.apply(
+      sys(110, "connect", {
+        res: 0,
+        fd: 6,
+        tuple: { family: 1, srcAddr: "", srcPort: 0, dstAddr: "/run/containerd/containerd.sock", dstPort: 0 },
+      }),
+    );
+    expect(read(u, "fd.name")).toBe("/run/containerd/containerd.sock");
+  });
+
+  test("creat's fd is its result; setuid/setresuid/setgid change the ids; capset the capabilities", () => {
+    const t = tracker();
+    t.apply(exec(120, "/home"));
+    const c = t.apply(sys(120, "creat", { res: 7, name: "new.txt", mode: 0o644 }));
+    expect(read(c, "fd.num")).toBe(7);
+    expect(read(c, "fd.name")).toBe("/home/new.txt");
+    t.apply(sys(120, "setresuid", { res: 0, ruid: 1000, euid: 1000, suid: 1000 }));
+    t.apply(sys(120, "setgid", { res: 0, gid: 50 }));
+    t.apply(sys(120, "setuid", { res: -1, uid: 0 }));
+    t.apply(sys(120, "setreuid", { res: 0, ruid: 4294967295, euid: 4294967295 }));
+    expect(t.processes.get(120)).toMatchObject({ uid: 1000, gid: 50 });
+    const ctx = t.apply(
+      sys(120, "capset", { res: 0, cap_inheritable: 0, cap_permitted: 1 << 21, cap_effective: 1 << 21 }),
+    );
+    expect(read(ctx, "thread.cap_effective")).toBe("CAP_SYS_ADMIN");
+  });
+
+  test("exec extras: cwd, env, tty, session, loginuid (unset reads -1), capabilities, exe flags", () => {
+    const t = tracker();
+    const e = {
+      ...exec(130),
+      cwd: "/srv",
+      env: ["HOME=/root", "TERM=xterm"],
+      tty: 34816,
+      sid: 130,
+      pgid: 130,
+      loginuid: 4294967295,
+      capEffective: 2 ** 21,
+      exeFlags: 3,
+    } as ExecEvent;
+    const ctx = t.apply(e);
+    expect(read(ctx, "proc.cwd")).toBe("/srv/");
+    expect(read(ctx, "proc.env[TERM]")).toBe("xterm");
+    expect(read(ctx, "proc.tty")).toBe(34816);
+    expect(read(ctx, "proc.is_sid_leader")).toBe(true);
+    expect(read(ctx, "user.loginuid")).toBe(-1);
+    expect(read(ctx, "thread.cap_effective")).toBe("CAP_SYS_ADMIN");
+    expect(read(ctx, "proc.is_exe_from_memfd")).toBe(true);
+    expect(t.processes.get(130)?.exeUpperFromKernel).toBe(true);
+    // A later exec without extras keeps what does not change across exec.
+    const again = t.apply(exec(130));
+    expect(read(again, "proc.tty")).toBe(34816);
+    expect(read(again, "proc.cwd")).toBe("/srv/");
+  });
+});
