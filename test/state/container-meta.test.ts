@@ -199,6 +199,22 @@ describe("containerd's state directory", () => {
     expect(t.containers.stats().reads).toBe(reads);
   });
 
+  test("container.mount*[index or source glob]: the mount, or none / N/A as Falco's plugin answers", () => {
+    const t = tracker();
+    const ctx = execIn(t, 4003, `/kubepods/pod${POD_UID}/${APP}`);
+    expect(read(ctx, "container.mount[0]")).toBe("proc:/proc:rw:true:");
+    expect(read(ctx, "container.mount[9]")).toBe("none");
+    expect(read(ctx, "container.mount.dest[/var/lib/kubelet/pods/*]")).toBe(
+      "/var/run/secrets/kubernetes.io/serviceaccount",
+    );
+    expect(read(ctx, "container.mount.rdwr[/var/lib/kubelet/pods/*]")).toBe("false");
+    expect(read(ctx, "container.mount.dest[/etc]")).toBe("N/A");
+    expect(read(ctx, "container.mount.source[/etc/hosts]")).toBe(
+      `/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/${SANDBOX}/hosts`,
+    );
+    expect(read(ctx, "container.mount.propagation[1]")).toBe("rprivate");
+  });
+
   test("all capabilities and all devices: privileged; an image by digest has no tag", () => {
     const t = tracker();
     const ctx = execIn(t, 4001, `/kubepods/burstable/pod${POD_UID}/${PRIV}`);
