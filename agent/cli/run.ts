@@ -6,6 +6,7 @@ import { Agent, liveFrameSource } from "../agent/index.ts";
 import { CaptureError, type LiveProbe, openLiveProbe } from "../capture/index.ts";
 import { type LannerConfig, ringBytesForPreset } from "../config/index.ts";
 import { Logger } from "../log.ts";
+import { countFullyLive, rulesetLiveness } from "../rules/index.ts";
 import { joinAndNormalize, StateTracker } from "../state/index.ts";
 import { many, parseArgs, single } from "./args.ts";
 import { buildEngine, buildOutputs } from "./assemble.ts";
@@ -49,6 +50,11 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     loaded: loaded.ruleset.rules.length,
     active: engine.active.length,
     files: loaded.files.map((f) => f.name).join(","),
+  });
+  log.info("rule liveness", {
+    loaded: loaded.ruleset.rules.length,
+    fully_live: countFullyLive(rulesetLiveness(loaded.ruleset)),
+    hint: "see the uncaptured_event_type and unfilled_field warnings, or 'lanner rules explain'",
   });
 
   const outputs = buildOutputs(config, log, hostname());
