@@ -5,7 +5,7 @@
 // metadata reads as missing, is retried with back-off and counted; the cache is capped.
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ExecEvent } from "../../agent/events/types.ts";
@@ -193,6 +193,9 @@ describe("containerd's state directory", () => {
     const mounts = String(read(ctx, "container.mounts"));
     expect(mounts).toContain(":/etc/hosts:rw:true:rprivate");
     expect(mounts).toContain(":/var/run/secrets/kubernetes.io/serviceaccount:ro:false:rprivate");
+    // Started when containerd wrote the bundle's spec.
+    const written = statSync(join(containerd, "k8s.io", APP, "config.json"), { bigint: true }).mtimeNs;
+    expect(read(ctx, "container.start_ts")).toBe(written);
     // Read once, then from the cache.
     const reads = t.containers.stats().reads;
     read(ctx, "container.name");
@@ -303,6 +306,7 @@ describe("cri-o and docker", () => {
     JSON.stringify({
       Name: "/redis-cache",
       Config: { Image: "redis:7", Labels: { tier: "cache" } },
+      State: { StartedAt: "2026-12-01T19:40:57.123456789Z" },
       MountPoints: { "/data": { Source: "/var/lib/docker/volumes/x/_data", Destination: "/data", RW: true } },
     }),
   );
@@ -335,6 +339,7 @@ describe("cri-o and docker", () => {
       privileged: true,
       mounts: [{ dest: "/data", rdwr: true, mode: "rw" }],
       labels: { tier: "cache" },
+      startTsNs: 1_796_154_057_123_456_789n,
     });
   });
 });

@@ -76,6 +76,7 @@ export const CONTAINER_FIELDS: Readonly<Record<string, Binder>> = {
   "container.image.digest": meta((m) => m.imageDigest),
   "container.privileged": meta((m) => m.privileged),
   "container.mounts": meta(mountText),
+  "container.start_ts": meta((m) => m.startTsNs),
   "container.mount": mountField(oneMount, false, "none"),
   "container.mount.source": mountField((x) => x.source, true, "N/A"),
   "container.mount.dest": mountField((x) => x.dest, false, "N/A"),
