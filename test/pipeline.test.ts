@@ -287,11 +287,12 @@ describe("Pipeline: fork and exit", () => {
     expect(h.state.processes.get(500)?.comm).toBe("cat");
     h.feed([shadowOpen(501)]);
     const alerts = await h.alerts();
-    // The rule still fires (an unknown process is not a known reader), without the process fields.
+    // The rule still fires (an unknown process is not a known reader), without the process fields
+    // except the pid, which the record carries.
     expect(alerts.length).toBe(1);
     expect(alerts[0].json.output_fields).toMatchObject({
       "proc.name": null,
-      "proc.pid": null,
+      "proc.pid": 501,
       "fd.name": "/etc/shadow",
     });
     h.close();

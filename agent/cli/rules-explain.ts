@@ -151,6 +151,8 @@ function collectUses(expr: CheckedExpr, macros: Set<string>, lists: Set<string>)
       collectUses(expr.child, macros, lists);
       break;
     case "macro":
+      // Each macro's body is walked once, however often it is used.
+      if (macros.has(expr.name)) break;
       macros.add(expr.name);
       collectUses(expr.body, macros, lists);
       break;

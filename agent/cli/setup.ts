@@ -1,6 +1,5 @@
 // What `run` (and later `replay`) share: the configuration and the rules, loaded and reported.
 
-import { readFileSync } from "node:fs";
 import {
   ConfigError,
   DEFAULT_CONFIG,
@@ -16,6 +15,7 @@ import {
   loadRuleSources,
   readRuleSources,
 } from "../rules/index.ts";
+import { readYamlFile } from "../yaml/read-file.ts";
 import { EXIT_ENVIRONMENT, EXIT_INVALID } from "./exit-codes.ts";
 
 export class CliFailure extends Error {
@@ -42,7 +42,7 @@ export function loadCliConfig(path: string | undefined, overrides: readonly stri
   let source = DEFAULT_CONFIG;
   if (path !== undefined) {
     try {
-      source = { name: path, text: readFileSync(path, "utf8") };
+      source = { name: path, text: readYamlFile(path) };
     } catch (err) {
       throw new CliFailure(`cannot read config file: ${(err as Error).message}`, EXIT_ENVIRONMENT);
     }
