@@ -2,14 +2,16 @@
 // the test file), or the rules given with -r, or the embedded default rules.
 
 import { dirname, resolve } from "node:path";
-import { FieldRegistry } from "../rules/fields/registry.ts";
-import { formatDiagnostic } from "../rules/load/diagnostics.ts";
-import { readTestFile, TestFileError } from "../rules/testing/cases.ts";
-import { runRuleTests } from "../rules/testing/runner.ts";
-import { sourceFile } from "../yaml/source.ts";
+import {
+  FieldRegistry,
+  formatDiagnostic,
+  readTestFile,
+  runRuleTests,
+  TestFileError,
+} from "../rules/index.ts";
+import { readYamlFile, sourceFile } from "../yaml/index.ts";
 import { many, parseArgs } from "./args.ts";
 import { EXIT_ENVIRONMENT, EXIT_INVALID, EXIT_OK } from "./exit-codes.ts";
-import { readYamlFile } from "../yaml/read-file.ts";
 import { loadCliRules } from "./setup.ts";
 
 export const TEST_HELP = `Usage: lanner rules test [-r RULES]... [--verbose] TESTFILE...

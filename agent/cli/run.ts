@@ -2,21 +2,13 @@
 // streams alerts until SIGTERM/SIGINT, then drains what the kernel still holds and exits 0.
 
 import { hostname } from "node:os";
-import { CaptureError, openLiveProbe } from "../capture/probe.ts";
-import { ringBytesForPreset } from "../config/schema.ts";
+import { Agent, liveFrameSource } from "../agent/index.ts";
+import { CaptureError, type LiveProbe, openLiveProbe } from "../capture/index.ts";
+import { type LannerConfig, ringBytesForPreset } from "../config/index.ts";
 import { Logger } from "../log.ts";
-import { DEFAULT_ALERT_FORMAT } from "../outputs/alert.ts";
-import { OutputRouter } from "../outputs/router.ts";
-import { BoundedSink, type SinkWriter } from "../outputs/sink.ts";
-import { FileWriter, StdoutWriter } from "../outputs/writers.ts";
-import { Pipeline } from "../pipeline.ts";
-import { RuleEngine } from "../rules/engine.ts";
-import { parsePriority } from "../rules/load/items.ts";
-import { liveBinder, liveEventKey, liveText } from "../rules/live.ts";
-import { StateTracker } from "../state/tracker.ts";
-import { UserTable } from "../state/users.ts";
-import { joinAndNormalize } from "../state/paths.ts";
+import { joinAndNormalize, StateTracker, UserTable } from "../state/index.ts";
 import { many, parseArgs, single } from "./args.ts";
+import { buildEngine, buildOutputs } from "./assemble.ts";
 import { EXIT_ENVIRONMENT, EXIT_OK } from "./exit-codes.ts";
 import { CliFailure, loadCliConfig, loadRulesOrFail } from "./setup.ts";
 
@@ -32,8 +24,6 @@ Runs the agent: captures kernel events, evaluates the rules, writes alerts.
 
 Stops on SIGTERM or SIGINT after delivering what was captured (exit 0).
 Exit codes: 0 ok, 1 invalid config or rules, 2 environment (not root, no BPF/BTF, ...) or usage.`;
-
-const STATS_INTERVAL_MS = 60_000;
 
 export async function runCommand(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, [
@@ -53,64 +43,19 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const log = new Logger(config.log_level);
   const rulePaths = many(args, "rules").length > 0 ? many(args, "rules") : config.rules_files;
   const loaded = loadRulesOrFail(rulePaths, (w) => log.warning("rules warning", { detail: w }));
-
-  const engine = new RuleEngine(
-    loaded.ruleset,
-    {
-      minPriority: parsePriority(config.priority) ?? "Debug",
-      matching: config.rule_matching,
-      selection: config.rules.map((s) =>
-        "enable" in s ? { action: "enable", ...s.enable } : { action: "disable", ...s.disable },
-      ),
-    },
-    liveBinder,
-    liveText,
-    liveEventKey,
-  );
+  const engine = buildEngine(loaded, config);
   log.info("rules loaded", {
     loaded: loaded.ruleset.rules.length,
     active: engine.active.length,
     files: loaded.files.map((f) => f.name).join(","),
   });
 
-  const sinks: BoundedSink[] = [];
-  const onSinkError = (sink: string, message: string) =>
-    log.error("alert sink write failed", { sink, error: message });
-  if (config.stdout_output.enabled)
-    sinks.push(new BoundedSink(new StdoutWriter(), config.outputs_queue.capacity, onSinkError));
-  if (config.file_output.enabled) {
-    let writer: SinkWriter;
-    try {
-      writer = new FileWriter(config.file_output.filename);
-    } catch (err) {
-      throw new CliFailure(
-        `cannot open file_output.filename '${config.file_output.filename}': ${(err as Error).message}`,
-        EXIT_ENVIRONMENT,
-      );
-    }
-    sinks.push(new BoundedSink(writer, config.outputs_queue.capacity, onSinkError));
-  }
-  const outputs = new OutputRouter(sinks, {
-    ...DEFAULT_ALERT_FORMAT,
-    json: config.json_output,
-    includeOutput: config.json_include_output_property,
-    includeTags: config.json_include_tags_property,
-    isoTime: config.time_format_iso_8601,
-  });
-
-  let probe: ReturnType<typeof openLiveProbe>;
+  const outputs = buildOutputs(config, log);
+  let probe: LiveProbe;
   try {
-    probe = openLiveProbe({
-      ringBytes: ringBytesForPreset(config.engine.modern_ebpf.buf_size_preset),
-      drainIntervalMs: config.engine.modern_ebpf.drain_interval_ms,
-      batchBytes: 1 << 20,
-    });
+    probe = openProbe(config);
   } catch (err) {
-    outputs.close();
-    if (err instanceof CaptureError) {
-      const detail = err.detail === "" ? "" : `\n${err.detail}`;
-      throw new CliFailure(`${err.message}${detail}`, EXIT_ENVIRONMENT);
-    }
+    await outputs.shutdown();
     throw err;
   }
 
@@ -120,65 +65,46 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     users: UserTable.load(config.state.host_root),
     host: { hostname: host, clock: probe.clock },
   });
-  const pipeline = new Pipeline({ engine, state, outputs, log, hostname: host });
-  probe.start(pipeline.onFrames);
+  const agent = new Agent({
+    source: liveFrameSource(probe),
+    state,
+    engine,
+    outputs,
+    log,
+    hostname: host,
+    clock: "kernel",
+  });
+  agent.start();
   log.info("capture started", {
     hostname: host,
     pid: process.pid,
     host_root: joinAndNormalize("/", config.state.host_root),
   });
 
-  // Every loss is reported: the stats line always, and a warning whenever a drop counter moved.
-  let lastLosses = { kernel: 0, sinks: 0 };
-  const report = () => {
-    const k = probe.counters();
-    const p = pipeline.stats();
-    const s = state.processes.stats();
-    const sinkDrops = outputs.stats().reduce((n, x) => n + x.droppedQueueFull + x.failedWrites, 0);
-    log.info("stats", {
-      events: p.events,
-      alerts: p.alerts,
-      malformed_records: p.malformed,
-      kernel_seen: k.seen,
-      kernel_written: k.written,
-      kernel_drops_ring_full: k.ringFull,
-      kernel_drops_too_big: k.tooBig,
-      processes: s.size,
-      processes_evicted: s.evicted,
-      sink_drops: sinkDrops,
-    });
-    const kernelDrops = k.ringFull + k.tooBig;
-    if (kernelDrops > lastLosses.kernel) {
-      log.warning("the kernel dropped events", {
-        dropped: kernelDrops - lastLosses.kernel,
-        ring_full: k.ringFull,
-        too_big: k.tooBig,
-        hint: "raise engine.modern_ebpf.buf_size_preset or lower engine.modern_ebpf.drain_interval_ms",
-      });
-    }
-    if (sinkDrops > lastLosses.sinks) {
-      log.warning("alerts were dropped by a sink", {
-        dropped: sinkDrops - lastLosses.sinks,
-        hint: "see outputs_queue.capacity",
-      });
-    }
-    lastLosses = { kernel: kernelDrops, sinks: sinkDrops };
-  };
-  const statsTimer = setInterval(report, STATS_INTERVAL_MS);
-
   return await new Promise<number>((resolve) => {
-    let stopping = false;
     const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
+      if (agent.status === "draining" || agent.status === "stopped") return;
       log.info("stopping", { signal });
-      clearInterval(statsTimer);
-      probe.stop();
-      outputs.close();
-      report();
-      resolve(EXIT_OK);
+      void agent.stop().then(() => resolve(EXIT_OK));
     };
     process.on("SIGTERM", () => stop("SIGTERM"));
     process.on("SIGINT", () => stop("SIGINT"));
   });
+}
+
+/** Attaches the live probe; a refusal is an environment error (exit 2) with the kernel's detail. */
+export function openProbe(config: LannerConfig): LiveProbe {
+  try {
+    return openLiveProbe({
+      ringBytes: ringBytesForPreset(config.engine.modern_ebpf.buf_size_preset),
+      drainIntervalMs: config.engine.modern_ebpf.drain_interval_ms,
+      batchBytes: 1 << 20,
+    });
+  } catch (err) {
+    if (err instanceof CaptureError) {
+      const detail = err.detail === "" ? "" : `\n${err.detail}`;
+      throw new CliFailure(`${err.message}${detail}`, EXIT_ENVIRONMENT);
+    }
+    throw err;
+  }
 }
