@@ -104,6 +104,7 @@ class Checker {
   }
 
   private compare(e: CheckExpr): CheckedCompare {
+    checkEventTypeSearch(e);
     const left = this.operand(e.left);
     const leftText = operandDisplay(left);
     if (e.op === "exists") {
@@ -124,11 +125,21 @@ class Checker {
       if (e.op === "pmatch" || e.op === "regex" || e.modifier !== undefined) {
         fail("bad_operator", `'${opText}' does not accept a field on its right-hand side`, right.pos);
       }
+      if (right.kind === "val" && right.arg !== undefined)
+        fail("bad_argument", "transformer 'val' does not support field arguments", right.pos);
       const rhs = right.kind === "val" ? this.field(right.field) : this.transformer(right);
-      if (rhs.valueKind !== left.valueKind) {
+      // libsinsp: fields with custom comparisons (EPF_NO_RHS) take no field on either side.
+      const leftNoRhs = noRhsField(left);
+      if (leftNoRhs !== undefined)
+        fail("bad_operator", `field '${leftNoRhs}' doesn't support right-hand side fields`, right.pos);
+      const rightNoRhs = noRhsField(rhs);
+      if (rightNoRhs !== undefined)
+        fail("bad_operator", `field '${rightNoRhs}' can't be used as a right-hand side field`, right.pos);
+      // libsinsp requires the same type exactly (int64 is not uint64), and the same list-ness.
+      if (rhs.falcoType !== left.falcoType || (rhs.multi === "list") !== (left.multi === "list")) {
         fail(
           "bad_operator",
-          `cannot compare ${describeKind(left)} '${leftText}' with ${describeKind(rhs)} '${rhs.display}'`,
+          `field '${leftText}' has type '${typeText(left)}' while the right-hand side field '${rhs.display}' has incompatible type '${typeText(rhs)}'`,
           right.pos,
         );
       }
@@ -393,6 +404,60 @@ function describeKind(op: CheckedOperand): string {
     bytes: "a buffer",
   }[op.valueKind];
   return op.multi === "list" ? `a list of ${base.replace(/^an? /, "")} values` : base;
+}
+
+const EVENT_TYPE_FIELDS: ReadonlySet<string> = new Set(["evt.type", "syscall.type"]);
+/** The operators whose evt.type checks narrow the event types (libsinsp's is_evttype_operator). */
+const EVENT_TYPE_OPERATORS: ReadonlySet<string> = new Set(["=", "!=", "in"]);
+
+function isBareEventType(arg: TransformerArg | Operand): boolean {
+  return arg.kind === "field" && EVENT_TYPE_FIELDS.has(arg.name) && arg.arg === undefined;
+}
+
+/** A bare evt.type/syscall.type anywhere inside a transformer's arguments. */
+function transformsEventType(call: TransformerCall): boolean {
+  return call.args.some(
+    (a) =>
+      isBareEventType(a) ||
+      (a.kind === "transformer" && transformsEventType(a)) ||
+      (a.kind === "tlist" &&
+        a.items.some((i) => isBareEventType(i) || (i.kind === "transformer" && transformsEventType(i)))),
+  );
+}
+
+/**
+ * libsinsp computes a rule's event types from its evt.type checks and refuses, at load time, the
+ * ones it cannot read: evt.type under a transformer (`tolower(evt.type) in (...)`) or compared with
+ * a field (`evt.type = val(proc.name)`), for the operators =, != and in.
+ */
+function checkEventTypeSearch(e: CheckExpr): void {
+  if (!EVENT_TYPE_OPERATORS.has(e.op) || e.modifier !== undefined) return;
+  if (e.left.kind === "transformer" && transformsEventType(e.left))
+    fail("bad_operator", "event code search does not support `evt.type` checks with transformers", e.pos);
+  if (isBareEventType(e.left) && (e.right?.kind === "val" || e.right?.kind === "transformer"))
+    fail(
+      "bad_operator",
+      "right-hand field comparisons on `evt.type`/`syscall.type` checks are not supported by event code search",
+      e.right.pos,
+    );
+}
+
+/** The field flagged EPF_NO_RHS under an operand (a transformer keeps its field's flags). */
+function noRhsField(op: CheckedOperand): string | undefined {
+  if (op.kind === "field")
+    return op.field.def.info.flags.includes("EPF_NO_RHS") ? op.field.def.name : undefined;
+  for (const a of op.args) {
+    if (a.kind === "field" || a.kind === "transformer") {
+      const found = noRhsField(a);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+/** A type as libsinsp's messages write it: lower case, "(list)" for list fields. */
+function typeText(op: CheckedOperand): string {
+  return `${op.falcoType.toLowerCase()}${op.multi === "list" ? " (list)" : ""}`;
 }
 
 function fail(code: CheckIssueCode, message: string, pos: number): never {
