@@ -4,7 +4,7 @@
 // reported, not only the first.
 
 import { escapeForTerminal, positionAt, type SourceFile, snippetAt } from "../../yaml/source.ts";
-import type { CheckIssueCode } from "../condition/check.ts";
+import type { CheckIssueCode, CheckWarningCode } from "../condition/check.ts";
 
 export type Severity = "error" | "warning";
 
@@ -46,7 +46,8 @@ export const DIAGNOSTIC_CODES = {
   duplicate_exception: "warning",
   empty_append: "warning",
   diagnostics_omitted: "warning",
-} as const satisfies Record<CheckIssueCode, Severity> & Record<string, Severity>;
+  suspicious_value: "warning",
+} as const satisfies Record<CheckIssueCode | CheckWarningCode, Severity> & Record<string, Severity>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
 
