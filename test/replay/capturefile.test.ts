@@ -49,6 +49,7 @@ const SNAPSHOT = {
       gid: 0,
       cgroup: "/",
       startBootNs: 5e9,
+      cwd: "/srv",
     },
   ],
   paths: [{ pid: 400, cwd: "/srv", fds: [[3, "/var/log/nginx/access.log"]] }],
@@ -277,21 +278,39 @@ describe("damage: clear errors with byte offsets", () => {
   }, 30_000);
 });
 
-test("the replay starts from the snapshot: parent name, user and cwd of a process that existed before the capture", () => {
+test("the replay starts from the snapshot: a process that existed before the capture, its parent, user and cwd", () => {
   const rules = join(dir, "r.yaml");
   writeFileSync(
     rules,
-    "- rule: Open by child\n  desc: d\n  condition: evt.type = openat\n  output: '%fd.name %proc.name %proc.pname %user.name %proc.pcmdline'\n  priority: NOTICE\n",
+    "- rule: Open\n  desc: d\n  condition: evt.type = openat\n  output: '%fd.name %proc.name %proc.cmdline %proc.pname %user.name'\n  priority: NOTICE\n",
   );
-  const path = write([exec, open]);
+  // nginx and its parent are only in the snapshot; nginx opens a path relative to its cwd there.
+  const init = {
+    ...SNAPSHOT.processes[0],
+    pid: 1,
+    ppid: 0,
+    comm: "systemd",
+    exe: "/sbin/init",
+    exepath: "/sbin/init",
+    args: [],
+    cwd: "/",
+  };
+  const path = join(dir, "from-snapshot.lcap");
+  const w = new CaptureWriter(path, HEADER, { ...SNAPSHOT, processes: [init, ...SNAPSHOT.processes] });
+  const rel = openRecord({ pid: 400, tid: 400, path: "conf/../shadow", res: 5, bootSec: 101, bootNsec: 9 });
+  w.addRecord(rel, 0, rel.length);
+  w.close("signal");
   const r = Bun.spawnSync(
     [BUN, "agent/main.ts", "replay", path, "-r", rules, "-o", "file_output.enabled=false"],
-    { cwd: ROOT, stdout: "pipe", stderr: "pipe" },
+    {
+      cwd: ROOT,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
   );
   expect(r.exitCode).toBe(0);
   const alert = JSON.parse(r.stdout.toString().trim());
-  // cwd /srv comes from the parent's snapshot entry (cat was born during the capture).
-  expect(alert.output).toContain("/srv/shadow cat nginx root nginx -g daemon off;");
+  expect(alert.output).toContain("/srv/shadow nginx nginx -g daemon off; systemd root");
   expect(alert.hostname).toBe("node-7");
   // Boot time 1700000000.25 + 101.000000009 s.
   expect(alert.time).toBe("2023-11-14T22:15:01.250000009Z");

@@ -1,6 +1,6 @@
-// Replays the capture fixture (test/fixtures/actions.lcap, made by Lanner's own capture with
+// Replays the capture fixture (test/fixtures/actions-v1.lcap, made by Lanner's own capture with
 // test/fixtures/make-captures.ts) through the real command line, without root: the alerts equal
-// what the live agent raised for the same actions (test/fixtures/actions.live.jsonl), run after
+// what the live agent raised for the same actions (test/fixtures/actions-v1.live.jsonl), run after
 // run byte for byte, and the same through gzip and zstd copies of the file.
 
 import { afterAll, expect, test } from "bun:test";
@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { CaptureReader, CaptureWriter } from "../../agent/capturefile/index.ts";
+import { SCHEMA_VERSION } from "../../agent/events/index.ts";
 import {
   DEFAULT_RULES_FILE,
   evtTime,
@@ -19,8 +20,8 @@ import {
 
 const ROOT = resolve(import.meta.dir, "../..");
 const BUN = join(ROOT, "node_modules/.bin/bun");
-const FIXTURE = join(ROOT, "test/fixtures/actions.lcap");
-const LIVE = readFileSync(join(ROOT, "test/fixtures/actions.live.jsonl"), "utf8")
+const FIXTURE = join(ROOT, "test/fixtures/actions-v1.lcap");
+const LIVE = readFileSync(join(ROOT, "test/fixtures/actions-v1.live.jsonl"), "utf8")
   .split("\n")
   .filter((l) => l !== "");
 const dir = mkdtempSync(join(tmpdir(), "lanner-replay-"));
@@ -127,3 +128,11 @@ test.each(["gzip", "zstd"] as const)(
   },
   30_000,
 );
+
+test("the fixture comes from an older probe (record schema 1) and replays on this agent's newer schema", () => {
+  const reader = new CaptureReader(FIXTURE);
+  reader.close();
+  expect(reader.header.schemaVersion).toBe(1);
+  expect(SCHEMA_VERSION).toBeGreaterThan(1);
+  // The replay itself is the first test's: same alerts as the live agent that wrote them.
+});

@@ -16,7 +16,7 @@ import { type EventContext, parseSnapshot, restoreState, SnapshotError } from ".
 
 const seed = Number(process.argv[2] ?? 1);
 const cases = Number(process.argv[3] ?? 300);
-const original = readFileSync(join(import.meta.dir, "../fixtures/actions.lcap"));
+const original = readFileSync(join(import.meta.dir, "../fixtures/actions-v1.lcap"));
 const dir = mkdtempSync(join(tmpdir(), "lanner-fuzz-"));
 const loaded = loadRuleSources([DEFAULT_RULES]);
 const log = new Logger("emergency", true);
