@@ -136,3 +136,18 @@ test("the fixture comes from an older probe (record schema 1) and replays on thi
   expect(SCHEMA_VERSION).toBeGreaterThan(1);
   // The replay itself is the first test's: same alerts as the live agent that wrote them.
 });
+
+test("on a terminal (a real pty from script(1)) a progress line is drawn; with --json or a pipe it is not", () => {
+  const cmd = `${BUN} agent/main.ts replay ${FIXTURE} -o file_output.enabled=false -o stdout_output.enabled=false`;
+  const tty = Bun.spawnSync(["script", "-qec", cmd, "/dev/null"], {
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: 30_000,
+  });
+  expect(tty.exitCode).toBe(0);
+  const frames = tty.stdout.toString().split("\r");
+  expect(frames.some((f) => /^\[=+\] 100% {2}\d+ events {2}\d+ alerts/.test(f))).toBe(true);
+  const piped = replay(FIXTURE);
+  expect(piped.stderr).not.toContain("100%");
+}, 30_000);
