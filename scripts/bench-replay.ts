@@ -200,10 +200,8 @@ async function replayOnce(path: string, sources: RuleSource[]) {
   const start = Bun.nanoseconds();
   agent.start();
   await agent.ended;
-  const drainedAt = Bun.nanoseconds();
   await agent.stop();
   const seconds = (Bun.nanoseconds() - start) / 1e9;
-  if (process.env.BENCH_DEBUG) console.error(`stop took ${((Bun.nanoseconds() - drainedAt) / 1e6).toFixed(1)} ms`);
   const cpu = process.cpuUsage(cpuBefore);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const s = agent.stats();
