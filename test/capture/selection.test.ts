@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { captureSelection } from "../../agent/cli/run.ts";
 import { metricTotal } from "../../agent/common/metrics.ts";
 import { openLiveProbe } from "../../agent/capture/probe.ts";
 import { DEFAULT_SELECTION, selectionFor, selectionMap, STATE_KINDS } from "../../agent/capture/selection.ts";
@@ -24,6 +25,16 @@ test("selection names: the state set is always added, unknown rule event types a
   expect(selectionMap(["procexit"]).every((x) => x === 0)).toBe(true);
   expect(DEFAULT_SELECTION).not.toContain("read");
   expect(DEFAULT_SELECTION).toContain("connect");
+});
+
+test("run selects what the rules run on plus the state set; a rule on every type gets the default", () => {
+  const forRules = captureSelection(new Set(["ptrace", "symlinkat"]));
+  expect(forRules).toContain("ptrace");
+  expect(forRules).toContain("close");
+  expect(forRules).not.toContain("mount");
+  const all = captureSelection("all");
+  expect(all).toContain("mount");
+  expect(all).not.toContain("read");
 });
 
 describe.skipIf(liveUnavailable !== null)("selection, drops and self-exclusion, live", () => {
