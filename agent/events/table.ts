@@ -197,7 +197,7 @@ const EXEC_PARAMS: ParamSpec[] = [
   reader("ppid", "ptid", "u32", "real_parent->tgid", 0, "parent process id"),
   reader("uid", "uid", "u32", "cred->euid", 0, "effective uid after exec"),
   reader("gid", "gid", "u32", "cred->egid", 0, "effective gid after exec"),
-  reader("comm", "comm", "str", "task->comm", "", "kernel comm after exec", 15),
+  { ...reader("comm", "comm", "str", "task->comm", "", "kernel comm after exec", 15), cuttable: false },
   reader(
     "filename",
     "filename",
