@@ -408,7 +408,7 @@ describe.skipIf(liveUnavailable !== null)("every syscall kind, live", () => {
       const wanted = expected(run);
       const mine = () => events.filter((e) => e.kind === kind && (e.pid === child.pid || e.pid === v.child));
       const matches = (p: Partial) => mine().some((e) => Bun.deepMatch(p, e) || matchesAsym(e, p));
-      await waitFor(() => (wanted.every(matches) ? true : undefined));
+      await waitFor(() => (wanted.every(matches) ? true : undefined), 10_000);
       for (const p of wanted) expect(mine()).toContainEqual(expect.objectContaining({ kind, ...p }));
       if (kind === "fcntl") expect(mine().filter((e) => (e as { cmd: number }).cmd === 3)).toEqual([]);
     });

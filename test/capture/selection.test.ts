@@ -77,7 +77,7 @@ describe.skipIf(liveUnavailable !== null)("selection, drops and self-exclusion, 
         const child = Bun.spawnSync([helper, "connect", work]);
         expect(child.exitCode).toBe(0);
         // The helper's exit is recorded after its connects: once it is here, they would be too.
-        await waitFor(() => events.find((e) => e.kind === "procexit" && e.pid === child.pid));
+        await waitFor(() => events.find((e) => e.kind === "procexit" && e.pid === child.pid), 10_000);
         return child.pid;
       };
       const first = await runConnect();
