@@ -75,6 +75,12 @@ const EXPECT: Record<string, (r: Run) => Partial[]> = {
       tuple: { family: 1, srcIp: "", srcPort: 0, dstIp: "", dstPort: 0, path: "" },
       addr: { family: 1, addr: `${r.dir}/nobody.sock`, port: 0 },
     },
+    {
+      res: 0,
+      fd: r.v.ufd2,
+      tuple: { family: 1, srcIp: "", srcPort: 0, dstIp: "", dstPort: 0, path: `${r.dir}/srv.sock` },
+      addr: { family: 1, addr: `${r.dir}/srv.sock`, port: 0 },
+    },
   ],
   accept: (r) => [
     { res: r.v.fd, tuple: tcp([LOOPBACK, r.v.clientport], [LOOPBACK, r.v.port]) },
