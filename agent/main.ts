@@ -2,6 +2,7 @@
 
 import { EXIT_ENVIRONMENT, EXIT_OK } from "./cli/exit-codes.ts";
 import { UsageError } from "./cli/args.ts";
+import { configCommand } from "./cli/config.ts";
 import { explainCommand } from "./cli/rules-explain.ts";
 import { testCommand } from "./cli/rules-test.ts";
 import { validateCommand } from "./cli/rules-validate.ts";
@@ -18,6 +19,8 @@ Commands:
   rules validate   check rule files: every error and warning with file, line and column
   rules explain    show what each rule really runs and where every piece was defined
   rules test       run rule test files
+  config check     validate a configuration file (Falco's falco.yaml too) without running
+  config schema    print the configuration's JSON Schema
   version          print versions
 
 Run 'lanner <command> --help' for a command's options.
@@ -40,6 +43,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return command === undefined ? EXIT_ENVIRONMENT : EXIT_OK;
     case "run":
       return await runCommand(rest);
+    case "config":
+      return configCommand(rest);
     case "version":
     case "--version":
       return versionCommand(rest);

@@ -18,7 +18,7 @@ import { UserTable } from "../state/users.ts";
 import { joinAndNormalize } from "../state/paths.ts";
 import { many, parseArgs, single } from "./args.ts";
 import { EXIT_ENVIRONMENT, EXIT_OK } from "./exit-codes.ts";
-import { CliFailure, loadCliConfig, loadRulesOrFail } from "./setup.ts";
+import { CliFailure, loadCliConfigDetailed, loadRulesOrFail } from "./setup.ts";
 
 export const RUN_HELP = `Usage: lanner run [-c CONFIG] [-r RULES]... [-o KEY=VALUE]...
 
@@ -49,8 +49,10 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   if (args.positional.length > 0)
     throw new CliFailure(`unexpected argument '${args.positional[0]}'\n\n${RUN_HELP}`, EXIT_ENVIRONMENT);
 
-  const config = loadCliConfig(single(args, "config"), many(args, "option"));
+  const loadedConfig = loadCliConfigDetailed(single(args, "config"), many(args, "option"));
+  const config = loadedConfig.config;
   const log = new Logger(config.log_level);
+  for (const w of loadedConfig.warnings) log.warning("config warning", { detail: w });
   const rulePaths = many(args, "rules").length > 0 ? many(args, "rules") : config.rules_files;
   const loaded = loadRulesOrFail(rulePaths, (w) => log.warning("rules warning", { detail: w }));
 

@@ -1,7 +1,7 @@
 // What `run` (and later `replay`) share: the configuration and the rules, loaded and reported.
 
 import { readFileSync } from "node:fs";
-import { ConfigError, loadConfig } from "../config/load.ts";
+import { ConfigError, type LoadedConfig, loadConfigDetailed } from "../config/load.ts";
 import { DEFAULT_CONFIG, DEFAULT_RULES } from "../config/embedded.ts";
 import type { LannerConfig } from "../config/schema.ts";
 import { formatDiagnostic } from "../rules/load/diagnostics.ts";
@@ -21,6 +21,11 @@ export class CliFailure extends Error {
 
 /** The config from -c FILE (or the embedded default), with -o overrides applied. */
 export function loadCliConfig(path: string | undefined, overrides: readonly string[]): LannerConfig {
+  return loadCliConfigDetailed(path, overrides).config;
+}
+
+/** As loadCliConfig, with the warnings and the files read (for reporting and watching). */
+export function loadCliConfigDetailed(path: string | undefined, overrides: readonly string[]): LoadedConfig {
   for (const o of overrides) {
     // A malformed -o is a usage error; a well-formed one with a bad key or value is a config error.
     if (!/^[^=.]+(\.[^=.]+)*=/.test(o)) {
@@ -39,7 +44,7 @@ export function loadCliConfig(path: string | undefined, overrides: readonly stri
     }
   }
   try {
-    return loadConfig(source, overrides);
+    return loadConfigDetailed(source, overrides);
   } catch (err) {
     if (err instanceof ConfigError)
       throw new CliFailure(`invalid configuration:\n${err.problems.join("\n")}`, EXIT_INVALID);

@@ -18,7 +18,7 @@ const SCHEMA_DEFAULTS: LannerConfig = {
   priority: "debug",
   rule_matching: "first",
   rules: [],
-  json_output: true,
+  json_output: false,
   json_include_output_property: true,
   json_include_tags_property: true,
   time_format_iso_8601: false,
@@ -28,6 +28,24 @@ const SCHEMA_DEFAULTS: LannerConfig = {
   log_level: "info",
   engine: { kind: "modern_ebpf", modern_ebpf: { buf_size_preset: 4, drain_interval_ms: 10 } },
   state: { max_processes: 65_536, host_root: "/" },
+  config_files: [],
+  watch_config_files: true,
+  webserver: {
+    enabled: false,
+    listen_port: 8765,
+    listen_address: "0.0.0.0",
+    k8s_healthz_endpoint: "/healthz",
+    prometheus_metrics_enabled: false,
+    ssl_enabled: false,
+    ssl_certificate: "/etc/lanner/lanner.pem",
+  },
+  metrics: {
+    enabled: false,
+    interval: "1h",
+    output_rule: true,
+    output_file: "",
+    include_empty_values: false,
+  },
 };
 
 function load(text: string, overrides: string[] = [], env = NO_ENV): LannerConfig {
@@ -57,10 +75,11 @@ describe("defaults", () => {
     expect(load(text)).toEqual(SCHEMA_DEFAULTS);
   });
 
-  test("the embedded default config loads, and differs from the schema only in enabling the file output", () => {
+  test("the embedded default config loads, and differs from the schema (Falco's defaults) only in JSON alerts and the file output", () => {
     const config = loadConfig(DEFAULT_CONFIG, [], NO_ENV);
     expect(config).toEqual({
       ...SCHEMA_DEFAULTS,
+      json_output: true,
       file_output: { ...SCHEMA_DEFAULTS.file_output, enabled: true },
     });
   });
@@ -198,12 +217,9 @@ describe("errors name file:line:col and the key path", () => {
     expect(found[0]).toContain(detail);
   });
 
-  test.each([
-    ["0", "outputs_queue:\n  capacity: 0\n", "lanner.yaml:2:3"],
-    ["-1", "outputs_queue:\n  capacity: -1\n", "lanner.yaml:2:3"],
-  ])("outputs_queue.capacity: %s is refused with its explanation", (_, text, where) => {
-    expect(problems(text)).toEqual([
-      `${where}: key 'outputs_queue.capacity': must be at least 1: Lanner's queues are always bounded (Falco's 0 = unbounded is not accepted)`,
+  test("outputs_queue.capacity: -1 is refused with its explanation", () => {
+    expect(problems("outputs_queue:\n  capacity: -1\n")).toEqual([
+      "lanner.yaml:2:3: key 'outputs_queue.capacity': must be 0 (Falco's 'unbounded', read as the largest cap) or a positive number of alerts",
     ]);
   });
 
@@ -371,8 +387,8 @@ describe("-o key.path=value overrides", () => {
 
   test.each([
     [
-      "outputs_queue.capacity=0",
-      "-o outputs_queue.capacity=0: key 'outputs_queue.capacity': must be at least 1: Lanner's queues are always bounded (Falco's 0 = unbounded is not accepted)",
+      "outputs_queue.capacity=-5",
+      "-o outputs_queue.capacity=-5: key 'outputs_queue.capacity': must be 0 (Falco's 'unbounded', read as the largest cap) or a positive number of alerts",
     ],
     [
       "outputs_queue.capcity=3",

@@ -43,6 +43,7 @@ export class AgentRun {
     writeFileSync(
       this.configPath,
       [
+        "json_output: true",
         "stdout_output:",
         "  enabled: true",
         "file_output:",
