@@ -13,6 +13,7 @@ import { Pipeline } from "../pipeline.ts";
 import { RuleEngine } from "../rules/engine.ts";
 import { parsePriority } from "../rules/load/items.ts";
 import { liveBinder, liveEventKey, liveText } from "../rules/live.ts";
+import { dropPrivilegesAfterAttach } from "../security/drop.ts";
 import { StateTracker } from "../state/tracker.ts";
 import { UserTable } from "../state/users.ts";
 import { joinAndNormalize } from "../state/paths.ts";
@@ -124,6 +125,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   });
   const pipeline = new Pipeline({ engine, state, outputs, log, hostname: host });
   probe.start(pipeline.onFrames);
+  dropPrivilegesAfterAttach(log);
   log.info("capture started", {
     hostname: host,
     pid: process.pid,
