@@ -1,4 +1,4 @@
-// The pipeline (agent/pipeline.ts) end to end without the kernel: frames built byte for byte as
+// The pipeline (agent/agent/pipeline.ts) end to end without the kernel: frames built byte for byte as
 // the probe writes them (test/events/record-encoder.ts) go through decode, state, the embedded
 // default rules and a real OutputRouter into a temporary alert file; the agent's log goes to a
 // temporary file too.
@@ -13,7 +13,7 @@ import { DEFAULT_ALERT_FORMAT } from "../agent/outputs/alert.ts";
 import { OutputRouter } from "../agent/outputs/router.ts";
 import { BoundedSink } from "../agent/outputs/sink.ts";
 import { FileWriter } from "../agent/outputs/writers.ts";
-import { Pipeline } from "../agent/pipeline.ts";
+import { Pipeline } from "../agent/agent/index.ts";
 import { RuleEngine } from "../agent/rules/engine.ts";
 import { liveBinder, liveEventKey, liveText } from "../agent/rules/live.ts";
 import { loadRuleSources, type RuleSource } from "../agent/rules/load/load.ts";

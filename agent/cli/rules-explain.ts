@@ -4,12 +4,15 @@
 // to or replaced it. This answers "which definition wins".
 
 import { existsSync } from "node:fs";
-import type { CheckedExpr } from "../rules/condition/checked.ts";
-import { printChecked } from "../rules/condition/checked.ts";
-import type { Provenance } from "../rules/load/collect.ts";
-import type { CompiledRule, CompiledRuleset } from "../rules/load/compile.ts";
-import { formatDiagnostic } from "../rules/load/diagnostics.ts";
-import { positionAt } from "../yaml/source.ts";
+import {
+  type CheckedExpr,
+  type CompiledRule,
+  type CompiledRuleset,
+  formatDiagnostic,
+  type Provenance,
+  printChecked,
+} from "../rules/index.ts";
+import { positionAt } from "../yaml/index.ts";
 import { parseArgs, single } from "./args.ts";
 import { EXIT_INVALID, EXIT_OK } from "./exit-codes.ts";
 import { loadCliRules } from "./setup.ts";

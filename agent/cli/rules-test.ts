@@ -3,11 +3,14 @@
 
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { FieldRegistry } from "../rules/fields/registry.ts";
-import { formatDiagnostic } from "../rules/load/diagnostics.ts";
-import { readTestFile, TestFileError } from "../rules/testing/cases.ts";
-import { runRuleTests } from "../rules/testing/runner.ts";
-import { sourceFile } from "../yaml/source.ts";
+import {
+  FieldRegistry,
+  formatDiagnostic,
+  readTestFile,
+  runRuleTests,
+  TestFileError,
+} from "../rules/index.ts";
+import { sourceFile } from "../yaml/index.ts";
 import { many, parseArgs } from "./args.ts";
 import { EXIT_ENVIRONMENT, EXIT_INVALID, EXIT_OK } from "./exit-codes.ts";
 import { loadCliRules } from "./setup.ts";

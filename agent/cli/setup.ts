@@ -1,12 +1,21 @@
 // What `run` (and later `replay`) share: the configuration and the rules, loaded and reported.
 
 import { readFileSync } from "node:fs";
-import { ConfigError, type LoadedConfig, loadConfigDetailed } from "../config/load.ts";
-import { DEFAULT_CONFIG, DEFAULT_RULES } from "../config/embedded.ts";
-import type { LannerConfig } from "../config/schema.ts";
-import { formatDiagnostic } from "../rules/load/diagnostics.ts";
-import { type LoadResult, loadRuleSources, readRuleSources } from "../rules/load/load.ts";
-import { DiagnosticBag } from "../rules/load/diagnostics.ts";
+import {
+  ConfigError,
+  DEFAULT_CONFIG,
+  DEFAULT_RULES,
+  type LannerConfig,
+  type LoadedConfig,
+  loadConfigDetailed,
+} from "../config/index.ts";
+import {
+  DiagnosticBag,
+  formatDiagnostic,
+  type LoadResult,
+  loadRuleSources,
+  readRuleSources,
+} from "../rules/index.ts";
 import { EXIT_ENVIRONMENT, EXIT_INVALID } from "./exit-codes.ts";
 
 export class CliFailure extends Error {

@@ -30,27 +30,47 @@ export function runChecks(checks: readonly HealthCheck[]): HealthReport {
 }
 
 export interface CaptureStatus {
+  /** The probe is attached and the agent is running (not draining or stopped). */
   attached: boolean;
-  /** Milliseconds since the ring buffer was last drained (events or not). */
-  msSinceDrain: number;
+  /** Events the kernel probe saw so far. */
+  kernelSeen: number;
+  /** Records the agent decoded so far. */
+  decoded: number;
 }
 
 /**
- * The probe is attached and its ring buffer is being drained. An idle node (no events) is ready:
- * what matters is that the drain loop runs, so events would flow if there were any.
+ * The probe is attached and what the kernel sees reaches the agent. An idle node (the kernel sees
+ * nothing) is ready; the kernel seeing events while the agent decodes none for longer than
+ * `maxStallMs` is not (a stuck drain loop).
  */
-export function captureCheck(status: () => CaptureStatus, maxDrainGapMs: number): HealthCheck {
+export function captureCheck(
+  status: () => CaptureStatus,
+  maxStallMs: number,
+  now: () => number = () => performance.now(),
+): HealthCheck {
+  let progressAt = now();
+  let decodedAtProgress = -1;
+  let seenAtProgress = 0;
   return {
     name: "capture",
     check() {
       const s = status();
+      const t = now();
       if (!s.attached) return { ok: false, detail: "the probe is not attached" };
-      if (s.msSinceDrain > maxDrainGapMs)
+      if (s.decoded !== decodedAtProgress) {
+        decodedAtProgress = s.decoded;
+        seenAtProgress = s.kernelSeen;
+        progressAt = t;
+      }
+      const waiting = s.kernelSeen - seenAtProgress;
+      const stalledMs = t - progressAt;
+      if (waiting > 0 && stalledMs > maxStallMs)
         return {
           ok: false,
-          detail: `the ring buffer was last drained ${Math.round(s.msSinceDrain)}ms ago (limit ${maxDrainGapMs}ms)`,
+          detail: `the kernel saw ${waiting} event(s) in the last ${Math.round(stalledMs)}ms but none reached the agent (limit ${maxStallMs}ms)`,
         };
-      return { ok: true, detail: `probe attached, drained ${Math.round(s.msSinceDrain)}ms ago` };
+      if (waiting === 0 && s.decoded === 0) return { ok: true, detail: "probe attached, idle" };
+      return { ok: true, detail: `probe attached, ${s.decoded} record(s) decoded` };
     },
   };
 }

@@ -118,6 +118,16 @@ export class ProcessTable implements ProcessLookup {
     }
   }
 
+  /** Every entry, oldest first (for state snapshots). */
+  entries(): IterableIterator<ProcessInfo> {
+    return this.byPid.values();
+  }
+
+  /** Puts an entry restored from a snapshot, under the same cap as any other insert. */
+  restore(info: ProcessInfo): void {
+    this.insert(info);
+  }
+
   stats(): ProcessTableStats {
     return { size: this.byPid.size, capacity: this.capacity, evicted: this.evicted, misses: this.misses };
   }

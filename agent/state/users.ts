@@ -46,6 +46,19 @@ export class UserTable implements UserLookup {
     }
   }
 
+  /** Every user and group, for state snapshots. */
+  entries(): { users: [number, UserEntry][]; groups: [number, string][] } {
+    return { users: [...this.users], groups: [...this.groups] };
+  }
+
+  /** A table holding exactly these entries (restored from a snapshot). */
+  static fromEntries(users: readonly [number, UserEntry][], groups: readonly [number, string][]): UserTable {
+    const table = new UserTable();
+    for (const [uid, entry] of users) if (!table.users.has(uid)) table.users.set(uid, entry);
+    for (const [gid, name] of groups) if (!table.groups.has(gid)) table.groups.set(gid, name);
+    return table;
+  }
+
   user(uid: number): UserEntry | undefined {
     return this.users.get(uid);
   }

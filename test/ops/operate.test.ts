@@ -48,7 +48,7 @@ function operate(agent: TestAgent): Operations<PreparedSet> {
     log: capture.log,
     hostname: "node-1",
     metrics: { metrics: () => [{ name: "events_total", type: "counter", help: "Events", value: 5 }] },
-    readiness: [captureCheck(() => ({ attached: agent.attached, msSinceDrain: 1 }), 5000)],
+    readiness: [captureCheck(() => ({ attached: agent.attached, kernelSeen: 0, decoded: 0 }), 5000)],
     publish: (a) => agent.alerts.push(a),
     reload: {
       prepare: () => agent.load(),

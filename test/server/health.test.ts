@@ -10,20 +10,48 @@ import {
 } from "../../agent/server/health.ts";
 
 describe("captureCheck", () => {
-  test("attached and drained recently is ready, idle or not", () => {
-    expect(captureCheck(() => ({ attached: true, msSinceDrain: 12 }), 5000).check()).toEqual({
-      ok: true,
-      detail: "probe attached, drained 12ms ago",
-    });
+  test("attached and idle is ready; events flowing is ready", () => {
+    let status = { attached: true, kernelSeen: 0, decoded: 0 };
+    let t = 0;
+    const check = captureCheck(
+      () => status,
+      5000,
+      () => t,
+    );
+    expect(check.check()).toEqual({ ok: true, detail: "probe attached, idle" });
+    t = 60_000;
+    expect(check.check().ok).toBe(true);
+    status = { attached: true, kernelSeen: 100, decoded: 90 };
+    t = 70_000;
+    expect(check.check()).toEqual({ ok: true, detail: "probe attached, 90 record(s) decoded" });
   });
-  test("not attached, or a stalled drain loop, is not ready and says which", () => {
-    expect(captureCheck(() => ({ attached: false, msSinceDrain: 0 }), 5000).check()).toEqual({
+
+  test("the kernel seeing events that never reach the agent, past the limit, is not ready", () => {
+    let status = { attached: true, kernelSeen: 10, decoded: 10 };
+    let t = 0;
+    const check = captureCheck(
+      () => status,
+      5000,
+      () => t,
+    );
+    expect(check.check().ok).toBe(true);
+    status = { attached: true, kernelSeen: 50, decoded: 10 };
+    t = 4000;
+    expect(check.check().ok).toBe(true);
+    t = 7000;
+    expect(check.check()).toEqual({
+      ok: false,
+      detail: "the kernel saw 40 event(s) in the last 7000ms but none reached the agent (limit 5000ms)",
+    });
+    status = { attached: true, kernelSeen: 60, decoded: 60 };
+    expect(check.check().ok).toBe(true);
+  });
+
+  test("not attached is not ready", () => {
+    expect(captureCheck(() => ({ attached: false, kernelSeen: 0, decoded: 0 }), 5000).check()).toEqual({
       ok: false,
       detail: "the probe is not attached",
     });
-    expect(captureCheck(() => ({ attached: true, msSinceDrain: 7000 }), 5000).check().detail).toBe(
-      "the ring buffer was last drained 7000ms ago (limit 5000ms)",
-    );
   });
 });
 
