@@ -83,12 +83,6 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   });
   agent.start();
   dropPrivilegesAfterAttach(log);
-  log.info("capture started", {
-    hostname: host,
-    pid: process.pid,
-    host_root: joinAndNormalize("/", config.state.host_root),
-  });
-
   // Web server, signals (HUP reload, USR1 reopen, USR2 summary, TERM/INT/QUIT stop), hot reload.
   let resolveExit: (code: number) => void = () => {};
   const exited = new Promise<number>((resolve) => {
@@ -121,6 +115,12 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     if (err instanceof WebServerError) throw new CliFailure(err.message, EXIT_ENVIRONMENT);
     throw err;
   }
+  // After the operations: "capture started" means the agent is fully up (tests wait for it).
+  log.info("capture started", {
+    hostname: host,
+    pid: process.pid,
+    host_root: joinAndNormalize("/", config.state.host_root),
+  });
   return await exited;
 }
 

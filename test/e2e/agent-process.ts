@@ -108,6 +108,12 @@ export class AgentRun {
     }
   }
 
+  /** Sends a signal and does not wait. */
+  signal(signal: NodeJS.Signals): void {
+    if (this.proc === undefined) throw new Error("not started");
+    this.proc.kill(signal);
+  }
+
   /** Sends a signal and waits for the exit code. */
   async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<number> {
     if (this.proc === undefined) throw new Error("not started");
