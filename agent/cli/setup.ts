@@ -68,7 +68,10 @@ export function loadCliRules(paths: readonly string[]): LoadResult {
   return loadRuleSources(sources, undefined, diagnostics);
 }
 
-/** Loads rules for running: errors stop the agent (exit 1), warnings are reported. */
+/**
+ * Loads rules for running: errors stop the agent (exit 1; exit 2 when a file cannot be read, as
+ * `rules validate` says), warnings are reported.
+ */
 export function loadRulesOrFail(paths: readonly string[], warn: (text: string) => void): LoadResult {
   const result = loadCliRules(paths);
   const errors = result.diagnostics.items.filter((d) => d.severity === "error");
@@ -76,7 +79,7 @@ export function loadRulesOrFail(paths: readonly string[], warn: (text: string) =
   if (errors.length > 0) {
     throw new CliFailure(
       `the rules have ${errors.length} error(s):\n${errors.map(formatDiagnostic).join("\n")}`,
-      EXIT_INVALID,
+      errors.some((d) => d.code === "file_read") ? EXIT_ENVIRONMENT : EXIT_INVALID,
     );
   }
   return result;

@@ -357,6 +357,12 @@ describe("run: failures before capture", () => {
     expect(r.stderr).toContain(`${file("bad.yaml")}:3:14: error[unknown_field]`);
   });
 
+  test("a rules file that does not exist: exit 2, as for rules validate", () => {
+    const r = cli("run", "-r", file("missing.yaml"), "-o", "file_output.enabled=false");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${file("missing.yaml")}: error[file_read]: cannot read rules file: ENOENT`);
+  });
+
   test("-o with a bad value: exit 1 naming the override", () => {
     const r = cli("run", "-o", "outputs_queue.capacity=-1");
     expect(r.code).toBe(1);
