@@ -1,7 +1,6 @@
 // `lanner rules test FILE...`: runs rule test files against the rules they name (rules_files in
 // the test file), or the rules given with -r, or the embedded default rules.
 
-import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import {
   FieldRegistry,
@@ -13,6 +12,7 @@ import {
 import { sourceFile } from "../yaml/index.ts";
 import { many, parseArgs } from "./args.ts";
 import { EXIT_ENVIRONMENT, EXIT_INVALID, EXIT_OK } from "./exit-codes.ts";
+import { readYamlFile } from "../yaml/read-file.ts";
 import { loadCliRules } from "./setup.ts";
 
 export const TEST_HELP = `Usage: lanner rules test [-r RULES]... [--verbose] TESTFILE...
@@ -49,7 +49,7 @@ export function testCommand(argv: readonly string[]): number {
   for (const path of args.positional) {
     let text: string;
     try {
-      text = readFileSync(path, "utf8");
+      text = readYamlFile(path);
     } catch (err) {
       console.error(`cannot read test file: ${(err as Error).message}`);
       return EXIT_ENVIRONMENT;

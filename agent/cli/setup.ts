@@ -1,6 +1,5 @@
 // What `run` (and later `replay`) share: the configuration and the rules, loaded and reported.
 
-import { readFileSync } from "node:fs";
 import {
   ConfigError,
   DEFAULT_CONFIG,
@@ -10,12 +9,14 @@ import {
   loadConfigDetailed,
 } from "../config/index.ts";
 import {
+  addLivenessWarnings,
   DiagnosticBag,
   formatDiagnostic,
   type LoadResult,
   loadRuleSources,
   readRuleSources,
 } from "../rules/index.ts";
+import { readYamlFile } from "../yaml/read-file.ts";
 import { EXIT_ENVIRONMENT, EXIT_INVALID } from "./exit-codes.ts";
 
 export class CliFailure extends Error {
@@ -47,7 +48,7 @@ export function loadCliConfigDetailed(path: string | undefined, overrides: reado
   let source = DEFAULT_CONFIG;
   if (path !== undefined) {
     try {
-      source = { name: path, text: readFileSync(path, "utf8") };
+      source = { name: path, text: readYamlFile(path) };
     } catch (err) {
       throw new CliFailure(`cannot read config file: ${(err as Error).message}`, EXIT_ENVIRONMENT);
     }
@@ -61,11 +62,16 @@ export function loadCliConfigDetailed(path: string | undefined, overrides: reado
   }
 }
 
-/** Rules from the given paths, or the embedded default rules when there are none. */
+/**
+ * Rules from the given paths, or the embedded default rules when there are none, with a liveness
+ * warning for each rule that waits for uncaptured events or tests unfilled fields.
+ */
 export function loadCliRules(paths: readonly string[]): LoadResult {
   const diagnostics = new DiagnosticBag();
   const sources = paths.length === 0 ? [DEFAULT_RULES] : readRuleSources(paths, diagnostics);
-  return loadRuleSources(sources, undefined, diagnostics);
+  const result = loadRuleSources(sources, undefined, diagnostics);
+  addLivenessWarnings(result.ruleset, diagnostics);
+  return result;
 }
 
 /**

@@ -42,7 +42,10 @@ function knownFalcoPaths(): Set<string> {
 export function lannerHasKey(path: string): boolean {
   let node: JsonSchemaNode | undefined = lannerSchemaTree();
   for (const part of path.split(".")) {
-    node = node?.properties?.[part];
+    node =
+      node?.properties !== undefined && Object.hasOwn(node.properties, part)
+        ? node.properties[part]
+        : undefined;
     if (node === undefined) return false;
   }
   return true;
@@ -72,7 +75,7 @@ export function adaptFalcoConfig(root: PlainMap, origins: Origins, problems: str
       );
       continue;
     }
-    const value = root[old];
+    const value = root[old] ?? null;
     root[current] = typeof value === "string" ? [value] : value;
     delete root[old];
     origins.set(current, at(old));
@@ -82,7 +85,7 @@ export function adaptFalcoConfig(root: PlainMap, origins: Origins, problems: str
   const queue = root.outputs_queue;
   if (isMap(queue) && queue.capacity === 0) {
     warnings.push(
-      `${at("outputs_queue.capacity")}: outputs_queue.capacity: 0 is Falco's 'unbounded'; Lanner never runs an unbounded queue and reads it as the largest cap (10000000 alerts); a smaller cap such as the default 10000 is safer for memory`,
+      `${at("outputs_queue.capacity")}: outputs_queue.capacity: 0 is Falco's 'unbounded'; Lanner never runs an unbounded queue and reads it as its bounded default (10000 alerts per sink), which is safer for memory`,
     );
   }
 
@@ -99,7 +102,10 @@ function dropUnsupported(
 ): void {
   for (const key of Object.keys(map)) {
     const path = prefix === "" ? key : `${prefix}.${key}`;
-    const child = schema.properties?.[key];
+    const child =
+      schema.properties !== undefined && Object.hasOwn(schema.properties, key)
+        ? schema.properties[key]
+        : undefined;
     if (child !== undefined) {
       const value = map[key];
       if (child.properties !== undefined && isMap(value))

@@ -1,6 +1,8 @@
 // Falco's configuration keys, as data: every key path of Falco's configuration schema
 // (userspace/falco/config_json_schema.h) with the value Falco's shipped falco.yaml gives it, both
-// read from the Falco release named below (null: falco.yaml leaves the key commented out). The
+// read from the Falco release named below (null: falco.yaml leaves the key commented out;
+// container_engines, which 0.44's falco.yaml no longer lists, carry the values Falco's own
+// configuration code defaulted them to before its container plugin). The
 // loader uses it to tell a Falco key Lanner does not implement (one warning, ignored) from a key
 // nobody knows (an error with the nearest valid key); docs/CONFIG.md lists it; a test builds a
 // config from every path. Whether Lanner implements a key is not stored here: it is whether the
@@ -126,14 +128,17 @@ export const FALCO_KEYS: readonly (readonly [path: string, falcoDefault: FalcoVa
   ["falco_libs.thread_table_auto_purging_interval_s", 300],
   ["falco_libs.thread_table_auto_purging_thread_timeout_s", 300],
   ["falco_libs.snaplen", 80],
-  ["container_engines.docker.enabled", null],
-  ["container_engines.cri.enabled", null],
-  ["container_engines.cri.sockets", null],
-  ["container_engines.cri.disable_async", null],
-  ["container_engines.podman.enabled", null],
-  ["container_engines.lxc.enabled", null],
-  ["container_engines.libvirt_lxc.enabled", null],
-  ["container_engines.bpm.enabled", null],
+  ["container_engines.docker.enabled", true],
+  ["container_engines.cri.enabled", true],
+  [
+    "container_engines.cri.sockets",
+    ["/run/containerd/containerd.sock", "/run/crio/crio.sock", "/run/k3s/containerd/containerd.sock"],
+  ],
+  ["container_engines.cri.disable_async", false],
+  ["container_engines.podman.enabled", true],
+  ["container_engines.lxc.enabled", true],
+  ["container_engines.libvirt_lxc.enabled", true],
+  ["container_engines.bpm.enabled", true],
 ];
 
 /**
@@ -149,4 +154,13 @@ export const LANNER_DEFAULT_DIFFERS: Readonly<Record<string, string>> = {
     "Falco's 0 is unbounded; Lanner's queues are always bounded (10000 alerts per sink)",
   "webserver.enabled": "Falco's own built-in default is false too; no port opens unless the config asks",
   "webserver.ssl_certificate": "Lanner's path: /etc/lanner/lanner.pem",
+  json_output: "Lanner's alerts are JSON unless asked otherwise; falco.yaml's explicit false takes effect",
+  "syslog_output.enabled":
+    "a container usually has no /dev/log; alerts go to stdout unless syslog is asked for",
+  "http_output.user_agent": "Lanner names itself: lanner",
+  "http_output.keep_alive": "connections are reused between requests unless turned off",
+  "http_output.ca_path": "empty: the system's trust store; Falco's /etc/ssl/certs is a Debian path",
+  "http_output.client_cert": "empty: set with mtls; Falco's example path is not a default worth reading",
+  "http_output.client_key": "empty: set with mtls; Falco's example path is not a default worth reading",
+  "program_output.program": "empty: Falco's value is an example Slack webhook, not a command to run",
 };

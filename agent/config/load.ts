@@ -4,26 +4,28 @@
 
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { load as loadYaml } from "js-yaml";
 import type { z } from "zod";
 import { editDistance } from "../rules/fields/registry.ts";
 import {
   coreScalarValue,
   isNullScalar,
   parseYamlDocuments,
+  parseYamlText,
   type YamlNode,
   YamlSyntaxError,
 } from "../yaml/positioned.ts";
-import { positionAt, type SourceFile, sourceFile } from "../yaml/source.ts";
+import { escapeForTerminal, positionAt, type SourceFile, sourceFile } from "../yaml/source.ts";
 import { adaptFalcoConfig, type Origins, type Plain, type PlainMap } from "./falco-compat.ts";
 import { configSchema, type LannerConfig } from "./schema.ts";
 
 export class ConfigError extends Error {
   readonly problems: readonly string[];
   constructor(problems: string[]) {
-    super(problems.join("\n"));
+    // Problems quote keys and values from the file: control and escape bytes are shown escaped.
+    const safe = problems.flatMap((p) => p.split("\n")).map(escapeForTerminal);
+    super(safe.join("\n"));
     this.name = "ConfigError";
-    this.problems = problems;
+    this.problems = safe;
   }
 }
 
@@ -188,11 +190,11 @@ function mergeConfigFiles(
           );
           continue;
         }
-        const current = root[key];
+        const current = Object.hasOwn(root, key) ? root[key] : undefined;
         if (strategy === "add-only" && current !== undefined) continue;
         if (strategy === "append" && Array.isArray(current) && Array.isArray(value))
-          root[key] = [...current, ...value];
-        else root[key] = value;
+          setOwn(root, key, [...current, ...value]);
+        else setOwn(root, key, value);
       }
     }
   });
@@ -219,14 +221,8 @@ function toPlain(
     case "mapping": {
       const out: PlainMap = {};
       for (const { key, value } of node.entries) {
-        if (FORBIDDEN_KEYS.has(key.value)) {
-          problems.push(
-            `${where(key.file, key.start)}: the key '${key.value}' is not allowed in a configuration`,
-          );
-          continue;
-        }
         origins.set([...path, key.value].join("."), where(key.file, key.start));
-        out[key.value] = toPlain(value, [...path, key.value], origins, env, problems);
+        setOwn(out, key.value, toPlain(value, [...path, key.value], origins, env, problems));
       }
       return out;
     }
@@ -255,9 +251,6 @@ function toPlain(
   }
 }
 
-/** Names that would reach an object's prototype; refused in files and in -o. */
-const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
-
 /** `-o key.path=value`: the value is read as YAML (5, true, [a, b], "text"). */
 function applyOverride(root: PlainMap, text: string, origins: Origins, problems: string[]): void {
   const eq = text.indexOf("=");
@@ -270,16 +263,14 @@ function applyOverride(root: PlainMap, text: string, origins: Origins, problems:
     problems.push(`-o ${text}: the key path has an empty component`);
     return;
   }
-  const forbidden = path.find((p) => FORBIDDEN_KEYS.has(p));
-  if (forbidden !== undefined) {
-    problems.push(`-o ${text}: the key '${forbidden}' is not allowed in a configuration`);
-    return;
-  }
-  let value: Plain;
+  let value: Plain = null;
   try {
-    value = (loadYaml(text.slice(eq + 1)) ?? null) as Plain;
+    // The same bounded reader as files: aliases in a value are capped like aliases in a file.
+    const [doc] = parseYamlText(`-o ${text.slice(0, eq)}`, text.slice(eq + 1)).documents;
+    if (doc !== undefined) value = plainOf(doc);
   } catch (err) {
-    problems.push(`-o ${text}: the value is not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+    if (!(err instanceof YamlSyntaxError)) throw err;
+    problems.push(`-o ${text}: the value is not valid YAML: ${err.message.split("\n")[0]}`);
     return;
   }
   for (let i = 1; i <= path.length; i++) {
@@ -288,13 +279,35 @@ function applyOverride(root: PlainMap, text: string, origins: Origins, problems:
   }
   let node: PlainMap = root;
   for (let i = 0; i < path.length - 1; i++) {
-    const next = node[path[i]];
+    // Own keys only: `-o __proto__.x=1` names a key '__proto__' (unknown to the schema), never
+    // Object.prototype.
+    const next = Object.hasOwn(node, path[i]) ? node[path[i]] : undefined;
     if (next === undefined || next === null || typeof next !== "object" || Array.isArray(next))
-      node[path[i]] = {};
+      setOwn(node, path[i], {});
     node = node[path[i]] as PlainMap;
   }
-  node[path[path.length - 1]] = value;
+  setOwn(node, path[path.length - 1], value);
   origins.set(path.join("."), `-o ${text}`);
+}
+
+/** A key written as an own property, even '__proto__' (plain assignment would set the prototype). */
+export function setOwn(target: PlainMap, key: string, value: Plain): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** An `-o` value read with YAML's core types, as a file's values are. */
+function plainOf(node: YamlNode): Plain {
+  switch (node.kind) {
+    case "scalar":
+      return coreScalarValue(node);
+    case "sequence":
+      return node.items.map(plainOf);
+    case "mapping": {
+      const out: PlainMap = {};
+      for (const { key, value } of node.entries) setOwn(out, key.value, plainOf(value));
+      return out;
+    }
+  }
 }
 
 function describeIssue(issue: z.core.$ZodIssue, origins: Map<string, Origin>, file: SourceFile): string {
@@ -325,6 +338,12 @@ interface SchemaDef {
   element?: { _zod: { def: SchemaDef } };
 }
 
+/** A schema key's definition; own keys only, so '__proto__' or 'constructor' find nothing. */
+function ownShape(def: SchemaDef | undefined, key: string): { _zod: { def: SchemaDef } } | undefined {
+  const shape = def?.shape;
+  return shape !== undefined && Object.hasOwn(shape, key) ? shape[key] : undefined;
+}
+
 /** The valid key closest to `key` among the keys of the object at `path` in the schema. */
 function nearestKey(path: readonly string[], key: string): string | undefined {
   let def: SchemaDef | undefined = (configSchema as unknown as { _zod: { def: SchemaDef } })._zod.def;
@@ -339,12 +358,12 @@ function nearestKey(path: readonly string[], key: string): string | undefined {
     if (u?.type === "array") return u.element?._zod.def;
     if (u?.type === "union") {
       for (const o of u.options ?? []) {
-        const found = unwrap(o._zod.def)?.shape?.[key];
+        const found = ownShape(unwrap(o._zod.def), key);
         if (found !== undefined) return found._zod.def;
       }
       return undefined;
     }
-    return u?.shape?.[key]?._zod.def;
+    return ownShape(u, key)?._zod.def;
   };
   for (const p of path) def = step(def, p);
   def = unwrap(def);

@@ -13,7 +13,7 @@ const ROOT = resolve(import.meta.dir, "../..");
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "lanner-config-cli-"));
-  writeFileSync(join(dir, "falco.yaml"), "json_output: true\nhttp_output:\n  enabled: false\n");
+  writeFileSync(join(dir, "falco.yaml"), "json_output: true\nlibs_logger:\n  enabled: false\n");
   writeFileSync(join(dir, "bad.yaml"), "prioirty: debug\n");
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,7 +30,7 @@ describe("config check", () => {
     const r = run("check", join(dir, "falco.yaml"));
     expect(r.code).toBe(0);
     expect(r.out).toEqual([
-      `warning: ${join(dir, "falco.yaml")}:2:1: 'http_output' is a known Falco key (Falco 0.44.1), not supported by Lanner, ignored`,
+      `warning: ${join(dir, "falco.yaml")}:2:1: 'libs_logger' is a known Falco key (Falco 0.44.1), not supported by Lanner, ignored`,
       `${join(dir, "falco.yaml")}: valid; 1 file(s) read, 1 warning(s), 0 errors`,
     ]);
   });

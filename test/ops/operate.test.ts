@@ -74,7 +74,7 @@ test("SIGHUP reloads; a broken file is rejected with an internal alert and the o
   const agent = new TestAgent(path);
   const ops = operate(agent);
   try {
-    writeFileSync(path, "watch_config_files: false\npriority: error\njson_output: true\n");
+    writeFileSync(path, "watch_config_files: false\npriority: error\njson_output: false\n");
     process.kill(process.pid, "SIGHUP");
     await until(() => agent.config.priority === "error");
     // json_output is not reloadable: applied to the config object, but logged as needing a restart.
