@@ -10,6 +10,7 @@ import { validateCommand } from "./rules-validate.ts";
 import { captureCommand } from "./capture.ts";
 import { replayCommand } from "./replay.ts";
 import { runCommand } from "./run.ts";
+import { selftestCommand } from "./selftest.ts";
 import { CliFailure } from "./setup.ts";
 import { versionCommand } from "./version.ts";
 
@@ -26,6 +27,7 @@ Commands:
   rules test       run rule test files
   config check     validate a configuration file (Falco's falco.yaml too) without running
   config schema    print the configuration's JSON Schema
+  selftest         harmless actions through the live agent: does each default rule fire?
   version          print versions
 
 Run 'lanner <command> --help' for a command's options.
@@ -54,6 +56,8 @@ export function dispatch(argv: readonly string[]): number | Promise<number> {
       return captureCommand(rest);
     case "replay":
       return replayCommand(rest);
+    case "selftest":
+      return selftestCommand(rest);
     case "version":
     case "--version":
       return versionCommand(rest);

@@ -12,8 +12,6 @@ import type { EventContext } from "../state/index.ts";
 import { buildEngine } from "./assemble.ts";
 import { loadCliConfigDetailed, loadRulesOrFail } from "./setup.ts";
 
-/** Falco's syscall_event_drops.threshold default: readiness fails above this kernel drop rate. */
-export const DEFAULT_DROP_THRESHOLD = 0.1;
 /** The kernel seeing events that reach nobody for this long makes the agent not ready. */
 export const MAX_CAPTURE_STALL_MS = 10_000;
 
@@ -72,7 +70,7 @@ export function startRunOperations(parts: {
           seen: metricTotal(s, "kernel_events_seen_total"),
           dropped: metricTotal(s, "kernel_drops_total"),
         };
-      }, DEFAULT_DROP_THRESHOLD),
+      }, config.syscall_event_drops.threshold),
       sinksCheck(() => {
         const h = outputs.health();
         return h.healthy

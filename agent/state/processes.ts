@@ -56,6 +56,8 @@ export interface ProcessInfo {
   exeFromMemfd: boolean;
   /** undefined until read; null when it could not be read. */
   exeFile: ExeFileFacts | null | undefined;
+  /** The probe's word on the exe being on an overlay upper layer (exec flags), when it said. */
+  exeUpperFromKernel: boolean | undefined;
   /** cgroup path (the hierarchy that names the container on hybrid hosts), at exec. */
   cgroup: string;
   /** 12-hex container id, or "host". */
@@ -89,7 +91,10 @@ export interface ProcessTableStats {
   misses: number;
 }
 
-/** What the kernel may add to an exec record (Falco's execve parameter names); used when present. */
+/**
+ * What the kernel may add to an exec record, used when present. The probe's names (camelCase)
+ * and Falco's parameter names are both accepted.
+ */
 export interface ExecExtras {
   cwd?: string;
   env?: string[];
@@ -97,13 +102,22 @@ export interface ExecExtras {
   pgid?: number;
   vpgid?: number;
   sid?: number;
+  /** 4294967295 (unset) reads as -1. */
   loginuid?: number;
+  capEffective?: bigint | number;
+  capPermitted?: bigint | number;
+  capInheritable?: bigint | number;
   cap_permitted?: bigint | number;
   cap_effective?: bigint | number;
   cap_inheritable?: bigint | number;
+  /** Bit 0: the exe is a memfd; bit 1: it is on an overlayfs upper layer. */
+  exeFlags?: number;
   trusted_exepath?: string;
-  exe_from_memfd?: boolean;
 }
+
+const EXE_FLAG_MEMFD = 1;
+const EXE_FLAG_UPPER = 2;
+const UNSET_LOGINUID = 0xffffffff;
 
 export interface ProcessTableOptions {
   /** Container id of a cgroup path ("host" outside containers). */
@@ -201,18 +215,27 @@ export class ProcessTable implements ProcessLookup {
       cmdline: rest.length === 0 ? event.comm : `${event.comm} ${argsText}`,
       uid: event.uid,
       gid: event.gid,
-      loginuid: x.loginuid ?? before?.loginuid ?? -1,
+      loginuid:
+        x.loginuid === undefined
+          ? (before?.loginuid ?? -1)
+          : x.loginuid === UNSET_LOGINUID || x.loginuid < 0
+            ? -1
+            : x.loginuid,
       cwd,
       env: x.env !== undefined ? boundEnv(x.env) : (before?.env ?? []),
       tty: x.tty ?? before?.tty ?? 0,
       sid: x.sid ?? before?.sid ?? 0,
       pgid: x.pgid ?? before?.pgid ?? 0,
       vpgid: x.vpgid ?? before?.vpgid ?? 0,
-      capPermitted: asBig(x.cap_permitted) ?? before?.capPermitted,
-      capEffective: asBig(x.cap_effective) ?? before?.capEffective,
-      capInheritable: asBig(x.cap_inheritable) ?? before?.capInheritable,
-      exeFromMemfd: x.exe_from_memfd ?? (exepath.startsWith("/memfd:") || exepath.startsWith("memfd:")),
+      capPermitted: asBig(x.capPermitted ?? x.cap_permitted) ?? before?.capPermitted,
+      capEffective: asBig(x.capEffective ?? x.cap_effective) ?? before?.capEffective,
+      capInheritable: asBig(x.capInheritable ?? x.cap_inheritable) ?? before?.capInheritable,
+      exeFromMemfd:
+        x.exeFlags !== undefined
+          ? (x.exeFlags & EXE_FLAG_MEMFD) !== 0
+          : exepath.startsWith("/memfd:") || exepath.startsWith("memfd:"),
       exeFile: undefined,
+      exeUpperFromKernel: x.exeFlags === undefined ? undefined : (x.exeFlags & EXE_FLAG_UPPER) !== 0,
       cgroup: event.cgroup,
       containerId: this.containerIdOf(event.cgroup),
       pidTsBootNs: before?.pidTsBootNs ?? bootNs(event),

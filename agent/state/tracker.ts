@@ -341,6 +341,7 @@ export class StateTracker implements MetricSource {
       capInheritable: s.capInheritable,
       exeFromMemfd: exepath.startsWith("/memfd:"),
       exeFile: undefined,
+      exeUpperFromKernel: undefined,
       cgroup,
       containerId: this.containerIds.idOf(cgroup),
       pidTsBootNs: s.startBootNs,

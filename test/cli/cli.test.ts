@@ -23,7 +23,7 @@ interface Result {
 
 /** Long-running commands as subprocesses; the others in this process. */
 function cli(...args: string[]): Result {
-  return ["run", "capture", "replay"].includes(args[0]) ? subprocess(args) : inProcess(args);
+  return ["run", "capture", "replay", "selftest"].includes(args[0]) ? subprocess(args) : inProcess(args);
 }
 
 /** Calls the dispatcher as agent/main.ts does, with console.log/error captured. */
