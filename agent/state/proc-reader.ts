@@ -304,6 +304,7 @@ export function isOnOverlayUpper(procRoot: string, hostRoot: string, pid: number
 }
 
 export interface ExeStat {
+  memfd: boolean;
   ino: number;
   ctimeNs: bigint;
   mtimeNs: bigint;
@@ -320,7 +321,14 @@ export function readExeStat(procRoot: string, pid: number, uid: number, gid: num
       (Number(s.uid) === uid && (mode & 0o200) !== 0) ||
       (Number(s.gid) === gid && (mode & 0o020) !== 0) ||
       (mode & 0o002) !== 0;
-    return { ino: Number(s.ino), ctimeNs: s.ctimeNs, mtimeNs: s.mtimeNs, writable };
+    const target = link(`${procRoot}/${pid}/exe`) ?? "";
+    return {
+      memfd: target.startsWith("/memfd:"),
+      ino: Number(s.ino),
+      ctimeNs: s.ctimeNs,
+      mtimeNs: s.mtimeNs,
+      writable,
+    };
   } catch {
     return undefined;
   }

@@ -13,6 +13,8 @@ export type ProcessSource = "exec" | "fork" | "proc";
 
 /** Facts about the executable file, read lazily (only when a rule asks) and kept until the next exec. */
 export interface ExeFileFacts {
+  /** The kernel's path of the running executable names a memfd. */
+  memfd: boolean;
   ino: number;
   ctimeNs: bigint;
   mtimeNs: bigint;

@@ -103,6 +103,8 @@ export class StateTracker implements MetricSource {
     seeded: 0,
   };
   private readonly fdHost: FdEventHost;
+  /** A chdir/fchdir event arrived: the capture follows cwd changes, so tracked cwds are current. */
+  private chdirSeen = false;
 
   constructor(options: StateOptions) {
     this.hostRoot = options.hostRoot ?? "/";
@@ -134,10 +136,11 @@ export class StateTracker implements MetricSource {
     this.pathBases = {
       cwd: (pid) => {
         const p = this.processes.get(pid);
-        if (p?.cwd !== undefined) return p.cwd;
+        // Until the capture shows it follows chdir, a tracked cwd may be stale: ask /proc first.
+        if (p?.cwd !== undefined && this.chdirSeen) return p.cwd;
         const cwd = fallback.cwd(pid);
         if (p !== undefined && cwd !== undefined) p.cwd = cwd;
-        return cwd;
+        return cwd ?? p?.cwd;
       },
       fdPath: (pid, fd) => {
         const p = this.processes.get(pid);
@@ -192,6 +195,7 @@ export class StateTracker implements MetricSource {
       default: {
         // Kinds the fd table follows by Falco's parameter names (see fd-events.ts).
         const other = event as unknown as { kind: string; pid: number } & SyscallParams;
+        if (other.kind === "chdir" || other.kind === "fchdir") this.chdirSeen = true;
         const p = this.lookup(other.pid);
         ctx.process = p;
         if (p !== undefined) ctx.fd = applyFdSyscall(other.kind, other, p, this.fdHost);
