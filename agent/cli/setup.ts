@@ -15,7 +15,7 @@ import {
   loadRuleSources,
   readRuleSources,
 } from "../rules/index.ts";
-import { readYamlFile } from "../yaml/read-file.ts";
+import { readYamlFile } from "../yaml/index.ts";
 import { EXIT_ENVIRONMENT, EXIT_INVALID } from "./exit-codes.ts";
 
 export class CliFailure extends Error {

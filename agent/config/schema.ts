@@ -89,6 +89,28 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  syscall_event_drops: z
+    .strictObject({
+      threshold: z
+        .number()
+        .min(0)
+        .max(1)
+        .default(0.1)
+        .describe("Drop ratio over the last second (dropped / seen) above which the actions apply"),
+      actions: z
+        .array(z.enum(["ignore", "log", "alert", "exit"]))
+        .default(["log", "alert"])
+        .describe("What to do when the threshold is passed: ignore, log, alert, exit"),
+      rate: z
+        .number()
+        .min(0)
+        .max(1000)
+        .default(0.03333)
+        .describe("Actions per second allowed (token bucket refill rate; 0.03333 = one per 30 s)"),
+      max_burst: z.int().min(1).max(1000).default(1).describe("Actions allowed in a burst"),
+    })
+    .prefault({})
+    .describe("Kernel drops: what happens when the probe loses events"),
   state: z
     .strictObject({
       max_processes: z.int().min(16).max(10_000_000).default(65_536).describe("Lanner: process table cap"),

@@ -39,6 +39,7 @@ const SCHEMA_DEFAULTS: LannerConfig = {
     docker: { enabled: true, state_dir: "/var/lib/docker" },
   },
   append_output: [{ suggested_output: true }],
+  syscall_event_drops: { threshold: 0.1, actions: ["log", "alert"], rate: 0.03333, max_burst: 1 },
 };
 
 function load(text: string, overrides: string[] = [], env = NO_ENV): LannerConfig {

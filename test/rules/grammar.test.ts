@@ -1161,7 +1161,7 @@ const CHECK_ACCEPT: readonly [string, string][] = [
   ["proc.name = val(proc.pname)", "proc.name = val(proc.pname)"],
   ["proc.pid < val(proc.ppid)", "proc.pid < val(proc.ppid)"],
   ["proc.name = tolower(proc.pname)", "proc.name = val(tolower(proc.pname))"],
-  ["proc.pid > len(proc.name)", "proc.pid > val(len(proc.name))"],
+  ["evt.buflen > len(proc.name)", "evt.buflen > val(len(proc.name))"],
   ["proc.name in val(proc.pname)", "proc.name in val(proc.pname)"],
   ["evt.buffer bcontains cafebabe", "evt.buffer bcontains cafebabe"],
   ["evt.buffer bstartswith 7F454C46", "evt.buffer bstartswith 7F454C46"],
@@ -1266,11 +1266,46 @@ const CHECK_REJECT: readonly [string, CheckIssueCode, RegExp][] = [
   [
     "proc.pid = ‸val(proc.name)",
     "bad_operator",
-    /cannot compare a number 'proc.pid' with a string 'proc.name'/,
+    /field 'proc.pid' has type 'int64' while the right-hand side field 'proc.name' has incompatible type 'charbuf'/,
   ],
-  ["proc.name = ‸val(proc.pid)", "bad_operator", /cannot compare a string/],
-  ["fd.ip = ‸val(fd.name)", "bad_operator", /cannot compare/],
-  ["proc.name = ‸len(proc.exe)", "bad_operator", /cannot compare a string 'proc.name' with a number/],
+  ["proc.name = ‸val(proc.pid)", "bad_operator", /has type 'charbuf' while .* incompatible type 'int64'/],
+  // libsinsp compares field types exactly: int64 is not uint64.
+  [
+    "proc.pid = ‸val(evt.buflen.in)",
+    "bad_operator",
+    /type 'int64' while .*'evt.buflen.in' has incompatible type 'uint64'/,
+  ],
+  ["proc.pid > ‸len(proc.name)", "bad_operator", /incompatible type 'uint64'/],
+  ["fd.ip = ‸val(fd.name)", "bad_operator", /field 'fd.ip' doesn't support right-hand side fields/],
+  [
+    "proc.name = ‸val(proc.aname[1])",
+    "bad_operator",
+    /field 'proc.aname' can't be used as a right-hand side field/,
+  ],
+  [
+    "evt.num = ‸val(evt.around[1])",
+    "bad_operator",
+    /field 'evt.around' can't be used as a right-hand side field/,
+  ],
+  ["proc.name = ‸val(proc.pname)[x]", "bad_argument", /transformer 'val' does not support field arguments/],
+  [
+    "proc.name = ‸len(proc.exe)",
+    "bad_operator",
+    /type 'charbuf' while the right-hand side field 'len\(proc.exe\)' has incompatible type 'uint64'/,
+  ],
+  [
+    "‸tolower(evt.type) in (open)",
+    "bad_operator",
+    /event code search does not support `evt.type` checks with transformers/,
+  ],
+  ["‸b64(evt.type) = close", "bad_operator", /with transformers/],
+  ["‸concat(syscall.type, x.y) != open", "bad_operator", /with transformers/],
+  [
+    "evt.type = ‸val(proc.name)",
+    "bad_operator",
+    /right-hand field comparisons on `evt.type`\/`syscall.type` checks are not supported/,
+  ],
+  ["syscall.type in ‸tolower(proc.name)", "bad_operator", /right-hand field comparisons/],
   ["proc.name regex ‸val(proc.pname)", "bad_operator", /'regex' does not accept a field/],
   ["proc.name pmatch ‸val(proc.pname)", "bad_operator", /'pmatch' does not accept a field/],
   ["‸tolower(user.uid) = x", "bad_argument", /tolower\(\) needs a string, 'user.uid' is a number/],
@@ -1621,8 +1656,10 @@ const EVAL: readonly [string, Values, boolean][] = [
   ["proc.name contains val(proc.pname)", { "proc.name": "bash-x", "proc.pname": "bash" }, true],
   ["proc.name startswith val(proc.pname)", { "proc.name": "bash-x", "proc.pname": "x" }, false],
   ["proc.name = tolower(proc.pname)", { "proc.name": "bash", "proc.pname": "BASH" }, true],
-  ["proc.pid > len(proc.name)", { "proc.pid": 5, "proc.name": "bash" }, true],
-  ["proc.name = val(proc.aname[1])", { "proc.name": "a", "proc.aname[1]": "a" }, true],
+  ["evt.buflen > len(proc.name)", { "evt.buflen": 5, "proc.name": "bash" }, true],
+  ["proc.name = val(proc.pname)", { "proc.name": "a", "proc.pname": "a" }, true],
+  // evt.type under a transformer is refused only where it names event types (=, !=, in).
+  ["tolower(evt.type) contains OPEN", { "evt.type": "open" }, false],
   ["evt.type in (open, openat)", { "evt.type": "openat" }, true],
 ];
 

@@ -47,7 +47,7 @@ const NOT_BLANK = /not[ \t\n\v\f\r]+/y;
 
 const BLANKS = new Set([" ", "\t", "\b", "\r", "\n"]);
 
-const TRANSFORMERS: readonly TransformerName[] = [
+export const TRANSFORMERS: readonly TransformerName[] = [
   "tolower",
   "toupper",
   "b64",

@@ -31,6 +31,9 @@ import { EVENT_ARGS } from "./event-names.ts";
 /** Falco's parameter type of a field (the PT_* name without the prefix), kept as Falco has it. Only types that occur. */
 export type FalcoParamType =
   | "CHARBUF"
+  | "INT8"
+  | "UINT8"
+  | "UINT16"
   | "INT16"
   | "INT32"
   | "INT64"
