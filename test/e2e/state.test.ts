@@ -241,3 +241,82 @@ describe.skipIf(liveUnavailable !== null)("fields of processes started after the
     ).toBe(true);
   }, 30_000);
 });
+
+const NET_RULES = `
+- rule: Lanner e2e connect
+  desc: client side of a TCP connection
+  condition: evt.type = connect and proc.name = python3 and fd.sport = PORT
+  output: "connect %fd.name %fd.cip %fd.cport %fd.sip %fd.sport %fd.lport %fd.rport %fd.is_server %fd.l4proto %fd.typechar"
+  priority: WARNING
+- rule: Lanner e2e accept
+  desc: server side of a TCP connection
+  condition: evt.type in (accept, accept4) and proc.name = python3 and fd.sport = PORT
+  output: "accept %fd.name %fd.cport %fd.sport %fd.lport %fd.rport %fd.is_server"
+  priority: WARNING
+- rule: Lanner e2e socket on stdin
+  desc: a socket duplicated onto stdin
+  condition: evt.type in (dup2, dup3) and proc.name = python3 and fd.num = 0 and fd.type in (ipv4, ipv6)
+  output: "stdin %fd.name"
+  priority: WARNING
+- rule: Lanner e2e relative open
+  desc: a relative open after chdir
+  condition: evt.type in (open, openat) and proc.name = python3 and fd.name = /etc/hostname
+  output: "open %fd.name raw=%fd.nameraw cwd=%proc.cwd"
+  priority: WARNING
+`;
+
+describe.skipIf(liveUnavailable !== null)("sockets and cwd through the live probe", () => {
+  test("TCP connect to a listener on 127.0.0.1 (both sides' tuple fields), dup2 of the socket onto stdin, chdir then a relative open", async () => {
+    const g = gate();
+    const port = 20_000 + (process.pid % 20_000);
+    const rulesFile = join(g.dir, "net_rules.yaml");
+    writeFileSync(rulesFile, NET_RULES.replaceAll("PORT", String(port)));
+    const run = newRun();
+    await run.start(["-r", rulesFile, "-o", "rule_matching=all"]);
+    const script = [
+      "import socket, os, time",
+      "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
+      `s.bind(("127.0.0.1", ${port})); s.listen(1)`,
+      `c = socket.socket(); c.connect(("127.0.0.1", ${port}))`,
+      "a, _ = s.accept()",
+      "os.dup2(c.fileno(), 0)",
+      'os.chdir("/etc"); open("hostname").read()',
+      "print(c.getsockname()[1], flush=True)",
+      "time.sleep(0.3)",
+    ].join("\n");
+    const py = Bun.spawnSync(["python3", "-c", script], { stdout: "pipe", stderr: "pipe" });
+    expect(py.exitCode).toBe(0);
+    const clientPort = Number(py.stdout.toString().trim());
+    const want = ["connect", "accept", "socket on stdin", "relative open"].map((r) => `Lanner e2e ${r}`);
+    const alerts = await run.waitForAlerts((a) => want.every((r) => a.some((x) => x.rule === r)), 15_000);
+    expect(await run.stop()).toBe(0);
+    const by = (rule: string) => alerts.find((x) => x.rule === `Lanner e2e ${rule}`)?.output_fields;
+    const name = `127.0.0.1:${clientPort}->127.0.0.1:${port}`;
+    expect(by("connect")).toMatchObject({
+      "fd.name": name,
+      "fd.cip": "127.0.0.1",
+      "fd.cport": clientPort,
+      "fd.sip": "127.0.0.1",
+      "fd.sport": port,
+      "fd.lport": clientPort,
+      "fd.rport": port,
+      "fd.is_server": false,
+      "fd.l4proto": "tcp",
+      "fd.typechar": "4",
+    });
+    expect(by("accept")).toMatchObject({
+      "fd.name": name,
+      "fd.cport": clientPort,
+      "fd.sport": port,
+      "fd.lport": port,
+      "fd.rport": clientPort,
+      "fd.is_server": true,
+    });
+    expect(by("socket on stdin")).toMatchObject({ "fd.name": name });
+    expect(by("relative open")).toMatchObject({
+      "fd.name": "/etc/hostname",
+      "fd.nameraw": "hostname",
+      "proc.cwd": "/etc/",
+    });
+  }, 30_000);
+});
