@@ -361,6 +361,11 @@ export class StateTracker implements MetricSource {
   private fdOf(p: ProcessInfo, n: number): FdInfo | undefined {
     const known = p.fds.get(n);
     if (known !== undefined || n < 0 || this.procRoot === undefined) return known;
+    // Shares the repair budget: a flood of calls on unknown fd numbers cannot turn into /proc reads.
+    if (!this.repairBucket.take()) {
+      this.counts.repairDenied++;
+      return undefined;
+    }
     const fd = readProcFd(this.procRoot, p.pid, n, this.sockets);
     if (fd !== undefined) {
       p.fds.set(fd);

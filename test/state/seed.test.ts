@@ -266,3 +266,37 @@ describe("seedFromProc on a host root laid out by hand", () => {
     expect(t.processes.get(2)).toBeUndefined();
   });
 });
+
+describe("fds the table does not know", () => {
+  test("a read of an fd the table does not know is repaired from /proc once; such reads share the repair budget", () => {
+    let now = 0n;
+    const t = tracker({ repairRate: 1, repairBurst: 2, clock: () => now });
+    const sys = (fd: number) =>
+      ({
+        kind: "read",
+        num: 1,
+        bootSec: 1,
+        bootNsec: 0,
+        tid: sleeper.pid,
+        pid: sleeper.pid,
+        cut: 0,
+        res: 1,
+        fd,
+        size: 1,
+      }) as unknown as OpenEvent;
+    // The first event repairs the process (one token) with its fds; forget two of them, as if
+    // the table had dropped them.
+    t.apply(sys(1));
+    const fds = t.processes.get(sleeper.pid)?.fds;
+    fds?.delete(7);
+    fds?.delete(8);
+    expect(t.apply(sys(7)).fd?.name).toBe(join(dir, "held.txt"));
+    expect(t.metrics().find((m) => m.name === "state_fd_repairs_total")?.value).toBe(1);
+    // Known again: no token needed.
+    expect(t.apply(sys(7)).fd?.name).toBe(join(dir, "held.txt"));
+    // The bucket is empty: fd 8 is not read.
+    expect(t.apply(sys(8)).fd).toBeUndefined();
+    now += 2_000_000_000n;
+    expect(t.apply(sys(8)).fd?.name).toBe(join(dir, "out.log"));
+  });
+});
