@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import type { ExecEvent, OpenEvent } from "../../agent/events/types.ts";
+import { readBounded } from "../../agent/state/proc-reader.ts";
 import { StateTracker } from "../../agent/state/tracker.ts";
 import { UserTable } from "../../agent/state/users.ts";
 
@@ -298,5 +299,14 @@ describe("fds the table does not know", () => {
     expect(t.apply(sys(8)).fd).toBeUndefined();
     now += 2_000_000_000n;
     expect(t.apply(sys(8)).fd?.name).toBe(join(dir, "out.log"));
+  });
+});
+
+describe("bounded /proc reads", () => {
+  test("readBounded returns at most the bound, and undefined for a missing file", () => {
+    const big = join(dir, "big.txt");
+    writeFileSync(big, "x".repeat(100_000));
+    expect(readBounded(big, 4096)?.length).toBe(4096);
+    expect(readBounded(join(dir, "missing"), 10)).toBeUndefined();
   });
 });
