@@ -6,6 +6,7 @@ import type { MetricSample, MetricSource } from "../common/metrics.ts";
 import { type MonotonicClock, TokenBucket } from "../common/token-bucket.ts";
 import type { Event } from "../events/types.ts";
 import { ContainerMetadataStore, type ContainerEngineDirs, type ContainerMeta } from "./container-meta.ts";
+import { ContainerUserTables } from "./container-users.ts";
 import { ContainerIdCache, cgroupPathFromProcFile, fullContainerIdFromCgroup } from "./containers.ts";
 import type { EventContext, HostInfo, LazyFacts } from "./context.ts";
 import { applyFdSyscall, type FdEventHost, type SyscallParams } from "./fd-events.ts";
@@ -103,6 +104,7 @@ export class StateTracker implements MetricSource {
     seeded: 0,
   };
   private readonly fdHost: FdEventHost;
+  private readonly containerUsers: ContainerUserTables | undefined;
   /** A chdir/fchdir event arrived: the capture follows cwd changes, so tracked cwds are current. */
   private chdirSeen = false;
 
@@ -127,9 +129,15 @@ export class StateTracker implements MetricSource {
       clock: options.clock,
     });
     this.hybridCgroups = this.procRoot !== undefined && hasV1Hierarchies(this.procRoot);
+    const containerUsers = this.procRoot === undefined ? undefined : new ContainerUserTables(this.procRoot);
+    this.containerUsers = containerUsers;
     const facts: LazyFacts = {
       container: (p) => this.containerOf(p),
       exeFile: (p) => this.exeFileOf(p),
+      usersOf: (p) =>
+        containerUsers === undefined || p.containerId === "host"
+          ? options.users
+          : containerUsers.tableFor(p.containerId, p.pid),
     };
     this.ctx = new MutableContext(this.processes, options.users, options.host, facts);
     const fallback = options.pathBases ?? procPathBases(this.procRoot ?? "/proc");
@@ -281,6 +289,11 @@ export class StateTracker implements MetricSource {
       k("state_container_missing_total", "Metadata lookups that found nothing (yet)", c.missing),
       k("state_container_errors_total", "Container runtime files that could not be parsed", c.errors),
       k("state_containers_evicted_total", "Containers dropped from the metadata cache", c.evicted),
+      k(
+        "state_container_user_tables_total",
+        "Containers' passwd/group files read",
+        this.containerUsers?.loads ?? 0,
+      ),
     ];
   }
 

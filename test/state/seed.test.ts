@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import type { ExecEvent, OpenEvent } from "../../agent/events/types.ts";
+import { USER_FIELDS } from "../../agent/rules/fields/extract/user.ts";
 import { readBounded } from "../../agent/state/proc-reader.ts";
 import { StateTracker } from "../../agent/state/tracker.ts";
 import { UserTable } from "../../agent/state/users.ts";
@@ -235,6 +236,10 @@ describe("seedFromProc on a host root laid out by hand", () => {
       },
       { exe: "/opt/app/bin (deleted)", cwd: "/srv" },
     );
+    // The container's own passwd and group, seen through /proc/PID/root.
+    mkdirSync(join(proc, "300", "root", "etc"), { recursive: true });
+    writeFileSync(join(proc, "300", "root", "etc", "passwd"), "appuser:x:1001:51::/app:/bin/false\n");
+    writeFileSync(join(proc, "300", "root", "etc", "group"), "appgroup:x:51:\n");
     // A kernel thread (PF_KTHREAD): not tracked.
     fake(2, `2 (kthreadd) ${after(0, 0x00200000)}`, { status: "", cmdline: "" });
     mkdirSync(join(root, "etc"), { recursive: true });
@@ -265,6 +270,26 @@ describe("seedFromProc on a host root laid out by hand", () => {
     });
     expect(p?.capEffective).toBe(1n << 21n);
     expect(t.processes.get(2)).toBeUndefined();
+    // In a container: user and group names from the container's files, as Falco reads them.
+    const ctx = t.apply({
+      kind: "openat",
+      num: 1,
+      bootSec: 9,
+      bootNsec: 0,
+      tid: 300,
+      pid: 300,
+      cut: 0,
+      res: 3,
+      dirfd: -100,
+      path: "/x",
+      flags: 0,
+      mode: 0,
+      resolve: 0,
+    });
+    expect(USER_FIELDS["user.name"](undefined)(ctx)).toBe("appuser");
+    expect(USER_FIELDS["user.homedir"](undefined)(ctx)).toBe("/app");
+    expect(USER_FIELDS["group.name"](undefined)(ctx)).toBe("appgroup");
+    expect(t.metrics().find((m) => m.name === "state_container_user_tables_total")?.value).toBe(1);
   });
 });
 
