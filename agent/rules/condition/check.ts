@@ -441,8 +441,34 @@ class Checker {
         }
         return result("string", "CHARBUF", "single");
       }
-      case "getopt":
-        return fail("unsupported", "getopt() is not supported by Lanner yet", call.pos);
+      case "getopt": {
+        // As libsinsp: getopt(ARGV list, OPTSTRING string)[c], a list of strings, or one string
+        // with a single-character selector.
+        if (args.length !== 2)
+          fail("bad_argument", "getopt() requires exactly 2 arguments: args list and optstring", call.pos);
+        const [argv, optstring] = args;
+        const isList =
+          argv.kind === "list" ||
+          ((argv.kind === "field" || argv.kind === "transformer") && argv.multi === "list");
+        if (!isList) fail("bad_argument", "getopt() first argument must be a list", call.pos);
+        if (
+          optstring.kind === "list" ||
+          ((optstring.kind === "field" || optstring.kind === "transformer") && optstring.multi === "list")
+        )
+          fail("bad_argument", "getopt() second argument (optstring) must be a single value", call.pos);
+        const notString = (a: CheckedOperand | CheckedLiteralArg): boolean =>
+          (a.kind === "field" || a.kind === "transformer") && a.valueKind !== "string";
+        if (
+          notString(optstring as CheckedOperand | CheckedLiteralArg) ||
+          (argv.kind === "list" ? argv.items.some(notString) : notString(argv))
+        )
+          fail("bad_argument", "getopt() arguments must be strings", call.pos);
+        if (call.arg !== undefined && [...call.arg].length !== 1)
+          fail("bad_argument", "getopt() field argument must be a single option character", call.pos);
+        const out = result("string", "CHARBUF", call.arg === undefined ? "list" : "single");
+        if (call.arg !== undefined) out.arg = call.arg;
+        return out;
+      }
     }
   }
 
