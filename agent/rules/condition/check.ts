@@ -31,6 +31,7 @@ import {
 } from "./checked.ts";
 import { buildTest, operatorProblem } from "./compare.ts";
 import { LiteralError } from "./literals.ts";
+import { OPERATOR_ROWS } from "./operators.ts";
 import { parseOperandPrefix, TRANSFORMERS } from "./parser.ts";
 
 export type CheckIssueCode =
@@ -199,7 +200,7 @@ class Checker {
     if (right === undefined) fail("bad_operator", `'${e.op}' needs a value on its right`, e.opPos);
 
     if (right.kind === "val" || right.kind === "transformer") {
-      if (e.op === "pmatch" || e.op === "regex" || e.modifier !== undefined) {
+      if (OPERATOR_ROWS.get(e.op)?.fieldRhs !== true || e.modifier !== undefined) {
         fail("bad_operator", `'${opText}' does not accept a field on its right-hand side`, right.pos);
       }
       if (right.kind === "val" && right.arg !== undefined)
