@@ -3,19 +3,11 @@
 // feature; Lanner's own keys are marked as such.
 
 import { z } from "zod";
+import { PRIORITY_SPELLINGS } from "../common/priorities.ts";
 import { LOG_LEVELS } from "../log.ts";
 
-const priorityNames = [
-  "emergency",
-  "alert",
-  "critical",
-  "error",
-  "warning",
-  "notice",
-  "informational",
-  "info",
-  "debug",
-] as const;
+// The spellings come from the one priority table the rule loader reads too.
+const priorityNames = PRIORITY_SPELLINGS;
 
 /** Falco priorities, written in any case ("WARNING", "Warning", "warning"). */
 const priority = z.preprocess((v) => (typeof v === "string" ? v.toLowerCase() : v), z.enum(priorityNames));

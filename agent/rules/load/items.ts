@@ -10,24 +10,10 @@ export interface TextPiece {
   node: YamlScalar;
 }
 
-export const PRIORITIES = [
-  "Emergency",
-  "Alert",
-  "Critical",
-  "Error",
-  "Warning",
-  "Notice",
-  "Informational",
-  "Debug",
-] as const;
-export type Priority = (typeof PRIORITIES)[number];
+// Priorities are one table shared with the config schema (agent/common/priorities.ts).
+export { PRIORITIES, type Priority, parsePriority } from "../../common/priorities.ts";
 
-/** Falco's priority names, case-insensitively, and "info" for Informational. */
-export function parsePriority(text: string): Priority | undefined {
-  const lower = text.toLowerCase();
-  if (lower === "info") return "Informational";
-  return PRIORITIES.find((p) => p.toLowerCase() === lower);
-}
+import type { Priority } from "../../common/priorities.ts";
 
 /** A value in an exception: a single string, or (for list-form comparisons) a list of strings. */
 export type ExceptionValue = { text: string; location: Location } | { items: string[]; location: Location };

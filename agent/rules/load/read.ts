@@ -11,6 +11,7 @@ import {
   type YamlScalar,
   YamlSyntaxError,
 } from "../../yaml/positioned.ts";
+import { PRIORITY_SPELLINGS } from "../../common/priorities.ts";
 import type { SourceFile } from "../../yaml/source.ts";
 import type { DiagnosticBag, Location } from "./diagnostics.ts";
 import {
@@ -493,7 +494,7 @@ function readRuleFields(
         if (p === undefined) {
           throw new EntryError(
             "invalid_priority",
-            `invalid priority '${node.value}': expected one of emergency, alert, critical, error, warning, notice, informational (or info), debug`,
+            `invalid priority '${node.value}': expected one of ${PRIORITY_SPELLINGS.join(", ")} (any case)`,
             node,
           );
         }
