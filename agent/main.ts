@@ -8,6 +8,7 @@ import { validateCommand } from "./cli/rules-validate.ts";
 import { captureCommand } from "./cli/capture.ts";
 import { replayCommand } from "./cli/replay.ts";
 import { runCommand } from "./cli/run.ts";
+import { selftestCommand } from "./cli/selftest.ts";
 import { CliFailure } from "./cli/setup.ts";
 import { versionCommand } from "./cli/version.ts";
 
@@ -22,6 +23,7 @@ Commands:
   rules validate   check rule files: every error and warning with file, line and column
   rules explain    show what each rule really runs and where every piece was defined
   rules test       run rule test files
+  selftest         harmless actions through the live agent: does each default rule fire?
   version          print versions
 
 Run 'lanner <command> --help' for a command's options.
@@ -48,6 +50,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return await captureCommand(rest);
     case "replay":
       return await replayCommand(rest);
+    case "selftest":
+      return await selftestCommand(rest);
     case "version":
     case "--version":
       return versionCommand(rest);

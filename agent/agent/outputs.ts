@@ -1,9 +1,11 @@
-// What the agent needs from the alert outputs. agent/outputs builds them from the config; until
-// its own `createOutputs` lands, `routerOutputs` puts today's OutputRouter behind this interface.
+// What the agent needs from the alert outputs. agent/outputs builds them from the config
+// (`createOutputs`); `agentOutputs` puts them behind this interface.
 
 import type { MetricSample, MetricSource } from "../common/metrics.ts";
 import type { Alert } from "../outputs/alert.ts";
+import type { Outputs } from "../outputs/index.ts";
 import type { OutputRouter } from "../outputs/router.ts";
+import type { Logger } from "../log.ts";
 
 export interface OutputsHealth {
   /** False when some sink cannot deliver (failing writes, full queue). */
@@ -76,5 +78,26 @@ export function routerOutputs(router: OutputRouter): AgentOutputs {
       }
       return out;
     },
+  };
+}
+
+/** The configured sinks behind the agent's interface; what shutdown could not deliver is logged. */
+export function agentOutputs(outputs: Outputs, log: Logger): AgentOutputs {
+  return {
+    publish: (alert) => outputs.publish(alert),
+    reopen: () => outputs.reopen(),
+    async shutdown() {
+      const report = await outputs.shutdown();
+      for (const s of report.sinks)
+        if (s.spooled + s.dropped > 0) log.warning("alerts left at shutdown", { ...s });
+    },
+    health() {
+      const problems = outputs
+        .health()
+        .filter((h) => !h.ok)
+        .map((h) => `${h.sink}: ${h.detail}`);
+      return { healthy: problems.length === 0, problems };
+    },
+    metrics: () => outputs.metrics(),
   };
 }

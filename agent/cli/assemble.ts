@@ -2,11 +2,8 @@
 
 import type { LannerConfig } from "../config/index.ts";
 import type { Logger } from "../log.ts";
-import { type AgentOutputs, routerOutputs } from "../agent/index.ts";
-import { DEFAULT_ALERT_FORMAT } from "../outputs/alert.ts";
-import { OutputRouter } from "../outputs/router.ts";
-import { BoundedSink, type SinkWriter } from "../outputs/sink.ts";
-import { FileWriter, StdoutWriter } from "../outputs/writers.ts";
+import { type AgentOutputs, agentOutputs } from "../agent/index.ts";
+import { createOutputs, OutputsError } from "../outputs/index.ts";
 import {
   type LoadResult,
   liveBinder,
@@ -18,6 +15,7 @@ import {
 import type { EventContext } from "../state/index.ts";
 import { EXIT_ENVIRONMENT } from "./exit-codes.ts";
 import { CliFailure } from "./setup.ts";
+import { appendOutputOrFail } from "./state-options.ts";
 
 export function buildEngine(loaded: LoadResult, config: LannerConfig): RuleEngine<EventContext> {
   return new RuleEngine(
@@ -28,6 +26,7 @@ export function buildEngine(loaded: LoadResult, config: LannerConfig): RuleEngin
       selection: config.rules.map((s) =>
         "enable" in s ? { action: "enable", ...s.enable } : { action: "disable", ...s.disable },
       ),
+      appendOutput: appendOutputOrFail(config.append_output),
     },
     liveBinder,
     liveText,
@@ -35,33 +34,12 @@ export function buildEngine(loaded: LoadResult, config: LannerConfig): RuleEngin
   );
 }
 
-/** stdout and file sinks from the config; a file that cannot be opened is an environment error. */
-export function buildOutputs(config: LannerConfig, log: Logger): AgentOutputs {
-  const sinks: BoundedSink[] = [];
-  const onSinkError = (sink: string, message: string) =>
-    log.error("alert sink write failed", { sink, error: message });
-  if (config.stdout_output.enabled)
-    sinks.push(new BoundedSink(new StdoutWriter(), config.outputs_queue.capacity, onSinkError));
-  if (config.file_output.enabled) {
-    let writer: SinkWriter;
-    try {
-      writer = new FileWriter(config.file_output.filename);
-    } catch (err) {
-      for (const s of sinks) s.close();
-      throw new CliFailure(
-        `cannot open file_output.filename '${config.file_output.filename}': ${(err as Error).message}`,
-        EXIT_ENVIRONMENT,
-      );
-    }
-    sinks.push(new BoundedSink(writer, config.outputs_queue.capacity, onSinkError));
+/** Every configured sink (agent/outputs); a sink that cannot be opened is an environment error. */
+export function buildOutputs(config: LannerConfig, log: Logger, host: string): AgentOutputs {
+  try {
+    return agentOutputs(createOutputs(config, { log, hostname: host }), log);
+  } catch (err) {
+    if (err instanceof OutputsError) throw new CliFailure(err.message, EXIT_ENVIRONMENT);
+    throw err;
   }
-  return routerOutputs(
-    new OutputRouter(sinks, {
-      ...DEFAULT_ALERT_FORMAT,
-      json: config.json_output,
-      includeOutput: config.json_include_output_property,
-      includeTags: config.json_include_tags_property,
-      isoTime: config.time_format_iso_8601,
-    }),
-  );
 }

@@ -79,7 +79,7 @@ export async function replayCommand(argv: readonly string[]): Promise<number> {
     processCapacity: config.state.max_processes,
     host: { hostname: header.hostname, clock: source.clock },
   });
-  const outputs = buildOutputs(config, log);
+  const outputs = buildOutputs(config, log, header.hostname);
   const agent = new Agent({
     source,
     state,

@@ -11,6 +11,7 @@ import {
   formatDiagnostic,
   type Provenance,
   printChecked,
+  ruleLiveness,
 } from "../rules/index.ts";
 import { positionAt } from "../yaml/index.ts";
 import { parseArgs, single } from "./args.ts";
@@ -58,6 +59,8 @@ export interface RuleExplanation {
   history: ProvenanceJson[];
   macros: PieceExplanation[];
   lists: PieceExplanation[];
+  /** What the rule can never see on this build (docs/RULES.md [T9]). */
+  liveness: { fullyLive: boolean; uncapturedEventTypes: string[]; unfilledFields: string[] };
 }
 
 export function explainCommand(argv: readonly string[]): number {
@@ -109,6 +112,7 @@ export function explainRule(rule: CompiledRule, ruleset: CompiledRuleset): RuleE
     }
   }
   const exceptionCount = rule.definition.exceptions.length;
+  const live = ruleLiveness(rule);
   return {
     rule: rule.name,
     enabled: rule.enabled,
@@ -129,6 +133,11 @@ export function explainRule(rule: CompiledRule, ruleset: CompiledRuleset): RuleE
       name: l,
       history: (ruleset.lists.get(l)?.definition.history ?? []).map(provenanceJson),
     })),
+    liveness: {
+      fullyLive: live.fullyLive,
+      uncapturedEventTypes: live.uncapturedEventTypes,
+      unfilledFields: live.unfilledFields,
+    },
   };
 }
 
@@ -187,6 +196,7 @@ export function renderExplanation(e: RuleExplanation): string {
     `  enabled: ${e.enabled}   priority: ${e.priority}   source: ${e.source}`,
     `  tags: ${e.tags.length === 0 ? "(none)" : e.tags.join(", ")}`,
     `  event types: ${e.eventTypes === "all" ? "all (the condition does not narrow them)" : e.eventTypes.join(", ")}`,
+    `  live: ${describeLiveness(e.liveness)}`,
     "  history:",
     ...describeHistory(e.history).map((h) => `    ${h}`),
     "  condition (as written, after appends and overrides):",
@@ -211,4 +221,13 @@ export function renderExplanation(e: RuleExplanation): string {
     }
   }
   return lines.join("\n");
+}
+
+function describeLiveness(l: RuleExplanation["liveness"]): string {
+  if (l.fullyLive) return "yes (every event type captured, every field filled)";
+  const parts: string[] = [];
+  if (l.uncapturedEventTypes.length > 0)
+    parts.push(`event types not captured: ${l.uncapturedEventTypes.join(", ")}`);
+  if (l.unfilledFields.length > 0) parts.push(`fields not filled: ${l.unfilledFields.join(", ")}`);
+  return `no (${parts.join("; ")})`;
 }

@@ -6,10 +6,12 @@ import { Agent, liveFrameSource } from "../agent/index.ts";
 import { CaptureError, type LiveProbe, openLiveProbe } from "../capture/index.ts";
 import { type LannerConfig, ringBytesForPreset } from "../config/index.ts";
 import { Logger } from "../log.ts";
-import { joinAndNormalize, StateTracker, UserTable } from "../state/index.ts";
+import { countFullyLive, rulesetLiveness } from "../rules/index.ts";
+import { joinAndNormalize, StateTracker } from "../state/index.ts";
 import { many, parseArgs, single } from "./args.ts";
 import { buildEngine, buildOutputs } from "./assemble.ts";
 import { EXIT_ENVIRONMENT, EXIT_OK } from "./exit-codes.ts";
+import { stateOptions } from "./state-options.ts";
 import { CliFailure, loadCliConfig, loadRulesOrFail } from "./setup.ts";
 
 export const RUN_HELP = `Usage: lanner run [-c CONFIG] [-r RULES]... [-o KEY=VALUE]...
@@ -49,8 +51,13 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     active: engine.active.length,
     files: loaded.files.map((f) => f.name).join(","),
   });
+  log.info("rule liveness", {
+    loaded: loaded.ruleset.rules.length,
+    fully_live: countFullyLive(rulesetLiveness(loaded.ruleset)),
+    hint: "see the uncaptured_event_type and unfilled_field warnings, or 'lanner rules explain'",
+  });
 
-  const outputs = buildOutputs(config, log);
+  const outputs = buildOutputs(config, log, hostname());
   let probe: LiveProbe;
   try {
     probe = openProbe(config);
@@ -60,11 +67,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   }
 
   const host = hostname();
-  const state = new StateTracker({
-    processCapacity: config.state.max_processes,
-    users: UserTable.load(config.state.host_root),
-    host: { hostname: host, clock: probe.clock },
-  });
+  const state = new StateTracker(stateOptions(config, host, probe.clock));
   const agent = new Agent({
     source: liveFrameSource(probe),
     state,
@@ -75,6 +78,8 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     clock: "kernel",
   });
   agent.start();
+  // After attach: what existed before the agent is read from /proc; events since win over it.
+  log.info("state seeded from /proc", { ...state.seedFromProc() });
   log.info("capture started", {
     hostname: host,
     pid: process.pid,

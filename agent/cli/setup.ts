@@ -8,6 +8,7 @@ import {
   loadConfig,
 } from "../config/index.ts";
 import {
+  addLivenessWarnings,
   DiagnosticBag,
   formatDiagnostic,
   type LoadResult,
@@ -55,11 +56,16 @@ export function loadCliConfig(path: string | undefined, overrides: readonly stri
   }
 }
 
-/** Rules from the given paths, or the embedded default rules when there are none. */
+/**
+ * Rules from the given paths, or the embedded default rules when there are none, with a liveness
+ * warning for each rule that waits for uncaptured events or tests unfilled fields.
+ */
 export function loadCliRules(paths: readonly string[]): LoadResult {
   const diagnostics = new DiagnosticBag();
   const sources = paths.length === 0 ? [DEFAULT_RULES] : readRuleSources(paths, diagnostics);
-  return loadRuleSources(sources, undefined, diagnostics);
+  const result = loadRuleSources(sources, undefined, diagnostics);
+  addLivenessWarnings(result.ruleset, diagnostics);
+  return result;
 }
 
 /** Loads rules for running: errors stop the agent (exit 1), warnings are reported. */

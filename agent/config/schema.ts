@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { PRIORITY_SPELLINGS } from "../common/priorities.ts";
 import { LOG_LEVELS } from "../log.ts";
+import { outputKeys } from "../outputs/settings.ts";
 
 // The spellings come from the one priority table the rule loader reads too.
 const priorityNames = PRIORITY_SPELLINGS;
@@ -21,6 +22,22 @@ const selectionStep = z.union([z.strictObject({ enable: selector }), z.strictObj
   error: "each step is 'enable: {rule: NAME}' or 'disable: {tag: TAG}' (a rule name may use *)",
 });
 
+const appendOutputEntry = z.strictObject({
+  match: z
+    .strictObject({
+      source: z.string().min(1).optional().describe("Event source, e.g. syscall"),
+      tags: z.array(z.string().min(1)).optional().describe("Rules with all these tags"),
+      rule: z.string().min(1).optional().describe("Rule name"),
+    })
+    .optional()
+    .describe("Which rules; every rule when absent"),
+  extra_output: z.string().optional().describe("Text with %fields appended to the output"),
+  suggested_output: z
+    .boolean()
+    .optional()
+    .describe("Append the suggested context fields (container.id, container.name, image, pod, namespace)"),
+});
+
 export const configSchema = z.strictObject({
   rules_files: z
     .array(z.string().min(1))
@@ -34,46 +51,8 @@ export const configSchema = z.strictObject({
     .default("first")
     .describe("Report the first matching rule per event, or all"),
   rules: z.array(selectionStep).default([]).describe("Enable/disable rules by name or tag, applied in order"),
-  json_output: z.boolean().default(true).describe("Alerts as JSON objects (else text lines)"),
-  json_include_output_property: z
-    .boolean()
-    .default(true)
-    .describe('JSON alerts carry the rendered text in "output"'),
-  json_include_tags_property: z
-    .boolean()
-    .default(true)
-    .describe('JSON alerts carry the rule\'s tags in "tags"'),
-  time_format_iso_8601: z
-    .boolean()
-    .default(false)
-    .describe("Text alert times in ISO 8601 instead of HH:MM:SS"),
-  stdout_output: z
-    .strictObject({ enabled: z.boolean().default(true).describe("Write alerts to standard output") })
-    .prefault({}),
-  file_output: z
-    .strictObject({
-      enabled: z.boolean().default(false).describe("Append alerts to a file"),
-      keep_alive: z.boolean().default(true).describe("Keep the file open (Lanner always does)"),
-      filename: z
-        .string()
-        .min(1)
-        .default("./lanner_alerts.jsonl")
-        .describe("The alert file, created with mode 0600 if missing"),
-    })
-    .prefault({}),
-  outputs_queue: z
-    .strictObject({
-      capacity: z
-        .int()
-        .min(
-          1,
-          "must be at least 1: Lanner's queues are always bounded (Falco's 0 = unbounded is not accepted)",
-        )
-        .max(10_000_000)
-        .default(10_000)
-        .describe("Alerts each sink may hold before new ones are dropped and counted"),
-    })
-    .prefault({}),
+  // Alert delivery: every output key, defined with the sinks (agent/outputs/settings.ts).
+  ...outputKeys,
   log_level: z
     .enum(LOG_LEVELS)
     .default("info")
@@ -102,6 +81,28 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  syscall_event_drops: z
+    .strictObject({
+      threshold: z
+        .number()
+        .min(0)
+        .max(1)
+        .default(0.1)
+        .describe("Drop ratio over the last second (dropped / seen) above which the actions apply"),
+      actions: z
+        .array(z.enum(["ignore", "log", "alert", "exit"]))
+        .default(["log", "alert"])
+        .describe("What to do when the threshold is passed: ignore, log, alert, exit"),
+      rate: z
+        .number()
+        .min(0)
+        .max(1000)
+        .default(0.03333)
+        .describe("Actions per second allowed (token bucket refill rate; 0.03333 = one per 30 s)"),
+      max_burst: z.int().min(1).max(1000).default(1).describe("Actions allowed in a burst"),
+    })
+    .prefault({})
+    .describe("Kernel drops: what happens when the probe loses events"),
   state: z
     .strictObject({
       max_processes: z.int().min(16).max(10_000_000).default(65_536).describe("Lanner: process table cap"),
@@ -110,10 +111,66 @@ export const configSchema = z.strictObject({
         .min(1)
         .default("/")
         .describe("Lanner: where the host's root is mounted (/host in a pod)"),
+      max_fds_per_process: z
+        .int()
+        .min(16)
+        .max(1_048_576)
+        .default(1024)
+        .describe("Lanner: fds tracked per process; the oldest is dropped (counted) past it"),
+      max_fds_total: z
+        .int()
+        .min(1024)
+        .max(100_000_000)
+        .default(262_144)
+        .describe("Lanner: fds tracked over all processes"),
+      max_containers: z
+        .int()
+        .min(16)
+        .max(1_000_000)
+        .default(4096)
+        .describe("Lanner: containers whose metadata is cached (least recently used out)"),
+      max_users: z
+        .int()
+        .min(16)
+        .max(10_000_000)
+        .default(65_536)
+        .describe("Lanner: passwd and group entries kept, each"),
+      repair_rate: z
+        .number()
+        .min(0)
+        .max(100_000)
+        .default(200)
+        .describe("Lanner: processes first seen mid-life read from /proc, per second"),
+      repair_burst: z.int().min(1).max(1_000_000).default(1000).describe("Lanner: burst of those reads"),
     })
     .prefault({})
     .describe("Lanner: state tables"),
+  container_engines: z
+    .strictObject({
+      containerd: containerEngine("/run/containerd/io.containerd.runtime.v2.task"),
+      "cri-o": containerEngine("/var/lib/containers/storage/overlay-containers"),
+      docker: containerEngine("/var/lib/docker"),
+    })
+    .prefault({})
+    .describe("Container runtimes whose on-disk state gives container and pod metadata (no network client)"),
+  append_output: z
+    .array(appendOutputEntry)
+    .default([{ suggested_output: true }])
+    .describe("Text added to rule outputs, as falco.yaml; suggested_output adds container and pod context"),
 });
+
+function containerEngine(stateDir: string) {
+  return z
+    .strictObject({
+      enabled: z.boolean().default(true).describe("Read this runtime's state"),
+      state_dir: z
+        .string()
+        .min(1)
+        .default(stateDir)
+        .describe(`Lanner: its state directory below host_root (default ${stateDir})`),
+    })
+    .prefault({});
+}
 
 export type LannerConfig = z.infer<typeof configSchema>;
 

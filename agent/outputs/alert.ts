@@ -25,6 +25,10 @@ export interface AlertFormat {
   includeOutput: boolean;
   /** json_include_tags_property */
   includeTags: boolean;
+  /** json_include_message_property: the message without time and priority, in "message". */
+  includeMessage: boolean;
+  /** json_include_output_fields_property */
+  includeOutputFields: boolean;
   /** time_format_iso_8601: the text prefix uses ISO time instead of the clock time. */
   isoTime: boolean;
 }
@@ -33,6 +37,8 @@ export const DEFAULT_ALERT_FORMAT: AlertFormat = {
   json: true,
   includeOutput: true,
   includeTags: true,
+  includeMessage: false,
+  includeOutputFields: true,
   isoTime: false,
 };
 
@@ -49,13 +55,14 @@ export function alertJson(alert: Alert, format: AlertFormat): string {
   else fields["evt.time"] = wallTimeNs(alert.time);
   const obj: Record<string, JsonValue> = {
     hostname: alert.hostname,
-    output_fields: fields,
     priority: alert.priority,
     rule: alert.rule,
     source: alert.source,
     time: isoTime(alert.time),
   };
+  if (format.includeOutputFields) obj.output_fields = fields;
   if (format.includeOutput) obj.output = alertText(alert, format);
+  if (format.includeMessage) obj.message = alert.message;
   if (format.includeTags) obj.tags = [...alert.tags];
   return sortedJson(obj);
 }

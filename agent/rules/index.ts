@@ -5,6 +5,14 @@ export { type CheckedExpr, printChecked } from "./condition/checked.ts";
 export { type ActiveRule, type EngineOptions, RuleEngine, type RuleSelectionStep } from "./engine.ts";
 export { FieldRegistry } from "./fields/registry.ts";
 export { liveBinder, liveEventKey, liveText } from "./live.ts";
+export {
+  addLivenessWarnings,
+  capturedEventTypes,
+  countFullyLive,
+  type RuleLiveness,
+  ruleLiveness,
+  rulesetLiveness,
+} from "./liveness.ts";
 export { ENGINE_VERSION, type Provenance } from "./load/collect.ts";
 export type { CompiledRule, CompiledRuleset } from "./load/compile.ts";
 export { DiagnosticBag, diagnosticToJson, formatDiagnostic } from "./load/diagnostics.ts";

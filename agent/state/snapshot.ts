@@ -6,8 +6,9 @@ import { readdirSync, readlinkSync } from "node:fs";
 import { z } from "zod";
 import { containerIdFromCgroup as containerIdOf } from "./containers.ts";
 import type { HostInfo } from "./context.ts";
-import type { PathBaseResolver } from "./fds.ts";
-import type { ProcessInfo, ProcessTable } from "./processes.ts";
+import type { FdTable, PathBaseResolver } from "./fds.ts";
+import { fdFromLink } from "./proc-reader.ts";
+import { ENV_MAX_ENTRIES, type ProcessInfo, type ProcessTable } from "./processes.ts";
 import { StateTracker } from "./tracker.ts";
 import { UserTable } from "./users.ts";
 
@@ -21,6 +22,7 @@ export const SNAPSHOT_BOUNDS = {
 
 const text = z.string().max(65_536);
 const id = z.number().int().min(0).max(0xffffffff);
+const hex = z.string().regex(/^[0-9a-f]{0,16}$/);
 
 const processSchema = z.strictObject({
   pid: id,
@@ -33,6 +35,19 @@ const processSchema = z.strictObject({
   gid: id,
   cgroup: text,
   startBootNs: z.number().min(0),
+  // Added after the first format: absent in older captures, read with the defaults in processInfo.
+  vpid: id.optional(),
+  loginuid: z.number().int().min(-1).max(0xffffffff).optional(),
+  cwd: text.optional(),
+  env: z.array(text).max(ENV_MAX_ENTRIES).optional(),
+  tty: id.optional(),
+  sid: id.optional(),
+  pgid: id.optional(),
+  vpgid: id.optional(),
+  /** Capability masks as hex strings (64-bit values do not fit a JSON/MessagePack double exactly). */
+  caps: z.tuple([hex, hex, hex]).optional(),
+  exeFromMemfd: z.boolean().optional(),
+  pidTsBootNs: z.number().min(0).optional(),
 });
 
 const pathsSchema = z.strictObject({
@@ -77,6 +92,17 @@ export function snapshotState(processes: ProcessTable, users: UserTable, procRoo
       gid: p.gid,
       cgroup: p.cgroup,
       startBootNs: p.startBootNs,
+      vpid: p.vpid,
+      loginuid: p.loginuid,
+      cwd: p.cwd,
+      env: [...p.env],
+      tty: p.tty,
+      sid: p.sid,
+      pgid: p.pgid,
+      vpgid: p.vpgid,
+      caps: [capHex(p.capPermitted), capHex(p.capEffective), capHex(p.capInheritable)],
+      exeFromMemfd: p.exeFromMemfd,
+      pidTsBootNs: p.pidTsBootNs,
     });
   }
   let fdsLeft: number = SNAPSHOT_BOUNDS.fdsTotal;
@@ -153,19 +179,61 @@ export function restoreState(snapshot: StateSnapshot, options: RestoreOptions): 
     host: options.host,
     pathBases,
   });
-  for (const p of snapshot.processes) tracker.processes.restore(processInfo(p));
+  for (const p of snapshot.processes) {
+    const info = processInfo(p, tracker.processes.newFdTable(), cwds.get(p.pid));
+    for (const [num, target] of fds.get(p.pid) ?? [])
+      info.fds.set(fdFromLink(NO_PROC, p.pid, num, target, undefined));
+    tracker.processes.restore(info);
+  }
   return tracker;
 }
 
-function processInfo(p: ProcessSnapshot): ProcessInfo {
+/** A /proc root that does not exist: restored fds are built from their recorded link text only. */
+const NO_PROC = "/nonexistent-lanner-snapshot";
+
+function capHex(mask: bigint | undefined): string {
+  return mask === undefined ? "" : mask.toString(16);
+}
+
+function capOf(hexText: string | undefined): bigint | undefined {
+  return hexText === undefined || hexText === "" ? undefined : BigInt(`0x${hexText}`);
+}
+
+function processInfo(p: ProcessSnapshot, fds: FdTable, cwdFromProc: string | undefined): ProcessInfo {
   const argsText = p.args.join(" ");
   return {
-    ...p,
+    pid: p.pid,
+    ppid: p.ppid,
+    vpid: p.vpid ?? p.pid,
+    comm: p.comm,
+    exe: p.exe,
+    exepath: p.exepath,
     args: [...p.args],
     argsText,
     cmdline: p.args.length === 0 ? p.comm : `${p.comm} ${argsText}`,
+    uid: p.uid,
+    gid: p.gid,
+    loginuid: p.loginuid ?? -1,
+    cwd: p.cwd ?? cwdFromProc,
+    env: p.env ?? [],
+    tty: p.tty ?? 0,
+    sid: p.sid ?? 0,
+    pgid: p.pgid ?? 0,
+    vpgid: p.vpgid ?? 0,
+    capPermitted: capOf(p.caps?.[0]),
+    capEffective: capOf(p.caps?.[1]),
+    capInheritable: capOf(p.caps?.[2]),
+    exeFromMemfd: p.exeFromMemfd ?? false,
+    exeFile: undefined,
+    exeUpperFromKernel: undefined,
+    cgroup: p.cgroup,
     containerId: containerIdOf(p.cgroup),
+    pidTsBootNs: p.pidTsBootNs ?? p.startBootNs,
+    startBootNs: p.startBootNs,
+    fds,
+    source: "proc",
     exited: false,
+    touched: 0,
   };
 }
 

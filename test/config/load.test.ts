@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { DEFAULT_CONFIG } from "../../agent/config/embedded.ts";
 import { ConfigError, loadConfig } from "../../agent/config/load.ts";
 import type { LannerConfig } from "../../agent/config/schema.ts";
+import { defaultOutputSettings } from "../../agent/outputs/settings.ts";
 
 const NO_ENV: Record<string, string | undefined> = {};
 
@@ -18,16 +19,27 @@ const SCHEMA_DEFAULTS: LannerConfig = {
   priority: "debug",
   rule_matching: "first",
   rules: [],
-  json_output: true,
-  json_include_output_property: true,
-  json_include_tags_property: true,
-  time_format_iso_8601: false,
-  stdout_output: { enabled: true },
-  file_output: { enabled: false, keep_alive: true, filename: "./lanner_alerts.jsonl" },
-  outputs_queue: { capacity: 10_000 },
+  // The output keys' defaults are checked in test/outputs/settings.test.ts.
+  ...defaultOutputSettings(),
   log_level: "info",
   engine: { kind: "modern_ebpf", modern_ebpf: { buf_size_preset: 4, drain_interval_ms: 10 } },
-  state: { max_processes: 65_536, host_root: "/" },
+  state: {
+    max_processes: 65_536,
+    host_root: "/",
+    max_fds_per_process: 1024,
+    max_fds_total: 262_144,
+    max_containers: 4096,
+    max_users: 65_536,
+    repair_rate: 200,
+    repair_burst: 1000,
+  },
+  container_engines: {
+    containerd: { enabled: true, state_dir: "/run/containerd/io.containerd.runtime.v2.task" },
+    "cri-o": { enabled: true, state_dir: "/var/lib/containers/storage/overlay-containers" },
+    docker: { enabled: true, state_dir: "/var/lib/docker" },
+  },
+  append_output: [{ suggested_output: true }],
+  syscall_event_drops: { threshold: 0.1, actions: ["log", "alert"], rate: 0.03333, max_burst: 1 },
 };
 
 function load(text: string, overrides: string[] = [], env = NO_ENV): LannerConfig {
@@ -73,7 +85,7 @@ describe("defaults", () => {
 
   test("a partial mapping keeps the defaults of its siblings", () => {
     const config = load("file_output:\n  enabled: true\nengine:\n  modern_ebpf:\n    buf_size_preset: 6\n");
-    expect(config.file_output).toEqual({
+    expect(config.file_output).toMatchObject({
       enabled: true,
       keep_alive: true,
       filename: "./lanner_alerts.jsonl",
@@ -104,7 +116,7 @@ describe("defaults", () => {
       writeFileSync(path, "log_level: debug\nstate:\n  host_root: /host\n");
       const config = loadConfig({ name: path, text: readFileSync(path, "utf8") }, [], NO_ENV);
       expect(config.log_level).toBe("debug");
-      expect(config.state).toEqual({ max_processes: 65_536, host_root: "/host" });
+      expect(config.state).toMatchObject({ max_processes: 65_536, host_root: "/host" });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -198,14 +210,14 @@ describe("errors name file:line:col and the key path", () => {
     expect(found[0]).toContain(detail);
   });
 
-  test.each([
-    ["0", "outputs_queue:\n  capacity: 0\n", "lanner.yaml:2:3"],
-    ["-1", "outputs_queue:\n  capacity: -1\n", "lanner.yaml:2:3"],
-  ])("outputs_queue.capacity: %s is refused with its explanation", (_, text, where) => {
-    expect(problems(text)).toEqual([
-      `${where}: key 'outputs_queue.capacity': must be at least 1: Lanner's queues are always bounded (Falco's 0 = unbounded is not accepted)`,
-    ]);
-  });
+  test.each([["-1", "outputs_queue:\n  capacity: -1\n", "lanner.yaml:2:3"]])(
+    "outputs_queue.capacity: %s is refused with its explanation",
+    (_, text, where) => {
+      expect(problems(text)).toEqual([
+        `${where}: key 'outputs_queue.capacity': must be at least 0 (0, Falco's unbounded, is read as Lanner's bounded default)`,
+      ]);
+    },
+  );
 
   test("every problem is reported, not only the first", () => {
     const found = problems("prioirty: debug\njson_output: 3\nstate:\n  max_processes: 1\n");
@@ -316,7 +328,7 @@ describe("-o key.path=value overrides", () => {
       "priority=ERROR",
       "rules=[{disable: {rule: '*'}}, {enable: {tag: network}}]",
     ]);
-    expect(config.file_output).toEqual({ enabled: true, keep_alive: true, filename: "5" });
+    expect(config.file_output).toMatchObject({ enabled: true, keep_alive: true, filename: "5" });
     expect(config.outputs_queue.capacity).toBe(42);
     expect(config.rules_files).toEqual(["/a.yaml", "/b.yaml"]);
     expect(config.priority).toBe("error");
@@ -326,14 +338,14 @@ describe("-o key.path=value overrides", () => {
   test("an override creates the mappings it needs", () => {
     const config = load("", ["engine.modern_ebpf.drain_interval_ms=50", "state.host_root=/host"]);
     expect(config.engine.modern_ebpf).toEqual({ buf_size_preset: 4, drain_interval_ms: 50 });
-    expect(config.state).toEqual({ max_processes: 65_536, host_root: "/host" });
+    expect(config.state).toMatchObject({ max_processes: 65_536, host_root: "/host" });
   });
 
   test("an override replaces the file's value and keeps its siblings", () => {
     const config = load("file_output:\n  enabled: true\n  filename: /from/file\n", [
       "file_output.filename=/from/o",
     ]);
-    expect(config.file_output).toEqual({ enabled: true, keep_alive: true, filename: "/from/o" });
+    expect(config.file_output).toMatchObject({ enabled: true, keep_alive: true, filename: "/from/o" });
   });
 
   test("an override fixes a bad value in the file", () => {
@@ -371,8 +383,8 @@ describe("-o key.path=value overrides", () => {
 
   test.each([
     [
-      "outputs_queue.capacity=0",
-      "-o outputs_queue.capacity=0: key 'outputs_queue.capacity': must be at least 1: Lanner's queues are always bounded (Falco's 0 = unbounded is not accepted)",
+      "outputs_queue.capacity=-1",
+      "-o outputs_queue.capacity=-1: key 'outputs_queue.capacity': must be at least 0 (0, Falco's unbounded, is read as Lanner's bounded default)",
     ],
     [
       "outputs_queue.capcity=3",

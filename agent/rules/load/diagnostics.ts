@@ -46,6 +46,8 @@ export const DIAGNOSTIC_CODES = {
   duplicate_exception: "warning",
   empty_append: "warning",
   diagnostics_omitted: "warning",
+  uncaptured_event_type: "warning",
+  unfilled_field: "warning",
   suspicious_value: "warning",
 } as const satisfies Record<CheckIssueCode | CheckWarningCode, Severity> & Record<string, Severity>;
 

@@ -1,0 +1,80 @@
+// program_output: alerts piped to `sh -c PROGRAM`. With keep_alive the program runs for the agent's
+// lifetime and is started again when it exits (counted); without, it runs once per batch, reading
+// the batch on standard input. Writes to its pipe are non-blocking: a program that stops reading
+// stalls only this sink.
+
+import type { Subprocess } from "bun";
+import { DeliveryError, type Transport } from "./delivery.ts";
+
+type Child = Subprocess<"pipe", "ignore", "inherit">;
+
+export class ProgramTransport implements Transport {
+  readonly name: string;
+  private child: Child | undefined;
+  /** Times the kept-alive program had exited and was started again. */
+  restarts = 0;
+  /** Runs (keep_alive off) that ended with a non-zero status. */
+  failedRuns = 0;
+
+  constructor(
+    private readonly program: string,
+    private readonly keepAlive: boolean,
+  ) {
+    if (program.trim() === "") throw new DeliveryError("program_output.program is empty");
+    this.name = `program:${program}`;
+  }
+
+  private spawn(): Child {
+    return Bun.spawn(["sh", "-c", this.program], { stdin: "pipe", stdout: "ignore", stderr: "inherit" });
+  }
+
+  async writeBatch(lines: string[], signal: AbortSignal): Promise<number> {
+    const text = `${lines.join("\n")}\n`;
+    if (!this.keepAlive) {
+      const child = this.spawn();
+      await this.feed(child, text, signal);
+      await child.stdin.end();
+      if ((await child.exited) !== 0) this.failedRuns++;
+      return 0;
+    }
+    if (this.child !== undefined && this.child.exitCode !== null) {
+      this.child = undefined;
+      this.restarts++;
+    }
+    this.child ??= this.spawn();
+    try {
+      await this.feed(this.child, text, signal);
+    } catch (err) {
+      this.child = undefined;
+      throw err;
+    }
+    return 0;
+  }
+
+  private async feed(child: Child, text: string, signal: AbortSignal): Promise<void> {
+    try {
+      child.stdin.write(text);
+      const flushed = child.stdin.flush();
+      if (flushed instanceof Promise)
+        await Promise.race([
+          flushed,
+          new Promise((_, reject) =>
+            signal.addEventListener("abort", () => reject(new Error("aborted")), { once: true }),
+          ),
+        ]);
+    } catch (err) {
+      throw new DeliveryError(`${this.name}: cannot write to the program: ${(err as Error).message}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    const c = this.child;
+    this.child = undefined;
+    if (c === undefined || c.exitCode !== null) return;
+    try {
+      await c.stdin.end();
+    } catch {}
+    const done = await Promise.race([c.exited, Bun.sleep(2000).then(() => undefined)]);
+    if (done === undefined) c.kill("SIGTERM");
+  }
+}
