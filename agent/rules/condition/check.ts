@@ -4,6 +4,7 @@
 // with the position of the culprit.
 
 import { EVENT_NAMES, SYSCALL_NAMES } from "../fields/event-names.ts";
+import { resolveField } from "../fields/catalog.ts";
 import { editDistance, FieldResolveError, type FieldRegistry } from "../fields/registry.ts";
 import type { ValueKind } from "../fields/values.ts";
 import {
@@ -152,16 +153,12 @@ class Checker {
   }
 
   private isFieldName(text: string): boolean {
+    // Most values have no dot, and no field is spelled without one.
+    if (!text.includes(".")) return false;
     const parsed = parseOperandPrefix(text);
     if (parsed === undefined || parsed.length !== text.length || parsed.operand.kind !== "field")
       return false;
-    try {
-      this.scope.registry.resolve(parsed.operand.name, parsed.operand.arg);
-      return true;
-    } catch (err) {
-      if (err instanceof FieldResolveError) return false;
-      throw err;
-    }
+    return resolveField(parsed.operand.name, parsed.operand.arg) !== undefined;
   }
 
   expr(e: Expr): CheckedExpr {
