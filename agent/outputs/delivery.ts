@@ -51,6 +51,8 @@ export interface Transport {
   /** SIGUSR1: reopen files and connections. */
   reopen?(): void;
   close(): Promise<void>;
+  /** The transport's own counters (rotations, reopens, restarts), labelled by the sink. */
+  metrics?(): MetricSample[];
 }
 
 export interface DeliveryOptions {
@@ -390,6 +392,7 @@ export class SinkDelivery {
     ];
     for (const [reason, n] of this.dropped)
       out.push(c("output_dropped_total", "Alerts not delivered, by reason", n, { ...labels, reason }));
+    for (const m of this.transport.metrics?.() ?? []) out.push({ ...m, labels: { ...labels, ...m.labels } });
     const spool = this.opts.spool;
     if (spool !== undefined) {
       out.push(g("output_spool_bytes", "Bytes in the sink's disk spool", spool.bytes, labels));

@@ -4,6 +4,7 @@
 // stalls only this sink.
 
 import type { Subprocess } from "bun";
+import type { MetricSample } from "../common/metrics.ts";
 import { DeliveryError, type Transport } from "./delivery.ts";
 
 type Child = Subprocess<"pipe", "ignore", "inherit">;
@@ -65,6 +66,23 @@ export class ProgramTransport implements Transport {
     } catch (err) {
       throw new DeliveryError(`${this.name}: cannot write to the program: ${(err as Error).message}`);
     }
+  }
+
+  metrics(): MetricSample[] {
+    return [
+      {
+        name: "output_program_restarts_total",
+        type: "counter",
+        help: "Kept-alive program restarts",
+        value: this.restarts,
+      },
+      {
+        name: "output_program_failed_runs_total",
+        type: "counter",
+        help: "Program runs with a non-zero exit",
+        value: this.failedRuns,
+      },
+    ];
   }
 
   async close(): Promise<void> {
