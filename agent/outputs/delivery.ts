@@ -19,6 +19,7 @@ export const DROP_REASONS = {
   evicted: "pushed out of a full queue by a newer alert (drop_oldest)",
   spool_full: "the queue was full and the spool had reached its cap",
   spool_error: "the spool could not be written (disk error)",
+  spool_corrupt: "in a spool batch found damaged (moved aside as .corrupt)",
   too_big: "one alert larger than the queue's byte cap",
   rejected: "the collector refused it (4xx other than 408/429)",
   retries_exhausted: "retry.max_attempts failed attempts",
@@ -195,7 +196,9 @@ export class SinkDelivery {
       let fromSpool = false;
       if (spool !== undefined && spool.batches > 0) {
         try {
+          const corruptBefore = spool.corruptAlerts;
           lines = spool.head();
+          this.drop("spool_corrupt", spool.corruptAlerts - corruptBefore);
           fromSpool = lines !== undefined;
         } catch (err) {
           this.reportError((err as Error).message);

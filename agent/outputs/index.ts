@@ -180,7 +180,7 @@ class AlertOutputs implements Outputs {
   readonly onDrop = (sink: string, reason: DropReason, count: number): void => {
     const key = `${sink} ${reason}`;
     this.pendingDrops.set(key, (this.pendingDrops.get(key) ?? 0) + count);
-    if (this.internalScheduled || this.internalTimer !== undefined || this.shuttingDown) return;
+    if (this.internalScheduled || this.shuttingDown) return;
     this.internalScheduled = true;
     queueMicrotask(() => {
       this.internalScheduled = false;
@@ -198,6 +198,8 @@ class AlertOutputs implements Outputs {
       this.internalTimer.unref?.();
       return;
     }
+    if (this.internalTimer !== undefined) clearTimeout(this.internalTimer);
+    this.internalTimer = undefined;
     let total = 0;
     const parts: string[] = [];
     for (const [key, n] of this.pendingDrops) {

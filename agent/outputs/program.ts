@@ -1,7 +1,8 @@
 // program_output: alerts piped to `sh -c PROGRAM`. With keep_alive the program runs for the agent's
 // lifetime and is started again when it exits (counted); without, it runs once per batch, reading
 // the batch on standard input. Writes to its pipe are non-blocking: a program that stops reading
-// stalls only this sink.
+// stalls only this sink. A batch written just as a kept-alive program dies may be lost with it (the
+// pipe gives no receipt), as with Falco's program_output.
 
 import type { Subprocess } from "bun";
 import type { MetricSample } from "../common/metrics.ts";
@@ -38,7 +39,7 @@ export class ProgramTransport implements Transport {
       if ((await child.exited) !== 0) this.failedRuns++;
       return 0;
     }
-    if (this.child !== undefined && this.child.exitCode !== null) {
+    if (this.child !== undefined && hasEnded(this.child)) {
       this.child = undefined;
       this.restarts++;
     }
@@ -88,11 +89,16 @@ export class ProgramTransport implements Transport {
   async close(): Promise<void> {
     const c = this.child;
     this.child = undefined;
-    if (c === undefined || c.exitCode !== null) return;
+    if (c === undefined || hasEnded(c)) return;
     try {
       await c.stdin.end();
     } catch {}
     const done = await Promise.race([c.exited, Bun.sleep(2000).then(() => undefined)]);
     if (done === undefined) c.kill("SIGTERM");
   }
+}
+
+/** Exited, or killed by a signal (exitCode stays null then). */
+function hasEnded(c: Child): boolean {
+  return c.exitCode !== null || c.signalCode !== null;
 }
