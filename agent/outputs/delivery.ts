@@ -63,6 +63,8 @@ export interface DeliveryOptions {
   spool?: Spool;
   batchCount: number;
   batchBytes: number;
+  /** Alerts per spool file when the queue overflows (default batchCount). */
+  spillCount?: number;
   lingerMs: number;
   initialBackoffMs: number;
   maxBackoffMs: number;
@@ -86,6 +88,9 @@ export interface SinkShutdownReport {
   /** Alerts lost at shutdown (no spool, or the spool full). */
   dropped: number;
 }
+
+/** How long shutdown waits for a batch in flight to notice the abort. */
+const ABORT_GRACE_MS = 1000;
 
 /** Longest Retry-After honoured: a collector cannot park the sink for longer. */
 const MAX_RETRY_AFTER_MS = 600_000;
@@ -158,7 +163,7 @@ export class SinkDelivery {
   private spill(size: number): boolean {
     const spool = this.opts.spool as Spool;
     while (!this.queue.fits(size)) {
-      const lines = this.queue.peek(this.opts.batchCount, this.opts.batchBytes);
+      const lines = this.queue.peek(this.opts.spillCount ?? this.opts.batchCount, this.opts.batchBytes);
       try {
         if (!spool.append(lines)) {
           this.drop("spool_full", 1);
@@ -329,7 +334,8 @@ export class SinkDelivery {
     await Promise.race([this.worker, deadline]);
     clearTimeout(timer);
     this.abort.abort();
-    await this.worker;
+    // Every transport gives up on abort; the grace only guards against one that does not.
+    await Promise.race([this.worker, Bun.sleep(ABORT_GRACE_MS)]);
     this.closed = true;
     const inFlight = this.inFlight ?? [];
     const queued = this.queue.takeAll();

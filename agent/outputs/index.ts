@@ -133,6 +133,8 @@ class AlertOutputs implements Outputs {
   private throttled = 0;
   private untracked = 0;
   private shuttingDown = false;
+  private formatErrors = 0;
+  private readonly formatErrorLog = new TokenBucket({ rate: 1 / 60, maxBurst: 1 });
 
   constructor(
     private readonly settings: OutputSettings,
@@ -157,8 +159,14 @@ class AlertOutputs implements Outputs {
       this.cache.reset(alert);
       for (const s of this.sinks) s.delivery.offer(s.encode(alert, this.cache));
     } catch (err) {
-      // An encoding bug must not take the event path down; it is logged (rate-limited by the caller's volume).
-      this.ctx.log.error("alert could not be formatted", { rule: alert.rule, error: (err as Error).message });
+      // An encoding bug must not take the event path down: counted, logged at most once a minute.
+      this.formatErrors++;
+      if (this.formatErrorLog.take())
+        this.ctx.log.error("alert could not be formatted", {
+          rule: alert.rule,
+          error: (err as Error).message,
+          count: this.formatErrors,
+        });
     }
   }
 
@@ -246,6 +254,12 @@ class AlertOutputs implements Outputs {
       value: this.throttled,
     });
     out.push({
+      name: "output_format_errors_total",
+      type: "counter",
+      help: "Alerts that could not be formatted (not delivered anywhere)",
+      value: this.formatErrors,
+    });
+    out.push({
       name: "output_throttle_untracked_total",
       type: "counter",
       help: "Alerts of rules beyond the per-rule limiter's table (not throttled)",
@@ -263,7 +277,7 @@ class AlertOutputs implements Outputs {
   }
 
   droppedTotal(): number {
-    let n = this.throttled;
+    let n = this.throttled + this.formatErrors;
     for (const s of this.stats()) for (const v of Object.values(s.dropped)) n += v;
     return n;
   }
@@ -407,6 +421,8 @@ export function createOutputs(settings: OutputSettings, ctx: OutputsContext): Ou
         policy,
         spool,
         batchCount: single ? Math.min(s.batch.max_alerts, 64) : s.batch.max_alerts,
+        // One POST per alert either way; fewer, larger spool files cost fewer fsyncs.
+        spillCount: s.batch.max_alerts,
         batchBytes: s.batch.max_bytes,
         lingerMs: single ? 0 : s.batch.linger_ms,
         initialBackoffMs: s.retry.initial_backoff_ms,

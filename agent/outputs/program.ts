@@ -36,7 +36,15 @@ export class ProgramTransport implements Transport {
       const child = this.spawn();
       await this.feed(child, text, signal);
       await child.stdin.end();
-      if ((await child.exited) !== 0) this.failedRuns++;
+      const aborted = new Promise<null>((resolve) =>
+        signal.addEventListener("abort", () => resolve(null), { once: true }),
+      );
+      const status = await Promise.race([child.exited, aborted]);
+      if (status === null) {
+        child.kill("SIGTERM");
+        throw new DeliveryError(`${this.name}: still running at shutdown`);
+      }
+      if (status !== 0) this.failedRuns++;
       return 0;
     }
     if (this.child !== undefined && hasEnded(this.child)) {
