@@ -5,6 +5,8 @@ import { UsageError } from "./cli/args.ts";
 import { explainCommand } from "./cli/rules-explain.ts";
 import { testCommand } from "./cli/rules-test.ts";
 import { validateCommand } from "./cli/rules-validate.ts";
+import { captureCommand } from "./cli/capture.ts";
+import { replayCommand } from "./cli/replay.ts";
 import { runCommand } from "./cli/run.ts";
 import { CliFailure } from "./cli/setup.ts";
 import { versionCommand } from "./cli/version.ts";
@@ -15,6 +17,8 @@ Usage: lanner <command> [options]
 
 Commands:
   run              run the agent (capture, rules, alerts)
+  capture          record kernel events and the state into a capture file
+  replay           run a capture file through the rules, anywhere, without root
   rules validate   check rule files: every error and warning with file, line and column
   rules explain    show what each rule really runs and where every piece was defined
   rules test       run rule test files
@@ -40,6 +44,10 @@ async function main(argv: readonly string[]): Promise<number> {
       return command === undefined ? EXIT_ENVIRONMENT : EXIT_OK;
     case "run":
       return await runCommand(rest);
+    case "capture":
+      return await captureCommand(rest);
+    case "replay":
+      return await replayCommand(rest);
     case "version":
     case "--version":
       return versionCommand(rest);

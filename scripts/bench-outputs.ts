@@ -5,7 +5,8 @@
 // at a steady rate while nothing listens, RSS sampled, then the collector returns and the backlog
 // drains; prints the RSS range and whether every alert arrived.
 //
-//   node_modules/.bin/bun scripts/bench-outputs.ts [--alerts N] [--outage-seconds S] [--rate R] [--json]
+//   node_modules/.bin/bun scripts/bench-outputs.ts [--alerts N] [--outage-seconds S] [--rate R]
+//       [--only-outage] [--gc-every S] [--json]
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,6 +23,9 @@ const N = arg("--alerts", 200_000);
 const OUTAGE_S = arg("--outage-seconds", 60);
 const RATE = arg("--rate", 1000);
 const asJson = args.includes("--json");
+const onlyOutage = args.includes("--only-outage");
+/** Seconds between forced full collections during the outage (0 = never, to see RSS as it comes). */
+const GC_EVERY = arg("--gc-every", 10);
 const dir = mkdtempSync(join(tmpdir(), "lanner-bench-outputs-"));
 const log = new Logger("error", true, 2);
 
@@ -118,49 +122,53 @@ async function measure(name: string, settings: Record<string, unknown>, total: n
 }
 
 const rows: Row[] = [];
-rows.push(
-  await measure("file (JSON lines)", { file_output: { enabled: true, filename: join(dir, "a.jsonl") } }, N),
-);
-const c = await startCollector();
-const url = `http://127.0.0.1:${c.port}/`;
-const big = { outputs_queue: { capacity: N, max_bytes: 1 << 30 } };
-rows.push(
-  await measure(
-    "http, one alert per POST",
-    { http_output: { enabled: true, url }, ...big },
-    Math.min(N, 20_000),
-  ),
-);
-rows.push(
-  await measure(
-    "http, JSON array batches of 500",
-    { http_output: { enabled: true, url, batch: { mode: "json_array", max_alerts: 500 } }, ...big },
-    N,
-  ),
-);
-rows.push(
-  await measure(
-    "http, JSON array batches of 500, gzip",
-    {
-      http_output: {
-        enabled: true,
-        url,
-        compress_uploads: true,
-        batch: { mode: "json_array", max_alerts: 500 },
+if (!onlyOutage) await throughput();
+
+async function throughput(): Promise<void> {
+  rows.push(
+    await measure("file (JSON lines)", { file_output: { enabled: true, filename: join(dir, "a.jsonl") } }, N),
+  );
+  const c = await startCollector();
+  const url = `http://127.0.0.1:${c.port}/`;
+  const big = { outputs_queue: { capacity: N, max_bytes: 1 << 30 } };
+  rows.push(
+    await measure(
+      "http, one alert per POST",
+      { http_output: { enabled: true, url }, ...big },
+      Math.min(N, 20_000),
+    ),
+  );
+  rows.push(
+    await measure(
+      "http, JSON array batches of 500",
+      { http_output: { enabled: true, url, batch: { mode: "json_array", max_alerts: 500 } }, ...big },
+      N,
+    ),
+  );
+  rows.push(
+    await measure(
+      "http, JSON array batches of 500, gzip",
+      {
+        http_output: {
+          enabled: true,
+          url,
+          compress_uploads: true,
+          batch: { mode: "json_array", max_alerts: 500 },
+        },
+        ...big,
       },
-      ...big,
-    },
-    N,
-  ),
-);
-rows.push(
-  await measure(
-    "otlp (JSON), batches of 500",
-    { otlp_output: { enabled: true, url: `${url}v1/logs` }, ...big },
-    N,
-  ),
-);
-c.stop();
+      N,
+    ),
+  );
+  rows.push(
+    await measure(
+      "otlp (JSON), batches of 500",
+      { otlp_output: { enabled: true, url: `${url}v1/logs` }, ...big },
+      N,
+    ),
+  );
+  c.stop();
+}
 
 // The outage: nothing listens on the port for OUTAGE_S seconds at RATE alerts/s, spool on.
 const probe = await startCollector(); // learn a free port, then free it
@@ -182,6 +190,7 @@ const outage = createOutputs(
   { log, hostname: "node-1" },
 );
 const rss: number[] = [];
+const heap: number[] = [];
 let published = 0;
 const tStart = performance.now();
 let nextSample = 0;
@@ -192,6 +201,11 @@ while (performance.now() - tStart < OUTAGE_S * 1000) {
   if (elapsed >= nextSample) {
     rss.push(process.memoryUsage().rss);
     nextSample += 1;
+    // Every 10 s: the live heap after a full collection (RSS alone includes garbage not yet collected).
+    if (GC_EVERY > 0 && rss.length % GC_EVERY === 1) {
+      Bun.gc(true);
+      heap.push(process.memoryUsage().heapUsed);
+    }
   }
   await Bun.sleep(10);
 }
@@ -217,6 +231,9 @@ const result = {
     rssMinMiB: Number(mib(Math.min(...rss))),
     rssMaxMiB: Number(mib(Math.max(...rss))),
     rssSamples: rss.length,
+    heapAfterGcMiB: heap.map((h) => Number(mib(h))),
+    rssFirstMiB: Number(mib(rss[0] ?? 0)),
+    rssLastMiB: Number(mib(rss[rss.length - 2] ?? 0)),
     drainSeconds: Number(drainSeconds.toFixed(2)),
     arrived,
     lost: published - arrived,
@@ -230,6 +247,6 @@ else {
     );
   const o = result.outage;
   console.log(
-    `outage ${o.seconds} s at ${o.rate}/s: ${o.published} published, spool ${mib(o.spoolBytesAtEnd)} MiB, RSS ${o.rssMinMiB}-${o.rssMaxMiB} MiB (${o.rssSamples} samples); back: drained in ${o.drainSeconds} s, arrived ${o.arrived}, lost ${o.lost}`,
+    `outage ${o.seconds} s at ${o.rate}/s: ${o.published} published, spool ${mib(o.spoolBytesAtEnd)} MiB, RSS ${o.rssMinMiB}-${o.rssMaxMiB} MiB (${o.rssSamples} samples, first ${o.rssFirstMiB}, last ${o.rssLastMiB}), heap after GC every 10 s: ${o.heapAfterGcMiB.join(" ")} MiB; back: drained in ${o.drainSeconds} s, arrived ${o.arrived}, lost ${o.lost}`,
   );
 }

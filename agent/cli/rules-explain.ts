@@ -4,12 +4,16 @@
 // to or replaced it. This answers "which definition wins".
 
 import { existsSync } from "node:fs";
-import type { CheckedExpr } from "../rules/condition/checked.ts";
-import { printChecked } from "../rules/condition/checked.ts";
-import type { Provenance } from "../rules/load/collect.ts";
-import type { CompiledRule, CompiledRuleset } from "../rules/load/compile.ts";
-import { formatDiagnostic } from "../rules/load/diagnostics.ts";
-import { positionAt } from "../yaml/source.ts";
+import {
+  type CheckedExpr,
+  type CompiledRule,
+  type CompiledRuleset,
+  formatDiagnostic,
+  type Provenance,
+  printChecked,
+  ruleLiveness,
+} from "../rules/index.ts";
+import { positionAt } from "../yaml/index.ts";
 import { parseArgs, single } from "./args.ts";
 import { EXIT_INVALID, EXIT_OK } from "./exit-codes.ts";
 import { loadCliRules } from "./setup.ts";
@@ -55,6 +59,8 @@ export interface RuleExplanation {
   history: ProvenanceJson[];
   macros: PieceExplanation[];
   lists: PieceExplanation[];
+  /** What the rule can never see on this build (docs/RULES.md [T9]). */
+  liveness: { fullyLive: boolean; uncapturedEventTypes: string[]; unfilledFields: string[] };
 }
 
 export function explainCommand(argv: readonly string[]): number {
@@ -106,6 +112,7 @@ export function explainRule(rule: CompiledRule, ruleset: CompiledRuleset): RuleE
     }
   }
   const exceptionCount = rule.definition.exceptions.length;
+  const live = ruleLiveness(rule);
   return {
     rule: rule.name,
     enabled: rule.enabled,
@@ -126,6 +133,11 @@ export function explainRule(rule: CompiledRule, ruleset: CompiledRuleset): RuleE
       name: l,
       history: (ruleset.lists.get(l)?.definition.history ?? []).map(provenanceJson),
     })),
+    liveness: {
+      fullyLive: live.fullyLive,
+      uncapturedEventTypes: live.uncapturedEventTypes,
+      unfilledFields: live.unfilledFields,
+    },
   };
 }
 
@@ -139,6 +151,8 @@ function collectUses(expr: CheckedExpr, macros: Set<string>, lists: Set<string>)
       collectUses(expr.child, macros, lists);
       break;
     case "macro":
+      // Each macro's body is walked once, however often it is used.
+      if (macros.has(expr.name)) break;
       macros.add(expr.name);
       collectUses(expr.body, macros, lists);
       break;
@@ -182,6 +196,7 @@ export function renderExplanation(e: RuleExplanation): string {
     `  enabled: ${e.enabled}   priority: ${e.priority}   source: ${e.source}`,
     `  tags: ${e.tags.length === 0 ? "(none)" : e.tags.join(", ")}`,
     `  event types: ${e.eventTypes === "all" ? "all (the condition does not narrow them)" : e.eventTypes.join(", ")}`,
+    `  live: ${describeLiveness(e.liveness)}`,
     "  history:",
     ...describeHistory(e.history).map((h) => `    ${h}`),
     "  condition (as written, after appends and overrides):",
@@ -206,4 +221,13 @@ export function renderExplanation(e: RuleExplanation): string {
     }
   }
   return lines.join("\n");
+}
+
+function describeLiveness(l: RuleExplanation["liveness"]): string {
+  if (l.fullyLive) return "yes (every event type captured, every field filled)";
+  const parts: string[] = [];
+  if (l.uncapturedEventTypes.length > 0)
+    parts.push(`event types not captured: ${l.uncapturedEventTypes.join(", ")}`);
+  if (l.unfilledFields.length > 0) parts.push(`fields not filled: ${l.unfilledFields.join(", ")}`);
+  return `no (${parts.join("; ")})`;
 }

@@ -1,15 +1,18 @@
 // `lanner rules test FILE...`: runs rule test files against the rules they name (rules_files in
 // the test file), or the rules given with -r, or the embedded default rules.
 
-import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { FieldRegistry } from "../rules/fields/registry.ts";
-import { formatDiagnostic } from "../rules/load/diagnostics.ts";
-import { readTestFile, TestFileError } from "../rules/testing/cases.ts";
-import { runRuleTests } from "../rules/testing/runner.ts";
-import { sourceFile } from "../yaml/source.ts";
+import {
+  FieldRegistry,
+  formatDiagnostic,
+  readTestFile,
+  runRuleTests,
+  TestFileError,
+} from "../rules/index.ts";
+import { sourceFile } from "../yaml/index.ts";
 import { many, parseArgs } from "./args.ts";
 import { EXIT_ENVIRONMENT, EXIT_INVALID, EXIT_OK } from "./exit-codes.ts";
+import { readYamlFile } from "../yaml/read-file.ts";
 import { loadCliRules } from "./setup.ts";
 
 export const TEST_HELP = `Usage: lanner rules test [-r RULES]... [--verbose] TESTFILE...
@@ -46,7 +49,7 @@ export function testCommand(argv: readonly string[]): number {
   for (const path of args.positional) {
     let text: string;
     try {
-      text = readFileSync(path, "utf8");
+      text = readYamlFile(path);
     } catch (err) {
       console.error(`cannot read test file: ${(err as Error).message}`);
       return EXIT_ENVIRONMENT;

@@ -1,7 +1,7 @@
 // `lanner rules validate FILE...`: loads the files in order and reports every error and warning
 // with file, line, column, a snippet and a code; --json for machines. Exit 1 on any error.
 
-import { diagnosticToJson, formatDiagnostic } from "../rules/load/diagnostics.ts";
+import { diagnosticToJson, formatDiagnostic } from "../rules/index.ts";
 import { parseArgs } from "./args.ts";
 import { EXIT_ENVIRONMENT, EXIT_INVALID, EXIT_OK } from "./exit-codes.ts";
 import { loadCliRules } from "./setup.ts";

@@ -2,19 +2,16 @@
 // streams alerts until SIGTERM/SIGINT, then drains what the kernel still holds and exits 0.
 
 import { hostname } from "node:os";
-import { CaptureError, openLiveProbe } from "../capture/probe.ts";
-import { ringBytesForPreset } from "../config/schema.ts";
+import { Agent, liveFrameSource } from "../agent/index.ts";
+import { CaptureError, type LiveProbe, openLiveProbe } from "../capture/index.ts";
+import { type LannerConfig, ringBytesForPreset } from "../config/index.ts";
 import { Logger } from "../log.ts";
-import { createOutputs, type Outputs, OutputsError } from "../outputs/index.ts";
-import { Pipeline } from "../pipeline.ts";
-import { RuleEngine } from "../rules/engine.ts";
-import { parsePriority } from "../rules/load/items.ts";
-import { liveBinder, liveEventKey, liveText } from "../rules/live.ts";
-import { StateTracker } from "../state/tracker.ts";
-import { UserTable } from "../state/users.ts";
-import { joinAndNormalize } from "../state/paths.ts";
+import { countFullyLive, rulesetLiveness } from "../rules/index.ts";
+import { joinAndNormalize, StateTracker } from "../state/index.ts";
 import { many, parseArgs, single } from "./args.ts";
+import { buildEngine, buildOutputs } from "./assemble.ts";
 import { EXIT_ENVIRONMENT, EXIT_OK } from "./exit-codes.ts";
+import { stateOptions } from "./state-options.ts";
 import { CliFailure, loadCliConfig, loadRulesOrFail } from "./setup.ts";
 
 export const RUN_HELP = `Usage: lanner run [-c CONFIG] [-r RULES]... [-o KEY=VALUE]...
@@ -29,8 +26,6 @@ Runs the agent: captures kernel events, evaluates the rules, writes alerts.
 
 Stops on SIGTERM or SIGINT after delivering what was captured (exit 0).
 Exit codes: 0 ok, 1 invalid config or rules, 2 environment (not root, no BPF/BTF, ...) or usage.`;
-
-const STATS_INTERVAL_MS = 60_000;
 
 export async function runCommand(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, [
@@ -50,119 +45,73 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const log = new Logger(config.log_level);
   const rulePaths = many(args, "rules").length > 0 ? many(args, "rules") : config.rules_files;
   const loaded = loadRulesOrFail(rulePaths, (w) => log.warning("rules warning", { detail: w }));
-
-  const engine = new RuleEngine(
-    loaded.ruleset,
-    {
-      minPriority: parsePriority(config.priority) ?? "Debug",
-      matching: config.rule_matching,
-      selection: config.rules.map((s) =>
-        "enable" in s ? { action: "enable", ...s.enable } : { action: "disable", ...s.disable },
-      ),
-    },
-    liveBinder,
-    liveText,
-    liveEventKey,
-  );
+  const engine = buildEngine(loaded, config);
   log.info("rules loaded", {
     loaded: loaded.ruleset.rules.length,
     active: engine.active.length,
     files: loaded.files.map((f) => f.name).join(","),
   });
+  log.info("rule liveness", {
+    loaded: loaded.ruleset.rules.length,
+    fully_live: countFullyLive(rulesetLiveness(loaded.ruleset)),
+    hint: "see the uncaptured_event_type and unfilled_field warnings, or 'lanner rules explain'",
+  });
 
-  let outputs: Outputs;
+  const outputs = buildOutputs(config, log, hostname());
+  let probe: LiveProbe;
   try {
-    outputs = createOutputs(config, { log, hostname: hostname() });
+    probe = openProbe(config);
   } catch (err) {
-    if (err instanceof OutputsError) throw new CliFailure(err.message, EXIT_ENVIRONMENT);
-    throw err;
-  }
-
-  let probe: ReturnType<typeof openLiveProbe>;
-  try {
-    probe = openLiveProbe({
-      ringBytes: ringBytesForPreset(config.engine.modern_ebpf.buf_size_preset),
-      drainIntervalMs: config.engine.modern_ebpf.drain_interval_ms,
-      batchBytes: 1 << 20,
-    });
-  } catch (err) {
-    await outputs.shutdown(0);
-    if (err instanceof CaptureError) {
-      const detail = err.detail === "" ? "" : `\n${err.detail}`;
-      throw new CliFailure(`${err.message}${detail}`, EXIT_ENVIRONMENT);
-    }
+    await outputs.shutdown();
     throw err;
   }
 
   const host = hostname();
-  const state = new StateTracker({
-    processCapacity: config.state.max_processes,
-    users: UserTable.load(config.state.host_root),
-    host: { hostname: host, clock: probe.clock },
+  const state = new StateTracker(stateOptions(config, host, probe.clock));
+  const agent = new Agent({
+    source: liveFrameSource(probe),
+    state,
+    engine,
+    outputs,
+    log,
+    hostname: host,
+    clock: "kernel",
   });
-  const pipeline = new Pipeline({ engine, state, outputs, log, hostname: host });
-  probe.start(pipeline.onFrames);
+  agent.start();
+  // After attach: what existed before the agent is read from /proc; events since win over it.
+  log.info("state seeded from /proc", { ...state.seedFromProc() });
   log.info("capture started", {
     hostname: host,
     pid: process.pid,
     host_root: joinAndNormalize("/", config.state.host_root),
   });
 
-  // Every loss is reported: the stats line always, and a warning whenever a drop counter moved.
-  let lastLosses = { kernel: 0, sinks: 0 };
-  const report = () => {
-    const k = probe.counters();
-    const p = pipeline.stats();
-    const s = state.processes.stats();
-    const sinkDrops = outputs.droppedTotal();
-    log.info("stats", {
-      events: p.events,
-      alerts: p.alerts,
-      malformed_records: p.malformed,
-      kernel_seen: k.seen,
-      kernel_written: k.written,
-      kernel_drops_ring_full: k.ringFull,
-      kernel_drops_too_big: k.tooBig,
-      processes: s.size,
-      processes_evicted: s.evicted,
-      sink_drops: sinkDrops,
-    });
-    const kernelDrops = k.ringFull + k.tooBig;
-    if (kernelDrops > lastLosses.kernel) {
-      log.warning("the kernel dropped events", {
-        dropped: kernelDrops - lastLosses.kernel,
-        ring_full: k.ringFull,
-        too_big: k.tooBig,
-        hint: "raise engine.modern_ebpf.buf_size_preset or lower engine.modern_ebpf.drain_interval_ms",
-      });
-    }
-    if (sinkDrops > lastLosses.sinks) {
-      log.warning("alerts were dropped by a sink", {
-        dropped: sinkDrops - lastLosses.sinks,
-        hint: "see docs/OUTPUTS.md",
-      });
-    }
-    lastLosses = { kernel: kernelDrops, sinks: sinkDrops };
-  };
-  const statsTimer = setInterval(report, STATS_INTERVAL_MS);
-
   return await new Promise<number>((resolve) => {
-    let stopping = false;
     const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
+      if (agent.status === "draining" || agent.status === "stopped") return;
       log.info("stopping", { signal });
-      clearInterval(statsTimer);
-      probe.stop();
-      void outputs.shutdown().then((r) => {
-        for (const s of r.sinks)
-          if (s.spooled + s.dropped > 0) log.warning("alerts left at shutdown", { ...s });
-        report();
-        resolve(EXIT_OK);
-      });
+      void agent.stop().then(() => resolve(EXIT_OK));
     };
     process.on("SIGTERM", () => stop("SIGTERM"));
     process.on("SIGINT", () => stop("SIGINT"));
+    // Falco's reopen signal (logrotate's postrotate): reopen the alert file.
     process.on("SIGUSR1", () => outputs.reopen());
   });
+}
+
+/** Attaches the live probe; a refusal is an environment error (exit 2) with the kernel's detail. */
+export function openProbe(config: LannerConfig): LiveProbe {
+  try {
+    return openLiveProbe({
+      ringBytes: ringBytesForPreset(config.engine.modern_ebpf.buf_size_preset),
+      drainIntervalMs: config.engine.modern_ebpf.drain_interval_ms,
+      batchBytes: 1 << 20,
+    });
+  } catch (err) {
+    if (err instanceof CaptureError) {
+      const detail = err.detail === "" ? "" : `\n${err.detail}`;
+      throw new CliFailure(`${err.message}${detail}`, EXIT_ENVIRONMENT);
+    }
+    throw err;
+  }
 }

@@ -1,12 +1,21 @@
 // What `run` (and later `replay`) share: the configuration and the rules, loaded and reported.
 
-import { readFileSync } from "node:fs";
-import { ConfigError, loadConfig } from "../config/load.ts";
-import { DEFAULT_CONFIG, DEFAULT_RULES } from "../config/embedded.ts";
-import type { LannerConfig } from "../config/schema.ts";
-import { formatDiagnostic } from "../rules/load/diagnostics.ts";
-import { type LoadResult, loadRuleSources, readRuleSources } from "../rules/load/load.ts";
-import { DiagnosticBag } from "../rules/load/diagnostics.ts";
+import {
+  ConfigError,
+  DEFAULT_CONFIG,
+  DEFAULT_RULES,
+  type LannerConfig,
+  loadConfig,
+} from "../config/index.ts";
+import {
+  addLivenessWarnings,
+  DiagnosticBag,
+  formatDiagnostic,
+  type LoadResult,
+  loadRuleSources,
+  readRuleSources,
+} from "../rules/index.ts";
+import { readYamlFile } from "../yaml/read-file.ts";
 import { EXIT_ENVIRONMENT, EXIT_INVALID } from "./exit-codes.ts";
 
 export class CliFailure extends Error {
@@ -33,7 +42,7 @@ export function loadCliConfig(path: string | undefined, overrides: readonly stri
   let source = DEFAULT_CONFIG;
   if (path !== undefined) {
     try {
-      source = { name: path, text: readFileSync(path, "utf8") };
+      source = { name: path, text: readYamlFile(path) };
     } catch (err) {
       throw new CliFailure(`cannot read config file: ${(err as Error).message}`, EXIT_ENVIRONMENT);
     }
@@ -47,11 +56,16 @@ export function loadCliConfig(path: string | undefined, overrides: readonly stri
   }
 }
 
-/** Rules from the given paths, or the embedded default rules when there are none. */
+/**
+ * Rules from the given paths, or the embedded default rules when there are none, with a liveness
+ * warning for each rule that waits for uncaptured events or tests unfilled fields.
+ */
 export function loadCliRules(paths: readonly string[]): LoadResult {
   const diagnostics = new DiagnosticBag();
   const sources = paths.length === 0 ? [DEFAULT_RULES] : readRuleSources(paths, diagnostics);
-  return loadRuleSources(sources, undefined, diagnostics);
+  const result = loadRuleSources(sources, undefined, diagnostics);
+  addLivenessWarnings(result.ruleset, diagnostics);
+  return result;
 }
 
 /** Loads rules for running: errors stop the agent (exit 1), warnings are reported. */

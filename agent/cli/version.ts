@@ -1,8 +1,8 @@
 // `lanner version`: the agent, record schema and rules-engine versions.
 
 import pkg from "../../package.json" with { type: "json" };
-import { SCHEMA_VERSION } from "../events/schema.ts";
-import { ENGINE_VERSION } from "../rules/load/collect.ts";
+import { SCHEMA_VERSION } from "../events/index.ts";
+import { ENGINE_VERSION } from "../rules/index.ts";
 import { parseArgs } from "./args.ts";
 import { EXIT_OK } from "./exit-codes.ts";
 

@@ -2,25 +2,27 @@
 // key.path=value` overrides, then the zod schema. A problem names the file, line and key path, and
 // an unknown key gets the nearest valid key as a suggestion.
 
-import { load as loadYaml } from "js-yaml";
 import type { z } from "zod";
 import { editDistance } from "../rules/fields/registry.ts";
 import {
   coreScalarValue,
   isNullScalar,
   parseYamlDocuments,
+  parseYamlText,
   type YamlNode,
   YamlSyntaxError,
 } from "../yaml/positioned.ts";
-import { positionAt, type SourceFile, sourceFile } from "../yaml/source.ts";
+import { escapeForTerminal, positionAt, type SourceFile, sourceFile } from "../yaml/source.ts";
 import { configSchema, type LannerConfig } from "./schema.ts";
 
 export class ConfigError extends Error {
   readonly problems: readonly string[];
   constructor(problems: string[]) {
-    super(problems.join("\n"));
+    // Problems quote keys and values from the file: control and escape bytes are shown escaped.
+    const safe = problems.flatMap((p) => p.split("\n")).map(escapeForTerminal);
+    super(safe.join("\n"));
     this.name = "ConfigError";
-    this.problems = problems;
+    this.problems = safe;
   }
 }
 
@@ -94,7 +96,7 @@ function toPlain(
       const out: { [key: string]: Plain } = {};
       for (const { key, value } of node.entries) {
         origins.set([...path, key.value].join("."), { where: where(key.file, key.start) });
-        out[key.value] = toPlain(value, [...path, key.value], origins, env, problems);
+        setOwn(out, key.value, toPlain(value, [...path, key.value], origins, env, problems));
       }
       return out;
     }
@@ -140,11 +142,14 @@ function applyOverride(
     problems.push(`-o ${text}: the key path has an empty component`);
     return;
   }
-  let value: Plain;
+  let value: Plain = null;
   try {
-    value = (loadYaml(text.slice(eq + 1)) ?? null) as Plain;
+    // The same bounded reader as files: aliases in a value are capped like aliases in a file.
+    const [doc] = parseYamlText(`-o ${text.slice(0, eq)}`, text.slice(eq + 1)).documents;
+    if (doc !== undefined) value = plainOf(doc);
   } catch (err) {
-    problems.push(`-o ${text}: the value is not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+    if (!(err instanceof YamlSyntaxError)) throw err;
+    problems.push(`-o ${text}: the value is not valid YAML: ${err.message.split("\n")[0]}`);
     return;
   }
   for (let i = 1; i <= path.length; i++) {
@@ -153,13 +158,35 @@ function applyOverride(
   }
   let node: { [key: string]: Plain } = root;
   for (let i = 0; i < path.length - 1; i++) {
-    const next = node[path[i]];
+    // Own keys only: `-o __proto__.x=1` names a key '__proto__' (unknown to the schema), never
+    // Object.prototype.
+    const next = Object.hasOwn(node, path[i]) ? node[path[i]] : undefined;
     if (next === undefined || next === null || typeof next !== "object" || Array.isArray(next))
-      node[path[i]] = {};
+      setOwn(node, path[i], {});
     node = node[path[i]] as { [key: string]: Plain };
   }
-  node[path[path.length - 1]] = value;
+  setOwn(node, path[path.length - 1], value);
   origins.set(path.join("."), { where: `-o ${text}` });
+}
+
+/** A key written as an own property, even '__proto__' (plain assignment would set the prototype). */
+function setOwn(target: { [key: string]: Plain }, key: string, value: Plain): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** An `-o` value read with YAML's core types, as a file's values are. */
+function plainOf(node: YamlNode): Plain {
+  switch (node.kind) {
+    case "scalar":
+      return coreScalarValue(node);
+    case "sequence":
+      return node.items.map(plainOf);
+    case "mapping": {
+      const out: { [key: string]: Plain } = {};
+      for (const { key, value } of node.entries) setOwn(out, key.value, plainOf(value));
+      return out;
+    }
+  }
 }
 
 function describeIssue(issue: z.core.$ZodIssue, origins: Map<string, Origin>, file: SourceFile): string {
@@ -190,6 +217,12 @@ interface SchemaDef {
   element?: { _zod: { def: SchemaDef } };
 }
 
+/** A schema key's definition; own keys only, so '__proto__' or 'constructor' find nothing. */
+function ownShape(def: SchemaDef | undefined, key: string): { _zod: { def: SchemaDef } } | undefined {
+  const shape = def?.shape;
+  return shape !== undefined && Object.hasOwn(shape, key) ? shape[key] : undefined;
+}
+
 /** The valid key closest to `key` among the keys of the object at `path` in the schema. */
 function nearestKey(path: readonly string[], key: string): string | undefined {
   let def: SchemaDef | undefined = (configSchema as unknown as { _zod: { def: SchemaDef } })._zod.def;
@@ -204,12 +237,12 @@ function nearestKey(path: readonly string[], key: string): string | undefined {
     if (u?.type === "array") return u.element?._zod.def;
     if (u?.type === "union") {
       for (const o of u.options ?? []) {
-        const found = unwrap(o._zod.def)?.shape?.[key];
+        const found = ownShape(unwrap(o._zod.def), key);
         if (found !== undefined) return found._zod.def;
       }
       return undefined;
     }
-    return u?.shape?.[key]?._zod.def;
+    return ownShape(u, key)?._zod.def;
   };
   for (const p of path) def = step(def, p);
   def = unwrap(def);

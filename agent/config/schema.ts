@@ -30,6 +30,22 @@ const selectionStep = z.union([z.strictObject({ enable: selector }), z.strictObj
   error: "each step is 'enable: {rule: NAME}' or 'disable: {tag: TAG}' (a rule name may use *)",
 });
 
+const appendOutputEntry = z.strictObject({
+  match: z
+    .strictObject({
+      source: z.string().min(1).optional().describe("Event source, e.g. syscall"),
+      tags: z.array(z.string().min(1)).optional().describe("Rules with all these tags"),
+      rule: z.string().min(1).optional().describe("Rule name"),
+    })
+    .optional()
+    .describe("Which rules; every rule when absent"),
+  extra_output: z.string().optional().describe("Text with %fields appended to the output"),
+  suggested_output: z
+    .boolean()
+    .optional()
+    .describe("Append the suggested context fields (container.id, container.name, image, pod, namespace)"),
+});
+
 export const configSchema = z.strictObject({
   rules_files: z
     .array(z.string().min(1))
@@ -81,10 +97,66 @@ export const configSchema = z.strictObject({
         .min(1)
         .default("/")
         .describe("Lanner: where the host's root is mounted (/host in a pod)"),
+      max_fds_per_process: z
+        .int()
+        .min(16)
+        .max(1_048_576)
+        .default(1024)
+        .describe("Lanner: fds tracked per process; the oldest is dropped (counted) past it"),
+      max_fds_total: z
+        .int()
+        .min(1024)
+        .max(100_000_000)
+        .default(262_144)
+        .describe("Lanner: fds tracked over all processes"),
+      max_containers: z
+        .int()
+        .min(16)
+        .max(1_000_000)
+        .default(4096)
+        .describe("Lanner: containers whose metadata is cached (least recently used out)"),
+      max_users: z
+        .int()
+        .min(16)
+        .max(10_000_000)
+        .default(65_536)
+        .describe("Lanner: passwd and group entries kept, each"),
+      repair_rate: z
+        .number()
+        .min(0)
+        .max(100_000)
+        .default(200)
+        .describe("Lanner: processes first seen mid-life read from /proc, per second"),
+      repair_burst: z.int().min(1).max(1_000_000).default(1000).describe("Lanner: burst of those reads"),
     })
     .prefault({})
     .describe("Lanner: state tables"),
+  container_engines: z
+    .strictObject({
+      containerd: containerEngine("/run/containerd/io.containerd.runtime.v2.task"),
+      "cri-o": containerEngine("/var/lib/containers/storage/overlay-containers"),
+      docker: containerEngine("/var/lib/docker"),
+    })
+    .prefault({})
+    .describe("Container runtimes whose on-disk state gives container and pod metadata (no network client)"),
+  append_output: z
+    .array(appendOutputEntry)
+    .default([{ suggested_output: true }])
+    .describe("Text added to rule outputs, as falco.yaml; suggested_output adds container and pod context"),
 });
+
+function containerEngine(stateDir: string) {
+  return z
+    .strictObject({
+      enabled: z.boolean().default(true).describe("Read this runtime's state"),
+      state_dir: z
+        .string()
+        .min(1)
+        .default(stateDir)
+        .describe(`Lanner: its state directory below host_root (default ${stateDir})`),
+    })
+    .prefault({});
+}
 
 export type LannerConfig = z.infer<typeof configSchema>;
 

@@ -28,6 +28,12 @@ export const DROP_REASONS = {
 } as const;
 export type DropReason = keyof typeof DROP_REASONS;
 
+/** Metric names other stages read (the agent's stats line): defined once, here. */
+export const OUTPUT_METRICS = {
+  delivered: "output_delivered_total",
+  dropped: "output_dropped_total",
+} as const;
+
 /** A transport failed to send; `delivered` lines of the batch got through before it failed. */
 export class DeliveryError extends Error {
   constructor(
@@ -395,12 +401,12 @@ export class SinkDelivery {
     const out: MetricSample[] = [
       g("output_queue_alerts", "Alerts waiting in the sink's queue", this.queue.count, labels),
       g("output_queue_bytes", "Bytes waiting in the sink's queue", this.queue.bytes, labels),
-      c("output_delivered_total", "Alerts delivered by the sink", this.delivered, labels),
+      c(OUTPUT_METRICS.delivered, "Alerts delivered by the sink", this.delivered, labels),
       c("output_retries_total", "Batches retried after a failure", this.retries, labels),
       c("output_failures_total", "Send attempts that failed", this.failures, labels),
     ];
     for (const [reason, n] of this.dropped)
-      out.push(c("output_dropped_total", "Alerts not delivered, by reason", n, { ...labels, reason }));
+      out.push(c(OUTPUT_METRICS.dropped, "Alerts not delivered, by reason", n, { ...labels, reason }));
     for (const m of this.transport.metrics?.() ?? []) out.push({ ...m, labels: { ...labels, ...m.labels } });
     const spool = this.opts.spool;
     if (spool !== undefined) {

@@ -32,7 +32,7 @@ import { syslogLine, SyslogTransport } from "./syslog.ts";
 
 export type { Alert } from "./alert.ts";
 export type { DropReason, SinkHealth, SinkShutdownReport } from "./delivery.ts";
-export { DROP_REASONS } from "./delivery.ts";
+export { DROP_REASONS, OUTPUT_METRICS } from "./delivery.ts";
 export { defaultOutputSettings, type OutputSettings, outputKeys } from "./settings.ts";
 
 /** What the pipeline needs: somewhere to hand each alert as it is produced. */

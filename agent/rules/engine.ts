@@ -6,7 +6,7 @@ import type { EventTypeSet } from "./condition/evttypes.ts";
 import { type FieldBinder, Planner, type Predicate } from "./condition/plan.ts";
 import type { CompiledRule, CompiledRuleset } from "./load/compile.ts";
 import { PRIORITIES, type Priority } from "./load/items.ts";
-import { type BoundOutput, bindOutput } from "./output/format.ts";
+import { type BoundOutput, bindOutput, type OutputToken } from "./output/format.ts";
 
 /** One step of Falco's `rules:` config: enable or disable rules by name (with * wildcards) or tag. */
 export interface RuleSelectionStep {
@@ -21,6 +21,8 @@ export interface EngineOptions {
   /** `first`: stop at the first matching rule; `all`: report every match (Falco's `rule_matching`). */
   matching: "first" | "all";
   selection: readonly RuleSelectionStep[];
+  /** falco.yaml's append_output: tokens added to each matching rule's output. */
+  appendOutput?: { tokensFor(rule: CompiledRule): OutputToken[] };
 }
 
 export interface ActiveRule<C> {
@@ -56,7 +58,13 @@ export class RuleEngine<C> {
       .map((rule) => ({
         rule,
         predicate: planner.condition(rule.condition),
-        output: bindOutput(rule.output, bind, textOverride),
+        output: bindOutput(
+          options.appendOutput === undefined
+            ? rule.output
+            : [...rule.output, ...options.appendOutput.tokensFor(rule)],
+          bind,
+          textOverride,
+        ),
         matches: 0,
       }));
   }

@@ -6,26 +6,61 @@
 
 const CONTAINER_ID = /(?:^|[-/])([0-9a-f]{64})(?:\.scope)?$/;
 
-/** Many processes share a cgroup; remembering recent answers saves the scan. Bounded, cleared when full. */
-const recent = new Map<string, string>();
-const RECENT_CAP = 4096;
+export const HOST_CONTAINER_ID = "host";
 
-export function containerIdFromCgroup(cgroupPath: string): string {
-  const known = recent.get(cgroupPath);
-  if (known !== undefined) return known;
-  const id = scanCgroupPath(cgroupPath);
-  if (recent.size >= RECENT_CAP) recent.clear();
-  recent.set(cgroupPath, id);
-  return id;
-}
-
-function scanCgroupPath(cgroupPath: string): string {
-  // The id is in the deepest component that has one; nested cgroups under it (e.g. a .scope's
-  // sub-cgroup) keep the container's id.
+/** The full 64-hex id named by the deepest component of a cgroup path that has one. */
+export function fullContainerIdFromCgroup(cgroupPath: string): string | undefined {
+  // Nested cgroups under the container's (e.g. a .scope's sub-cgroup) keep the container's id.
   const parts = cgroupPath.split("/");
   for (let i = parts.length - 1; i >= 0; i--) {
     const match = CONTAINER_ID.exec(parts[i]);
-    if (match !== null) return match[1].slice(0, 12);
+    if (match !== null) return match[1];
   }
-  return "host";
+  return undefined;
+}
+
+/** Falco's container.id: 12 hex characters, or "host". */
+export function containerIdFromCgroup(cgroupPath: string): string {
+  return fullContainerIdFromCgroup(cgroupPath)?.slice(0, 12) ?? HOST_CONTAINER_ID;
+}
+
+/**
+ * Which path of /proc/PID/cgroup names the process's container. On a cgroup v2 host it is the
+ * "0::" line. On a hybrid host the v2 hierarchy may hold nothing ("/") while the v1 controller
+ * hierarchies name the container: the first line whose path names a container wins, else the v2
+ * path, else the first path.
+ */
+export function cgroupPathFromProcFile(text: string): string {
+  let unified: string | undefined;
+  let first: string | undefined;
+  for (const line of text.split("\n")) {
+    const a = line.indexOf(":");
+    const b = a < 0 ? -1 : line.indexOf(":", a + 1);
+    if (b < 0) continue;
+    const path = line.slice(b + 1);
+    if (fullContainerIdFromCgroup(path) !== undefined) return path;
+    first ??= path;
+    if (line.startsWith("0::")) unified = path;
+  }
+  return unified ?? first ?? "/";
+}
+
+/** Remembers the id of recent cgroup paths (many processes share one). Owned by the tracker; bounded. */
+export class ContainerIdCache {
+  private readonly recent = new Map<string, string>();
+  clears = 0;
+
+  constructor(private readonly cap = 4096) {}
+
+  readonly idOf = (cgroupPath: string): string => {
+    const known = this.recent.get(cgroupPath);
+    if (known !== undefined) return known;
+    const id = containerIdFromCgroup(cgroupPath);
+    if (this.recent.size >= this.cap) {
+      this.recent.clear();
+      this.clears++;
+    }
+    this.recent.set(cgroupPath, id);
+    return id;
+  };
 }

@@ -1,16 +1,25 @@
 // What the rule engine may know about one event: the event itself and the state around it
-// (its process, the fd it refers to, users, the host). One context object is reused for every
-// event; it is valid until the next event is applied.
+// (its process, the fd it refers to, users, containers, the host). One context object is reused
+// for every event; it is valid until the next event is applied.
 
 import type { Event } from "../events/types.ts";
 import type { BootClock } from "../events/time.ts";
+import type { ContainerMeta } from "./container-meta.ts";
 import type { FdInfo } from "./fds.ts";
-import type { ProcessInfo, ProcessLookup } from "./processes.ts";
+import type { ExeFileFacts, ProcessInfo, ProcessLookup } from "./processes.ts";
 import type { UserLookup } from "./users.ts";
 
 export interface HostInfo {
   hostname: string;
   clock: BootClock;
+}
+
+/** Facts read on demand (only when a rule asks), cached in the process entry. */
+export interface LazyFacts {
+  /** Container and pod metadata of the process's container; undefined on the host or while unknown. */
+  container(process: ProcessInfo): ContainerMeta | undefined;
+  /** The executable's inode facts; undefined when they cannot be read. */
+  exeFile(process: ProcessInfo): ExeFileFacts | undefined;
 }
 
 export interface EventContext {
@@ -22,4 +31,5 @@ export interface EventContext {
   readonly processes: ProcessLookup;
   readonly users: UserLookup;
   readonly host: HostInfo;
+  readonly facts: LazyFacts;
 }

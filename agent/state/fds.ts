@@ -1,20 +1,83 @@
-// The file descriptor an event refers to. For now only opens create one; the fd table per process
-// (sockets, dup, close, fds opened before start) comes with the system-state work.
+// File descriptors: what one fd refers to (FdInfo), each process's fd table (FdTable), and the
+// budget all tables share (FdBudget) so the total stays under a cap however many processes a node
+// runs. Types and type characters are Falco's (fd.type / fd.typechar).
 
-import type { OpenEvent } from "../events/types.ts";
 import { O_DIRECTORY } from "../events/open-flags.ts";
+import type { OpenEvent } from "../events/types.ts";
 import { basename, dirname, joinAndNormalize } from "./paths.ts";
 
+export type FdType =
+  | "file"
+  | "directory"
+  | "ipv4"
+  | "ipv6"
+  | "unix"
+  | "pipe"
+  | "event"
+  | "signalfd"
+  | "eventpoll"
+  | "inotify"
+  | "timerfd"
+  | "netlink"
+  | "bpf"
+  | "userfaultfd"
+  | "io_uring"
+  | "memfd"
+  | "pidfd"
+  | "unknown";
+
+/** fd.typechar for each fd.type, as Falco prints them. */
+export const FD_TYPE_CHAR: Readonly<Record<FdType, string>> = {
+  file: "f",
+  directory: "d",
+  ipv4: "4",
+  ipv6: "6",
+  unix: "u",
+  pipe: "p",
+  event: "e",
+  signalfd: "s",
+  eventpoll: "l",
+  inotify: "i",
+  timerfd: "t",
+  netlink: "n",
+  bpf: "b",
+  userfaultfd: "u",
+  io_uring: "r",
+  memfd: "m",
+  pidfd: "P",
+  unknown: "o",
+};
+
+export type L4Proto = "tcp" | "udp" | "icmp" | "raw";
+
+/** The two ends of a socket as the process sees them. */
+export interface SocketEnds {
+  family: "ipv4" | "ipv6" | "unix" | "netlink" | "other";
+  l4proto: L4Proto | undefined;
+  localIp: string | undefined;
+  localPort: number | undefined;
+  remoteIp: string | undefined;
+  remotePort: number | undefined;
+  /** The process is the server side (it accepted, or the socket listens). */
+  isServer: boolean;
+  connected: boolean;
+}
+
 export interface FdInfo {
-  /** The fd number, or -1 when the open failed. */
+  /** The fd number, or -1 when the call failed. */
   num: number;
-  type: "file" | "directory";
-  typechar: "f" | "d";
-  /** The absolute, normalised path; undefined when a relative path's base could not be found. */
+  type: FdType;
+  typechar: string;
+  /** fd.name: absolute normalised path, `cip:cport->sip:sport`, a unix path, or pipe:[ino]; undefined when unknown. */
   name: string | undefined;
-  /** The path exactly as the program passed it. */
+  /** The name exactly as the program passed it. */
   nameRaw: string;
   openFlags: number;
+  /** Closed when the process execs (O_CLOEXEC, FD_CLOEXEC, SOCK_CLOEXEC, ...). */
+  cloexec: boolean;
+  /** Inode number when known (pipes, sockets, files from /proc). */
+  ino: number | undefined;
+  socket: SocketEnds | undefined;
   /** Caches of fd.directory / fd.filename, filled on first use. */
   directory?: string;
   filename?: string;
@@ -27,38 +90,160 @@ export interface PathBaseResolver {
 }
 
 export const AT_FDCWD = -100;
+const O_CLOEXEC = 0o2000000;
 
-export function fdFromOpen(event: OpenEvent, bases: PathBaseResolver): FdInfo {
-  const isDir = (event.flags & O_DIRECTORY) !== 0;
-  let name: string | undefined;
-  if (event.path.startsWith("/")) {
-    name = joinAndNormalize("/", event.path);
-  } else {
-    const base = event.dirfd === AT_FDCWD ? bases.cwd(event.pid) : bases.fdPath(event.pid, event.dirfd);
-    name = base === undefined ? undefined : joinAndNormalize(base, event.path);
-  }
+export function newFd(num: number, type: FdType, name: string | undefined, nameRaw: string): FdInfo {
   return {
-    num: event.res >= 0 ? event.res : -1,
-    type: isDir ? "directory" : "file",
-    typechar: isDir ? "d" : "f",
+    num,
+    type,
+    typechar: FD_TYPE_CHAR[type],
     name,
-    nameRaw: event.path,
-    openFlags: event.flags,
+    nameRaw,
+    openFlags: 0,
+    cloexec: false,
+    ino: undefined,
+    socket: undefined,
     directory: undefined,
     filename: undefined,
   };
 }
 
+/** The path an *at call names: absolute as is, else against the dirfd's path or the cwd. */
+export function resolveAtPath(
+  pid: number,
+  dirfd: number,
+  path: string,
+  bases: PathBaseResolver,
+): string | undefined {
+  if (path.startsWith("/")) return joinAndNormalize("/", path);
+  const base = dirfd === AT_FDCWD ? bases.cwd(pid) : bases.fdPath(pid, dirfd);
+  return base === undefined ? undefined : joinAndNormalize(base, path);
+}
+
+export function fdFromOpen(event: OpenEvent, bases: PathBaseResolver): FdInfo {
+  const isDir = (event.flags & O_DIRECTORY) !== 0;
+  const fd = newFd(
+    event.res >= 0 ? event.res : -1,
+    isDir ? "directory" : "file",
+    resolveAtPath(event.pid, event.dirfd, event.path, bases),
+    event.path,
+  );
+  fd.openFlags = event.flags;
+  fd.cloexec = (event.flags & O_CLOEXEC) !== 0;
+  return fd;
+}
+
+/** fd.name of a connected inet socket: client ip:port -> server ip:port (IPv6 addresses unbracketed, as Falco). */
+export function socketName(s: SocketEnds): string | undefined {
+  if (s.localIp === undefined || s.localPort === undefined) return undefined;
+  if (!s.connected || s.remoteIp === undefined || s.remotePort === undefined)
+    return `${s.localIp}:${s.localPort}`;
+  const client = s.isServer ? `${s.remoteIp}:${s.remotePort}` : `${s.localIp}:${s.localPort}`;
+  const server = s.isServer ? `${s.localIp}:${s.localPort}` : `${s.remoteIp}:${s.remotePort}`;
+  return `${client}->${server}`;
+}
+
 /** fd.directory: the fd's directory (itself, for a directory). Computed once per fd. */
 export function fdDirectory(fd: FdInfo): string | undefined {
-  if (fd.name === undefined) return undefined;
+  if (fd.name === undefined || (fd.type !== "file" && fd.type !== "directory")) return undefined;
   fd.directory ??= fd.type === "directory" ? fd.name : dirname(fd.name);
   return fd.directory;
 }
 
 /** fd.filename: the last path component (none for a directory). Computed once per fd. */
 export function fdFilename(fd: FdInfo): string | undefined {
-  if (fd.name === undefined || fd.type === "directory") return undefined;
+  if (fd.name === undefined || fd.type !== "file") return undefined;
   fd.filename ??= basename(fd.name);
   return fd.filename;
+}
+
+/** The cap on fds across all processes, and what was dropped to keep it. Owned by the tracker. */
+export class FdBudget {
+  total = 0;
+  /** fds dropped because a process's table or the total was full. */
+  evicted = 0;
+  constructor(
+    readonly perProcess: number,
+    readonly totalCap: number,
+  ) {
+    if (!Number.isInteger(perProcess) || perProcess < 1) throw new RangeError("fds per process must be >= 1");
+    if (!Number.isInteger(totalCap) || totalCap < perProcess)
+      throw new RangeError("total fd cap must be >= the per-process cap");
+  }
+}
+
+/**
+ * One process's fds (shared by processes cloned with CLONE_FILES). Full: the fd added longest ago
+ * is dropped and counted; the total over all tables is bounded by the budget the same way.
+ */
+export class FdTable {
+  private readonly byNum = new Map<number, FdInfo>();
+  /** Processes using this table; the last one to leave releases its fds from the budget. */
+  users = 1;
+
+  constructor(private readonly budget: FdBudget) {}
+
+  get size(): number {
+    return this.byNum.size;
+  }
+
+  get(num: number): FdInfo | undefined {
+    return this.byNum.get(num);
+  }
+
+  set(fd: FdInfo): void {
+    if (fd.num < 0) return;
+    const had = this.byNum.delete(fd.num);
+    if (had) this.budget.total--;
+    while (this.byNum.size >= this.budget.perProcess || this.budget.total >= this.budget.totalCap) {
+      if (!this.dropOldest()) {
+        // The total is full and this process holds nothing to give back: the fd is not tracked.
+        this.budget.evicted++;
+        return;
+      }
+    }
+    this.byNum.set(fd.num, fd);
+    this.budget.total++;
+  }
+
+  delete(num: number): FdInfo | undefined {
+    const fd = this.byNum.get(num);
+    if (fd !== undefined) {
+      this.byNum.delete(num);
+      this.budget.total--;
+    }
+    return fd;
+  }
+
+  /** A forked child's own copy: same fds (the FdInfo objects are shared; they are not changed in place). */
+  copy(): FdTable {
+    const child = new FdTable(this.budget);
+    for (const fd of this.byNum.values()) child.set(fd);
+    return child;
+  }
+
+  /** exec closes every close-on-exec fd. */
+  closeOnExec(): void {
+    for (const [num, fd] of this.byNum) if (fd.cloexec) this.delete(num);
+  }
+
+  /** The process left; returns the fds to the budget when no other process shares the table. */
+  release(): void {
+    this.users--;
+    if (this.users > 0) return;
+    this.budget.total -= this.byNum.size;
+    this.byNum.clear();
+  }
+
+  values(): IterableIterator<FdInfo> {
+    return this.byNum.values();
+  }
+
+  private dropOldest(): boolean {
+    const oldest = this.byNum.keys().next();
+    if (oldest.done === true) return false;
+    this.delete(oldest.value);
+    this.budget.evicted++;
+    return true;
+  }
 }

@@ -1,18 +1,68 @@
 // Applies each decoded event to the state tables, then hands out the context the rules see.
+// Owns every table (processes with their fds, containers, the caches) and their counters.
 
-import { readlinkSync } from "node:fs";
+import { readFileSync, readlinkSync } from "node:fs";
+import type { MetricSample, MetricSource } from "../common/metrics.ts";
+import { type MonotonicClock, TokenBucket } from "../common/token-bucket.ts";
 import type { Event } from "../events/types.ts";
-import type { EventContext, HostInfo } from "./context.ts";
-import { type FdInfo, fdFromOpen, type PathBaseResolver } from "./fds.ts";
-import { type ProcessInfo, ProcessTable } from "./processes.ts";
+import { ContainerMetadataStore, type ContainerEngineDirs, type ContainerMeta } from "./container-meta.ts";
+import { ContainerIdCache, cgroupPathFromProcFile, fullContainerIdFromCgroup } from "./containers.ts";
+import type { EventContext, HostInfo, LazyFacts } from "./context.ts";
+import { applyFdSyscall, type FdEventHost, type SyscallParams } from "./fd-events.ts";
+import { FdBudget, type FdInfo, fdFromOpen, type PathBaseResolver } from "./fds.ts";
+import {
+  isOnOverlayUpper,
+  listPids,
+  type ProcSnapshot,
+  readExeStat,
+  readProcFd,
+  readProcFds,
+  readProcSnapshot,
+} from "./proc-reader.ts";
+import { type ExeFileFacts, type ProcessInfo, ProcessTable } from "./processes.ts";
+import { SocketIndex } from "./sockets.ts";
 import type { UserLookup } from "./users.ts";
 
 export interface StateOptions {
   processCapacity: number;
   users: UserLookup;
   host: HostInfo;
-  /** Resolves the base of relative paths; defaults to reading the live /proc. */
+  /**
+   * Where the host's root is mounted ("/" on a node, "/host" in a pod); prefixes every host path.
+   * Without it the tracker reads nothing of the host: no /proc seed or repair, no container files.
+   */
+  hostRoot?: string;
+  /** Resolves the base of relative paths the tables do not know; defaults to reading the host's /proc. */
   pathBases?: PathBaseResolver;
+  fdsPerProcess?: number;
+  fdsTotal?: number;
+  containerCapacity?: number;
+  /** Runtime state directories, already below host_root; undefined entries are not looked at. */
+  containerEngines?: Partial<ContainerEngineDirs>;
+  /** Repairs of processes first seen mid-life: per second and burst. */
+  repairRate?: number;
+  repairBurst?: number;
+  clock?: MonotonicClock;
+}
+
+export interface SeedReport {
+  processes: number;
+  fds: number;
+  /** Processes the kernel's events had already described (theirs is newer; kept). */
+  alreadyKnown: number;
+  /** Processes that exited while being read. */
+  vanished: number;
+  ms: number;
+}
+
+/** Default container runtime state directories below a host root. */
+export function defaultContainerEngineDirs(hostRoot: string): ContainerEngineDirs {
+  const root = hostRoot.endsWith("/") ? hostRoot.slice(0, -1) : hostRoot;
+  return {
+    containerd: `${root}/run/containerd/io.containerd.runtime.v2.task`,
+    crio: `${root}/var/lib/containers/storage/overlay-containers`,
+    docker: `${root}/var/lib/docker`,
+  };
 }
 
 class MutableContext implements EventContext {
@@ -23,18 +73,84 @@ class MutableContext implements EventContext {
     readonly processes: ProcessTable,
     readonly users: UserLookup,
     readonly host: HostInfo,
+    readonly facts: LazyFacts,
   ) {}
 }
 
-export class StateTracker {
+/** Bounded set of pids a repair was tried for: each is tried once (cleared when full). */
+const REPAIR_MEMORY = 8192;
+
+export class StateTracker implements MetricSource {
   readonly processes: ProcessTable;
+  readonly containers: ContainerMetadataStore;
+  /** The host's /proc; undefined when the tracker was given no host root. */
+  readonly procRoot: string | undefined;
+  readonly hostRoot: string;
   private readonly ctx: MutableContext;
   private readonly pathBases: PathBaseResolver;
+  private readonly containerIds = new ContainerIdCache();
+  private readonly sockets: SocketIndex;
+  private readonly repairBucket: TokenBucket;
+  private readonly repairTried = new Set<number>();
+  /** Host with cgroup v1 hierarchies: an exec whose v2 path names no container reads /proc/PID/cgroup. */
+  private readonly hybridCgroups: boolean;
+  private readonly counts = {
+    repaired: 0,
+    repairGone: 0,
+    repairDenied: 0,
+    fdRepaired: 0,
+    cgroupReads: 0,
+    seeded: 0,
+  };
+  private readonly fdHost: FdEventHost;
 
   constructor(options: StateOptions) {
-    this.processes = new ProcessTable(options.processCapacity);
-    this.ctx = new MutableContext(this.processes, options.users, options.host);
-    this.pathBases = options.pathBases ?? procPathBases("/proc");
+    this.hostRoot = options.hostRoot ?? "/";
+    const root = this.hostRoot.endsWith("/") ? this.hostRoot.slice(0, -1) : this.hostRoot;
+    this.procRoot = options.hostRoot === undefined ? undefined : `${root}/proc`;
+    const budget = new FdBudget(options.fdsPerProcess ?? 1024, options.fdsTotal ?? 262_144);
+    this.processes = new ProcessTable(options.processCapacity, {
+      containerIdOf: this.containerIds.idOf,
+      fdBudget: budget,
+    });
+    const dirs =
+      options.hostRoot === undefined
+        ? { containerd: undefined, crio: undefined, docker: undefined, ...options.containerEngines }
+        : { ...defaultContainerEngineDirs(this.hostRoot), ...options.containerEngines };
+    this.containers = new ContainerMetadataStore(dirs, options.containerCapacity ?? 4096);
+    this.sockets = new SocketIndex(this.procRoot ?? "/proc");
+    this.repairBucket = new TokenBucket({
+      rate: options.repairRate ?? 200,
+      maxBurst: options.repairBurst ?? 1000,
+      clock: options.clock,
+    });
+    this.hybridCgroups = this.procRoot !== undefined && hasV1Hierarchies(this.procRoot);
+    const facts: LazyFacts = {
+      container: (p) => this.containerOf(p),
+      exeFile: (p) => this.exeFileOf(p),
+    };
+    this.ctx = new MutableContext(this.processes, options.users, options.host, facts);
+    const fallback = options.pathBases ?? procPathBases(this.procRoot ?? "/proc");
+    this.pathBases = {
+      cwd: (pid) => {
+        const p = this.processes.get(pid);
+        if (p?.cwd !== undefined) return p.cwd;
+        const cwd = fallback.cwd(pid);
+        if (p !== undefined && cwd !== undefined) p.cwd = cwd;
+        return cwd;
+      },
+      fdPath: (pid, fd) => {
+        const p = this.processes.get(pid);
+        const known = p?.fds.get(fd);
+        if (known !== undefined) return known.name;
+        return fallback.fdPath(pid, fd);
+      },
+    };
+    this.fdHost = {
+      fdOf: (p, n) => this.fdOf(p, n),
+      bases: this.pathBases,
+      shareFds: (parent, child) => this.processes.shareFds(parent, child),
+    };
   }
 
   /** Updates the state with `event` and returns the context to evaluate it in. */
@@ -44,17 +160,27 @@ export class StateTracker {
     ctx.fd = undefined;
     switch (event.kind) {
       case "execve":
-      case "execveat":
-        ctx.process = this.processes.onExec(event);
+      case "execveat": {
+        if (event.res === 0 && this.processes.get(event.pid) === undefined) this.repair(event.pid);
+        const p = this.processes.onExec(event);
+        if (p !== undefined && event.res === 0 && p.containerId === "host" && this.hybridCgroups)
+          this.cgroupFromProc(p);
+        ctx.process = p;
         break;
+      }
       case "open":
       case "openat":
-      case "openat2":
-        ctx.process = this.processes.lookupForEvent(event.pid);
-        ctx.fd = fdFromOpen(event, this.pathBases);
+      case "openat2": {
+        const p = this.lookup(event.pid);
+        ctx.process = p;
+        const fd = fdFromOpen(event, this.pathBases);
+        if (p !== undefined && fd.num >= 0) p.fds.set(fd);
+        ctx.fd = fd;
         break;
+      }
       case "procfork":
-        // onFork counts an unknown parent as the miss.
+        // A fork of an unknown parent: repair the parent, so the child is known too.
+        if (this.processes.get(event.pid) === undefined) this.repair(event.pid);
         ctx.process = this.processes.get(event.pid);
         this.processes.onFork(event);
         break;
@@ -63,12 +189,229 @@ export class StateTracker {
         ctx.process = this.processes.lookupForEvent(event.pid);
         this.processes.onExit(event);
         break;
+      default: {
+        // Kinds the fd table follows by Falco's parameter names (see fd-events.ts).
+        const other = event as unknown as { kind: string; pid: number } & SyscallParams;
+        const p = this.lookup(other.pid);
+        ctx.process = p;
+        if (p !== undefined) ctx.fd = applyFdSyscall(other.kind, other, p, this.fdHost);
+      }
     }
     return ctx;
   }
+
+  /**
+   * Reads every process of the host from /proc into the tables. Call it once, after the probe is
+   * attached (so nothing is missed in between): processes the kernel's events already described
+   * are kept as the events left them.
+   */
+  seedFromProc(): SeedReport {
+    const started = performance.now();
+    const report: SeedReport = { processes: 0, fds: 0, alreadyKnown: 0, vanished: 0, ms: 0 };
+    if (this.procRoot === undefined) return report;
+    for (const pid of listPids(this.procRoot)) {
+      if (this.processes.get(pid) !== undefined) {
+        report.alreadyKnown++;
+        continue;
+      }
+      const added = this.addFromProc(pid);
+      if (added === undefined) report.vanished++;
+      else if (added !== null) {
+        report.processes++;
+        report.fds += added.fds.size;
+      }
+    }
+    this.counts.seeded += report.processes;
+    report.ms = Math.round(performance.now() - started);
+    return report;
+  }
+
+  metrics(): MetricSample[] {
+    const s = this.processes.stats();
+    const b = this.processes.fdBudget;
+    const c = this.containers.stats();
+    const g = (name: string, help: string, value: number): MetricSample => ({
+      name,
+      type: "gauge",
+      help,
+      value,
+    });
+    const k = (name: string, help: string, value: number): MetricSample => ({
+      name,
+      type: "counter",
+      help,
+      value,
+    });
+    return [
+      g("state_processes", "Processes in the process table", s.size),
+      g("state_processes_capacity", "Process table cap (state.max_processes)", s.capacity),
+      k(
+        "state_processes_evicted_total",
+        "Processes dropped (least recently used) to stay under the cap",
+        s.evicted,
+      ),
+      k("state_process_misses_total", "Events of processes the table did not know", s.misses),
+      k("state_processes_seeded_total", "Processes read from /proc at start", this.counts.seeded),
+      k(
+        "state_process_repairs_total",
+        "Processes first seen mid-life and read from /proc",
+        this.counts.repaired,
+      ),
+      k(
+        "state_process_repairs_gone_total",
+        "Repairs of processes already gone from /proc",
+        this.counts.repairGone,
+      ),
+      k("state_process_repairs_denied_total", "Repairs skipped by the rate limit", this.counts.repairDenied),
+      g("state_fds", "fds tracked over all processes", b.total),
+      g("state_fds_capacity", "Cap on tracked fds (state.max_fds_total)", b.totalCap),
+      k("state_fds_evicted_total", "fds dropped to stay under the per-process or total cap", b.evicted),
+      k("state_fd_repairs_total", "fds opened before start read from /proc", this.counts.fdRepaired),
+      k(
+        "state_cgroup_reads_total",
+        "Exec cgroups read from /proc on a cgroup v1/hybrid host",
+        this.counts.cgroupReads,
+      ),
+      g("state_containers", "Containers in the metadata cache", c.size),
+      k("state_container_reads_total", "Container runtime files read", c.reads),
+      k("state_container_missing_total", "Metadata lookups that found nothing (yet)", c.missing),
+      k("state_container_errors_total", "Container runtime files that could not be parsed", c.errors),
+      k("state_containers_evicted_total", "Containers dropped from the metadata cache", c.evicted),
+    ];
+  }
+
+  /** The event's process, repairing (once, rate-limited) a process first seen mid-life. */
+  private lookup(pid: number): ProcessInfo | undefined {
+    const p = this.processes.lookupForEvent(pid);
+    if (p !== undefined) return p;
+    this.repair(pid);
+    return this.processes.get(pid);
+  }
+
+  private repair(pid: number): void {
+    if (this.procRoot === undefined || this.repairTried.has(pid)) return;
+    if (!this.repairBucket.take()) {
+      this.counts.repairDenied++;
+      return;
+    }
+    if (this.repairTried.size >= REPAIR_MEMORY) this.repairTried.clear();
+    this.repairTried.add(pid);
+    const added = this.addFromProc(pid);
+    if (added === undefined) this.counts.repairGone++;
+    else if (added !== null) this.counts.repaired++;
+  }
+
+  /** undefined: not in /proc; null: a kernel thread (not tracked) or already known. */
+  private addFromProc(pid: number): ProcessInfo | null | undefined {
+    if (this.procRoot === undefined) return undefined;
+    const snap = readProcSnapshot(this.procRoot, pid);
+    if (snap === undefined) return undefined;
+    if (snap.isKernelThread) return null;
+    const info = this.fromSnapshot(snap);
+    for (const fd of readProcFds(this.procRoot, pid, this.sockets)) info.fds.set(fd);
+    return this.processes.insertFromProc(info) ? info : null;
+  }
+
+  private fromSnapshot(s: ProcSnapshot): ProcessInfo {
+    const [argv0 = s.comm, ...rest] = s.argv;
+    const argsText = rest.join(" ");
+    const cgroup = cgroupPathFromProcFile(s.cgroupText);
+    const exepath = s.exepath ?? argv0;
+    return {
+      pid: s.pid,
+      ppid: s.ppid,
+      vpid: s.vpid,
+      comm: s.comm,
+      exe: argv0,
+      exepath,
+      args: rest,
+      argsText,
+      cmdline: rest.length === 0 ? s.comm : `${s.comm} ${argsText}`,
+      uid: s.uid,
+      gid: s.gid,
+      loginuid: s.loginuid,
+      cwd: s.cwd,
+      env: s.env,
+      tty: s.tty,
+      sid: s.sid,
+      pgid: s.pgid,
+      vpgid: s.vpgid,
+      capPermitted: s.capPermitted,
+      capEffective: s.capEffective,
+      capInheritable: s.capInheritable,
+      exeFromMemfd: exepath.startsWith("/memfd:"),
+      exeFile: undefined,
+      cgroup,
+      containerId: this.containerIds.idOf(cgroup),
+      pidTsBootNs: s.startBootNs,
+      startBootNs: s.startBootNs,
+      fds: this.processes.newFdTable(),
+      source: "proc",
+      exited: false,
+      touched: 0,
+    };
+  }
+
+  /** An fd the table does not know: read once from /proc (an fd opened before the agent started). */
+  private fdOf(p: ProcessInfo, n: number): FdInfo | undefined {
+    const known = p.fds.get(n);
+    if (known !== undefined || n < 0 || this.procRoot === undefined) return known;
+    const fd = readProcFd(this.procRoot, p.pid, n, this.sockets);
+    if (fd !== undefined) {
+      p.fds.set(fd);
+      this.counts.fdRepaired++;
+    }
+    return fd;
+  }
+
+  private cgroupFromProc(p: ProcessInfo): void {
+    if (this.procRoot === undefined) return;
+    this.counts.cgroupReads++;
+    let text: string;
+    try {
+      text = readFileSync(`${this.procRoot}/${p.pid}/cgroup`, "utf8");
+    } catch {
+      return;
+    }
+    const path = cgroupPathFromProcFile(text);
+    const id = this.containerIds.idOf(path);
+    if (id !== "host") {
+      p.cgroup = path;
+      p.containerId = id;
+    }
+  }
+
+  private containerOf(p: ProcessInfo): ContainerMeta | undefined {
+    if (p.containerId === "host") return undefined;
+    const full = fullContainerIdFromCgroup(p.cgroup);
+    return full === undefined ? undefined : this.containers.get(full);
+  }
+
+  private exeFileOf(p: ProcessInfo): ExeFileFacts | undefined {
+    const procRoot = this.procRoot;
+    if (p.exeFile === undefined && procRoot !== undefined) {
+      const s = p.exited ? undefined : readExeStat(procRoot, p.pid, p.uid, p.gid);
+      p.exeFile =
+        s === undefined
+          ? null
+          : { ...s, upperLayer: isOnOverlayUpper(procRoot, this.hostRoot, p.pid, p.exepath) };
+    }
+    return p.exeFile ?? undefined;
+  }
 }
 
-/** Finds cwd and fd paths through /proc (racy for short-lived processes; tracked state replaces it later). */
+/** A host where some process sits in cgroup v1 controller hierarchies (v1 only, or hybrid). */
+function hasV1Hierarchies(procRoot: string): boolean {
+  try {
+    return readFileSync(`${procRoot}/self/cgroup`, "utf8")
+      .split("\n")
+      .some((l) => l !== "" && !l.startsWith("0::"));
+  } catch {
+    return false;
+  }
+}
+
+/** Finds cwd and fd paths through /proc (racy for short-lived processes; the tables are asked first). */
 export function procPathBases(procRoot: string): PathBaseResolver {
   const readlink = (path: string): string | undefined => {
     try {

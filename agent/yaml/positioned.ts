@@ -5,8 +5,14 @@
 // Scalars are kept as the text YAML gives (the failsafe schema), as yaml-cpp does for Falco:
 // `items: [0755, 1.0]` stays "0755" and "1.0". Callers that want YAML's core types (config files)
 // ask for them explicitly with coreScalarValue().
+//
+// Bounds (docs/RULES.md, "Limits"): a file larger than MAX_YAML_BYTES is refused before parsing;
+// js-yaml refuses nesting deeper than MAX_YAML_DEPTH; an alias to a collection is copied into the
+// tree (so every node keeps a position), and those copies are capped in number (MAX_ALIAS_USES) and
+// in nodes (MAX_ALIAS_NODES), so nine levels of aliases doubling each other ("billion laughs")
+// stop with an error at the alias instead of filling memory.
 
-import { FAILSAFE_SCHEMA, loadAll, type State, YAMLException } from "js-yaml";
+import { FAILSAFE_SCHEMA, type LoadOptions, loadAll, type State, YAMLException } from "js-yaml";
 import { type SourceFile, sourceFile } from "./source.ts";
 
 interface NodeBase {
@@ -47,6 +53,21 @@ export class YamlSyntaxError extends Error {
   }
 }
 
+/** Largest YAML file read (rule or config file). */
+export const MAX_YAML_BYTES = 16 * 1024 * 1024;
+/** Deepest nesting of sequences and mappings. */
+export const MAX_YAML_DEPTH = 100;
+/** Alias uses expanded per file. */
+export const MAX_ALIAS_USES = 10_000;
+/** Nodes created by expanding aliases, per file. */
+export const MAX_ALIAS_NODES = 100_000;
+
+/** What alias expansion has used so far in one file. */
+interface AliasBudget {
+  uses: number;
+  nodes: number;
+}
+
 interface Frame {
   start: number;
   end: number;
@@ -57,13 +78,22 @@ interface Frame {
 
 /** Parses every document of a YAML file. Throws YamlSyntaxError with the offset of the problem. */
 export function parseYamlDocuments(file: SourceFile): YamlNode[] {
+  if (file.text.length > MAX_YAML_BYTES) {
+    throw new YamlSyntaxError(
+      `the file is too large (${file.text.length} characters; the limit is ${MAX_YAML_BYTES})`,
+      file,
+      0,
+    );
+  }
   const root: Frame = { start: 0, end: 0, kind: null, value: undefined, children: [] };
   const stack: Frame[] = [root];
   let docs: unknown[];
   try {
-    docs = loadAll(file.text, null, {
+    // maxDepth is js-yaml 4.3's own bound (its typings predate it).
+    const options: LoadOptions & { maxDepth: number } = {
       filename: file.name,
       schema: FAILSAFE_SCHEMA,
+      maxDepth: MAX_YAML_DEPTH,
       listener(event: "open" | "close", state: State) {
         if (event === "open") {
           stack.push({
@@ -82,19 +112,25 @@ export function parseYamlDocuments(file: SourceFile): YamlNode[] {
         frame.value = state.result;
         stack[stack.length - 1].children.push(frame);
       },
-    });
+    };
+    docs = loadAll(file.text, null, options);
   } catch (err) {
     if (err instanceof YAMLException) {
       const offset = err.mark?.position ?? 0;
       throw new YamlSyntaxError(err.reason ?? err.message, file, offset);
     }
+    // A structure js-yaml's own bounds missed (a string too long, a stack too deep) is still the
+    // file's problem, not the agent's.
+    if (err instanceof RangeError)
+      throw new YamlSyntaxError(`the file cannot be read: ${err.message}`, file, 0);
     throw err;
   }
   const nodes: YamlNode[] = [];
+  const budget: AliasBudget = { uses: 0, nodes: 0 };
   for (const doc of docs) {
     if (doc === null || doc === undefined) continue;
     const frame = root.children.find((f) => f.value === doc);
-    nodes.push(frame === undefined ? fromPlainValue(doc, file, 0) : toNode(frame, file));
+    nodes.push(frame === undefined ? fromAlias(doc, file, 0, budget) : toNode(frame, file, budget));
   }
   return nodes;
 }
@@ -105,13 +141,13 @@ export function parseYamlText(name: string, text: string): { file: SourceFile; d
   return { file, documents: parseYamlDocuments(file) };
 }
 
-function toNode(frame: Frame, file: SourceFile): YamlNode {
+function toNode(frame: Frame, file: SourceFile, budget: AliasBudget): YamlNode {
   // js-yaml opens some nodes twice at the same place (an entry of a block sequence); the outer
   // frame then wraps exactly one child with the same span and the same value: keep the inner one.
   if (frame.children.length === 1) {
     const only = frame.children[0];
     if (only.start === frame.start && only.end === frame.end && only.value === frame.value)
-      return toNode(only, file);
+      return toNode(only, file, budget);
   }
   if (frame.value === null || frame.value === undefined) {
     // An empty value: point where it would be written (right after its key), not at the next line.
@@ -124,14 +160,14 @@ function toNode(frame: Frame, file: SourceFile): YamlNode {
       file,
       start,
       end: frame.end,
-      items: frame.children.map((c) => toNode(c, file)),
+      items: frame.children.map((c) => toNode(c, file, budget)),
     };
   }
   if (frame.kind === "mapping" && isPlainObject(frame.value)) {
     const entries: { key: YamlScalar; value: YamlNode }[] = [];
     for (let i = 0; i + 1 < frame.children.length; i += 2) {
-      const key = toNode(frame.children[i], file);
-      const value = toNode(frame.children[i + 1], file);
+      const key = toNode(frame.children[i], file, budget);
+      const value = toNode(frame.children[i + 1], file, budget);
       entries.push({
         key: key.kind === "scalar" ? key : scalarOf(String(key.start), file, key.start),
         value,
@@ -150,17 +186,45 @@ function toNode(frame: Frame, file: SourceFile): YamlNode {
     };
   }
   // An alias to a collection: rebuild it from the value, positioned at the alias.
-  return fromPlainValue(frame.value, file, start);
+  return fromAlias(frame.value, file, start, budget);
 }
 
-function fromPlainValue(value: unknown, file: SourceFile, at: number): YamlNode {
+function fromAlias(value: unknown, file: SourceFile, at: number, budget: AliasBudget): YamlNode {
+  if (++budget.uses > MAX_ALIAS_USES) {
+    throw new YamlSyntaxError(`too many aliases: more than ${MAX_ALIAS_USES} in one file`, file, at);
+  }
+  return fromPlainValue(value, file, at, budget, 0);
+}
+
+function fromPlainValue(
+  value: unknown,
+  file: SourceFile,
+  at: number,
+  budget: AliasBudget,
+  depth: number,
+): YamlNode {
+  if (++budget.nodes > MAX_ALIAS_NODES) {
+    throw new YamlSyntaxError(
+      `aliases expand to more than ${MAX_ALIAS_NODES} nodes in one file; write the values out or use fewer aliases`,
+      file,
+      at,
+    );
+  }
+  // An anchor used inside its own collection makes a cycle; js-yaml's depth bound does not see it.
+  if (depth > MAX_YAML_DEPTH) {
+    throw new YamlSyntaxError(
+      `an alias nests deeper than ${MAX_YAML_DEPTH} levels (does it refer to a collection that contains it?)`,
+      file,
+      at,
+    );
+  }
   if (Array.isArray(value)) {
     return {
       kind: "sequence",
       file,
       start: at,
       end: at,
-      items: value.map((v) => fromPlainValue(v, file, at)),
+      items: value.map((v) => fromPlainValue(v, file, at, budget, depth + 1)),
     };
   }
   if (isPlainObject(value)) {
@@ -171,7 +235,7 @@ function fromPlainValue(value: unknown, file: SourceFile, at: number): YamlNode 
       end: at,
       entries: Object.entries(value).map(([k, v]) => ({
         key: scalarOf(k, file, at),
-        value: fromPlainValue(v, file, at),
+        value: fromPlainValue(v, file, at, budget, depth + 1),
       })),
     };
   }

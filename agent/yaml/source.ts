@@ -35,13 +35,57 @@ export function positionAt(file: SourceFile, offset: number): SourcePosition {
   return { line: lo + 1, column: clamped - file.lineStarts[lo] + 1, offset: clamped };
 }
 
-/** The line holding `offset` with a caret under the column, prefixed by the line number. */
+/** How much of a line a snippet shows before and after the error column. */
+export const SNIPPET_BEFORE = 60;
+export const SNIPPET_AFTER = 100;
+
+/**
+ * The line holding `offset` with a caret under the column, prefixed by the line number. A long line
+ * is shown around the column only ("..." marks what is cut), and control bytes are escaped.
+ */
 export function snippetAt(file: SourceFile, offset: number): string {
   const pos = positionAt(file, offset);
   const start = file.lineStarts[pos.line - 1];
   const nextStart = file.lineStarts[pos.line] ?? file.text.length + 1;
-  const lineText = file.text.slice(start, nextStart - 1).replace(/\r$/, "");
+  const lineEnd = Math.max(start, nextStart - 1 - (file.text[nextStart - 2] === "\r" ? 1 : 0));
+  const column = Math.min(pos.column - 1, lineEnd - start);
+  const from = Math.max(start, start + column - SNIPPET_BEFORE);
+  const to = Math.min(lineEnd, start + column + SNIPPET_AFTER);
+  const head = from > start ? "..." : "";
+  const tail = to < lineEnd ? "..." : "";
+  const before = escapeForTerminal(file.text.slice(from, start + column));
+  const rest = escapeForTerminal(file.text.slice(start + column, to));
   const gutter = `${pos.line} | `;
-  const caretPad = " ".repeat(gutter.length + Math.min(pos.column - 1, lineText.length));
-  return `${gutter}${lineText}\n${caretPad}^`;
+  const caretPad = " ".repeat(gutter.length + head.length + before.length);
+  return `${gutter}${head}${before}${rest}${tail}\n${caretPad}^`;
+}
+
+/** C0 controls but tab, DEL and C1 controls (ESC sequences start there), bidi overrides. */
+function unsafeCode(code: number): boolean {
+  return (
+    (code < 0x20 && code !== 0x09) ||
+    (code >= 0x7f && code <= 0x9f) ||
+    (code >= 0x202a && code <= 0x202e) ||
+    (code >= 0x2066 && code <= 0x2069)
+  );
+}
+
+/**
+ * Text from a file made safe to print: control, escape and bidirectional-override characters
+ * (which make text display in another order than it reads) written as escapes.
+ */
+export function escapeForTerminal(text: string): string {
+  let out = "";
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (!unsafeCode(code)) continue;
+    out += text.slice(from, i);
+    from = i + 1;
+    if (code === 0x0a) out += "\\n";
+    else if (code === 0x0d) out += "\\r";
+    else if (code < 0x100) out += `\\x${code.toString(16).padStart(2, "0")}`;
+    else out += `\\u${code.toString(16)}`;
+  }
+  return from === 0 ? text : out + text.slice(from);
 }

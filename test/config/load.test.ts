@@ -23,7 +23,22 @@ const SCHEMA_DEFAULTS: LannerConfig = {
   ...defaultOutputSettings(),
   log_level: "info",
   engine: { kind: "modern_ebpf", modern_ebpf: { buf_size_preset: 4, drain_interval_ms: 10 } },
-  state: { max_processes: 65_536, host_root: "/" },
+  state: {
+    max_processes: 65_536,
+    host_root: "/",
+    max_fds_per_process: 1024,
+    max_fds_total: 262_144,
+    max_containers: 4096,
+    max_users: 65_536,
+    repair_rate: 200,
+    repair_burst: 1000,
+  },
+  container_engines: {
+    containerd: { enabled: true, state_dir: "/run/containerd/io.containerd.runtime.v2.task" },
+    "cri-o": { enabled: true, state_dir: "/var/lib/containers/storage/overlay-containers" },
+    docker: { enabled: true, state_dir: "/var/lib/docker" },
+  },
+  append_output: [{ suggested_output: true }],
 };
 
 function load(text: string, overrides: string[] = [], env = NO_ENV): LannerConfig {
@@ -100,7 +115,7 @@ describe("defaults", () => {
       writeFileSync(path, "log_level: debug\nstate:\n  host_root: /host\n");
       const config = loadConfig({ name: path, text: readFileSync(path, "utf8") }, [], NO_ENV);
       expect(config.log_level).toBe("debug");
-      expect(config.state).toEqual({ max_processes: 65_536, host_root: "/host" });
+      expect(config.state).toMatchObject({ max_processes: 65_536, host_root: "/host" });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -322,7 +337,7 @@ describe("-o key.path=value overrides", () => {
   test("an override creates the mappings it needs", () => {
     const config = load("", ["engine.modern_ebpf.drain_interval_ms=50", "state.host_root=/host"]);
     expect(config.engine.modern_ebpf).toEqual({ buf_size_preset: 4, drain_interval_ms: 50 });
-    expect(config.state).toEqual({ max_processes: 65_536, host_root: "/host" });
+    expect(config.state).toMatchObject({ max_processes: 65_536, host_root: "/host" });
   });
 
   test("an override replaces the file's value and keeps its siblings", () => {

@@ -1255,9 +1255,10 @@ const CHECK_REJECT: readonly [string, CheckIssueCode, RegExp][] = [
   ["fd.types ‸pmatch (/a)", "bad_operator", /list fields/],
   ["fd.types ‸startswith oneof (a)", "bad_operator", /list fields/],
   ["len(proc.name) ‸contains 1", "bad_operator", /numeric/],
-  ['proc.name regex ‸"("', "bad_literal", /invalid regular expression '\('/],
-  ['proc.name regex ‸"[a-"', "bad_literal", /invalid regular expression/],
-  ['proc.name regex ‸"*a"', "bad_literal", /invalid regular expression/],
+  ['proc.name regex "‸("', "bad_literal", /invalid regular expression '\(': missing closing \)/],
+  ['proc.name regex "‸[a-"', "bad_literal", /invalid regular expression.*missing closing \]/],
+  ['proc.name regex "‸*a"', "bad_literal", /invalid regular expression.*missing argument to repetition/],
+  ['proc.name regex "ab[‸z-a]"', "bad_literal", /invalid character class range: 'z-a' at offset 3/],
   ['proc.name regex oneof (ok, ‸"(")', "bad_literal", /invalid regular expression/],
   ["evt.buffer bcontains ‸4", "bad_literal", /not a hex byte string/],
   ["evt.buffer bcontains ‸zz", "bad_literal", /not a hex byte string/],
@@ -1664,6 +1665,11 @@ describe("fixes after the first review", () => {
     ['proc.name regex "a]"', "a]", true],
     ['proc.name regex "ab|cd"', "cd", true],
     ['proc.name regex "b"', "abc", false],
+    // RE2's POSIX mode has no lazy quantifiers: x*? is (x*)?, as in egrep.
+    ['proc.name regex "x*?"', "xxx", true],
+    // Leftmost-longest and whole-value: the alternation must cover the value.
+    ['proc.name regex "a|ab"', "ab", true],
+    ['proc.name regex "[^a]"', "\n", false],
   ])("regex reads RE2's POSIX syntax and matches the whole value: %s on %s", (c, v, want) => {
     expect(holds(c, { "proc.name": v })).toBe(want);
   });
@@ -1671,8 +1677,10 @@ describe("fixes after the first review", () => {
   test.each([
     ['proc.name regex "\\\\d+"'],
     ['proc.name regex "(?:a)"'],
-    ['proc.name regex "x*?"'],
     ['proc.name regex "(a)\\\\1"'],
+    ['proc.name regex "\\\\pL"'],
+    ['proc.name regex "\\\\bfoo"'],
+    ['proc.name regex "(?i)abc"'],
     ['proc.name regex "(?=a)a"'],
   ])("regex refuses what RE2's POSIX mode refuses: %s", (c) => {
     expect(issue(c)).toContain("invalid regular expression");

@@ -1563,6 +1563,32 @@ describe("compiling", () => {
     expect([d.severity, at(d)]).toEqual(["warning", "f1.yaml:1:3"]);
     expect([...l.rules.keys()]).toEqual(["R"]);
   });
+
+  test("[T9] the commands warn per rule about uncaptured event types and unfilled fields", () => {
+    // The loader itself does not judge liveness; the commands do (test/rules/liveness.test.ts
+    // covers the findings). An unfilled field is looked up in the registry, not assumed.
+    const unfilled = [...FieldRegistry.default().all()].find(
+      (d) => d.binder === undefined && d.info.type === "CHARBUF" && d.info.arg === "none" && !d.isList,
+    )?.name;
+    expect(unfilled).toBeDefined();
+    const dir = mkdtempSync(join(tmpdir(), "lanner-t9-"));
+    const path = join(dir, "r.yaml");
+    writeFileSync(
+      path,
+      ruleYaml("Dead", "evt.type = page_fault") + ruleYaml("Blind", `evt.type = open and ${unfilled} = x`),
+    );
+    const warnings: string[] = [];
+    const r = loadRulesOrFail([path], (w) => warnings.push(w));
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.ruleset.rules).toHaveLength(2);
+    expect(loadRuleFiles([]).diagnostics.items).toEqual([]);
+    expect(
+      warnings.some((w) => w.includes("warning[uncaptured_event_type]") && w.includes("page_fault")),
+    ).toBe(true);
+    expect(warnings.some((w) => w.includes("warning[unfilled_field]") && w.includes(`${unfilled}`))).toBe(
+      true,
+    );
+  });
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -68,7 +68,7 @@ describe("ProcessTable: exec", () => {
         bootNsec: 345,
       }),
     );
-    expect(info).toEqual({
+    expect(info).toMatchObject({
       pid: 42,
       ppid: 7,
       comm: "curl",
@@ -82,6 +82,10 @@ describe("ProcessTable: exec", () => {
       cgroup: `/kubepods/besteffort/pod1/${CONTAINER}`,
       containerId: CONTAINER.slice(0, 12),
       startBootNs: 12e9 + 345,
+      pidTsBootNs: 12e9 + 345,
+      source: "exec",
+      loginuid: -1,
+      tty: 0,
       exited: false,
     });
     expect(table.get(42)).toBe(info);
@@ -132,13 +136,20 @@ describe("ProcessTable: fork", () => {
     if (parent === undefined) throw new Error("exec did not record the parent");
     table.onFork(fork(10, 11, { bootSec: 500, bootNsec: 1 }));
     const child = table.get(11);
-    expect(child).toEqual({
-      ...parent,
+    const { fds: _parentFds, touched: _t1, ...parentRest } = parent;
+    const { fds: childFds, touched: _t2, ...childRest } = child ?? parent;
+    expect(childRest).toEqual({
+      ...parentRest,
       pid: 11,
       ppid: 10,
+      vpid: 11,
       startBootNs: 500e9 + 1,
+      pidTsBootNs: 500e9 + 1,
+      source: "fork",
       exited: false,
     });
+    // Its own fd table (a copy), not the parent's.
+    expect(childFds).not.toBe(parent.fds);
     // The child is its own entry: changing it later must not touch the parent.
     expect(child).not.toBe(parent);
     expect(table.stats().size).toBe(2);
@@ -237,13 +248,13 @@ describe("ProcessTable: the cap", () => {
     expect(table.stats().evicted).toBe(2);
   });
 
-  test("a failed exec does not refresh the position", () => {
+  test("a failed exec is a use of the process: it refreshes the position (least recently used goes)", () => {
     const table = new ProcessTable(2);
     table.onExec(exec(1));
     table.onExec(exec(2));
     table.onExec(exec(1, { res: -2 }));
     table.onExec(exec(3));
-    expect(present(table, [1, 2, 3])).toEqual([2, 3]);
+    expect(present(table, [1, 2, 3])).toEqual([1, 3]);
   });
 
   test("forked children count against the cap and evict in insertion order", () => {

@@ -109,6 +109,9 @@ describe("StateTracker: open events", () => {
       name: "/tmp/out.txt",
       nameRaw: "/tmp//x/../out.txt",
       openFlags: flags,
+      cloexec: true,
+      ino: undefined,
+      socket: undefined,
       directory: undefined,
       filename: undefined,
     });

@@ -40,7 +40,11 @@ export type CheckIssueCode =
   | "undefined_macro"
   | "macro_cycle"
   | "unknown_event_type"
-  | "unsupported";
+  | "unsupported"
+  | "limit_exceeded";
+
+/** Most values one comparison may hold once the lists it names are expanded. */
+export const MAX_COMPARISON_VALUES = 100_000;
 
 export interface CheckIssue {
   code: CheckIssueCode;
@@ -159,10 +163,13 @@ class Checker {
       });
     } catch (err) {
       if (err instanceof LiteralError) {
+        // A regex syntax error points into the pattern (past the opening quote when quoted).
+        const within =
+          err.index !== undefined && right.kind === "literal" ? err.index + (right.quoted ? 1 : 0) : 0;
         fail(
           "bad_literal",
           `${err.message} (comparing '${leftText}')`,
-          culpritPos(right, e.op, e.modifier, left),
+          culpritPos(right, e.op, e.modifier, left) + within,
         );
       }
       throw err;
@@ -183,7 +190,7 @@ class Checker {
 
   /** The literal values on the right, with list names replaced by their items. */
   private literalsOf(
-    right: Literal | { kind: "list"; items: Literal[] } | { kind: "listref"; name: string },
+    right: Literal | { kind: "list"; items: Literal[]; pos: number } | { kind: "listref"; name: string },
     takesList: boolean,
     usedLists: string[],
   ): string[] {
@@ -199,10 +206,20 @@ class Checker {
     }
     if (right.kind === "listref") return [...(expand(right.name) ?? [right.name])];
     const out: string[] = [];
+    const push = (value: string): void => {
+      if (out.length >= MAX_COMPARISON_VALUES)
+        fail(
+          "limit_exceeded",
+          `the list of values has more than ${MAX_COMPARISON_VALUES} items once its lists are expanded`,
+          right.pos,
+        );
+      out.push(value);
+    };
     for (const item of right.items) {
       const expanded = item.quoted ? undefined : expand(item.value);
-      if (expanded !== undefined) out.push(...expanded);
-      else out.push(item.value);
+      // A loop, not push(...expanded): a spread of a large list overflows the call stack.
+      if (expanded !== undefined) for (const value of expanded) push(value);
+      else push(item.value);
     }
     return out;
   }

@@ -107,17 +107,40 @@ function quote(value: string): string {
   return `"${body}"`;
 }
 
-/** The condition as text with macros expanded (for `rules explain`). */
-export function printChecked(expr: CheckedExpr, inMacro = false): string {
-  switch (expr.kind) {
-    case "and":
-    case "or":
-      return `(${expr.children.map((c) => printChecked(c, inMacro)).join(` ${expr.kind} `)})`;
-    case "not":
-      return `not ${printChecked(expr.child, inMacro)}`;
-    case "macro":
-      return printChecked(expr.body, true);
-    case "compare":
-      return expr.text;
-  }
+/** The longest expanded condition printed; macros used many times can expand exponentially. */
+export const MAX_PRINTED_CONDITION = 1 << 20;
+
+/**
+ * The condition as text with macros expanded (for `rules explain`), cut at `limit` characters with
+ * " ..." so a condition whose macros expand exponentially still prints in bounded time.
+ */
+export function printChecked(expr: CheckedExpr, limit = MAX_PRINTED_CONDITION): string {
+  const parts: string[] = [];
+  let length = 0;
+  const emit = (s: string): boolean => {
+    parts.push(s);
+    length += s.length;
+    return length <= limit;
+  };
+  const walk = (e: CheckedExpr): boolean => {
+    switch (e.kind) {
+      case "and":
+      case "or": {
+        if (!emit("(")) return false;
+        for (let i = 0; i < e.children.length; i++) {
+          if (i > 0 && !emit(` ${e.kind} `)) return false;
+          if (!walk(e.children[i])) return false;
+        }
+        return emit(")");
+      }
+      case "not":
+        return emit("not ") && walk(e.child);
+      case "macro":
+        return walk(e.body);
+      case "compare":
+        return emit(e.text);
+    }
+  };
+  if (walk(expr)) return parts.join("");
+  return `${parts.join("").slice(0, limit)} ...`;
 }

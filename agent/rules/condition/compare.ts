@@ -14,7 +14,7 @@ import {
   parseIpAddress,
 } from "./literals.ts";
 import { globToRegExp, PathPrefixSet } from "./matchers.ts";
-import { posixRegex, RegexDialectError } from "./posix-regex.ts";
+import { compileRe2Posix, RegexDialectError, type WholeMatch } from "./re2-posix.ts";
 
 export type Test = (value: ScalarValue) => boolean;
 
@@ -171,12 +171,12 @@ function stringTest(op: Operator, lit: string): Test {
       return (v) => typeof v === "string" && re.test(v);
     }
     case "regex": {
-      let re: RegExp;
+      let re: WholeMatch;
       try {
-        re = posixRegex(lit);
+        re = compileRe2Posix(lit);
       } catch (err) {
         if (!(err instanceof RegexDialectError)) throw err;
-        throw new LiteralError(`invalid regular expression '${lit}': ${err.message}`);
+        throw new LiteralError(`invalid regular expression '${lit}': ${err.message}`, err.index);
       }
       return (v) => typeof v === "string" && re.test(v);
     }

@@ -15,6 +15,27 @@ export function eventTypesOf(expr: CheckedExpr): EventTypeSet {
   return visit(expr, false);
 }
 
+/**
+ * A macro's body is one shared object however many times it is used, so its sets are computed
+ * once (per polarity): without this, thirty macros each using the previous one twice take 2^30
+ * visits. Bodies are immutable after checking, so the answer never goes stale.
+ */
+const macroSets = new WeakMap<CheckedExpr, { plain?: EventTypeSet; negated?: EventTypeSet }>();
+
+function visitMacro(body: CheckedExpr, negated: boolean): EventTypeSet {
+  let entry = macroSets.get(body);
+  if (entry === undefined) {
+    entry = {};
+    macroSets.set(body, entry);
+  }
+  const known = negated ? entry.negated : entry.plain;
+  if (known !== undefined) return known;
+  const computed = visit(body, negated);
+  if (negated) entry.negated = computed;
+  else entry.plain = computed;
+  return computed;
+}
+
 function visit(expr: CheckedExpr, negated: boolean): EventTypeSet {
   switch (expr.kind) {
     case "and":
@@ -30,7 +51,7 @@ function visit(expr: CheckedExpr, negated: boolean): EventTypeSet {
     case "not":
       return visit(expr.child, !negated);
     case "macro":
-      return visit(expr.body, negated);
+      return visitMacro(expr.body, negated);
     case "compare":
       return leaf(expr, negated);
   }

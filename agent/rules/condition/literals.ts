@@ -5,9 +5,12 @@
 import type { ValueKind } from "../fields/values.ts";
 
 export class LiteralError extends Error {
-  constructor(message: string) {
+  /** Where in the literal the problem is, when known (a regex syntax error). */
+  readonly index: number | undefined;
+  constructor(message: string, index?: number) {
     super(message);
     this.name = "LiteralError";
+    this.index = index;
   }
 }
 
@@ -75,7 +78,7 @@ const WIDE_TYPES: Readonly<Record<string, [bigint, bigint]>> = {
 
 function convertNumber(text: string, falcoType: string): number | bigint {
   if (falcoType === "PORT" && !/^[0-9]*$/.test(text)) {
-    const port = SERVICES[text];
+    const port = Object.hasOwn(SERVICES, text) ? SERVICES[text] : undefined;
     if (port === undefined) throw new LiteralError(`'${text}' is not a port number or a known service name`);
     return port;
   }

@@ -3,7 +3,11 @@
 // iglob the same ignoring case; pmatch holds when one of the listed paths is a whole-component
 // prefix of the value, and a listed component may itself be a glob (/home/*/.ssh).
 // fnmatch never fails on a pattern: what it cannot read it matches literally or not at all, and
-// so does this translation (it never throws).
+// so does this translation (it never throws). The translation runs on RE2 (re2js), so matching is
+// linear in the value's length: a pattern of many '*' cannot make the agent backtrack.
+
+import { RE2JS } from "re2js";
+import type { WholeMatch } from "./re2-posix.ts";
 
 /** POSIX character classes, as fnmatch and RE2's POSIX mode read them. */
 export const POSIX_CLASSES: Readonly<Record<string, string>> = {
@@ -22,10 +26,12 @@ export const POSIX_CLASSES: Readonly<Record<string, string>> = {
   xdigit: "0-9A-Fa-f",
 };
 
-const NOTHING = "(?!)";
+/** A class no character is in (RE2 has no lookahead). */
+const NOTHING = "[^\\x00-\\x{10FFFF}]";
+const NEVER: WholeMatch = { test: () => false };
 
-export function globToRegExp(pattern: string, ignoreCase: boolean): RegExp {
-  let source = "^";
+export function globToRegExp(pattern: string, ignoreCase: boolean): WholeMatch {
+  let source = "";
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i];
     if (c === "*") source += "[\\s\\S]*";
@@ -41,10 +47,11 @@ export function globToRegExp(pattern: string, ignoreCase: boolean): RegExp {
     } else source += escapeRegExp(c);
   }
   try {
-    return new RegExp(`${source}$`, ignoreCase ? "i" : "");
+    const re = RE2JS.compile(source, ignoreCase ? RE2JS.CASE_INSENSITIVE : 0);
+    return { test: (value) => re.testExact(value) };
   } catch {
     // Unreachable with the translation above; a pattern that still fails matches nothing.
-    return new RegExp(NOTHING);
+    return NEVER;
   }
 }
 
@@ -80,7 +87,7 @@ function bracketExpression(pattern: string, start: number): { source: string; en
     if (c === "[" && pattern[i + 1] === ":") {
       const close = pattern.indexOf(":]", i + 2);
       const name = close < 0 ? undefined : pattern.slice(i + 2, close);
-      if (name !== undefined && POSIX_CLASSES[name] !== undefined) {
+      if (name !== undefined && Object.hasOwn(POSIX_CLASSES, name)) {
         classes.push(POSIX_CLASSES[name]);
         i = close + 1;
         continue;
@@ -105,7 +112,7 @@ function bracketExpression(pattern: string, start: number): { source: string; en
 }
 
 function charClassEscape(code: number): string {
-  return `\\u${code.toString(16).padStart(4, "0")}`;
+  return `\\x{${code.toString(16)}}`;
 }
 
 function escapeRegExp(c: string): string {
@@ -116,7 +123,7 @@ const GLOB_CHARS = /[*?[]/;
 
 /** A set of search paths for pmatch. */
 export class PathPrefixSet {
-  private readonly paths: (string | RegExp)[][];
+  private readonly paths: (string | WholeMatch)[][];
 
   constructor(searchPaths: readonly string[]) {
     this.paths = searchPaths.map((p) =>

@@ -59,7 +59,7 @@ export class Planner<C> {
       const key = this.eventKey;
       if (key === undefined) planned = inner;
       else {
-        let lastKey: unknown;
+        let lastKey: unknown = NO_EVENT;
         let lastValue = false;
         planned = (ctx) => {
           const k = key(ctx);
@@ -76,10 +76,16 @@ export class Planner<C> {
   }
 }
 
-/** Plans one condition on its own (no sharing across rules). */
+/**
+ * Plans one condition on its own (no sharing across rules). A macro's result is remembered per
+ * context object, so a macro used many times is evaluated once per call.
+ */
 export function planCondition<C>(expr: CheckedExpr, bind: FieldBinder<C>): Predicate<C> {
-  return new Planner(bind).condition(expr);
+  return new Planner(bind, (ctx: C) => ctx).condition(expr);
 }
+
+/** No event seen yet: differs from every key, `undefined` included. */
+const NO_EVENT: unique symbol = Symbol("no event");
 
 // Small fixed arities get straight-line closures; the loop form covers the rest.
 function planAnd<C>(ps: Predicate<C>[]): Predicate<C> {

@@ -5,7 +5,7 @@
 import { DOT_SUFFIX_FIELDS, FIELD_CATALOG, type FieldInfo, resolveField } from "./catalog.ts";
 import { CONTAINER_FIELDS } from "./extract/container.ts";
 import { EVT_FIELDS, EVT_TEXT_RENDERERS } from "./extract/evt.ts";
-import { FD_FIELDS } from "./extract/fd.ts";
+import { ANY_END_FIELDS, FD_FIELDS } from "./extract/fd.ts";
 import { ANY_ANCESTOR_FIELDS, PROC_FIELDS } from "./extract/proc.ts";
 import { type Binder, type Extractor, FieldArgumentError } from "./extract/types.ts";
 import { USER_FIELDS } from "./extract/user.ts";
@@ -67,7 +67,7 @@ export class FieldRegistry {
         info,
         kind: valueKindOf(info.type),
         isList: info.isList,
-        anyAncestor: ANY_ANCESTOR_FIELDS.has(info.name),
+        anyAncestor: ANY_ANCESTOR_FIELDS.has(info.name) || ANY_END_FIELDS.has(info.name),
         binder: implemented[info.name],
         text: EVT_TEXT_RENDERERS[info.name],
       });

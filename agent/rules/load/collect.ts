@@ -122,7 +122,8 @@ export class Collection {
   private checkPlugin(req: PluginRequirement, location: Location): void {
     const options = [{ name: req.name, version: req.version }, ...req.alternatives];
     const satisfied = options.some((o) => {
-      const ours = BUILTIN_PLUGINS[o.name];
+      // Own keys only: a plugin named "constructor" or "__proto__" is just unknown.
+      const ours = Object.hasOwn(BUILTIN_PLUGINS, o.name) ? BUILTIN_PLUGINS[o.name] : undefined;
       return ours !== undefined && major(ours) === major(o.version) && compareVersions(o.version, ours) <= 0;
     });
     if (!satisfied) {
@@ -142,7 +143,10 @@ export class Collection {
   private applyList(item: Extract<RuleFileItem, { kind: "list" }>, broken: ReadonlySet<string>): void {
     this.applyNamed(this.lists, "list", "items", item, broken, {
       create: () => ({ items: [...item.items] }),
-      extend: (prev) => prev.items.push(...item.items),
+      // A loop, not push(...items): a spread of a million items overflows the call stack.
+      extend: (prev) => {
+        for (const value of item.items) prev.items.push(value);
+      },
     });
   }
 

@@ -83,12 +83,22 @@ export function compileCollection(
   return new Compiler(collection, registry, diagnostics).run();
 }
 
+/** Most values one list may hold once the lists it names are expanded. */
+export const MAX_LIST_ITEMS = 100_000;
+/** Most values copied while expanding all lists of a load. */
+export const MAX_LIST_EXPANSION_STEPS = 10_000_000;
+
+class ListTooLarge extends Error {}
+
 type MacroState = { state: "checking" } | { state: "done"; checked: CheckedExpr | undefined };
 
 class Compiler {
   private readonly lists = new Map<string, CompiledList>();
   private readonly macros = new Map<string, CompiledMacro>();
   private readonly macroStates = new Map<string, MacroState>();
+  /** Lists expanded so far (those whose expansion did not depend on a cycle). */
+  private readonly expandedLists = new Map<string, string[]>();
+  private expansionSteps = 0;
 
   constructor(
     private readonly collection: Collection,
@@ -99,12 +109,15 @@ class Compiler {
   run(): CompiledRuleset {
     for (const def of this.collection.lists.values()) {
       const includes: string[] = [];
-      this.lists.set(def.name, {
-        definition: def,
-        values: this.expandList(def, new Set(), includes),
-        includes,
-        used: false,
-      });
+      let values: string[];
+      try {
+        values = this.expandList(def, new Set(), includes).values;
+      } catch (err) {
+        if (!(err instanceof ListTooLarge)) throw err;
+        this.diagnostics.error("limit_exceeded", err.message, firstLocation(def), [`list '${def.name}'`]);
+        values = [];
+      }
+      this.lists.set(def.name, { definition: def, values, includes, used: false });
     }
     for (const l of this.lists.values()) {
       for (const name of l.includes) {
@@ -152,25 +165,52 @@ class Compiler {
     };
   }
 
-  /** A list's values, with the lists it names (defined before it) replaced by their values. */
-  private expandList(def: ListDefinition, visiting: Set<string>, includes: string[]): string[] {
+  /**
+   * A list's values, with the lists it names (defined before it) replaced by their values. Each
+   * list is expanded once and reused (unless a cycle made its expansion depend on the path to it),
+   * a list may hold at most MAX_LIST_ITEMS values, and the whole expansion at most
+   * MAX_LIST_EXPANSION_STEPS steps, so lists naming each other twice over stay linear.
+   */
+  private expandList(
+    def: ListDefinition,
+    visiting: Set<string>,
+    includes: string[],
+  ): { values: string[]; cyclic: boolean } {
+    const known = this.expandedLists.get(def.name);
+    if (known !== undefined) return { values: known, cyclic: false };
     visiting.add(def.name);
     const out: string[] = [];
+    let cyclic = false;
+    const push = (value: string): void => {
+      if (out.length >= MAX_LIST_ITEMS)
+        throw new ListTooLarge(
+          `list '${def.name}' has more than ${MAX_LIST_ITEMS} items (after expanding the lists it names)`,
+        );
+      if (++this.expansionSteps > MAX_LIST_EXPANSION_STEPS)
+        throw new ListTooLarge(
+          `expanding lists takes more than ${MAX_LIST_EXPANSION_STEPS} steps; lists name each other too often`,
+        );
+      out.push(value);
+    };
     for (const raw of def.items) {
       if (QUOTED.test(raw)) {
-        out.push(unquoteItem(raw));
+        push(unquoteItem(raw));
         continue;
       }
       const ref = this.collection.lists.get(raw);
       if (ref !== undefined && ref.index < def.visibility && !visiting.has(raw)) {
         includes.push(raw);
-        out.push(...this.expandList(ref, visiting, []));
+        const inner = this.expandList(ref, visiting, []);
+        cyclic ||= inner.cyclic;
+        for (const value of inner.values) push(value);
       } else {
-        out.push(raw);
+        if (ref !== undefined && visiting.has(raw)) cyclic = true;
+        push(raw);
       }
     }
     visiting.delete(def.name);
-    return out;
+    if (!cyclic) this.expandedLists.set(def.name, out);
+    return { values: out, cyclic };
   }
 
   /** The scope of a condition: lists in their final form, macros visible from `visibility`. */

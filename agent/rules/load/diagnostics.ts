@@ -3,7 +3,7 @@
 // it sits in ("rule 'X'", "condition"), like Falco's rule_loader::context but with every problem
 // reported, not only the first.
 
-import { positionAt, type SourceFile, snippetAt } from "../../yaml/source.ts";
+import { escapeForTerminal, positionAt, type SourceFile, snippetAt } from "../../yaml/source.ts";
 import type { CheckIssueCode } from "../condition/check.ts";
 
 export type Severity = "error" | "warning";
@@ -32,6 +32,7 @@ export const DIAGNOSTIC_CODES = {
   exception: "error",
   unsupported: "error",
   file_read: "error",
+  limit_exceeded: "error",
   unknown_key: "warning",
   ignored_key: "warning",
   unknown_item: "warning",
@@ -44,6 +45,9 @@ export const DIAGNOSTIC_CODES = {
   invalid_name: "warning",
   duplicate_exception: "warning",
   empty_append: "warning",
+  diagnostics_omitted: "warning",
+  uncaptured_event_type: "warning",
+  unfilled_field: "warning",
 } as const satisfies Record<CheckIssueCode, Severity> & Record<string, Severity>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
@@ -83,11 +87,12 @@ export function diagnosticToJson(d: Diagnostic): DiagnosticJson {
   return {
     severity: d.severity,
     code: d.code,
-    message: d.message,
+    // Messages quote text from the file: control and escape bytes are shown escaped.
+    message: escapeForTerminal(d.message),
     file: d.location?.file.name ?? d.fileName ?? null,
     line: pos?.line ?? null,
     column: pos?.column ?? null,
-    context: d.context,
+    context: d.context.map(escapeForTerminal),
     snippet: d.location === undefined ? null : snippetAt(d.location.file, d.location.offset),
   };
 }
@@ -96,17 +101,53 @@ export function diagnosticToJson(d: Diagnostic): DiagnosticJson {
 export function formatDiagnostic(d: Diagnostic): string {
   const j = diagnosticToJson(d);
   const where = j.file === null ? "" : j.line === null ? `${j.file}: ` : `${j.file}:${j.line}:${j.column}: `;
-  const lines = [`${where}${d.severity}[${d.code}]: ${d.message}`];
-  if (d.context.length > 0) lines.push(`  in ${d.context.join(" > ")}`);
+  const lines = [`${where}${d.severity}[${d.code}]: ${j.message}`];
+  if (j.context.length > 0) lines.push(`  in ${j.context.join(" > ")}`);
   if (j.snippet !== null) for (const l of j.snippet.split("\n")) lines.push(`  ${l}`);
   return lines.join("\n");
 }
 
+/**
+ * How many diagnostics a bag keeps in full. Past it they are only counted (per code), and `items`
+ * ends with one `diagnostics_omitted` summary: a file of a million unknown keys prints a thousand
+ * warnings and one line, not a million.
+ */
+export const MAX_KEPT_DIAGNOSTICS = 1000;
+
 export class DiagnosticBag {
-  readonly items: Diagnostic[] = [];
+  private readonly kept: Diagnostic[] = [];
+  private readonly omitted = new Map<DiagnosticCode, number>();
+  private errors = 0;
+  private warnings = 0;
+
+  constructor(private readonly keep = MAX_KEPT_DIAGNOSTICS) {}
+
+  /** The diagnostics kept, in order, then a summary of those omitted (if any). */
+  get items(): readonly Diagnostic[] {
+    if (this.omitted.size === 0) return this.kept;
+    const total = [...this.omitted.values()].reduce((a, b) => a + b, 0);
+    const byCode = [...this.omitted]
+      .sort((a, b) => b[1] - a[1])
+      .map(([code, n]) => `${code} x${n}`)
+      .join(", ");
+    const summary: Diagnostic = {
+      severity: "warning",
+      code: "diagnostics_omitted",
+      message: `${total} more diagnostic(s) not shown (only the first ${this.keep} are kept): ${byCode}`,
+      context: [],
+    };
+    return [...this.kept, summary];
+  }
+
+  add(d: Diagnostic): void {
+    if (d.severity === "error") this.errors++;
+    else this.warnings++;
+    if (this.kept.length < this.keep) this.kept.push(d);
+    else this.omitted.set(d.code, (this.omitted.get(d.code) ?? 0) + 1);
+  }
 
   error(code: DiagnosticCode, message: string, location: Location | undefined, context: string[] = []): void {
-    this.items.push({ severity: "error", code, message, location, context });
+    this.add({ severity: "error", code, message, location, context });
   }
 
   warning(
@@ -115,14 +156,16 @@ export class DiagnosticBag {
     location: Location | undefined,
     context: string[] = [],
   ): void {
-    this.items.push({ severity: "warning", code, message, location, context });
+    this.add({ severity: "warning", code, message, location, context });
   }
 
+  /** Every error, kept or omitted. */
   get errorCount(): number {
-    return this.items.filter((d) => d.severity === "error").length;
+    return this.errors;
   }
 
+  /** Every warning, kept or omitted (the summary itself is not counted). */
   get warningCount(): number {
-    return this.items.filter((d) => d.severity === "warning").length;
+    return this.warnings;
   }
 }

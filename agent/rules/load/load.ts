@@ -2,8 +2,9 @@
 // (pass 3). Files load in the order given; a directory stands for its .yaml/.yml files sorted by
 // name. Problems never throw: they come back as diagnostics, and the rules that compiled are usable.
 
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { readYamlFile } from "../../yaml/read-file.ts";
 import { type SourceFile, sourceFile } from "../../yaml/source.ts";
 import { FieldRegistry } from "../fields/registry.ts";
 import { Collection } from "./collect.ts";
@@ -61,7 +62,7 @@ export function readRuleSources(paths: readonly string[], diagnostics: Diagnosti
       : [path];
     for (const file of files) {
       try {
-        out.push({ name: file, text: readFileSync(file, "utf8") });
+        out.push({ name: file, text: readYamlFile(file) });
       } catch (err) {
         unreadable(diagnostics, file, err);
       }
@@ -76,7 +77,7 @@ export function loadRuleFiles(paths: readonly string[], registry = FieldRegistry
 }
 
 function unreadable(diagnostics: DiagnosticBag, path: string, err: unknown): void {
-  diagnostics.items.push({
+  diagnostics.add({
     severity: "error",
     code: "file_read",
     message: `cannot read rules file: ${(err as Error).message}`,

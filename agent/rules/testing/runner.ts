@@ -3,7 +3,7 @@
 // the report shows the sub-expression that decided it and the values it saw.
 
 import type { CheckedExpr } from "../condition/checked.ts";
-import { type FieldBinder, planCondition, planOperand } from "../condition/plan.ts";
+import { type FieldBinder, Planner, planCondition, planOperand } from "../condition/plan.ts";
 import { parseOperandPrefix } from "../condition/parser.ts";
 import { FieldResolveError, type FieldRegistry, type ResolvedField } from "../fields/registry.ts";
 import type { FieldValue, ScalarValue } from "../fields/values.ts";
@@ -75,7 +75,8 @@ function runCase(rule: CompiledRule, testCase: TestCase, registry: FieldRegistry
     const types = rule.eventTypes === "all" ? "all" : [...rule.eventTypes].join(", ");
     explanation.push(`the rule does not run on evt.type=${type} (it runs on: ${types})`);
   } else {
-    explanation.push(...trace(rule.condition, ctx, holds));
+    const tracer: Tracer = { planner: new Planner(caseBinder, (c) => c), traced: new Set() };
+    explanation.push(...trace(rule.condition, ctx, holds, tracer));
   }
   return { rule: rule.name, testCase, passed, explanation };
 }
@@ -117,14 +118,23 @@ function convert(value: CaseValue | undefined, field: ResolvedField): FieldValue
 }
 
 /** The lines explaining the condition's result: the parts that decided it, with the values seen. */
-function trace(expr: CheckedExpr, ctx: CaseContext, result: boolean, depth = 0): string[] {
+/** One planner for the whole trace (macros evaluated once), and the macros already explained. */
+interface Tracer {
+  planner: Planner<CaseContext>;
+  traced: Set<string>;
+}
+
+function trace(expr: CheckedExpr, ctx: CaseContext, result: boolean, t: Tracer, depth = 0): string[] {
   const pad = "  ".repeat(depth);
-  const holds = (e: CheckedExpr) => planCondition(e, caseBinder)(ctx);
+  const holds = (e: CheckedExpr) => t.planner.condition(e)(ctx);
   switch (expr.kind) {
     case "macro":
-      return [`${pad}macro ${expr.name} is ${result}:`, ...trace(expr.body, ctx, result, depth + 1)];
+      // A macro used many times is explained once: the trace stays as large as the definitions.
+      if (t.traced.has(expr.name)) return [`${pad}macro ${expr.name} is ${result} (explained above)`];
+      t.traced.add(expr.name);
+      return [`${pad}macro ${expr.name} is ${result}:`, ...trace(expr.body, ctx, result, t, depth + 1)];
     case "not":
-      return [`${pad}not (...) is ${result} because:`, ...trace(expr.child, ctx, !result, depth + 1)];
+      return [`${pad}not (...) is ${result} because:`, ...trace(expr.child, ctx, !result, t, depth + 1)];
     case "and":
     case "or": {
       // A false `and` is decided by its first false part, a true `or` by its first true part;
@@ -132,9 +142,9 @@ function trace(expr: CheckedExpr, ctx: CaseContext, result: boolean, depth = 0):
       const decisive = (expr.kind === "and") !== result;
       if (decisive) {
         const child = expr.children.find((c) => holds(c) === result) as CheckedExpr;
-        return trace(child, ctx, result, depth);
+        return trace(child, ctx, result, t, depth);
       }
-      return expr.children.flatMap((c) => trace(c, ctx, result, depth));
+      return expr.children.flatMap((c) => trace(c, ctx, result, t, depth));
     }
     case "compare": {
       const read = planOperand(expr.left, caseBinder);

@@ -1,7 +1,52 @@
-// container.*: for now the id, derived from the process's cgroup path.
+// container.* and k8s.*: the id from the process's cgroup at exec, the rest from the container
+// runtime's on-disk state (read lazily through the state's facts, cached there).
 
-import { type Binder, plain } from "./types.ts";
+import type { ContainerMeta } from "../../../state/container-meta.ts";
+import type { FieldValue } from "../values.ts";
+import { type Binder, FieldArgumentError, plain } from "./types.ts";
+
+function meta(read: (m: ContainerMeta) => FieldValue | undefined, onHost?: FieldValue): Binder {
+  return plain((ctx) => {
+    const p = ctx.process;
+    if (p === undefined) return undefined;
+    if (p.containerId === "host") return onHost;
+    const m = ctx.facts.container(p);
+    return m === undefined ? undefined : read(m);
+  });
+}
+
+function keyed(read: (m: ContainerMeta, key: string) => FieldValue | undefined): Binder {
+  return (arg) => {
+    if (arg === undefined || arg === "") throw new FieldArgumentError("expected a key, as in [KEY]");
+    return (ctx) => {
+      const p = ctx.process;
+      if (p === undefined || p.containerId === "host") return undefined;
+      const m = ctx.facts.container(p);
+      return m === undefined ? undefined : read(m, arg);
+    };
+  };
+}
+
+const mountText = (m: ContainerMeta) =>
+  m.mounts.map((x) => `${x.source}:${x.dest}:${x.mode}:${x.rdwr}:${x.propagation}`).join(",");
 
 export const CONTAINER_FIELDS: Readonly<Record<string, Binder>> = {
   "container.id": plain((ctx) => ctx.process?.containerId),
+  "container.full_id": meta((m) => m.fullId, "host"),
+  "container.name": meta((m) => m.name, "host"),
+  "container.type": meta((m) => m.type),
+  "container.image": meta((m) => m.image),
+  "container.image.repository": meta((m) => m.imageRepository),
+  "container.image.tag": meta((m) => m.imageTag),
+  "container.image.digest": meta((m) => m.imageDigest),
+  "container.privileged": meta((m) => m.privileged),
+  "container.mounts": meta(mountText),
+  "container.label": keyed((m, k) => m.labels[k]),
+  "k8s.pod.name": meta((m) => m.podName),
+  "k8s.ns.name": meta((m) => m.podNamespace),
+  "k8s.pod.uid": meta((m) => m.podUid),
+  "k8s.pod.id": meta((m) => m.podUid),
+  "k8s.pod.sandbox_id": meta((m) => m.sandboxId?.slice(0, 12)),
+  "k8s.pod.full_sandbox_id": meta((m) => m.sandboxId),
+  "k8s.pod.label": keyed((m, k) => m.labels[k]),
 };

@@ -1,0 +1,45 @@
+// What run and replay build the same way from the configuration: the rule engine and the outputs.
+
+import type { LannerConfig } from "../config/index.ts";
+import type { Logger } from "../log.ts";
+import { type AgentOutputs, agentOutputs } from "../agent/index.ts";
+import { createOutputs, OutputsError } from "../outputs/index.ts";
+import {
+  type LoadResult,
+  liveBinder,
+  liveEventKey,
+  liveText,
+  parsePriority,
+  RuleEngine,
+} from "../rules/index.ts";
+import type { EventContext } from "../state/index.ts";
+import { EXIT_ENVIRONMENT } from "./exit-codes.ts";
+import { CliFailure } from "./setup.ts";
+import { appendOutputOrFail } from "./state-options.ts";
+
+export function buildEngine(loaded: LoadResult, config: LannerConfig): RuleEngine<EventContext> {
+  return new RuleEngine(
+    loaded.ruleset,
+    {
+      minPriority: parsePriority(config.priority) ?? "Debug",
+      matching: config.rule_matching,
+      selection: config.rules.map((s) =>
+        "enable" in s ? { action: "enable", ...s.enable } : { action: "disable", ...s.disable },
+      ),
+      appendOutput: appendOutputOrFail(config.append_output),
+    },
+    liveBinder,
+    liveText,
+    liveEventKey,
+  );
+}
+
+/** Every configured sink (agent/outputs); a sink that cannot be opened is an environment error. */
+export function buildOutputs(config: LannerConfig, log: Logger, host: string): AgentOutputs {
+  try {
+    return agentOutputs(createOutputs(config, { log, hostname: host }), log);
+  } catch (err) {
+    if (err instanceof OutputsError) throw new CliFailure(err.message, EXIT_ENVIRONMENT);
+    throw err;
+  }
+}
