@@ -3,7 +3,7 @@
 // over HTTP, and SIGTERM drains the queues and exits 0.
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { renameSync } from "node:fs";
+import { readFileSync, renameSync } from "node:fs";
 import { liveUnavailable } from "../capture/live-support.ts";
 import { AgentRun } from "../e2e/agent-process.ts";
 import { until } from "./fixtures/alerts.ts";
@@ -33,16 +33,19 @@ describe.skipIf(liveUnavailable !== null)("lanner run: delivery", () => {
     runs.push(run);
     await run.start();
     readShadow();
-    expect((await run.waitForAlerts((a) => a.some(isShadow))).filter(isShadow)).toHaveLength(1);
+    expect((await run.waitForAlerts((a) => a.some(isShadow), 30_000)).filter(isShadow)).toHaveLength(1);
     renameSync(run.alertsPath, `${run.alertsPath}.1`);
     process.kill(run.pid, "SIGUSR1");
     await Bun.sleep(200);
     readShadow();
-    expect((await run.waitForAlerts((a) => a.some(isShadow), 10_000)).filter(isShadow)).toHaveLength(1);
+    expect((await run.waitForAlerts((a) => a.some(isShadow), 30_000)).filter(isShadow)).toHaveLength(1);
+    const rotated = readFileSync(`${run.alertsPath}.1`, "utf8").trim().split("\n");
+    expect(rotated.map((l) => JSON.parse(l)).filter(isShadow)).toHaveLength(1);
     await until(
       () => c.got.items.filter((x) => isShadow(x as { output_fields: Record<string, unknown> })).length === 2,
+      30_000,
     );
     expect(await run.stop("SIGTERM")).toBe(0);
     c.stop();
-  }, 60_000);
+  }, 120_000);
 });

@@ -236,3 +236,15 @@ describe("metrics and health", () => {
     await out.shutdown(100);
   });
 });
+
+describe("stdout in this process", () => {
+  // The stalled-reader case runs in a child process (process.test.ts); this checks the writer here.
+  test("writes whole lines to standard output and counts them", async () => {
+    const out = make({ stdout_output: { enabled: true }, json_output: false });
+    out.publish(makeAlert(1, { message: "(stdout test line)" }));
+    await until(() => out.stats()[0]?.delivered === 1);
+    expect(out.stats()[0]?.sink).toBe("stdout");
+    const report = await out.shutdown(500);
+    expect(report.sinks[0]).toMatchObject({ sink: "stdout", delivered: 1, dropped: 0 });
+  });
+});
