@@ -76,6 +76,8 @@ export interface DeliveryOptions {
   maxBackoffMs: number;
   /** 0 = retry until delivered. */
   maxAttempts: number;
+  /** A batch in flight longer than this makes the sink unhealthy (Falco's output_timeout). */
+  stallMs?: number;
   onDrop: (sink: string, reason: DropReason, count: number) => void;
   onError: (sink: string, message: string) => void;
 }
@@ -116,6 +118,8 @@ export class SinkDelivery {
   private inFlight: string[] | undefined;
   private closing = false;
   private closed = false;
+  /** performance.now() when the batch in flight was handed to the transport; 0 when idle. */
+  private sendingSince = 0;
   private wake: (() => void) | undefined;
   private readonly abort = new AbortController();
   private readonly worker: Promise<void>;
@@ -248,7 +252,10 @@ export class SinkDelivery {
     for (;;) {
       this.headAttempts++;
       try {
-        const rejected = await this.transport.writeBatch(lines, this.abort.signal);
+        this.sendingSince = performance.now();
+        const rejected = await this.transport.writeBatch(lines, this.abort.signal).finally(() => {
+          this.sendingSince = 0;
+        });
         this.delivered += lines.length - rejected;
         this.drop("rejected", rejected);
         this.consecutiveFailures = 0;
@@ -369,6 +376,13 @@ export class SinkDelivery {
   }
 
   health(): SinkHealth {
+    const sending = this.sendingSince === 0 ? 0 : performance.now() - this.sendingSince;
+    if (this.opts.stallMs !== undefined && sending > this.opts.stallMs)
+      return {
+        sink: this.name,
+        ok: false,
+        detail: `one batch in flight for ${Math.round(sending)} ms (stalled)`,
+      };
     const ok = this.consecutiveFailures === 0;
     return {
       sink: this.name,

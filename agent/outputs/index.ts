@@ -321,6 +321,7 @@ export function createOutputs(settings: OutputSettings, ctx: OutputsContext): Ou
       initialBackoffMs: 100,
       maxBackoffMs: 5000,
       maxAttempts: 0,
+      stallMs: settings.output_timeout,
       onDrop,
       onError,
     };
@@ -428,6 +429,7 @@ export function createOutputs(settings: OutputSettings, ctx: OutputsContext): Ou
         initialBackoffMs: s.retry.initial_backoff_ms,
         maxBackoffMs: s.retry.max_backoff_ms,
         maxAttempts: s.retry.max_attempts,
+        stallMs: settings.output_timeout,
         onDrop,
         onError,
       },

@@ -39,9 +39,11 @@ describe("a held-up sink", () => {
         http_output: {
           enabled: true,
           url: c.url(),
+          timeout_ms: 30_000,
           batch: { mode: "json_array", max_alerts: 1, linger_ms: 0 },
         },
         outputs_queue: { capacity: 10, policy },
+        output_timeout: 100,
       },
       [],
     );
@@ -49,10 +51,14 @@ describe("a held-up sink", () => {
       out.publish(makeAlert(i));
       if (i === 0) await until(() => c.got.requests === 1); // alert 0 is in flight
     }
+    // A batch in flight longer than output_timeout makes the sink unhealthy for /readyz.
+    await until(() => out.health()[0]?.ok === false, 5000, "a stalled sink");
+    expect(out.health()[0]?.detail).toContain("stalled");
     expect(out.stats()[0]?.queued).toBe(10);
     expect(out.stats()[0]?.dropped[reason]).toBe(89);
     c.release();
     await until(() => c.got.items.length === 11);
+    expect(out.health()[0]?.ok).toBe(true);
     expect(seqs(c.got.items)).toEqual([0, ...kept]);
     expect(metricValue(out.metrics(), "output_dropped_total", { reason })).toBe(89);
     await out.shutdown(500);
