@@ -186,7 +186,7 @@ class AlertOutputs implements Outputs {
 
   /** Called by each sink as it drops; internal alerts are raised off this call stack. */
   readonly onDrop = (sink: string, reason: DropReason, count: number): void => {
-    const key = `${sink} ${reason}`;
+    const key = `${sink}\n${reason}`;
     this.pendingDrops.set(key, (this.pendingDrops.get(key) ?? 0) + count);
     if (this.internalScheduled || this.shuttingDown) return;
     this.internalScheduled = true;
@@ -212,7 +212,8 @@ class AlertOutputs implements Outputs {
     const parts: string[] = [];
     for (const [key, n] of this.pendingDrops) {
       total += n;
-      parts.push(`${key.replace(" ", " reason=")} dropped=${n}`);
+      const cut = key.lastIndexOf("\n");
+      parts.push(`${key.slice(0, cut)} reason=${key.slice(cut + 1)} dropped=${n}`);
     }
     this.pendingDrops.clear();
     const detail = parts.join("; ");
