@@ -119,17 +119,23 @@ export function countFullyLive(liveness: readonly RuleLiveness[]): number {
   return n;
 }
 
-function collectUnfilled(expr: CheckedExpr, out: Set<string>): void {
+/**
+ * Adds the unfilled fields of a condition to `out`. A macro's body is visited once: macros using
+ * other macros several times form a DAG whose paths grow exponentially.
+ */
+function collectUnfilled(expr: CheckedExpr, out: Set<string>, seen = new Set<CheckedExpr>()): void {
   switch (expr.kind) {
     case "and":
     case "or":
-      for (const c of expr.children) collectUnfilled(c, out);
+      for (const c of expr.children) collectUnfilled(c, out, seen);
       return;
     case "not":
-      collectUnfilled(expr.child, out);
+      collectUnfilled(expr.child, out, seen);
       return;
     case "macro":
-      collectUnfilled(expr.body, out);
+      if (seen.has(expr.body)) return;
+      seen.add(expr.body);
+      collectUnfilled(expr.body, out, seen);
       return;
     case "compare":
       operandUnfilled(expr.left, out);
