@@ -120,8 +120,9 @@ export function countFullyLive(liveness: readonly RuleLiveness[]): number {
 }
 
 /**
- * Adds the unfilled fields of a condition to `out`. A macro's body is visited once: macros using
- * other macros several times form a DAG whose paths grow exponentially.
+ * Walks the condition once per macro body: a checked macro body is one object shared by every use,
+ * so `seen` keeps the walk linear in the definitions (30 macros each using the previous twice
+ * would otherwise be 2^30 visits).
  */
 function collectUnfilled(expr: CheckedExpr, out: Set<string>, seen = new Set<CheckedExpr>()): void {
   switch (expr.kind) {
