@@ -1,35 +1,50 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Lanner capture probe: turns exec, open, thread exit and fork into MessagePack records in a
- * BPF ring buffer. Layouts: docs/EVENTS.md. x86_64 only (syscall numbers and pt_regs below).
- * CO-RE: field offsets are relocated against the running kernel's BTF at load time. */
+/* Lanner capture probe: turns syscalls (at exit) and the exec, exit and fork tracepoints into
+ * MessagePack records in a BPF ring buffer. Layouts: docs/EVENTS.md; kinds and parameters:
+ * agent/events/table.ts, generated into events.gen.h.
+ *
+ * Dispatch: lanner_sys_exit runs for every syscall on the machine. It looks the syscall number
+ * up in the `selection` map (written by the agent at start and whenever the rules change) and
+ * returns at once for unselected ones; a selected one tail-calls the program the kind's
+ * descriptor names (tail_generic, tail_sock, tail_open, tail_exec), each small enough for the
+ * verifier on its own. CO-RE: field offsets are relocated against the running kernel's BTF. */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#include "msgpack.bpf.h"
 #include "schema.h"
+#define LANNER_DESCRIPTORS
+#include "events.gen.h"
 
 /* The probe calls GPL-only helpers (bpf_probe_read_*). */
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* x86_64 syscall numbers (arch/x86/entry/syscalls/syscall_64.tbl). */
-#define NR_open 2
-#define NR_execve 59
-#define NR_openat 257
-#define NR_execveat 322
-#define NR_openat2 437
+static __always_inline void count(__u32 which);
+#define MP_ON_FAULT() count(LANNER_COUNTER_READ_FAULT)
+#include "msgpack.bpf.h"
 
 #define AT_FDCWD -100
 /* include/uapi/asm-generic/fcntl.h, include/linux/stat.h */
 #define O_CREAT 00000100
 #define __O_TMPFILE 020000000
 #define S_IALLUGO 07777
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define F_DUPFD 0
+#define F_DUPFD_CLOEXEC 1030
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
 /* arch/x86/include/asm/thread_info.h: thread_info.status bit set while an ia32 syscall runs. */
 #define TS_COMPAT 0x0002
 
-/* Set by the loader before load; rodata, so the verifier sees constants. */
+/* Set by the loader before load; rodata, so the verifier sees constants. The agent's tgid and
+ * pid namespace as it sees them (its namespace may not be the host's): see is_agent(). */
 const volatile __u32 agent_tgid = 0;
+const volatile __u64 agent_pidns_dev = 0;
+const volatile __u64 agent_pidns_ino = 0;
 /* Read by the loader after open, to refuse a probe built from another schema. */
 const volatile __u32 schema_version = LANNER_SCHEMA_VERSION;
 
@@ -45,15 +60,40 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
-/* One scratch record per program per CPU: a program cannot re-enter itself on a CPU, so a
- * slot of its own is never shared with a half-built record of another program. */
+/* Syscall number -> kind id to record, 0 = drop. Written by the agent (lanner_select). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LANNER_SYSCALL_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} selection SEC(".maps");
+
+/* The agent's tgid as the host sees it, learnt by is_agent() (0 until then). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} agent_host SEC(".maps");
+
+/* LANNER_PROG_* -> the tail program; filled by the loader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, LANNER_PROGS);
+	__type(key, __u32);
+	__type(value, __u32);
+} progs SEC(".maps");
+
+/* One scratch record per program family per CPU: a program cannot re-enter itself on a CPU, so a
+ * slot of its own is never shared with a half-built record of another program. A plain array
+ * indexed cpu * SLOT_COUNT + slot (the loader sizes it): per-CPU array values are capped at 32 KiB. */
 enum scratch_slot { SLOT_SYS_EXIT, SLOT_EXEC, SLOT_EXIT, SLOT_FORK, SLOT_COUNT };
 struct scratch {
 	__u8 data[MP_SCRATCH_BYTES];
 };
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SLOT_COUNT);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SLOT_COUNT); /* times the number of CPUs, set by the loader */
 	__type(key, __u32);
 	__type(value, struct scratch);
 } scratch SEC(".maps");
@@ -76,15 +116,30 @@ static __always_inline void count(__u32 which)
 
 static __always_inline __u8 *scratch_for(__u32 slot)
 {
-	struct scratch *s = bpf_map_lookup_elem(&scratch, &slot);
+	__u32 key = bpf_get_smp_processor_id() * SLOT_COUNT + slot;
+	struct scratch *s = bpf_map_lookup_elem(&scratch, &key);
 	return s ? s->data : NULL;
 }
 
-/* [kind, boot_sec, boot_nsec, tid, pid: the fixarray header and the five header fields. */
+/* The record's cut mask lives in the scratch buffer: a value the verifier does not track, so
+ * branches that set different bits still end in the same state and are pruned. */
+static __always_inline void cut_reset(__u8 *buf)
+{
+	*(volatile __u32 *)(buf + MP_CUT_SLOT) = 0;
+}
+
+static __always_inline void cut_set(__u8 *buf, __u32 param)
+{
+	volatile __u32 *slot = (volatile __u32 *)(buf + MP_CUT_SLOT);
+	*slot = *slot | (1u << (param & 31));
+}
+
+/* [kind, boot_sec, boot_nsec, tid, pid: the array16 header and the five header fields. */
 static __always_inline __u32 put_header(__u8 *buf, __u32 params, __u32 kind, __u32 tid, __u32 pid)
 {
 	__u64 ns = bpf_ktime_get_boot_ns();
-	__u32 off = mp_fixarray(buf, 0, LANNER_HEADER_FIELDS + params + 1);
+	cut_reset(buf);
+	__u32 off = mp_array16(buf, 0, LANNER_HEADER_FIELDS + params + 1);
 	off = mp_uint(buf, off, kind);
 	off = mp_uint(buf, off, ns / 1000000000);
 	off = mp_uint(buf, off, ns % 1000000000);
@@ -93,18 +148,46 @@ static __always_inline __u32 put_header(__u8 *buf, __u32 params, __u32 kind, __u
 }
 
 /* Appends the cut bitmask and copies the record into the ring; nothing is dropped uncounted. */
-static __always_inline void submit(__u8 *buf, __u32 off, __u32 cut)
+static __always_inline void submit(__u8 *buf, __u32 off, __u32 kind)
 {
-	off = mp_uint(buf, off, cut);
+	off = mp_uint(buf, off, *(volatile __u32 *)(buf + MP_CUT_SLOT));
+	kind &= LANNER_KIND_SLOTS - 1;
 	if (off > LANNER_RECORD_MAX) {
 		count(LANNER_COUNTER_TOO_BIG);
+		count(LANNER_COUNTER_KIND_DROPPED + kind);
 		return;
 	}
 	/* No wakeup: the agent drains on a timer, so a wakeup per event would be pure cost. */
-	if (bpf_ringbuf_output(&events, buf, off, BPF_RB_NO_WAKEUP) == 0)
+	if (bpf_ringbuf_output(&events, buf, off, BPF_RB_NO_WAKEUP) == 0) {
 		count(LANNER_COUNTER_WRITTEN);
-	else
+		count(LANNER_COUNTER_KIND_WRITTEN + kind);
+	} else {
 		count(LANNER_COUNTER_RING_FULL);
+		count(LANNER_COUNTER_KIND_DROPPED + kind);
+	}
+}
+
+/* Whether the current task belongs to the agent. The agent knows its tgid only as its own pid
+ * namespace numbers it, so the first event from a task whose tgid in that namespace is the
+ * agent's records the host tgid; from then on it is one compare. Correct under `unshare --pid`
+ * and with a remounted /proc. bpf_get_ns_current_pid_tgid: Linux 5.7. */
+static __always_inline bool is_agent(__u32 host_tgid)
+{
+	__u32 zero = 0;
+	__u32 *known = bpf_map_lookup_elem(&agent_host, &zero);
+	if (!known)
+		return false;
+	if (*known != 0)
+		return *known == host_tgid;
+	if (agent_pidns_ino == 0)
+		return host_tgid == agent_tgid;
+	struct bpf_pidns_info ns = {};
+	if (bpf_get_ns_current_pid_tgid(agent_pidns_dev, agent_pidns_ino, &ns, sizeof(ns)) != 0)
+		return false; /* not in the agent's pid namespace */
+	if (ns.tgid != agent_tgid)
+		return false;
+	*known = host_tgid;
+	return true;
 }
 
 static __always_inline struct kernfs_node *kernfs_parent(struct kernfs_node *kn)
@@ -139,16 +222,116 @@ static __always_inline __u32 put_cgroup(__u8 *buf, __u32 off, struct task_struct
 	return off;
 }
 
+/* The working directory as an array16 of names, leaf first: a dentry walk that steps from a
+ * mount's root to its mountpoint in the parent mount, at most LANNER_CWD_DEPTH names. The name
+ * count lives in the scratch buffer (like the cut mask) so that passes verify alike. */
+static __always_inline __u32 put_cwd(__u8 *buf, __u32 off, struct task_struct *task, bool *cut)
+{
+	struct path pwd = BPF_CORE_READ(task, fs, pwd);
+	struct dentry *d = pwd.dentry;
+	struct mount *m = container_of(pwd.mnt, struct mount, mnt);
+	struct dentry *mnt_root = BPF_CORE_READ(pwd.mnt, mnt_root);
+	volatile __u32 *names = (volatile __u32 *)(buf + MP_WALK_SLOT);
+	__u32 head = off;
+	*names = 0;
+	*cut = true; /* until the walk reaches the root */
+	off += 3;
+	/* A bounded loop (Linux 5.3+), not unrolled: the mount steps make it too big to unroll. */
+	for (int i = 0; i < LANNER_CWD_DEPTH + 8; i++) {
+		if (!d)
+			break;
+		if (d == mnt_root) {
+			struct mount *parent = BPF_CORE_READ(m, mnt_parent);
+			if (!parent || parent == m) {
+				*cut = false;
+				break;
+			}
+			d = BPF_CORE_READ(m, mnt_mountpoint);
+			m = parent;
+			mnt_root = BPF_CORE_READ(m, mnt.mnt_root);
+			continue;
+		}
+		struct dentry *parent = BPF_CORE_READ(d, d_parent);
+		if (!parent || parent == d) {
+			*cut = false;
+			break;
+		}
+		if (*names >= LANNER_CWD_DEPTH)
+			break;
+		bool name_cut = false;
+		off = mp_str(buf, off, BPF_CORE_READ(d, d_name.name), LANNER_CWD_NAME_MAX, false, &name_cut);
+		*names = *names + 1;
+		d = parent;
+	}
+	mp_array16_at(buf, head, *names);
+	return off;
+}
+
+/* new_encode_dev(): how stat(2) and Falco's tty field number a device. */
+static __always_inline __u32 encode_dev(__u32 major, __u32 minor)
+{
+	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
+}
+
+static __always_inline __u32 task_tty(struct task_struct *task)
+{
+	struct tty_struct *tty = BPF_CORE_READ(task, signal, tty);
+	if (!tty)
+		return 0;
+	__u32 major = BPF_CORE_READ(tty, driver, major);
+	__u32 minor = BPF_CORE_READ(tty, driver, minor_start) + BPF_CORE_READ(tty, index);
+	return encode_dev(major, minor);
+}
+
+static __always_inline __u32 task_loginuid(struct task_struct *task)
+{
+	if (!bpf_core_field_exists(task->loginuid))
+		return 0xffffffff; /* no CONFIG_AUDIT: unset */
+	return BPF_CORE_READ(task, loginuid.val);
+}
+
+/* signal->pids[type]: the session or process group leader's pid, as the host numbers it. */
+static __always_inline __u32 task_group_id(struct task_struct *task, int type)
+{
+	struct pid *pid = BPF_CORE_READ(task, signal, pids[type & 3]);
+	return pid ? BPF_CORE_READ(pid, numbers[0].nr) : 0;
+}
+
+/* kernel_cap_t is a u64 since Linux 6.3 and a u32[2] (low word first) before: the same 8 bytes
+ * on a little-endian machine. */
+static __always_inline __u64 cred_cap(const struct cred *cred, __u32 which)
+{
+	__u64 v = 0;
+	const void *src = which == 0   ? (const void *)&cred->cap_inheritable
+			  : which == 1 ? (const void *)&cred->cap_permitted
+				       : (const void *)&cred->cap_effective;
+	bpf_probe_read_kernel(&v, sizeof(v), src);
+	return v;
+}
+
+/* Bit 0: the executable is a memfd (its dentry is named "memfd:..."). Bit 1 (overlay upper
+ * layer) is not read yet and always 0. */
+static __always_inline __u32 exe_flags(struct task_struct *task)
+{
+	char name[8] = {};
+	const unsigned char *dname = BPF_CORE_READ(task, mm, exe_file, f_path.dentry, d_name.name);
+	if (!dname || bpf_probe_read_kernel_str(name, sizeof(name), dname) < 6)
+		return 0;
+	return name[0] == 'm' && name[1] == 'e' && name[2] == 'm' && name[3] == 'f' && name[4] == 'd' &&
+	       name[5] == ':';
+}
+
 /* The exec record's params. On success (from sched_process_exec) the filename is the kernel's
- * bprm->filename and argv is read from the new image; on failure (from sys_exit) the filename
- * is the caller's user pointer and args are empty. */
+ * bprm->filename and argv/environ are read from the new image; on failure (from sys_exit) the
+ * filename is the caller's user pointer and args/env are empty. */
 static __always_inline void emit_exec(__u8 *buf, __u32 kind, struct task_struct *task, __s32 res,
 				      const void *filename, bool success)
 {
-	__u32 off = put_header(buf, LANNER_EXEC_PARAMS, kind, BPF_CORE_READ(task, pid),
+	__u32 off = put_header(buf, LANNER_KIND_EXECVE_PARAMS, kind, BPF_CORE_READ(task, pid),
 			       BPF_CORE_READ(task, tgid));
-	bool cut_filename = false, cut_args = false, cut_cgroup = false;
+	bool cut_filename = false, cut_args = false, cut_cgroup = false, cut_env = false, cut_cwd = false;
 	const struct cred *cred = BPF_CORE_READ(task, cred);
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
 
 	off = mp_int(buf, off, res);
 	off = mp_uint(buf, off, BPF_CORE_READ(task, real_parent, tgid));
@@ -157,19 +340,39 @@ static __always_inline void emit_exec(__u8 *buf, __u32 kind, struct task_struct 
 	bool comm_cut = false; /* comm is at most 15 bytes by construction */
 	off = mp_str(buf, off, &task->comm, LANNER_COMM_MAX, false, &comm_cut);
 	off = mp_str(buf, off, filename, LANNER_PATH_MAX, !success, &cut_filename);
+	unsigned long start = 0, end = 0;
 	if (success) {
-		struct mm_struct *mm = BPF_CORE_READ(task, mm);
-		unsigned long start = BPF_CORE_READ(mm, arg_start);
-		unsigned long end = BPF_CORE_READ(mm, arg_end);
-		off = mp_bin_user(buf, off, (const void *)start, end > start ? end - start : 0, LANNER_ARGS_MAX,
-				  &cut_args);
-	} else {
-		off = mp_bin_user(buf, off, NULL, 0, LANNER_ARGS_MAX, &cut_args);
+		start = BPF_CORE_READ(mm, arg_start);
+		end = BPF_CORE_READ(mm, arg_end);
 	}
+	off = mp_bin_user(buf, off, (const void *)start, end > start ? end - start : 0, LANNER_ARGS_MAX,
+			  &cut_args);
 	off = put_cgroup(buf, off, task, &cut_cgroup);
-	submit(buf, off,
-	       (cut_filename ? 1u << LANNER_EXEC_PARAM_FILENAME : 0) | (cut_args ? 1u << LANNER_EXEC_PARAM_ARGS : 0) |
-		       (cut_cgroup ? 1u << LANNER_EXEC_PARAM_CGROUP : 0));
+	start = end = 0;
+	if (success) {
+		start = BPF_CORE_READ(mm, env_start);
+		end = BPF_CORE_READ(mm, env_end);
+	}
+	off = mp_bin_user(buf, off, (const void *)start, end > start ? end - start : 0, LANNER_ENV_MAX,
+			  &cut_env);
+	off = put_cwd(buf, off, task, &cut_cwd);
+	off = mp_uint(buf, off, task_tty(task));
+	off = mp_uint(buf, off, task_loginuid(task));
+	off = mp_uint(buf, off, task_group_id(task, PIDTYPE_SID));
+	off = mp_uint(buf, off, task_group_id(task, PIDTYPE_PGID));
+	off = mp_uint64(buf, off, cred_cap(cred, 2));
+	off = mp_uint(buf, off, exe_flags(task));
+	if (cut_filename)
+		cut_set(buf, LANNER_KIND_EXECVE_P_FILENAME);
+	if (cut_args)
+		cut_set(buf, LANNER_KIND_EXECVE_P_ARGS);
+	if (cut_cgroup)
+		cut_set(buf, LANNER_KIND_EXECVE_P_CGROUP);
+	if (cut_env)
+		cut_set(buf, LANNER_KIND_EXECVE_P_ENV);
+	if (cut_cwd)
+		cut_set(buf, LANNER_KIND_EXECVE_P_CWD);
+	submit(buf, off, kind);
 }
 
 /* The mode as the kernel uses it (build_open_how() in fs/open.c): only with O_CREAT or
@@ -182,7 +385,7 @@ static __always_inline __u32 open_mode(__u32 flags, __u32 mode)
 static __always_inline void emit_open(__u8 *buf, __u32 kind, __u64 pid_tgid, __s32 res, __s32 dirfd,
 				      const void *path, __u32 flags, __u32 mode, __u32 resolve)
 {
-	__u32 off = put_header(buf, LANNER_OPEN_PARAMS, kind, (__u32)pid_tgid, pid_tgid >> 32);
+	__u32 off = put_header(buf, LANNER_KIND_OPENAT_PARAMS, kind, (__u32)pid_tgid, pid_tgid >> 32);
 	bool cut_path = false;
 	off = mp_int(buf, off, res);
 	off = mp_int(buf, off, dirfd);
@@ -190,7 +393,9 @@ static __always_inline void emit_open(__u8 *buf, __u32 kind, __u64 pid_tgid, __s
 	off = mp_uint(buf, off, flags);
 	off = mp_uint(buf, off, mode);
 	off = mp_uint(buf, off, resolve);
-	submit(buf, off, cut_path ? 1u << LANNER_OPEN_PARAM_PATH : 0);
+	if (cut_path)
+		cut_set(buf, LANNER_KIND_OPENAT_P_PATH);
+	submit(buf, off, kind);
 }
 
 /* struct open_how (include/uapi/linux/openat2.h); declared here so the probe does not need a
@@ -208,55 +413,318 @@ static __always_inline bool in_ia32_syscall(struct task_struct *task)
 	return BPF_CORE_READ(task, thread_info.status) & TS_COMPAT;
 }
 
-/* Every syscall exit on the machine comes through here: reject by number first, then the
- * agent's own threads, before touching anything else. */
+/* Syscall number and arguments as saved at entry (the return value has replaced arg 0's
+ * register on arm64, so orig_x0 holds it). */
+#if defined(__TARGET_ARCH_x86)
+#define SYSCALL_NR(regs) ((regs)->orig_ax)
+static __always_inline __u64 syscall_arg(struct pt_regs *regs, __u32 i)
+{
+	switch (i) {
+	case 0:
+		return regs->di;
+	case 1:
+		return regs->si;
+	case 2:
+		return regs->dx;
+	case 3:
+		return regs->r10;
+	case 4:
+		return regs->r8;
+	default:
+		return regs->r9;
+	}
+}
+#elif defined(__TARGET_ARCH_arm64)
+#define SYSCALL_NR(regs) ((regs)->syscallno)
+static __always_inline __u64 syscall_arg(struct pt_regs *regs, __u32 i)
+{
+	if (i == 0)
+		return regs->orig_x0;
+	return regs->regs[i & 7];
+}
+#else
+#error "unsupported architecture"
+#endif
+
+/* The kind selected for the current syscall, 0 if none. */
+static __always_inline __u32 selected_kind(struct pt_regs *regs)
+{
+	long nr = SYSCALL_NR(regs);
+	if (nr < 0 || nr >= LANNER_SYSCALL_SLOTS)
+		return 0;
+	__u32 key = nr;
+	__u32 *kind = bpf_map_lookup_elem(&selection, &key);
+	return kind ? *kind & (LANNER_KIND_SLOTS - 1) : 0;
+}
+
+/* Every syscall exit on the machine comes through here: reject unselected syscalls first, then
+ * the agent's own threads, before touching anything else. */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(lanner_sys_exit, struct pt_regs *regs, long ret)
 {
-	long nr = regs->orig_ax;
-	if (nr != NR_openat && nr != NR_open && nr != NR_openat2 && nr != NR_execve && nr != NR_execveat)
+	__u32 kind = selected_kind(regs);
+	if (kind == 0)
 		return 0;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	if ((pid_tgid >> 32) == agent_tgid)
+	if (is_agent(bpf_get_current_pid_tgid() >> 32))
 		return 0;
-	/* A successful exec is reported by sched_process_exec. */
-	if ((nr == NR_execve || nr == NR_execveat) && ret == 0)
-		return 0;
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	/* ia32 syscall numbers overlap the x86_64 ones (437 is openat2 in both): ignore them. */
-	if (in_ia32_syscall(task))
+	if (in_ia32_syscall((struct task_struct *)bpf_get_current_task()))
 		return 0;
-
+	/* Filters that need only the number and the result, before anything is counted or built. */
+	if ((kind == LANNER_KIND_EXECVE || kind == LANNER_KIND_EXECVEAT) && ret == 0)
+		return 0; /* a successful exec: sched_process_exec reports it */
+	if (kind == LANNER_KIND_FCNTL) {
+		/* Only the fd-duplicating commands matter to the fd table and the rules. */
+		__u32 cmd = syscall_arg(regs, 1);
+		if (cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC)
+			return 0;
+	}
 	count(LANNER_COUNTER_SEEN);
+	bpf_tail_call(ctx, &progs, lanner_kinds[kind].prog);
+	/* Only reached if the tail program is missing: counted, never silent. */
+	count(LANNER_COUNTER_KIND_DROPPED + kind);
+	return 0;
+}
+
+/* One parameter of a generic kind, read as its descriptor says. Integer sources merge into one
+ * encoding step, so every branch ends in the same verifier state. */
+static __always_inline __u32 put_param(__u8 *buf, __u32 off, __u32 i, const struct lanner_param_desc *p,
+				       struct pt_regs *regs, long ret, bool sockets);
+
+static __always_inline __u64 int_param(const struct lanner_param_desc *p, struct pt_regs *regs, long ret)
+{
+	__u8 src = p->src;
+	if (src == LANNER_SRC_RET)
+		return ret;
+	__u64 arg = syscall_arg(regs, p->arg);
+	if (src == LANNER_SRC_ARG)
+		return arg;
+	if (src == LANNER_SRC_USER_I32) {
+		__s32 v = -1;
+		/* The kernel fills the array only on success. */
+		if (ret >= 0 && bpf_probe_read_user(&v, sizeof(v), (const void *)(arg + 4 * (p->extra & 1))) != 0) {
+			count(LANNER_COUNTER_READ_FAULT);
+			v = -1;
+		}
+		return (__s64)v;
+	}
+	if (src == LANNER_SRC_USER_U64) {
+		__u64 v = 0;
+		/* Read in the caller only: a clone3 child's copy of the struct may already be reused. */
+		if (ret != 0 && bpf_probe_read_user(&v, sizeof(v), (const void *)arg) != 0)
+			count(LANNER_COUNTER_READ_FAULT);
+		return v;
+	}
+	if (src == LANNER_SRC_CRED_CAP) {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+		return cred_cap(BPF_CORE_READ(task, cred), p->extra);
+	}
+	return 0;
+}
+
+static __always_inline __u32 put_int(__u8 *buf, __u32 off, __u64 v, __u8 conv)
+{
+	switch (conv) {
+	case LANNER_CONV_I32:
+		return mp_int(buf, off, (__s32)v);
+	case LANNER_CONV_U32:
+		return mp_uint(buf, off, (__u32)v);
+	case LANNER_CONV_U64:
+		return mp_uint64(buf, off, v);
+	default:
+		return mp_int64(buf, off, (__s64)v);
+	}
+}
+
+/* fd -> struct file of the current task, NULL if closed or out of range. */
+static __always_inline struct file *fd_file(long fd)
+{
+	if (fd < 0)
+		return NULL;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	if ((unsigned long)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *file = NULL;
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	return file;
+}
+
+static __always_inline struct sock *fd_sock(long fd)
+{
+	struct file *file = fd_file(fd);
+	if (!file)
+		return NULL;
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return NULL;
+	struct socket *socket = BPF_CORE_READ(file, private_data);
+	return BPF_CORE_READ(socket, sk);
+}
+
+/* A unix socket's bound path (sun_path; abstract names start with NUL and read as ""). */
+static __always_inline __u32 put_unix_path(__u8 *buf, __u32 off, struct sock *sk)
+{
+	bool cut = false;
+	struct unix_address *addr = sk ? BPF_CORE_READ((struct unix_sock *)sk, addr) : NULL;
+	if (!addr)
+		return mp_str(buf, off, "", 0, false, &cut);
+	return mp_str(buf, off, &addr->name[0].sun_path, LANNER_UNIX_PATH_MAX, false, &cut);
+}
+
+/* [family, local addr, local port, remote addr, remote port] from the kernel socket; nil if the
+ * fd is not a socket. Unix sockets: paths (the peer's bound path as remote), ports 0. */
+static __always_inline __u32 put_tuple(__u8 *buf, __u32 off, long fd)
+{
+	struct sock *sk = fd_sock(fd);
+	if (!sk)
+		return mp_nil(buf, off);
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	off = mp_array16(buf, off, 5);
+	off = mp_uint(buf, off, family);
+	if (family == AF_INET) {
+		off = mp_bin_kernel(buf, off, &sk->__sk_common.skc_rcv_saddr, 4);
+		off = mp_uint(buf, off, BPF_CORE_READ(sk, __sk_common.skc_num));
+		off = mp_bin_kernel(buf, off, &sk->__sk_common.skc_daddr, 4);
+		return mp_uint(buf, off, bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)));
+	}
+	if (family == AF_INET6) {
+		off = mp_bin_kernel(buf, off, &sk->__sk_common.skc_v6_rcv_saddr, 16);
+		off = mp_uint(buf, off, BPF_CORE_READ(sk, __sk_common.skc_num));
+		off = mp_bin_kernel(buf, off, &sk->__sk_common.skc_v6_daddr, 16);
+		return mp_uint(buf, off, bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)));
+	}
+	if (family == AF_UNIX) {
+		off = put_unix_path(buf, off, sk);
+		off = mp_uint(buf, off, 0);
+		off = put_unix_path(buf, off, BPF_CORE_READ((struct unix_sock *)sk, peer));
+		return mp_uint(buf, off, 0);
+	}
+	off = mp_bin_kernel(buf, off, NULL, 0);
+	off = mp_uint(buf, off, 0);
+	off = mp_bin_kernel(buf, off, NULL, 0);
+	return mp_uint(buf, off, 0);
+}
+
+/* [family, addr, port] from a struct sockaddr in user memory; nil if unreadable or of another
+ * family. Offsets: sockaddr_in {family, port, addr}, sockaddr_in6 {family, port, flowinfo, addr},
+ * sockaddr_un {family, path}. */
+static __always_inline __u32 put_sockaddr(__u8 *buf, __u32 off, const __u8 *uaddr)
+{
+	__u16 head[2] = {};
+	if (!uaddr || bpf_probe_read_user(head, sizeof(head), uaddr) != 0)
+		return mp_nil(buf, off);
+	__u16 family = head[0];
+	bool cut = false;
+	if (family == AF_INET || family == AF_INET6) {
+		__u32 len = family == AF_INET ? 4 : 16;
+		off = mp_array16(buf, off, 3);
+		off = mp_uint(buf, off, family);
+		__u8 *p = mp_at(buf, off);
+		p[0] = MP_BIN16;
+		mp_be16(p + 1, len);
+		if (bpf_probe_read_user(p + 3, len & 31, uaddr + (family == AF_INET ? 4 : 8)) != 0)
+			count(LANNER_COUNTER_READ_FAULT);
+		off = mp_settle(buf, off + 3 + len);
+		return mp_uint(buf, off, bpf_ntohs(head[1]));
+	}
+	if (family == AF_UNIX) {
+		off = mp_array16(buf, off, 3);
+		off = mp_uint(buf, off, family);
+		off = mp_str(buf, off, uaddr + 2, LANNER_UNIX_PATH_MAX, true, &cut);
+		return mp_uint(buf, off, 0);
+	}
+	return mp_nil(buf, off);
+}
+
+static __always_inline __u32 put_param(__u8 *buf, __u32 off, __u32 i, const struct lanner_param_desc *p,
+				       struct pt_regs *regs, long ret, bool sockets)
+{
+	__u8 src = p->src;
+	if (src == LANNER_SRC_USER_STR) {
+		bool cut = false;
+		off = mp_str(buf, off, (const void *)syscall_arg(regs, p->arg), LANNER_PATH_MAX, true, &cut);
+		if (cut)
+			cut_set(buf, i);
+		return off;
+	}
+	if (sockets && src == LANNER_SRC_SOCK)
+		return put_tuple(buf, off, p->arg == LANNER_FD_FROM_RET ? ret : (long)(int)syscall_arg(regs, p->arg));
+	if (sockets && src == LANNER_SRC_USER_SOCKADDR)
+		return put_sockaddr(buf, off, (const __u8 *)syscall_arg(regs, p->arg));
+	return put_int(buf, off, int_param(p, regs, ret), p->conv);
+}
+
+/* The record of a kind the table describes, parameter by parameter. `sockets` compiles the socket
+ * readers in (tail_sock) or out (tail_generic, which stays small). */
+static __always_inline int emit_generic(struct pt_regs *regs, long ret, bool sockets)
+{
+	__u32 kind = selected_kind(regs);
+	if (kind == 0)
+		return 0;
+	const struct lanner_kind_desc *d = &lanner_kinds[kind];
+	__u32 n = d->nparams;
 	__u8 *buf = scratch_for(SLOT_SYS_EXIT);
 	if (!buf)
 		return 0;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 off = put_header(buf, n, kind, (__u32)pid_tgid, pid_tgid >> 32);
+	/* A bounded loop (Linux 5.3+): each pass ends with the offset settled, so passes verify alike. */
+	for (__u32 i = 0; i < LANNER_GENERIC_MAX_PARAMS; i++) {
+		if (i >= n)
+			break;
+		off = put_param(buf, off, i, &d->p[i], regs, ret, sockets);
+	}
+	submit(buf, off, kind);
+	return 0;
+}
 
-	switch (nr) {
-	case NR_open:
-		emit_open(buf, LANNER_KIND_OPEN, pid_tgid, ret, AT_FDCWD, (const void *)regs->di, regs->si,
-			  open_mode(regs->si, regs->dx), 0);
-		break;
-	case NR_openat:
-		emit_open(buf, LANNER_KIND_OPENAT, pid_tgid, ret, regs->di, (const void *)regs->si, regs->dx,
-			  open_mode(regs->dx, regs->r10), 0);
-		break;
-	case NR_openat2: {
+SEC("tp_btf/sys_exit")
+int BPF_PROG(tail_generic, struct pt_regs *regs, long ret)
+{
+	return emit_generic(regs, ret, false);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(tail_sock, struct pt_regs *regs, long ret)
+{
+	return emit_generic(regs, ret, true);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(tail_open, struct pt_regs *regs, long ret)
+{
+	__u32 kind = selected_kind(regs);
+	__u8 *buf = scratch_for(SLOT_SYS_EXIT);
+	if (!buf)
+		return 0;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 a0 = syscall_arg(regs, 0), a1 = syscall_arg(regs, 1), a2 = syscall_arg(regs, 2),
+	      a3 = syscall_arg(regs, 3);
+	if (kind == LANNER_KIND_OPEN) {
+		emit_open(buf, kind, pid_tgid, ret, AT_FDCWD, (const void *)a0, a1, open_mode(a1, a2), 0);
+	} else if (kind == LANNER_KIND_OPENAT) {
+		emit_open(buf, kind, pid_tgid, ret, a0, (const void *)a1, a2, open_mode(a2, a3), 0);
+	} else if (kind == LANNER_KIND_OPENAT2) {
 		/* The caller's struct open_how, read at exit. */
 		struct lanner_open_how how = {};
-		if (regs->r10 >= sizeof(how))
-			bpf_probe_read_user(&how, sizeof(how), (const void *)regs->dx);
-		emit_open(buf, LANNER_KIND_OPENAT2, pid_tgid, ret, regs->di, (const void *)regs->si, how.flags,
-			  how.mode, how.resolve);
-		break;
+		if (a3 >= sizeof(how))
+			bpf_probe_read_user(&how, sizeof(how), (const void *)a2);
+		emit_open(buf, kind, pid_tgid, ret, a0, (const void *)a1, how.flags, how.mode, how.resolve);
 	}
-	case NR_execve:
-		emit_exec(buf, LANNER_KIND_EXECVE, task, ret, (const void *)regs->di, false);
-		break;
-	case NR_execveat:
-		emit_exec(buf, LANNER_KIND_EXECVEAT, task, ret, (const void *)regs->si, false);
-		break;
-	}
+	return 0;
+}
+
+/* A failed exec (a successful one is reported by sched_process_exec). */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(tail_exec, struct pt_regs *regs, long ret)
+{
+	__u32 kind = selected_kind(regs);
+	__u8 *buf = scratch_for(SLOT_SYS_EXIT);
+	if (!buf)
+		return 0;
+	const void *filename = (const void *)syscall_arg(regs, kind == LANNER_KIND_EXECVEAT ? 1 : 0);
+	emit_exec(buf, kind, (struct task_struct *)bpf_get_current_task(), ret, filename, false);
 	return 0;
 }
 
@@ -300,10 +768,10 @@ int BPF_PROG(lanner_exit, struct task_struct *p)
 	__u8 *buf = scratch_for(SLOT_EXIT);
 	if (!buf)
 		return 0;
-	__u32 off = put_header(buf, LANNER_PROCEXIT_PARAMS, LANNER_KIND_PROCEXIT, BPF_CORE_READ(p, pid),
+	__u32 off = put_header(buf, LANNER_KIND_PROCEXIT_PARAMS, LANNER_KIND_PROCEXIT, BPF_CORE_READ(p, pid),
 			       BPF_CORE_READ(p, tgid));
 	off = mp_int(buf, off, BPF_CORE_READ(p, exit_code));
-	submit(buf, off, 0);
+	submit(buf, off, LANNER_KIND_PROCEXIT);
 	return 0;
 }
 
@@ -315,10 +783,10 @@ int BPF_PROG(lanner_fork, struct task_struct *parent, struct task_struct *child)
 	__u8 *buf = scratch_for(SLOT_FORK);
 	if (!buf)
 		return 0;
-	__u32 off = put_header(buf, LANNER_PROCFORK_PARAMS, LANNER_KIND_PROCFORK, BPF_CORE_READ(parent, pid),
+	__u32 off = put_header(buf, LANNER_KIND_PROCFORK_PARAMS, LANNER_KIND_PROCFORK, BPF_CORE_READ(parent, pid),
 			       BPF_CORE_READ(parent, tgid));
 	off = mp_uint(buf, off, BPF_CORE_READ(child, pid));
 	off = mp_uint(buf, off, BPF_CORE_READ(child, tgid));
-	submit(buf, off, 0);
+	submit(buf, off, LANNER_KIND_PROCFORK);
 	return 0;
 }

@@ -12,7 +12,17 @@
  *       A `const volatile` global of the probe, found by name in the .rodata BTF datasec;
  *       len must equal the variable's size. 0 or -errno (-ENOENT: no such variable).
  *   int32_t lanner_load(l);      verifier + kernel objects; on failure lanner_log_tail has why.
- *   int32_t lanner_attach(l);    attaches every program; on failure lanner_failed_program says which.
+ *   int32_t lanner_attach(l);    attaches every hook program (the tail programs are only reached
+ *                                through the `progs` map, filled at load); on failure
+ *                                lanner_failed_program says which.
+ *   int32_t lanner_select(l, const uint32_t *kind_by_nr, uint32_t n);
+ *       Writes the syscall selection map: entry nr = the kind id to record for syscall nr, 0 to
+ *       drop it in the kernel. n <= LANNER_SYSCALL_SLOTS; entries from n on are set to 0. Any time
+ *       after load, attached or not: the programs read it on every syscall.
+ *   uint32_t lanner_agent_host(l);   the agent's host tgid once the probe has learnt it, else 0
+ *   int32_t lanner_misses(l, uint64_t *out);
+ *       Times the kernel skipped a hook program because it was already running on that CPU
+ *       (bpf_prog_info.recursion_misses, Linux 5.12+; 0 before), summed over the attached ones.
  *   void lanner_detach(l);       detaches every program; the ring stays readable until close.
  *   int32_t lanner_drain(l, uint8_t *out, uint32_t cap, uint32_t result[2]);
  *       Copies whole records from the ring into out as frames [u32 LE length][record], oldest
@@ -42,6 +52,7 @@
 #include <unistd.h>
 
 #include "schema.h"
+#include "events.gen.h"
 
 #define API __attribute__((visibility("default")))
 
@@ -57,6 +68,10 @@ struct ringbuf_hdr {
 #define RINGBUF_HDR_SZ 8u
 
 #define MAX_LINKS 8
+/* Tail programs by LANNER_PROG_* index; the probe names them so. */
+static const char *const TAIL_PROGRAMS[LANNER_PROGS] = { "tail_generic", "tail_sock", "tail_open", "tail_exec" };
+/* Scratch slots per CPU in the probe (enum scratch_slot). */
+#define SCRATCH_SLOTS 4
 #define LOG_CAP (64 * 1024)
 
 struct lanner {
@@ -75,6 +90,8 @@ struct lanner {
 	const uint8_t *data;
 	void *producer_map;
 	int counters_fd;
+	int selection_fd;
+	int agent_host_fd;
 	int ncpus;
 	uint64_t *percpu;
 };
@@ -267,7 +284,7 @@ API struct lanner *lanner_open(const void *obj, uint64_t obj_len, uint32_t agent
 		return NULL;
 	}
 	l->page = page;
-	l->counters_fd = -1;
+	l->counters_fd = l->selection_fd = l->agent_host_fd = -1;
 	/* libbpf may keep pointers into the ELF image; the caller's buffer belongs to the GC. */
 	l->obj_copy = malloc(obj_len);
 	if (!l->obj_copy) {
@@ -292,6 +309,20 @@ API struct lanner *lanner_open(const void *obj, uint64_t obj_len, uint32_t agent
 		rc = bpf_map__set_max_entries(ring, ring_bytes);
 	if (!rc)
 		rc = lanner_rodata_set(l, "agent_tgid", &agent_tgid, sizeof(agent_tgid));
+	/* One scratch record per slot per possible CPU (an object without the map has no use for it). */
+	struct bpf_map *scratch = bpf_object__find_map_by_name(l->obj, "scratch");
+	int ncpus = libbpf_num_possible_cpus();
+	if (!rc && scratch && ncpus <= 0)
+		rc = ncpus;
+	if (!rc && scratch)
+		rc = bpf_map__set_max_entries(scratch, (uint32_t)ncpus * SCRATCH_SLOTS);
+	/* Tail programs are loaded but never attached. */
+	struct bpf_program *prog;
+	bpf_object__for_each_program(prog, l->obj)
+	{
+		if (strncmp(bpf_program__name(prog), "tail_", 5) == 0)
+			bpf_program__set_autoattach(prog, false);
+	}
 	if (rc) {
 		lanner_close(l);
 		*err = rc;
@@ -332,6 +363,21 @@ API int32_t lanner_load(struct lanner *l)
 	rc = map_ring(l);
 	if (rc)
 		return rc;
+	int progs_fd = bpf_object__find_map_fd_by_name(l->obj, "progs");
+	if (progs_fd < 0)
+		return progs_fd;
+	for (uint32_t i = 0; i < LANNER_PROGS; i++) {
+		struct bpf_program *tail = bpf_object__find_program_by_name(l->obj, TAIL_PROGRAMS[i]);
+		int fd = tail ? bpf_program__fd(tail) : -ENOENT;
+		if (fd < 0)
+			return fd;
+		if (bpf_map_update_elem(progs_fd, &i, &fd, BPF_ANY) != 0)
+			return -errno;
+	}
+	l->selection_fd = bpf_object__find_map_fd_by_name(l->obj, "selection");
+	l->agent_host_fd = bpf_object__find_map_fd_by_name(l->obj, "agent_host");
+	if (l->selection_fd < 0 || l->agent_host_fd < 0)
+		return -ENOENT;
 	l->counters_fd = bpf_object__find_map_fd_by_name(l->obj, "counters");
 	l->ncpus = libbpf_num_possible_cpus();
 	if (l->counters_fd < 0 || l->ncpus <= 0)
@@ -345,6 +391,8 @@ API int32_t lanner_attach(struct lanner *l)
 	struct bpf_program *prog;
 	bpf_object__for_each_program(prog, l->obj)
 	{
+		if (!bpf_program__autoattach(prog))
+			continue;
 		if (l->nlinks == MAX_LINKS)
 			return -E2BIG;
 		struct bpf_link *link = bpf_program__attach(prog);
@@ -354,6 +402,50 @@ API int32_t lanner_attach(struct lanner *l)
 			return rc;
 		}
 		l->links[l->nlinks++] = link;
+	}
+	return 0;
+}
+
+API int32_t lanner_select(struct lanner *l, const uint32_t *kind_by_nr, uint32_t n)
+{
+	if (l->selection_fd < 0)
+		return -EINVAL; /* not loaded */
+	if (n > LANNER_SYSCALL_SLOTS)
+		return -E2BIG;
+	for (uint32_t nr = 0; nr < n; nr++)
+		if (kind_by_nr[nr] >= LANNER_KIND_SLOTS)
+			return -EINVAL; /* checked first: a bad table changes nothing */
+	for (uint32_t nr = 0; nr < LANNER_SYSCALL_SLOTS; nr++) {
+		uint32_t kind = nr < n ? kind_by_nr[nr] : 0;
+		if (bpf_map_update_elem(l->selection_fd, &nr, &kind, BPF_ANY) != 0)
+			return -errno;
+	}
+	return 0;
+}
+
+API uint32_t lanner_agent_host(struct lanner *l)
+{
+	uint32_t key = 0, value = 0;
+	if (l->agent_host_fd < 0 || bpf_map_lookup_elem(l->agent_host_fd, &key, &value) != 0)
+		return 0;
+	return value;
+}
+
+API int32_t lanner_misses(struct lanner *l, uint64_t *out)
+{
+	*out = 0;
+	struct bpf_program *prog;
+	bpf_object__for_each_program(prog, l->obj)
+	{
+		if (!bpf_program__autoattach(prog) || bpf_program__fd(prog) < 0)
+			continue;
+		struct bpf_prog_info info;
+		uint32_t len = sizeof(info);
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) != 0)
+			return -errno;
+		/* Older kernels fill less of the struct: the field then stays 0. */
+		*out += info.recursion_misses;
 	}
 	return 0;
 }

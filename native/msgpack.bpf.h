@@ -12,6 +12,10 @@
 /* Room past the mask for the widest single write as the verifier sees it: a 3-byte header and
  * a read of up to 2 * bound - 1 bytes (mp_bin_user's mask) or bound + 2 (mp_str). */
 #define MP_SCRATCH_BYTES (LANNER_RECORD_MAX + 8192 + 64)
+/* Slots past anything a masked write reaches: the settled offset and the record's cut mask. */
+#define MP_SETTLE_SLOT (MP_SCRATCH_BYTES - 8)
+#define MP_CUT_SLOT (MP_SCRATCH_BYTES - 16)
+#define MP_WALK_SLOT (MP_SCRATCH_BYTES - 24)
 
 /* Format bytes (MessagePack spec). */
 #define MP_FIXARRAY 0x90
@@ -21,6 +25,9 @@
 #define MP_UINT8 0xcc
 #define MP_UINT16 0xcd
 #define MP_UINT32 0xce
+#define MP_UINT64 0xcf
+#define MP_INT64 0xd3
+#define MP_NIL 0xc0
 #define MP_INT8 0xd0
 #define MP_INT16 0xd1
 #define MP_INT32 0xd2
@@ -32,7 +39,7 @@
  * anything a masked write can reach. */
 static __always_inline __u32 mp_settle(__u8 *buf, __u32 off)
 {
-	volatile __u32 *slot = (volatile __u32 *)(buf + MP_SCRATCH_BYTES - 8);
+	volatile __u32 *slot = (volatile __u32 *)(buf + MP_SETTLE_SLOT);
 	*slot = off;
 	return *slot;
 }
@@ -56,11 +63,24 @@ static __always_inline void mp_be32(__u8 *p, __u32 v)
 	p[3] = v;
 }
 
-/* Fixarray header: every record has at most 15 elements. */
-static __always_inline __u32 mp_fixarray(__u8 *buf, __u32 off, __u32 n)
+/* The includer may count unreadable memory (a fault, not a drop: the value is sent empty). */
+#ifndef MP_ON_FAULT
+#define MP_ON_FAULT()
+#endif
+
+/* array16 header at `off`, returning the offset after it. */
+static __always_inline __u32 mp_array16(__u8 *buf, __u32 off, __u16 n)
 {
-	*mp_at(buf, off) = MP_FIXARRAY | n;
-	return off + 1;
+	__u8 *p = mp_at(buf, off);
+	p[0] = MP_ARRAY16;
+	mp_be16(p + 1, n);
+	return off + 3;
+}
+
+static __always_inline __u32 mp_nil(__u8 *buf, __u32 off)
+{
+	*mp_at(buf, off) = MP_NIL;
+	return mp_settle(buf, off + 1);
 }
 
 /* array16 header, written in place once the element count is known. */
@@ -94,6 +114,21 @@ static __always_inline __u32 mp_uint(__u8 *buf, __u32 off, __u32 v)
 	return mp_settle(buf, off + 5);
 }
 
+/* Smallest encoding of a 64-bit unsigned value: mp_uint below 2^32, else uint64. */
+static __always_inline __u32 mp_uint64(__u8 *buf, __u32 off, __u64 v)
+{
+	if (v <= 0xffffffffull)
+		return mp_uint(buf, off, (__u32)v);
+	__u8 *p = mp_at(buf, off);
+	p[0] = MP_UINT64;
+	mp_be32(p + 1, v >> 32);
+	mp_be32(p + 5, (__u32)v);
+	return mp_settle(buf, off + 9);
+}
+
+/* Smallest signed encoding of a 64-bit value: mp_int within int32, else int64. */
+static __always_inline __u32 mp_int64(__u8 *buf, __u32 off, __s64 v);
+
 /* Smallest signed encoding: non-negative values as mp_uint, else negative fixint, int8/16/32. */
 static __always_inline __u32 mp_int(__u8 *buf, __u32 off, __s32 v)
 {
@@ -119,6 +154,30 @@ static __always_inline __u32 mp_int(__u8 *buf, __u32 off, __s32 v)
 	return mp_settle(buf, off + 5);
 }
 
+static __always_inline __u32 mp_int64(__u8 *buf, __u32 off, __s64 v)
+{
+	if (v >= -2147483648ll && v <= 2147483647ll)
+		return mp_int(buf, off, (__s32)v);
+	if (v > 0)
+		return mp_uint64(buf, off, v);
+	__u8 *p = mp_at(buf, off);
+	p[0] = MP_INT64;
+	mp_be32(p + 1, (__u64)v >> 32);
+	mp_be32(p + 5, (__u32)v);
+	return mp_settle(buf, off + 9);
+}
+
+/* bin16 of exactly `size` bytes of kernel memory (an address); zeros if unreadable. */
+static __always_inline __u32 mp_bin_kernel(__u8 *buf, __u32 off, const void *src, __u32 size)
+{
+	__u8 *p = mp_at(buf, off);
+	p[0] = MP_BIN16;
+	mp_be16(p + 1, size);
+	if (bpf_probe_read_kernel(p + 3, size & 31, src) != 0)
+		MP_ON_FAULT();
+	return mp_settle(buf, off + 3 + size);
+}
+
 /* str16 of a NUL-terminated string at `src` (user or kernel memory), at most `bound` bytes.
  * Reads bound + 2 bytes so that a string of exactly `bound` bytes (read returns bound + 1,
  * NUL included) is told apart from a longer one (read fills all bound + 2): only the latter
@@ -129,6 +188,8 @@ static __always_inline __u32 mp_str(__u8 *buf, __u32 off, const void *src, __u32
 	__u8 *p = mp_at(buf, off);
 	long n = user ? bpf_probe_read_user_str(p + 3, bound + 2, src)
 		      : bpf_probe_read_kernel_str(p + 3, bound + 2, src);
+	if (n < 0)
+		MP_ON_FAULT();
 	__u32 len = n > 0 ? n - 1 : 0;
 	if (len > bound) {
 		len = bound;
@@ -150,8 +211,10 @@ static __always_inline __u32 mp_bin_user(__u8 *buf, __u32 off, const void *src, 
 	}
 	/* Re-bound with a mask the verifier tracks (clang may turn the clamp above into a select). */
 	size &= (2 * bound - 1);
-	if (size > 0 && bpf_probe_read_user(p + 3, size, src) != 0)
+	if (size > 0 && bpf_probe_read_user(p + 3, size, src) != 0) {
+		MP_ON_FAULT();
 		size = 0;
+	}
 	p[0] = MP_BIN16;
 	mp_be16(p + 1, size);
 	return mp_settle(buf, off + 3 + size);

@@ -1,11 +1,15 @@
 // The live capture source: checks the environment, loads and attaches the eBPF probe, and
 // drains its ring buffer on a timer into a sink as batches of frames
 // ([u32 little-endian length][MessagePack record], docs/EVENTS.md).
-import { BOUNDS, COUNTER, SCHEMA_VERSION } from "../events/schema.ts";
+import { closeSync, openSync, statSync } from "node:fs";
+import type { MetricSample, MetricSource } from "../common/metrics.ts";
+import { BOUNDS, COUNTER, KIND_BY_ID, SCHEMA_VERSION } from "../events/schema.ts";
+import type { EventKind } from "../events/types.ts";
 import { checkEnvironment, readEnvironment } from "./environment.ts";
 import { CaptureError } from "./errors.ts";
 import { errnoName, loadFailure } from "./load-failure.ts";
 import { probeObject } from "./native-libs.ts";
+import { DEFAULT_SELECTION, selectionMap } from "./selection.ts";
 import { asPointer, cString, failedProgram, type Handle, loadShim, logTail, type Shim } from "./shim.ts";
 
 export { CaptureError, type CaptureFailure } from "./errors.ts";
@@ -19,6 +23,15 @@ export interface KernelCounters {
   ringFull: number;
   /** Records dropped because they would exceed the probe's record size bound. */
   tooBig: number;
+  /** Reads of user or kernel memory that failed (the value was sent empty; not a drop). */
+  readFault: number;
+  /** Events the kernel never handed to the probe because its program was already running on
+   * that CPU (preempted mid-record; Linux 5.12+ counts them, 0 before). */
+  programBusy: number;
+  /** Records written, per kind (kinds with none are absent). */
+  writtenByKind: Partial<Record<EventKind, number>>;
+  /** Records dropped for any reason, per kind (kinds with none are absent). */
+  droppedByKind: Partial<Record<EventKind, number>>;
 }
 
 /** realtime = boottime + offset (the offset as it was when the probe opened). */
@@ -30,8 +43,18 @@ export interface BootClock {
 /** Receives `count` frames; `frames` is only valid during the call (its memory is reused). */
 export type FrameSink = (frames: Uint8Array, count: number) => void;
 
-export interface LiveProbe {
+export interface LiveProbe extends MetricSource {
   readonly clock: BootClock;
+  /**
+   * Records exactly these kinds from now on (plus the tracepoint kinds, always on): rewrites the
+   * kernel's selection map without detaching; unselected syscalls are dropped before any record
+   * is built. Throws RangeError for a name the event table does not know.
+   */
+  setSelection(kinds: Iterable<string>): void;
+  /** The kinds selected now, sorted. */
+  selection(): readonly EventKind[];
+  /** The agent's tgid as the host numbers it, once the probe has seen the agent (else 0). */
+  agentHostTgid(): number;
   /** Drains every drainIntervalMs on a timer (which keeps the process alive until stop). */
   start(sink: FrameSink): void;
   /** Detaches the programs, drains what is left into the sink, frees everything. Idempotent. */
@@ -47,6 +70,8 @@ export interface ProbeOptions {
   batchBytes: number;
   /** The eBPF object to load instead of the embedded probe (tests load deliberately broken ones). */
   object?: Uint8Array;
+  /** Kinds to record from the start (DEFAULT_SELECTION if absent); see LiveProbe.setSelection. */
+  selection?: Iterable<string>;
 }
 
 const PAGE_BYTES = 4096;
@@ -74,6 +99,7 @@ export function openLiveProbe(options: ProbeOptions): LiveProbe {
     );
   }
 
+  const selection = selectionMap(options.selection ?? DEFAULT_SELECTION);
   const openErr = new Int32Array(1);
   const handle = asPointer(shim.lanner_open(object, object.length, process.pid, options.ringBytes, openErr));
   if (handle === null) {
@@ -85,8 +111,12 @@ export function openLiveProbe(options: ProbeOptions): LiveProbe {
   }
   try {
     checkSchema(shim, handle);
+    setAgentNamespace(shim, handle);
     const loaded = shim.lanner_load(handle);
     if (loaded !== 0) throw loadFailure(loaded, logTail(shim));
+    const selected = shim.lanner_select(handle, selection, selection.length);
+    if (selected !== 0)
+      throw new CaptureError("load", `Cannot write the syscall selection map (${errnoName(selected)}).`);
     const attached = shim.lanner_attach(handle);
     if (attached !== 0) {
       const program = failedProgram(shim, handle);
@@ -96,7 +126,11 @@ export function openLiveProbe(options: ProbeOptions): LiveProbe {
         logTail(shim),
       );
     }
-    return new RingDrainer(shim, handle, options, bootClock(shim));
+    const probe = new RingDrainer(shim, handle, options, bootClock(shim), selection);
+    // Any selected syscall of ours teaches the probe our host tgid (see is_agent in the probe):
+    // an open and a close, selected in nearly every configuration.
+    closeSync(openSync("/proc/self/stat", "r"));
+    return probe;
   } catch (error) {
     shim.lanner_close(handle);
     throw error;
@@ -126,6 +160,19 @@ function checkSchema(shim: Shim, handle: Handle): void {
   }
 }
 
+/** The agent's pid namespace as the probe identifies it (bpf_get_ns_current_pid_tgid), so it can
+ * tell the agent's threads apart even when the agent's pids are not the host's. */
+function setAgentNamespace(shim: Shim, handle: Handle): void {
+  const ns = statSync("/proc/self/ns/pid", { bigint: true });
+  for (const [name, value] of [
+    ["agent_pidns_dev", ns.dev],
+    ["agent_pidns_ino", ns.ino],
+  ] as const) {
+    const rc = shim.lanner_rodata_set(handle, cString(name), new BigUint64Array([value]), 8);
+    if (rc !== 0) throw new CaptureError("load", `Cannot set the probe's ${name} (${errnoName(rc)}).`);
+  }
+}
+
 function bootClock(shim: Shim): BootClock {
   const out = new BigInt64Array(2);
   const rc = shim.lanner_boot_offset(out);
@@ -142,7 +189,17 @@ class RingDrainer implements LiveProbe {
   private readonly batch: Uint8Array;
   private readonly drained = new Uint32Array(2);
   private readonly raw = new BigUint64Array(COUNTER.count);
-  private last: KernelCounters = { seen: 0, written: 0, ringFull: 0, tooBig: 0 };
+  private last: KernelCounters = {
+    seen: 0,
+    written: 0,
+    ringFull: 0,
+    tooBig: 0,
+    readFault: 0,
+    programBusy: 0,
+    writtenByKind: {},
+    droppedByKind: {},
+  };
+  private selected: EventKind[];
   /** Enough batches to empty a full ring, so one tick never runs unbounded. */
   private readonly maxBatchesPerTick: number;
 
@@ -151,7 +208,9 @@ class RingDrainer implements LiveProbe {
     handle: Handle,
     private readonly options: ProbeOptions,
     clock: BootClock,
+    selection: Uint32Array,
   ) {
+    this.selected = kindsOf(selection);
     this.handle = handle;
     this.clock = clock;
     this.batch = new Uint8Array(Math.max(options.batchBytes, BOUNDS.record + FRAME_HEADER_BYTES));
@@ -180,17 +239,115 @@ class RingDrainer implements LiveProbe {
     }
   }
 
+  setSelection(kinds: Iterable<string>): void {
+    const map = selectionMap(kinds);
+    if (this.handle === null) throw new Error("the probe is stopped");
+    const rc = this.shim.lanner_select(this.handle, map, map.length);
+    if (rc !== 0) throw new Error(`writing the syscall selection map failed (${errnoName(rc)})`);
+    this.selected = kindsOf(map);
+  }
+
+  selection(): readonly EventKind[] {
+    return this.selected;
+  }
+
+  agentHostTgid(): number {
+    return this.handle === null ? 0 : this.shim.lanner_agent_host(this.handle);
+  }
+
   counters(): KernelCounters {
     if (this.handle === null) return { ...this.last };
     const rc = this.shim.lanner_counters(this.handle, this.raw, COUNTER.count);
     if (rc !== 0) throw new Error(`reading the probe's counters failed (${errnoName(rc)})`);
+    const writtenByKind: Partial<Record<EventKind, number>> = {};
+    const droppedByKind: Partial<Record<EventKind, number>> = {};
+    for (const [id, kind] of KIND_BY_ID) {
+      const written = Number(this.raw[COUNTER.kindWritten + id]);
+      const dropped = Number(this.raw[COUNTER.kindDropped + id]);
+      if (written > 0) writtenByKind[kind] = written;
+      if (dropped > 0) droppedByKind[kind] = dropped;
+    }
     this.last = {
       seen: Number(this.raw[COUNTER.seen]),
       written: Number(this.raw[COUNTER.written]),
       ringFull: Number(this.raw[COUNTER.ringFull]),
       tooBig: Number(this.raw[COUNTER.tooBig]),
+      readFault: Number(this.raw[COUNTER.readFault]),
+      programBusy: this.misses(),
+      writtenByKind,
+      droppedByKind,
     };
     return { ...this.last };
+  }
+
+  private readonly missed = new BigUint64Array(1);
+
+  private misses(): number {
+    if (this.handle === null) return this.last.programBusy;
+    const rc = this.shim.lanner_misses(this.handle, this.missed);
+    if (rc !== 0) throw new Error(`reading the probe's program statistics failed (${errnoName(rc)})`);
+    return Number(this.missed[0]);
+  }
+
+  metrics(): MetricSample[] {
+    const k = this.counters();
+    const out: MetricSample[] = [
+      {
+        name: "kernel_events_seen_total",
+        type: "counter",
+        help: "Selected events the probe saw",
+        value: k.seen,
+      },
+      {
+        name: "kernel_records_written_total",
+        type: "counter",
+        help: "Records the probe wrote to the ring",
+        value: k.written,
+      },
+      {
+        name: "kernel_drops_total",
+        type: "counter",
+        help: "Records the probe dropped, by reason",
+        value: k.ringFull,
+        labels: { reason: "ring_full" },
+      },
+      {
+        name: "kernel_drops_total",
+        type: "counter",
+        help: "Records the probe dropped, by reason",
+        value: k.tooBig,
+        labels: { reason: "too_big" },
+      },
+      {
+        name: "kernel_drops_total",
+        type: "counter",
+        help: "Records the probe dropped, by reason",
+        value: k.programBusy,
+        labels: { reason: "program_busy" },
+      },
+      {
+        name: "kernel_read_faults_total",
+        type: "counter",
+        help: "Kernel or user memory reads that failed (value sent empty)",
+        value: k.readFault,
+      },
+      {
+        name: "kernel_selected_kinds",
+        type: "gauge",
+        help: "Event kinds selected in the kernel",
+        value: this.selected.length,
+      },
+    ];
+    for (const [kind, n] of Object.entries(k.droppedByKind)) {
+      out.push({
+        name: "kernel_kind_drops_total",
+        type: "counter",
+        help: "Records the probe dropped, by kind",
+        value: n,
+        labels: { kind },
+      });
+    }
+    return out;
   }
 
   private drain(): void {
@@ -208,4 +365,14 @@ class RingDrainer implements LiveProbe {
       if (bytes <= room) return;
     }
   }
+}
+
+/** The kinds a selection map records, sorted. */
+function kindsOf(map: Uint32Array): EventKind[] {
+  const kinds = new Set<EventKind>();
+  for (const id of map) {
+    const kind = id === 0 ? undefined : KIND_BY_ID.get(id);
+    if (kind !== undefined) kinds.add(kind);
+  }
+  return [...kinds].sort();
 }

@@ -9,10 +9,9 @@ import {
   runRuleTests,
   TestFileError,
 } from "../rules/index.ts";
-import { sourceFile } from "../yaml/index.ts";
+import { readYamlFile, sourceFile } from "../yaml/index.ts";
 import { many, parseArgs } from "./args.ts";
 import { EXIT_ENVIRONMENT, EXIT_INVALID, EXIT_OK } from "./exit-codes.ts";
-import { readYamlFile } from "../yaml/read-file.ts";
 import { loadCliRules } from "./setup.ts";
 
 export const TEST_HELP = `Usage: lanner rules test [-r RULES]... [--verbose] TESTFILE...

@@ -2,25 +2,17 @@
 // msgpackr parses; this file checks the shape (kind, arity, type of each element) and builds
 // the event. A record that fails any check is a DecodeError; decodeFrames reports it and goes on.
 import { Unpackr } from "msgpackr/unpack";
-import { BOUNDS, EXEC_PARAM, HEADER_FIELDS, KIND_BY_ID, PARAM_COUNT, SCHEMA_VERSION } from "./schema.ts";
-import type { Event, ExecEvent, ExitEvent, ForkEvent, OpenEvent } from "./types.ts";
+import { DecodeError } from "./decode-error.ts";
+import { DECODERS, PARAM_COUNT } from "./kinds.gen.ts";
+import type { Base } from "./readers.ts";
+import { typeName } from "./readers.ts";
+import { HEADER_FIELDS, SCHEMA_VERSION, SCHEMA_VERSIONS_READ } from "./schema.ts";
+import type { Event } from "./types.ts";
 
-export class DecodeError extends Error {
-  /** Byte offset of the record (its first MessagePack byte) in the stream or batch. */
-  readonly offset: number;
-  /** What is wrong, without the offset. */
-  readonly reason: string;
-  constructor(offset: number, reason: string) {
-    super(`malformed record at byte ${offset}: ${reason}`);
-    this.name = "DecodeError";
-    this.offset = offset;
-    this.reason = reason;
-  }
-}
+export { DecodeError };
 
 // "msgpackr/unpack" is the pure-JS decoder: no native addon to carry into the compiled executable.
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsType: "number" });
-const utf8 = new TextDecoder("utf-8", { fatal: false });
 const FRAME_HEADER_BYTES = 4;
 
 /** Turns records into events. Not thread-safe; one per stream, since it numbers the events. */
@@ -32,9 +24,9 @@ export class RecordDecoder {
 
   /** Throws if the stream's schema version is not the one this agent decodes. */
   constructor(schemaVersion: number = SCHEMA_VERSION) {
-    if (schemaVersion !== SCHEMA_VERSION) {
+    if (!SCHEMA_VERSIONS_READ.includes(schemaVersion)) {
       throw new Error(
-        `record schema version ${schemaVersion} is not supported; this agent decodes version ${SCHEMA_VERSION}`,
+        `record schema version ${schemaVersion} is not supported; this agent decodes versions ${SCHEMA_VERSIONS_READ.join(", ")}`,
       );
     }
   }
@@ -119,195 +111,52 @@ export class RecordDecoder {
     }
   }
 
+  // Reused for every record: the generated decoders copy the fields out of it.
+  private readonly base: Base = { num: 0, bootSec: 0, bootNsec: 0, tid: 0, pid: 0, cut: 0 };
+
+  /**
+   * Records only ever grow at the end: one with fewer parameters than this agent knows (from an
+   * older probe or capture) decodes with the table's defaults for the missing tail; one with more
+   * (a newer probe) keeps the parameters this agent knows and ignores the rest.
+   */
   private build(value: unknown, at: number): Event {
     if (!Array.isArray(value)) throw new DecodeError(at, "not a MessagePack array");
     const record: unknown[] = value;
     const kindId = uint(record, 0, at);
-    const kind = KIND_BY_ID.get(kindId);
-    if (kind === undefined) throw new DecodeError(at, `unknown kind ${kindId}`);
-    const params = PARAM_COUNT[kind];
-    const expected = HEADER_FIELDS + params + 1;
-    if (record.length !== expected) {
-      throw new DecodeError(at, `${kind} record has ${record.length} elements, expected ${expected}`);
+    const decode = DECODERS[kindId];
+    if (decode === undefined) throw new DecodeError(at, `unknown kind ${kindId}`);
+    if (record.length < HEADER_FIELDS + 1) {
+      throw new DecodeError(
+        at,
+        `record has ${record.length} elements, at least ${HEADER_FIELDS + 1} expected`,
+      );
     }
-    const cut = uint(record, expected - 1, at);
-    if (cut >>> params !== 0)
-      throw new DecodeError(at, `cut bitmask ${cut} names a parameter ${kind} does not have`);
-    const num = this.lastNum + 1;
-    const bootSec = uint(record, 1, at);
-    const bootNsec = uint(record, 2, at);
-    const tid = uint(record, 3, at);
-    const pid = uint(record, 4, at);
-    let event: Event;
-    switch (kind) {
-      case "execve":
-      case "execveat":
-        event = execEvent(record, at, kind, num, bootSec, bootNsec, tid, pid, cut);
-        break;
-      case "open":
-      case "openat":
-      case "openat2":
-        event = openEvent(record, at, kind, num, bootSec, bootNsec, tid, pid, cut);
-        break;
-      case "procexit":
-        event = {
-          kind,
-          num,
-          bootSec,
-          bootNsec,
-          tid,
-          pid,
-          cut,
-          exitCode: int(record, 5, at),
-        } satisfies ExitEvent;
-        break;
-      case "procfork":
-        event = {
-          kind,
-          num,
-          bootSec,
-          bootNsec,
-          tid,
-          pid,
-          cut,
-          childTid: uint(record, 5, at),
-          childPid: uint(record, 6, at),
-        } satisfies ForkEvent;
-        break;
+    const present = record.length - HEADER_FIELDS - 1;
+    const cut = uint(record, record.length - 1, at);
+    if (present < 31 && cut >>> present !== 0) {
+      throw new DecodeError(at, `cut bitmask ${cut} names a parameter the record does not have`);
     }
-    this.lastNum = num;
+    const b = this.base;
+    b.num = this.lastNum + 1;
+    b.bootSec = uint(record, 1, at);
+    b.bootNsec = uint(record, 2, at);
+    b.tid = uint(record, 3, at);
+    b.pid = uint(record, 4, at);
+    b.cut = cut;
+    const event = decode(record, at, Math.min(present, 255), b);
+    this.lastNum = b.num;
     return event;
   }
-}
-
-function execEvent(
-  r: unknown[],
-  at: number,
-  kind: ExecEvent["kind"],
-  num: number,
-  bootSec: number,
-  bootNsec: number,
-  tid: number,
-  pid: number,
-  cut: number,
-): ExecEvent {
-  const p = HEADER_FIELDS;
-  return {
-    kind,
-    num,
-    bootSec,
-    bootNsec,
-    tid,
-    pid,
-    cut,
-    res: int(r, p + EXEC_PARAM.res, at),
-    ppid: uint(r, p + EXEC_PARAM.ppid, at),
-    uid: uint(r, p + EXEC_PARAM.uid, at),
-    gid: uint(r, p + EXEC_PARAM.gid, at),
-    comm: str(r, p + EXEC_PARAM.comm, at),
-    filename: str(r, p + EXEC_PARAM.filename, at),
-    args: splitArgs(bin(r, p + EXEC_PARAM.args, at)),
-    cgroup: cgroupPath(r, p + EXEC_PARAM.cgroup, at),
-  };
-}
-
-function openEvent(
-  r: unknown[],
-  at: number,
-  kind: OpenEvent["kind"],
-  num: number,
-  bootSec: number,
-  bootNsec: number,
-  tid: number,
-  pid: number,
-  cut: number,
-): OpenEvent {
-  const p = HEADER_FIELDS;
-  return {
-    kind,
-    num,
-    bootSec,
-    bootNsec,
-    tid,
-    pid,
-    cut,
-    res: int(r, p, at),
-    dirfd: int(r, p + 1, at),
-    path: str(r, p + 2, at),
-    flags: uint(r, p + 3, at),
-    mode: uint(r, p + 4, at),
-    resolve: uint(r, p + 5, at),
-  };
-}
-
-function typeName(v: unknown): string {
-  if (v === null) return "nil";
-  if (v instanceof Uint8Array) return "bin";
-  if (Array.isArray(v)) return "array";
-  if (v instanceof Map) return "map";
-  return typeof v;
-}
-
-function wrongType(r: unknown[], i: number, at: number, expected: string): DecodeError {
-  return new DecodeError(at, `element ${i}: expected ${expected}, got ${typeName(r[i])}`);
-}
-
-function int(r: unknown[], i: number, at: number): number {
-  const v = r[i];
-  if (typeof v !== "number" || !Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff) {
-    throw wrongType(r, i, at, "int32");
-  }
-  return v;
 }
 
 function uint(r: unknown[], i: number, at: number): number {
   const v = r[i];
   if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 0xffffffff)
-    throw wrongType(r, i, at, "uint32");
+    throw new DecodeError(at, `element ${i}: expected uint32, got ${typeName(v)}`);
   return v;
 }
 
-function str(r: unknown[], i: number, at: number): string {
-  const v = r[i];
-  if (typeof v !== "string") throw wrongType(r, i, at, "str");
-  return v;
-}
-
-function bin(r: unknown[], i: number, at: number): Uint8Array {
-  const v = r[i];
-  if (!(v instanceof Uint8Array)) throw wrongType(r, i, at, "bin");
-  return v;
-}
-
-/** argv as the kernel keeps it: each argument followed by NUL. A blob cut to its bound ends
- * without NUL; its last, partial argument is kept. */
-function splitArgs(blob: Uint8Array): string[] {
-  const args: string[] = [];
-  let from = 0;
-  for (let i = 0; i < blob.length; i++) {
-    if (blob[i] === 0) {
-      args.push(utf8.decode(blob.subarray(from, i)));
-      from = i + 1;
-    }
-  }
-  if (from < blob.length) args.push(utf8.decode(blob.subarray(from)));
-  return args;
-}
-
-/** The probe sends cgroup names leaf first; the path is "/" + root-first names joined by "/". */
-function cgroupPath(r: unknown[], i: number, at: number): string {
-  const v = r[i];
-  if (!Array.isArray(v)) throw wrongType(r, i, at, "array of str");
-  const names: unknown[] = v;
-  if (names.length > BOUNDS.cgroupDepth) {
-    throw new DecodeError(at, `element ${i}: ${names.length} cgroup names, at most ${BOUNDS.cgroupDepth}`);
-  }
-  let path = "";
-  for (let k = names.length - 1; k >= 0; k--) {
-    const name = names[k];
-    if (typeof name !== "string")
-      throw new DecodeError(at, `element ${i}: cgroup name ${k} is ${typeName(name)}, not str`);
-    path += "/" + name;
-  }
-  return path === "" ? "/" : path;
+/** Parameters a current record of `kind` carries. */
+export function paramCount(kind: Event["kind"]): number {
+  return PARAM_COUNT[kind];
 }

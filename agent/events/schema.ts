@@ -1,104 +1,64 @@
 // The record schema as the probe writes it: mirrors native/schema.h number for number
-// (test/events/schema.test.ts parses the header and compares). Layouts: docs/EVENTS.md.
+// (test/events/schema.test.ts parses the header and compares). Kinds and their parameters come
+// from the event table (table.ts, generated into kinds.gen.ts). Layouts: docs/EVENTS.md.
+import { EVENT_TABLE, KIND_SLOTS } from "./table.ts";
 import type { EventKind } from "./types.ts";
+
+export { EVT_PARAMS, type EvtParam, KIND_ID, PARAM_COUNT } from "./kinds.gen.ts";
+export { HEADER_FIELDS } from "./table.ts";
 
 /** Every `#define` of native/schema.h, by name. Change both files together. */
 export const NATIVE_SCHEMA = {
-  LANNER_SCHEMA_VERSION: 1,
-  LANNER_KIND_EXECVE: 1,
-  LANNER_KIND_EXECVEAT: 2,
-  LANNER_KIND_OPEN: 3,
-  LANNER_KIND_OPENAT: 4,
-  LANNER_KIND_OPENAT2: 5,
-  LANNER_KIND_PROCEXIT: 6,
-  LANNER_KIND_PROCFORK: 7,
-  LANNER_HEADER_FIELDS: 5,
-  LANNER_EXEC_PARAMS: 8,
-  LANNER_OPEN_PARAMS: 6,
-  LANNER_PROCEXIT_PARAMS: 1,
-  LANNER_PROCFORK_PARAMS: 2,
-  LANNER_EXEC_PARAM_FILENAME: 5,
-  LANNER_EXEC_PARAM_ARGS: 6,
-  LANNER_EXEC_PARAM_CGROUP: 7,
-  LANNER_OPEN_PARAM_PATH: 2,
+  LANNER_SCHEMA_VERSION: 2,
   LANNER_PATH_MAX: 4096,
   LANNER_ARGS_MAX: 4096,
+  LANNER_ENV_MAX: 2048,
   LANNER_CGROUP_DEPTH: 16,
   LANNER_CGROUP_NAME_MAX: 255,
+  LANNER_CWD_DEPTH: 16,
+  LANNER_CWD_NAME_MAX: 255,
   LANNER_COMM_MAX: 15,
-  LANNER_RECORD_MAX: 16384,
+  LANNER_UNIX_PATH_MAX: 108,
+  LANNER_RECORD_MAX: 32768,
   LANNER_COUNTER_SEEN: 0,
   LANNER_COUNTER_WRITTEN: 1,
   LANNER_COUNTER_RING_FULL: 2,
   LANNER_COUNTER_TOO_BIG: 3,
-  LANNER_COUNTERS: 4,
+  LANNER_COUNTER_READ_FAULT: 4,
+  LANNER_COUNTER_KIND_WRITTEN: 8,
+  LANNER_COUNTER_KIND_DROPPED: 136,
+  LANNER_COUNTERS: 264,
   LANNER_RING_DEFAULT_BYTES: 8388608,
 } as const;
 
 const S = NATIVE_SCHEMA;
 
 export const SCHEMA_VERSION = S.LANNER_SCHEMA_VERSION;
+/** Versions whose records this agent decodes: version 1 records are version 2 records of the
+ * first seven kinds with fewer exec parameters (fixarray headers), which the defaults fill. */
+export const SCHEMA_VERSIONS_READ: readonly number[] = [1, 2];
 
 /** Kind id (record element 0) to the event kind it decodes to. */
-export const KIND_BY_ID: ReadonlyMap<number, EventKind> = new Map<number, EventKind>([
-  [S.LANNER_KIND_EXECVE, "execve"],
-  [S.LANNER_KIND_EXECVEAT, "execveat"],
-  [S.LANNER_KIND_OPEN, "open"],
-  [S.LANNER_KIND_OPENAT, "openat"],
-  [S.LANNER_KIND_OPENAT2, "openat2"],
-  [S.LANNER_KIND_PROCEXIT, "procexit"],
-  [S.LANNER_KIND_PROCFORK, "procfork"],
-]);
-
-export const KIND_ID: Readonly<Record<EventKind, number>> = {
-  execve: S.LANNER_KIND_EXECVE,
-  execveat: S.LANNER_KIND_EXECVEAT,
-  open: S.LANNER_KIND_OPEN,
-  openat: S.LANNER_KIND_OPENAT,
-  openat2: S.LANNER_KIND_OPENAT2,
-  procexit: S.LANNER_KIND_PROCEXIT,
-  procfork: S.LANNER_KIND_PROCFORK,
-};
-
-export const HEADER_FIELDS = S.LANNER_HEADER_FIELDS;
-
-/** Parameters after the header, per kind; a record has HEADER_FIELDS + params + 1 (cut) elements. */
-export const PARAM_COUNT: Readonly<Record<EventKind, number>> = {
-  execve: S.LANNER_EXEC_PARAMS,
-  execveat: S.LANNER_EXEC_PARAMS,
-  open: S.LANNER_OPEN_PARAMS,
-  openat: S.LANNER_OPEN_PARAMS,
-  openat2: S.LANNER_OPEN_PARAMS,
-  procexit: S.LANNER_PROCEXIT_PARAMS,
-  procfork: S.LANNER_PROCFORK_PARAMS,
-};
+export const KIND_BY_ID: ReadonlyMap<number, EventKind> = new Map(
+  EVENT_TABLE.map((k) => [k.id, k.name as EventKind]),
+);
 
 /** Parameter positions (0 = first after the header), i.e. the bit numbers of `cut`. */
-export const EXEC_PARAM = {
-  res: 0,
-  ppid: 1,
-  uid: 2,
-  gid: 3,
-  comm: 4,
-  filename: S.LANNER_EXEC_PARAM_FILENAME,
-  args: S.LANNER_EXEC_PARAM_ARGS,
-  cgroup: S.LANNER_EXEC_PARAM_CGROUP,
-} as const;
-
-export const OPEN_PARAM = {
-  res: 0,
-  dirfd: 1,
-  path: S.LANNER_OPEN_PARAM_PATH,
-  flags: 3,
-  mode: 4,
-  resolve: 5,
-} as const;
+function positions(kind: string): Readonly<Record<string, number>> {
+  const spec = EVENT_TABLE.find((k) => k.name === kind);
+  if (spec === undefined) throw new Error(`no kind ${kind} in the event table`);
+  return Object.fromEntries(spec.params.map((p, i) => [p.name, i]));
+}
+export const EXEC_PARAM = positions("execve");
+export const OPEN_PARAM = positions("openat");
 
 export const BOUNDS = {
   path: S.LANNER_PATH_MAX,
   args: S.LANNER_ARGS_MAX,
+  env: S.LANNER_ENV_MAX,
   cgroupDepth: S.LANNER_CGROUP_DEPTH,
   cgroupName: S.LANNER_CGROUP_NAME_MAX,
+  cwdDepth: S.LANNER_CWD_DEPTH,
   comm: S.LANNER_COMM_MAX,
   record: S.LANNER_RECORD_MAX,
 } as const;
@@ -109,7 +69,17 @@ export const COUNTER = {
   written: S.LANNER_COUNTER_WRITTEN,
   ringFull: S.LANNER_COUNTER_RING_FULL,
   tooBig: S.LANNER_COUNTER_TOO_BIG,
+  readFault: S.LANNER_COUNTER_READ_FAULT,
+  kindWritten: S.LANNER_COUNTER_KIND_WRITTEN,
+  kindDropped: S.LANNER_COUNTER_KIND_DROPPED,
   count: S.LANNER_COUNTERS,
 } as const;
+
+if (
+  COUNTER.kindDropped - COUNTER.kindWritten !== KIND_SLOTS ||
+  COUNTER.count - COUNTER.kindDropped !== KIND_SLOTS
+) {
+  throw new Error("native/schema.h per-kind counters do not match the event table's KIND_SLOTS");
+}
 
 export const RING_DEFAULT_BYTES = S.LANNER_RING_DEFAULT_BYTES;

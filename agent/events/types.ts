@@ -1,12 +1,20 @@
 // The decoded form of one kernel record: what the state tracker and the rule engine see.
-// The wire layout of each kind (MessagePack arrays) is in docs/EVENTS.md and agent/events/schema.ts;
-// this file is the in-memory shape, independent of how the record arrived (live ring or capture file).
+// Each kind's fields are generated from the event table (agent/events/table.ts) into
+// kinds.gen.ts; this file holds what every kind shares. Wire layouts: docs/EVENTS.md.
 
-/** Event kinds, named as Falco names the event type (`evt.type`). */
-export type EventKind = "execve" | "execveat" | "open" | "openat" | "openat2" | "procexit" | "procfork";
+export type {
+  EventKind,
+  Event,
+  ExecEvent,
+  OpenEvent,
+  ExitEvent,
+  ForkEvent,
+  EvtParam,
+} from "./kinds.gen.ts";
+export type * from "./kinds.gen.ts";
 
-interface EventBase {
-  kind: EventKind;
+export interface EventBase {
+  kind: string;
   /** Monotonic sequence number assigned by the agent on decode (`evt.num`), starting at 1. */
   num: number;
   /** Kernel time, CLOCK_BOOTTIME: whole seconds and the nanoseconds within that second. */
@@ -19,54 +27,24 @@ interface EventBase {
   cut: number;
 }
 
-/** execve/execveat: from sched_process_exec on success (res = 0), from sys_exit on failure (res < 0). */
-export interface ExecEvent extends EventBase {
-  kind: "execve" | "execveat";
-  /** 0 on success, -errno on failure. */
-  res: number;
-  ppid: number;
-  /** Effective uid and gid of the process after exec. */
-  uid: number;
-  gid: number;
-  /** Kernel comm (at most 15 bytes) after exec. */
-  comm: string;
-  /** The filename passed to execve (bprm->filename on success), as the caller wrote it. */
-  filename: string;
-  /** argv, from the new process's memory, argv[0] first. Empty on failure. */
-  args: string[];
-  /** The process's cgroup v2 path, "/" joined from the root (e.g. /kubepods/.../cri-containerd-<id>.scope). */
-  cgroup: string;
-}
-
-/** open/openat/openat2, read at syscall exit. */
-export interface OpenEvent extends EventBase {
-  kind: "open" | "openat" | "openat2";
-  /** The new fd, or -errno. */
-  res: number;
-  /** Directory fd the path is relative to; AT_FDCWD (-100) for open. */
-  dirfd: number;
-  /** The path as the caller passed it (not resolved). */
+/** Both ends of a socket as the kernel holds them. Source is the initiator: this end for
+ * connect/send, the peer for accept/receive (as Falco's fd.cip/fd.sip expect). */
+export interface SocketTuple {
+  /** AF_UNIX 1, AF_INET 2, AF_INET6 10; other families carry empty addresses. */
+  family: number;
+  /** Dotted IPv4 or RFC 5952 IPv6; "" for unix sockets. */
+  srcIp: string;
+  srcPort: number;
+  dstIp: string;
+  dstPort: number;
+  /** Unix sockets: the server side's bound path (the peer's for connect/send, this end's for
+   * accept/receive), else the other end's; "" when unnamed or abstract, and for IP sockets. */
   path: string;
-  /** Raw Linux O_* flags (open_how.flags for openat2). */
-  flags: number;
-  /** Creation mode bits. */
-  mode: number;
-  /** openat2 open_how.resolve (RESOLVE_*), 0 for open/openat. */
-  resolve: number;
 }
 
-/** A thread ended (sched_process_exit). The process ends when tid === pid. */
-export interface ExitEvent extends EventBase {
-  kind: "procexit";
-  /** task->exit_code: (status << 8) | signal, as wait(2) encodes it. */
-  exitCode: number;
+/** A struct sockaddr the caller passed (connect, bind). */
+export interface SockAddr {
+  family: number;
+  addr: string;
+  port: number;
 }
-
-/** A new thread or process was created (sched_process_fork), seen from the parent. */
-export interface ForkEvent extends EventBase {
-  kind: "procfork";
-  childTid: number;
-  childPid: number;
-}
-
-export type Event = ExecEvent | OpenEvent | ExitEvent | ForkEvent;

@@ -6,7 +6,7 @@
 // Read lazily the first time a container's metadata is asked for, kept in a capped cache
 // (least recently used out), and re-tried with back-off while the runtime has not written it yet.
 
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { ALL_CAPABILITIES, capabilityBit } from "./capabilities.ts";
 
 export interface ContainerMount {
@@ -34,6 +34,8 @@ export interface ContainerMeta {
   /** The pod sandbox's 64-hex id. */
   sandboxId: string | undefined;
   labels: Record<string, string>;
+  /** When the container started, epoch ns: docker's State.StartedAt, else when the runtime wrote the bundle's spec. */
+  startTsNs: bigint | undefined;
 }
 
 export interface ContainerEngineDirs {
@@ -145,14 +147,26 @@ function ociMounts(spec: Json): ContainerMount[] {
   return out;
 }
 
-function withImage(meta: Omit<ContainerMeta, "imageRepository" | "imageTag" | "imageDigest">): ContainerMeta {
+function withImage(
+  meta: Omit<ContainerMeta, "imageRepository" | "imageTag" | "imageDigest" | "startTsNs">,
+): ContainerMeta {
   const parts = meta.image === undefined ? undefined : splitImage(meta.image);
   return {
     ...meta,
     imageRepository: parts?.repository,
     imageTag: parts?.tag,
     imageDigest: parts?.digest,
+    startTsNs: undefined,
   };
+}
+
+/** RFC 3339 with up to nanoseconds ("2026-12-01T19:40:57.123456789Z") to epoch ns. */
+export function rfc3339Ns(text: string): bigint | undefined {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(text);
+  if (m === null) return undefined;
+  const ms = Date.parse(`${m[1]}${m[3]}`);
+  if (!Number.isFinite(ms) || ms <= 0) return undefined;
+  return BigInt(ms) * 1_000_000n + BigInt((m[2] ?? "").padEnd(9, "0"));
 }
 
 /** containerd's OCI bundle config.json with CRI annotations (kubernetes) or none (plain containerd). */
@@ -235,7 +249,9 @@ export function parseDockerConfig(
     }
   }
   const rawName = str(config.Name);
-  return withImage({
+  const state = isObject(config.State) ? config.State : {};
+  const started = typeof state.StartedAt === "string" ? rfc3339Ns(state.StartedAt) : undefined;
+  const meta = withImage({
     fullId,
     type: "docker",
     name: rawName?.startsWith("/") ? rawName.slice(1) : rawName,
@@ -248,6 +264,8 @@ export function parseDockerConfig(
     sandboxId: str(labels["io.kubernetes.sandbox.id"]),
     labels,
   });
+  meta.startTsNs = started;
+  return meta;
 }
 
 interface Missing {
@@ -255,6 +273,9 @@ interface Missing {
   retryAt: number;
   attempts: number;
 }
+
+/** Largest runtime file read. */
+const MAX_SPEC_BYTES = 4 << 20;
 
 /** Back-off between tries for a container whose metadata is not there yet. */
 const RETRY_MS = [250, 1000, 5000, 30_000];
@@ -327,6 +348,12 @@ export class ContainerMetadataStore {
   private readText(path: string): string | undefined {
     this.counts.reads++;
     try {
+      // A runtime's spec is a few KiB; anything past the bound is not parsed (counted as an error).
+      if (statSync(path).size > MAX_SPEC_BYTES) {
+        this.counts.errors++;
+        this.lastError = `${path}: larger than ${MAX_SPEC_BYTES} bytes, not read`;
+        return undefined;
+      }
       return readFileSync(path, "utf8");
     } catch {
       return undefined;
@@ -335,7 +362,9 @@ export class ContainerMetadataStore {
 
   private parse(path: string, parse: () => ContainerMeta): ContainerMeta | undefined {
     try {
-      return parse();
+      const meta = parse();
+      meta.startTsNs ??= mtimeNs(path);
+      return meta;
     } catch (err) {
       this.counts.errors++;
       this.lastError = `${path}: ${(err as Error).message}`;
@@ -376,5 +405,13 @@ export class ContainerMetadataStore {
       // No containerd on this host.
     }
     return out;
+  }
+}
+
+function mtimeNs(path: string): bigint | undefined {
+  try {
+    return statSync(path, { bigint: true }).mtimeNs;
+  } catch {
+    return undefined;
   }
 }

@@ -106,10 +106,28 @@ export function parseTuple(v: unknown): Tuple | undefined {
   }
   if (typeof v !== "object" || v === null) return undefined;
   const o = v as Record<string, unknown>;
-  const src = endpointFrom(o, ["sip", "saddr", "src_ip", "srcIp"], ["sport", "src_port", "srcPort"]);
-  const dst = endpointFrom(o, ["dip", "daddr", "dst_ip", "dstIp"], ["dport", "dst_port", "dstPort"]);
-  const path = typeof o.path === "string" ? o.path : undefined;
   const fam = o.family;
+  if (fam === AF_UNIX) {
+    // The probe's unix tuple: the path is in an address field ("" when unnamed).
+    const named = [o.dstAddr, o.srcAddr, o.path].find((x) => typeof x === "string" && x !== "");
+    return {
+      family: "unix",
+      src: undefined,
+      dst: undefined,
+      path: typeof named === "string" ? named : undefined,
+    };
+  }
+  const src = endpointFrom(
+    o,
+    ["srcAddr", "sip", "saddr", "src_ip", "srcIp"],
+    ["srcPort", "sport", "src_port"],
+  );
+  const dst = endpointFrom(
+    o,
+    ["dstAddr", "dip", "daddr", "dst_ip", "dstIp"],
+    ["dstPort", "dport", "dst_port"],
+  );
+  const path = typeof o.path === "string" ? o.path : undefined;
   const family =
     fam === AF_UNIX || fam === "unix" || (path !== undefined && dst === undefined)
       ? "unix"
@@ -200,7 +218,7 @@ export function applyFdSyscall(
     case "creat": {
       const path = text(p, "name") ?? text(p, "path") ?? "";
       const fd = newFd(
-        num(p, "fd") ?? -1,
+        num(p, "fd") ?? num(p, "res") ?? -1,
         "file",
         resolveAtPath(process.pid, AT_FDCWD, path, host.bases),
         path,
@@ -285,7 +303,12 @@ export function applyFdSyscall(
       if (n === undefined) return undefined;
       const fd = host.fdOf(process, n);
       if (fd === undefined || (num(p, "res") ?? 0) < 0) return fd;
-      const addr = p.addr;
+      const raw = p.addr;
+      const unixPath =
+        typeof raw === "object" && raw !== null && (raw as { family?: unknown }).family === AF_UNIX
+          ? (raw as { addr?: unknown }).addr
+          : undefined;
+      const addr = typeof unixPath === "string" ? unixPath : raw;
       if (typeof addr === "string" && addr.startsWith("/")) {
         const updated = { ...fd, type: "unix" as FdType, typechar: FD_TYPE_CHAR.unix, name: addr };
         fds.set(updated);
@@ -396,6 +419,7 @@ export function applyFdSyscall(
       return undefined;
     }
   }
+  if (applyCredentials(kind, p, process)) return undefined;
   const anon = FD_CREATING_ANON[kind];
   if (anon !== undefined) {
     const n = res ?? -1;
@@ -406,4 +430,49 @@ export function applyFdSyscall(
   // Any other event naming an fd (read, write, sendto, ...): the rules see that fd.
   const n = num(p, "fd");
   return n === undefined || n < 0 ? undefined : host.fdOf(process, n);
+}
+
+/** setuid family and capset: the process's ids and capabilities after a successful call. */
+function applyCredentials(kind: string, p: SyscallParams, process: ProcessInfo): boolean {
+  const ok = (num(p, "res") ?? -1) === 0;
+  const set = (v: number | undefined, apply: (x: number) => void) => {
+    // -1 (as u32: 4294967295) leaves the id unchanged.
+    if (ok && v !== undefined && v >= 0 && v !== 0xffffffff) apply(v);
+  };
+  switch (kind) {
+    case "setuid":
+      set(num(p, "uid"), (v) => {
+        process.uid = v;
+      });
+      return true;
+    case "setreuid":
+    case "setresuid":
+      set(num(p, "euid"), (v) => {
+        process.uid = v;
+      });
+      return true;
+    case "setgid":
+      set(num(p, "gid"), (v) => {
+        process.gid = v;
+      });
+      return true;
+    case "setregid":
+    case "setresgid":
+      set(num(p, "egid"), (v) => {
+        process.gid = v;
+      });
+      return true;
+    case "capset":
+      if (ok) {
+        const big = (name: string) => {
+          const v = p[name];
+          return typeof v === "bigint" ? v : typeof v === "number" ? BigInt(v) : undefined;
+        };
+        process.capInheritable = big("cap_inheritable") ?? process.capInheritable;
+        process.capPermitted = big("cap_permitted") ?? process.capPermitted;
+        process.capEffective = big("cap_effective") ?? process.capEffective;
+      }
+      return true;
+  }
+  return false;
 }

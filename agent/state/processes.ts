@@ -13,6 +13,8 @@ export type ProcessSource = "exec" | "fork" | "proc";
 
 /** Facts about the executable file, read lazily (only when a rule asks) and kept until the next exec. */
 export interface ExeFileFacts {
+  /** The kernel's path of the running executable names a memfd. */
+  memfd: boolean;
   ino: number;
   ctimeNs: bigint;
   mtimeNs: bigint;
@@ -56,6 +58,8 @@ export interface ProcessInfo {
   exeFromMemfd: boolean;
   /** undefined until read; null when it could not be read. */
   exeFile: ExeFileFacts | null | undefined;
+  /** The probe's word on the exe being on an overlay upper layer (exec flags), when it said. */
+  exeUpperFromKernel: boolean | undefined;
   /** cgroup path (the hierarchy that names the container on hybrid hosts), at exec. */
   cgroup: string;
   /** 12-hex container id, or "host". */
@@ -89,7 +93,10 @@ export interface ProcessTableStats {
   misses: number;
 }
 
-/** What the kernel may add to an exec record (Falco's execve parameter names); used when present. */
+/**
+ * What the kernel may add to an exec record, used when present. The probe's names (camelCase)
+ * and Falco's parameter names are both accepted.
+ */
 export interface ExecExtras {
   cwd?: string;
   env?: string[];
@@ -97,13 +104,22 @@ export interface ExecExtras {
   pgid?: number;
   vpgid?: number;
   sid?: number;
+  /** 4294967295 (unset) reads as -1. */
   loginuid?: number;
+  capEffective?: bigint | number;
+  capPermitted?: bigint | number;
+  capInheritable?: bigint | number;
   cap_permitted?: bigint | number;
   cap_effective?: bigint | number;
   cap_inheritable?: bigint | number;
+  /** Bit 0: the exe is a memfd; bit 1: it is on an overlayfs upper layer. */
+  exeFlags?: number;
   trusted_exepath?: string;
-  exe_from_memfd?: boolean;
 }
+
+const EXE_FLAG_MEMFD = 1;
+const EXE_FLAG_UPPER = 2;
+const UNSET_LOGINUID = 0xffffffff;
 
 export interface ProcessTableOptions {
   /** Container id of a cgroup path ("host" outside containers). */
@@ -175,7 +191,9 @@ export class ProcessTable implements ProcessLookup {
     if (event.res !== 0) return this.lookupForEvent(event.pid);
     const x = event as ExecEvent & ExecExtras;
     const before = this.byPid.get(event.pid);
-    const [argv0 = event.filename, ...rest] = event.args;
+    // Index and slice, not destructuring: the iterator protocol is slow on this hot path.
+    const argv0 = event.args.length > 0 ? event.args[0] : event.filename;
+    const rest = event.args.slice(1);
     const argsText = rest.join(" ");
     const cwd = x.cwd ?? before?.cwd;
     const filename = event.filename;
@@ -201,18 +219,27 @@ export class ProcessTable implements ProcessLookup {
       cmdline: rest.length === 0 ? event.comm : `${event.comm} ${argsText}`,
       uid: event.uid,
       gid: event.gid,
-      loginuid: x.loginuid ?? before?.loginuid ?? -1,
+      loginuid:
+        x.loginuid === undefined
+          ? (before?.loginuid ?? -1)
+          : x.loginuid === UNSET_LOGINUID || x.loginuid < 0
+            ? -1
+            : x.loginuid,
       cwd,
       env: x.env !== undefined ? boundEnv(x.env) : (before?.env ?? []),
       tty: x.tty ?? before?.tty ?? 0,
       sid: x.sid ?? before?.sid ?? 0,
       pgid: x.pgid ?? before?.pgid ?? 0,
       vpgid: x.vpgid ?? before?.vpgid ?? 0,
-      capPermitted: asBig(x.cap_permitted) ?? before?.capPermitted,
-      capEffective: asBig(x.cap_effective) ?? before?.capEffective,
-      capInheritable: asBig(x.cap_inheritable) ?? before?.capInheritable,
-      exeFromMemfd: x.exe_from_memfd ?? (exepath.startsWith("/memfd:") || exepath.startsWith("memfd:")),
+      capPermitted: asBig(x.capPermitted ?? x.cap_permitted) ?? before?.capPermitted,
+      capEffective: asBig(x.capEffective ?? x.cap_effective) ?? before?.capEffective,
+      capInheritable: asBig(x.capInheritable ?? x.cap_inheritable) ?? before?.capInheritable,
+      exeFromMemfd:
+        x.exeFlags !== undefined
+          ? (x.exeFlags & EXE_FLAG_MEMFD) !== 0
+          : exepath.startsWith("/memfd:") || exepath.startsWith("memfd:"),
       exeFile: undefined,
+      exeUpperFromKernel: x.exeFlags === undefined ? undefined : (x.exeFlags & EXE_FLAG_UPPER) !== 0,
       cgroup: event.cgroup,
       containerId: this.containerIdOf(event.cgroup),
       pidTsBootNs: before?.pidTsBootNs ?? bootNs(event),
@@ -315,10 +342,17 @@ export class ProcessTable implements ProcessLookup {
   }
 
   private insert(info: ProcessInfo, before: ProcessInfo | undefined): void {
-    // Re-inserting moves the pid to the young end of the map's insertion order.
     if (before !== undefined) {
-      this.byPid.delete(before.pid);
       if (before.fds !== info.fds) before.fds.release();
+      this.tick++;
+      if (this.tick - before.touched < this.refreshDistance) {
+        // Recently used: replace in place (the runtime's Map re-inserts a deleted key slowly).
+        info.touched = before.touched;
+        this.byPid.set(info.pid, info);
+        return;
+      }
+      // Re-inserting moves the pid to the young end of the map's insertion order.
+      this.byPid.delete(before.pid);
     }
     while (this.byPid.size >= this.capacity) {
       const oldest = this.byPid.values().next();

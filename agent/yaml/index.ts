@@ -1,3 +1,12 @@
-// The yaml folder's entry module: source files and positions for error messages.
+// The yaml folder's entry module: source files and positions for error messages, and reading a
+// YAML file from disk within the size bound.
 
-export { positionAt, type SourceFile, type SourcePosition, snippetAt, sourceFile } from "./source.ts";
+export { readYamlFile, YamlFileError } from "./read-file.ts";
+export {
+  escapeForTerminal,
+  positionAt,
+  type SourceFile,
+  type SourcePosition,
+  snippetAt,
+  sourceFile,
+} from "./source.ts";

@@ -1,7 +1,7 @@
 // The real capture path on this kernel: probe -> ring -> shim -> frames -> decoder -> events.
 // Needs root (or CAP_BPF + CAP_PERFMON), BTF and Linux 5.8+; prints why and skips otherwise.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type LiveProbe, openLiveProbe } from "../../agent/capture/probe.ts";
@@ -152,6 +152,43 @@ describe.skipIf(liveUnavailable !== null)("live capture", () => {
     // Boot time + the probe's clock offset is wall-clock time.
     const wall = exec!.bootSec + session.probe.clock.offsetSec;
     expect(Math.abs(wall - Date.now() / 1000)).toBeLessThan(30);
+  });
+
+  test("exec carries env, cwd, tty, loginuid, session, process group and capabilities", async () => {
+    const work = mkdtempSync(join(dir, "cwd-"));
+    const child = Bun.spawnSync(["cat", "/proc/self/stat", "/proc/self/status", "/proc/self/loginuid"], {
+      cwd: work,
+      env: { LANNER_MARK: "exec-extras", PATH: process.env.PATH ?? "/usr/bin:/bin" },
+    });
+    expect(child.exitCode).toBe(0);
+    const out = child.stdout.toString();
+    // /proc/PID/stat after the command name: state ppid pgrp session tty_nr ...
+    const stat = out.slice(out.indexOf(")") + 2).split(" ");
+    const exec = (await waitFor(
+      () =>
+        session.events.find((x) => isExec(x) && x.pid === child.pid && x.res === 0) as ExecEvent | undefined,
+    ))!;
+    expect(exec.env).toEqual([`LANNER_MARK=exec-extras`, `PATH=${process.env.PATH ?? "/usr/bin:/bin"}`]);
+    expect(exec.cwd).toBe(realpathSync(work));
+    expect(exec.pgid).toBe(Number(stat[2]));
+    expect(exec.sid).toBe(Number(stat[3]));
+    expect(exec.tty).toBe(Number(stat[4]));
+    expect(exec.capEffective).toBe(Number.parseInt(out.match(/^CapEff:\s*(\w+)/m)![1], 16));
+    expect(exec.loginuid).toBe(Number(out.trim().split("\n").at(-1)));
+    expect(exec.exeFlags).toBe(0);
+    expect(exec.cut).toBe(0);
+  });
+
+  test("an exec from a memfd is flagged", async () => {
+    const child = Bun.spawnSync([helper, "exec-memfd"]);
+    expect(child.exitCode).toBe(0);
+    const exec = await waitFor(
+      () =>
+        session.events.find((x) => isExec(x) && x.pid === child.pid && x.args[0] === "true-from-memfd") as
+          | ExecEvent
+          | undefined,
+    );
+    expect(exec).toMatchObject({ kind: "execveat", res: 0, exeFlags: 1 });
   });
 
   test("exit code as wait(2) encodes it", async () => {

@@ -1,5 +1,5 @@
 /* A probe the kernel verifier must reject, for test/capture/verifier.test.ts: it has what the
- * loader looks for (the ring map, agent_tgid, schema_version) and one program that reads through
+ * loader looks for (the ring map, agent_tgid and the pid namespace, schema_version) and one program that reads through
  * a null pointer, which no verifier accepts. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -9,6 +9,8 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u32 agent_tgid = 0;
+const volatile __u64 agent_pidns_dev = 0;
+const volatile __u64 agent_pidns_ino = 0;
 const volatile __u32 schema_version = LANNER_SCHEMA_VERSION;
 
 struct {

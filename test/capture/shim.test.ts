@@ -5,6 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { probeObject } from "../../agent/capture/native-libs.ts";
 import { asPointer, cString, type Handle, loadShim, type Shim } from "../../agent/capture/shim.ts";
+import { selectionMap } from "../../agent/capture/selection.ts";
 import { RecordDecoder } from "../../agent/events/decode.ts";
 import { BOUNDS, COUNTER, SCHEMA_VERSION } from "../../agent/events/schema.ts";
 import { encodeEvent } from "../events/record-encoder.ts";
@@ -70,12 +71,20 @@ describe("shim without the kernel", () => {
   });
 });
 
+const SMALL_BATCH = 8192;
+
 describe.skipIf(liveUnavailable !== null)("shim against the kernel", () => {
   test("drain stops before a record that does not fit, loses none, and records match the documented layout", () => {
     const shim = loadShim();
     const handle = open(shim);
     try {
       expect(shim.lanner_load(handle)).toBe(0);
+      // A kind id out of range is refused before anything is written.
+      const bad = selectionMap(["openat"]);
+      bad[0] = 999;
+      expect(shim.lanner_select(handle, bad, bad.length)).toBe(-EINVAL);
+      const selection = selectionMap(["openat", "close"]);
+      expect(shim.lanner_select(handle, selection, selection.length)).toBe(0);
       expect(shim.lanner_rodata_set(handle, cString("agent_tgid"), new Uint32Array(1), 4)).toBe(-EBUSY);
       expect(shim.lanner_attach(handle)).toBe(0);
       for (let i = 0; i < 3; i++) Bun.spawnSync(["/bin/true"]);
@@ -92,10 +101,11 @@ describe.skipIf(liveUnavailable !== null)("shim against the kernel", () => {
       let frames = 0;
       let partialBatches = 0;
       for (;;) {
-        expect(shim.lanner_drain(handle, batch, 300, result)).toBe(0);
+        // Exec records carry up to 2 KiB of environment: a batch holds a few of them.
+        expect(shim.lanner_drain(handle, batch, SMALL_BATCH, result)).toBe(0);
         if (result[0] === 0) break;
-        expect(result[1]).toBeLessThanOrEqual(300);
-        if (result[1] < 300) partialBatches++;
+        expect(result[1]).toBeLessThanOrEqual(SMALL_BATCH);
+        if (result[1] < SMALL_BATCH) partialBatches++;
         frames += result[0];
         // Every real record, re-encoded from its decoded event by the test's own encoder, gives
         // the same bytes: the probe writes exactly the layouts docs/EVENTS.md describes.

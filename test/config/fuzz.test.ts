@@ -42,13 +42,17 @@ describe("config loader fuzz", () => {
     ["fixed", FIXED_SEED],
     ["rotating", ROTATING_SEED],
   ] as const) {
-    test(`${label} seed ${seed}: every case loads or fails with placed problems, in bounds`, () => {
-      const summary = fuzz(seed);
-      expect(summary.failures).toEqual([]);
-      expect(summary.cases).toBe(CASES);
-      // The mutations must reach both sides of the contract, or the fuzzer tests nothing.
-      expect(summary.accepted).toBeGreaterThan(CASES / 50);
-      expect(summary.rejected).toBeGreaterThan(CASES / 4);
-    });
+    test(
+      `${label} seed ${seed}: every case loads or fails with placed problems, in bounds`,
+      () => {
+        const summary = fuzz(seed);
+        expect(summary.failures).toEqual([]);
+        expect(summary.cases).toBe(CASES);
+        // The mutations must reach both sides of the contract, or the fuzzer tests nothing.
+        expect(summary.accepted).toBeGreaterThan(CASES / 50);
+        expect(summary.rejected).toBeGreaterThan(CASES / 4);
+      },
+      TIME_BOUND_MS + 10_000,
+    );
   }
 });

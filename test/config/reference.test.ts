@@ -10,12 +10,12 @@ import { configReference } from "../../agent/config/reference.ts";
 
 const DOC_PATH = join(import.meta.dir, "../../docs/CONFIG.md");
 
-/** Rows of the reference table: key -> [type, default, description]. */
-function rows(markdown: string): Map<string, [string, string, string]> {
-  const out = new Map<string, [string, string, string]>();
+/** Rows of the reference table: key -> [type, default, embedded config, description]. */
+function rows(markdown: string): Map<string, [string, string, string, string]> {
+  const out = new Map<string, [string, string, string, string]>();
   for (const line of markdown.split("\n")) {
-    const m = /^\| `([^`]+)` \| (.*?) \| (.*?) \| (.*) \|$/.exec(line);
-    if (m !== null) out.set(m[1], [m[2], m[3], m[4]]);
+    const m = /^\| `([^`]+)` \| (.*?) \| (.*?) \| (.*?) \| (.*) \|$/.exec(line);
+    if (m !== null) out.set(m[1], [m[2], m[3], m[4], m[5]]);
   }
   return out;
 }
@@ -97,8 +97,12 @@ describe("configReference() against the loader", () => {
     for (const [key, [type]] of table) {
       const values = [...type.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
       if (values.length === 0) continue;
+      // A list of enum values takes each value as a one-element list.
+      const list = type.startsWith("list of");
       for (const v of values)
-        expect(() => loadConfig({ name: "x.yaml", text: "" }, [`${key}=${v}`], {})).not.toThrow();
+        expect(() =>
+          loadConfig({ name: "x.yaml", text: "" }, [`${key}=${list ? `[${v}]` : v}`], {}),
+        ).not.toThrow();
     }
   });
 });

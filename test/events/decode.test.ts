@@ -59,6 +59,14 @@ describe("RecordDecoder: every kind", () => {
       filename: "/usr/bin/curl",
       args: ["curl", "-s", "", "https://example.com"],
       cgroup: "/kubepods.slice/kubepods-besteffort.slice/cri-containerd-abc.scope",
+      env: [],
+      cwd: "/",
+      tty: 0,
+      loginuid: 0xffffffff,
+      sid: 0,
+      pgid: 0,
+      capEffective: 0,
+      exeFlags: 0,
     } satisfies ExecEvent);
   });
 
@@ -218,7 +226,7 @@ describe("RecordDecoder: values", () => {
   });
 
   test("the decoder refuses another schema version", () => {
-    expect(() => new RecordDecoder(SCHEMA_VERSION + 1)).toThrow(/schema version 2 is not supported/);
+    expect(() => new RecordDecoder(SCHEMA_VERSION + 1)).toThrow(/schema version 3 is not supported/);
     expect(new RecordDecoder(SCHEMA_VERSION).stats).toEqual({ decoded: 0, malformed: 0 });
   });
 });
@@ -239,9 +247,9 @@ describe("RecordDecoder: malformed records", () => {
     expect(decodeError(padded).reason).toMatch(/not one MessagePack value/);
   });
 
-  test("wrong arity", () => {
-    const w = new RecordWriter().fixarray(6).uint(6).uint(1).uint(2).uint(3).uint(4).int(0);
-    expect(decodeError(w.done()).reason).toBe("procexit record has 6 elements, expected 7");
+  test("too few elements for a header and a cut mask", () => {
+    const w = new RecordWriter().fixarray(5).uint(6).uint(1).uint(2).uint(3).uint(4);
+    expect(decodeError(w.done()).reason).toBe("record has 5 elements, at least 6 expected");
   });
 
   test("wrong type at a position names the position", () => {
@@ -254,7 +262,7 @@ describe("RecordDecoder: malformed records", () => {
       .uint(4)
       .str("x")
       .uint(0);
-    expect(decodeError(stringForInt.done()).reason).toBe("element 5: expected int32, got string");
+    expect(decodeError(stringForInt.done()).reason).toBe("element 5: expected int32, got string (kind 6)");
     const negativePid = new RecordWriter().fixarray(7).uint(6).uint(1).uint(2).uint(3).int(-4).int(0).uint(0);
     expect(decodeError(negativePid.done()).reason).toBe("element 4: expected uint32, got number");
     const binForStr = new RecordWriter()
@@ -271,7 +279,7 @@ describe("RecordDecoder: malformed records", () => {
       .uint(0)
       .uint(0)
       .uint(0);
-    expect(decodeError(binForStr.done()).reason).toBe("element 7: expected str, got bin");
+    expect(decodeError(binForStr.done()).reason).toBe("element 7: expected str, got bin (kind 4)");
   });
 
   test("64-bit integers are decoded as numbers and rejected by range", () => {
@@ -284,7 +292,7 @@ describe("RecordDecoder: malformed records", () => {
   test("a cgroup list with a non-string", () => {
     const w = new RecordWriter().fixarray(14).uint(1).uint(1).uint(2).uint(3).uint(4);
     w.int(0).uint(1).uint(0).uint(0).str("c").str("/f").bin(new Uint8Array()).array16(1).uint(5).uint(0);
-    expect(decodeError(w.done()).reason).toMatch(/cgroup name 0 is number/);
+    expect(decodeError(w.done()).reason).toMatch(/element 12: name 0 is number/);
   });
 
   test("a cut bit past the last parameter", () => {

@@ -1,8 +1,10 @@
 // A test-side MessagePack writer that produces exactly the byte layouts the probe writes
-// (native/msgpack.bpf.h): fixarray records, smallest integer encodings, str16 strings, bin16
-// argv blobs, array16 cgroup lists. Independent of msgpackr on purpose.
+// (native/msgpack.bpf.h): array16 records, smallest integer encodings, str16 strings, bin16
+// argv blobs, array16 cgroup lists. Independent of msgpackr on purpose. encodeEvent is driven by
+// the event table, so every kind has an encoder the moment it has a row.
 import { EXEC_PARAM, HEADER_FIELDS, KIND_ID, OPEN_PARAM } from "../../agent/events/schema.ts";
-import type { Event, EventKind } from "../../agent/events/types.ts";
+import { EVENT_TABLE, type ParamSpec } from "../../agent/events/table.ts";
+import type { Event, EventKind, SockAddr, SocketTuple } from "../../agent/events/types.ts";
 
 export class RecordWriter {
   private bytes: number[] = [];
@@ -29,7 +31,16 @@ export class RecordWriter {
     return this.u8(0xdc).be16(n);
   }
 
+  nil(): this {
+    return this.u8(0xc0);
+  }
+
   uint(v: number): this {
+    if (v > 0xffffffff && Number.isSafeInteger(v)) {
+      return this.u8(0xcf)
+        .be32(Math.floor(v / 2 ** 32))
+        .be32(v >>> 0);
+    }
     if (v < 0 || v > 0xffffffff) throw new Error(`uint out of range: ${v}`);
     if (v < 0x80) return this.u8(v);
     if (v <= 0xff) return this.u8(0xcc, v);
@@ -39,6 +50,12 @@ export class RecordWriter {
 
   int(v: number): this {
     if (v >= 0) return this.uint(v);
+    if (v < -0x80000000) {
+      const hi = Math.floor(v / 2 ** 32);
+      return this.u8(0xd3)
+        .be32(hi >>> 0)
+        .be32((v - hi * 2 ** 32) >>> 0);
+    }
     if (v >= -32) return this.u8(v);
     if (v >= -128) return this.u8(0xd0, v);
     if (v >= -32768) return this.u8(0xd1).be16(v);
@@ -73,7 +90,7 @@ export interface Header {
 
 function header(w: RecordWriter, kind: EventKind, params: number, h: Header): RecordWriter {
   return w
-    .fixarray(HEADER_FIELDS + params + 1)
+    .array16(HEADER_FIELDS + params + 1)
     .uint(KIND_ID[kind])
     .uint(h.bootSec ?? 100)
     .uint(h.bootNsec ?? 5)
@@ -93,14 +110,55 @@ export interface ExecParams extends Header {
   argsBlob?: Uint8Array;
   /** Leaf first, as the probe sends them. */
   cgroupLeafFirst?: string[];
+  envBlob?: Uint8Array;
+  cwdLeafFirst?: string[];
+  tty?: number;
+  loginuid?: number;
+  sid?: number;
+  pgid?: number;
+  capEffective?: number;
+  exeFlags?: number;
 }
 
 export function argsBlob(args: string[]): Uint8Array {
   return new TextEncoder().encode(args.map((a) => a + "\0").join(""));
 }
 
+/** A current (schema 2) exec record: all 16 parameters. */
 export function execRecord(p: ExecParams = {}): Uint8Array {
-  const w = header(new RecordWriter(), p.kind ?? "execve", 8, p);
+  const w = header(new RecordWriter(), p.kind ?? "execve", 16, p);
+  const names = p.cgroupLeafFirst ?? [];
+  w.int(p.res ?? 0)
+    .uint(p.ppid ?? 1)
+    .uint(p.uid ?? 0)
+    .uint(p.gid ?? 0)
+    .str(p.comm ?? "true")
+    .str(p.filename ?? "/bin/true")
+    .bin(p.argsBlob ?? argsBlob(["/bin/true"]))
+    .array16(names.length);
+  for (const name of names) w.str(name);
+  w.bin(p.envBlob ?? new Uint8Array());
+  const cwd = p.cwdLeafFirst ?? [];
+  w.array16(cwd.length);
+  for (const name of cwd) w.str(name);
+  w.uint(p.tty ?? 0)
+    .uint(p.loginuid ?? 0xffffffff)
+    .uint(p.sid ?? 0)
+    .uint(p.pgid ?? 0)
+    .uint(p.capEffective ?? 0)
+    .uint(p.exeFlags ?? 0);
+  return w.uint(p.cut ?? 0).done();
+}
+
+/** An exec record as schema 1 probes wrote it: fixarray, the first 8 parameters only. */
+export function execRecordV1(p: ExecParams = {}): Uint8Array {
+  const w = new RecordWriter()
+    .fixarray(HEADER_FIELDS + 8 + 1)
+    .uint(KIND_ID[p.kind ?? "execve"])
+    .uint(p.bootSec ?? 100)
+    .uint(p.bootNsec ?? 5)
+    .uint(p.tid ?? 1234)
+    .uint(p.pid ?? 1234);
   const names = p.cgroupLeafFirst ?? [];
   w.int(p.res ?? 0)
     .uint(p.ppid ?? 1)
@@ -167,24 +225,110 @@ export function frames(records: Uint8Array[]): Uint8Array {
 
 export { EXEC_PARAM, OPEN_PARAM };
 
+const SPECS: ReadonlyMap<string, readonly ParamSpec[]> = new Map(EVENT_TABLE.map((k) => [k.name, k.params]));
+
+function leafFirst(w: RecordWriter, path: string): void {
+  const names = path === "/" || path === "" ? [] : path.slice(1).split("/").toReversed();
+  w.array16(names.length);
+  for (const name of names) w.str(name);
+}
+
+function ipBytes(family: number, text: string): Uint8Array {
+  if (text === "") return new Uint8Array();
+  if (family === 2) return Uint8Array.from(text.split(".").map(Number));
+  const out = new Uint8Array(16);
+  const [head, tail] = text.includes("::") ? text.split("::") : [text, undefined];
+  const groups = (s: string) => (s === "" ? [] : s.split(":"));
+  const mapped = tail?.includes(".") ? tail : undefined;
+  const front = groups(head);
+  const back = mapped === undefined ? groups(tail ?? "") : ["ffff"];
+  front.forEach((g, i) => {
+    out[2 * i] = Number.parseInt(g, 16) >> 8;
+    out[2 * i + 1] = Number.parseInt(g, 16) & 0xff;
+  });
+  const start = mapped === undefined ? 8 - back.length : 5;
+  back.forEach((g, i) => {
+    out[2 * (start + i)] = Number.parseInt(g, 16) >> 8;
+    out[2 * (start + i) + 1] = Number.parseInt(g, 16) & 0xff;
+  });
+  if (mapped !== undefined) out.set(mapped.split(".").map(Number), 12);
+  return out;
+}
+
+function address(w: RecordWriter, family: number, text: string): void {
+  if (family === 1) w.str(text);
+  else w.bin(ipBytes(family, text));
+}
+
+function writeTuple(w: RecordWriter, t: SocketTuple | null, inbound: boolean): void {
+  if (t === null) {
+    w.nil();
+    return;
+  }
+  // The wire holds local then remote; inbound kinds decode the remote end as source. A unix
+  // tuple keeps one path, the server side's: local for inbound kinds, remote otherwise.
+  const unix = t.family === 1;
+  const [la, lp, ra, rp] = unix
+    ? inbound
+      ? [t.path, 0, "", 0]
+      : ["", 0, t.path, 0]
+    : inbound
+      ? [t.dstIp, t.dstPort, t.srcIp, t.srcPort]
+      : [t.srcIp, t.srcPort, t.dstIp, t.dstPort];
+  w.array16(5).uint(t.family);
+  address(w, t.family, la);
+  w.uint(lp);
+  address(w, t.family, ra);
+  w.uint(rp);
+}
+
+function writeSockaddr(w: RecordWriter, a: SockAddr | null): void {
+  if (a === null) {
+    w.nil();
+    return;
+  }
+  w.array16(3).uint(a.family);
+  address(w, a.family, a.addr);
+  w.uint(a.port);
+}
+
 /** The record the probe would have written for a decoded event (inverse of RecordDecoder). */
 export function encodeEvent(e: Event): Uint8Array {
-  const header = { bootSec: e.bootSec, bootNsec: e.bootNsec, tid: e.tid, pid: e.pid, cut: e.cut };
-  switch (e.kind) {
-    case "execve":
-    case "execveat": {
-      const argsCut = (e.cut & (1 << EXEC_PARAM.args)) !== 0;
-      const blob = argsCut ? new TextEncoder().encode(e.args.join("\0")) : argsBlob(e.args);
-      const names = e.cgroup === "/" ? [] : e.cgroup.slice(1).split("/").toReversed();
-      return execRecord({ ...header, ...e, argsBlob: blob, cgroupLeafFirst: names });
+  const params = SPECS.get(e.kind);
+  if (params === undefined) throw new Error(`no kind ${e.kind}`);
+  const w = header(new RecordWriter(), e.kind, params.length, e);
+  const fields = e as unknown as Record<string, unknown>;
+  params.forEach((p, i) => {
+    const v = fields[p.name] ?? p.default;
+    switch (p.type) {
+      case "i32":
+      case "i64":
+        w.int(v as number);
+        break;
+      case "u32":
+      case "u64":
+        w.uint(v as number);
+        break;
+      case "str":
+        w.str(v as string);
+        break;
+      case "argv": {
+        const list = (v ?? []) as string[];
+        const cut = (e.cut & (1 << i)) !== 0;
+        w.bin(cut ? new TextEncoder().encode(list.join("\0")) : argsBlob(list));
+        break;
+      }
+      case "cgroup":
+      case "dentry_path":
+        leafFirst(w, v as string);
+        break;
+      case "tuple":
+        writeTuple(w, v as SocketTuple | null, p.source.from === "sock" && p.source.inbound);
+        break;
+      case "sockaddr":
+        writeSockaddr(w, v as SockAddr | null);
+        break;
     }
-    case "open":
-    case "openat":
-    case "openat2":
-      return openRecord({ ...header, ...e });
-    case "procexit":
-      return exitRecord({ ...header, exitCode: e.exitCode });
-    case "procfork":
-      return forkRecord({ ...header, childTid: e.childTid, childPid: e.childPid });
-  }
+  });
+  return w.uint(e.cut).done();
 }

@@ -47,6 +47,8 @@ const ONLY = readIntEnv("LANNER_FUZZ_ONLY");
 /** How many mutated conditions and rule files to try; sized to keep each part to a few seconds. */
 const CONDITION_CASES = 30_000;
 const FILE_CASES = 900;
+/** A whole fuzzing test may take this long on a loaded machine (each input has its own bound). */
+const FUZZ_TEST_TIMEOUT_MS = 120_000;
 /** No single input may take longer than this (a hang or a blow-up shows here). */
 const MAX_MS_PER_CONDITION = 250;
 const MAX_MS_PER_FILE = 2000;
@@ -506,95 +508,103 @@ describe("fuzz: conditions", () => {
   });
 
   for (const [label, seed, share] of RUNS)
-    test(`mutated conditions parse or fail cleanly, and check without throwing (${label} seed ${seed})`, () => {
-      SEED = seed;
-      SHARE = share;
-      const c = corpus();
-      const scope = fuzzScope(c);
-      let parsed = 0;
-      let syntaxErrors = 0;
-      let checked = 0;
-      let issues = 0;
-      for (const index of caseIndices(CONDITION_CASES)) {
-        const r = caseRand(1, index);
-        let input = pick(r, c.conditions);
-        const rounds = r() < 0.6 ? 1 : 2 + int(r, 3);
-        for (let i = 0; i < rounds; i++) input = mutateCondition(r, input);
-        if (input.length > MAX_CONDITION_LENGTH) {
-          const start = int(r, input.length - MAX_CONDITION_LENGTH);
-          input = input.slice(start, start + MAX_CONDITION_LENGTH);
-        }
-        const label = `${where("condition", index)} input ${JSON.stringify(input)}`;
+    test(
+      `mutated conditions parse or fail cleanly, and check without throwing (${label} seed ${seed})`,
+      () => {
+        SEED = seed;
+        SHARE = share;
+        const c = corpus();
+        const scope = fuzzScope(c);
+        let parsed = 0;
+        let syntaxErrors = 0;
+        let checked = 0;
+        let issues = 0;
+        for (const index of caseIndices(CONDITION_CASES)) {
+          const r = caseRand(1, index);
+          let input = pick(r, c.conditions);
+          const rounds = r() < 0.6 ? 1 : 2 + int(r, 3);
+          for (let i = 0; i < rounds; i++) input = mutateCondition(r, input);
+          if (input.length > MAX_CONDITION_LENGTH) {
+            const start = int(r, input.length - MAX_CONDITION_LENGTH);
+            input = input.slice(start, start + MAX_CONDITION_LENGTH);
+          }
+          const label = `${where("condition", index)} input ${JSON.stringify(input)}`;
 
-        const started = performance.now();
-        let ast: Expr | undefined;
-        try {
-          ast = parseCondition(input);
-        } catch (err) {
-          if (!(err instanceof ConditionSyntaxError)) {
-            throw new Error(`${label}: parseCondition threw ${String(err)} (not a ConditionSyntaxError)`);
-          }
-          if (!Number.isInteger(err.pos) || err.pos < 0 || err.pos > input.length) {
-            throw new Error(`${label}: syntax error position ${err.pos} is outside 0..${input.length}`);
-          }
-          syntaxErrors++;
-        }
-        if (ast !== undefined) {
-          parsed++;
-          checkPositions(ast, input.length, label);
+          const started = performance.now();
+          let ast: Expr | undefined;
           try {
-            const result = checkCondition(ast, scope);
-            if ("checked" in result) {
-              checked++;
-              evaluate(result.checked);
-            } else {
-              issues++;
-              const { pos } = result.issue;
-              if (!Number.isInteger(pos) || pos < 0 || pos > input.length) {
-                throw new Error(`${label}: issue position ${pos} is outside 0..${input.length}`);
-              }
-              expect(typeof result.issue.message).toBe("string");
-            }
+            ast = parseCondition(input);
           } catch (err) {
-            if (!knownBug(err, input)) {
-              throw new Error(
-                `${label}: checking or evaluating threw ${String(err)}\n${(err as Error).stack}`,
-              );
+            if (!(err instanceof ConditionSyntaxError)) {
+              throw new Error(`${label}: parseCondition threw ${String(err)} (not a ConditionSyntaxError)`);
+            }
+            if (!Number.isInteger(err.pos) || err.pos < 0 || err.pos > input.length) {
+              throw new Error(`${label}: syntax error position ${err.pos} is outside 0..${input.length}`);
+            }
+            syntaxErrors++;
+          }
+          if (ast !== undefined) {
+            parsed++;
+            checkPositions(ast, input.length, label);
+            try {
+              const result = checkCondition(ast, scope);
+              if ("checked" in result) {
+                checked++;
+                evaluate(result.checked);
+              } else {
+                issues++;
+                const { pos } = result.issue;
+                if (!Number.isInteger(pos) || pos < 0 || pos > input.length) {
+                  throw new Error(`${label}: issue position ${pos} is outside 0..${input.length}`);
+                }
+                expect(typeof result.issue.message).toBe("string");
+              }
+            } catch (err) {
+              if (!knownBug(err, input)) {
+                throw new Error(
+                  `${label}: checking or evaluating threw ${String(err)}\n${(err as Error).stack}`,
+                );
+              }
             }
           }
+          const elapsed = performance.now() - started;
+          if (elapsed > MAX_MS_PER_CONDITION) {
+            throw new Error(`${label}: took ${elapsed.toFixed(0)} ms (limit ${MAX_MS_PER_CONDITION} ms)`);
+          }
         }
-        const elapsed = performance.now() - started;
-        if (elapsed > MAX_MS_PER_CONDITION) {
-          throw new Error(`${label}: took ${elapsed.toFixed(0)} ms (limit ${MAX_MS_PER_CONDITION} ms)`);
+        if (ONLY === undefined) {
+          // The mutations must exercise both outcomes of both passes, or the fuzzer tests nothing.
+          expect(parsed).toBeGreaterThan(CONDITION_CASES / 20);
+          expect(syntaxErrors).toBeGreaterThan((CONDITION_CASES * SHARE) / 20);
+          expect(checked).toBeGreaterThan(0);
+          expect(issues).toBeGreaterThan(0);
         }
-      }
-      if (ONLY === undefined) {
-        // The mutations must exercise both outcomes of both passes, or the fuzzer tests nothing.
-        expect(parsed).toBeGreaterThan(CONDITION_CASES / 20);
-        expect(syntaxErrors).toBeGreaterThan((CONDITION_CASES * SHARE) / 20);
-        expect(checked).toBeGreaterThan(0);
-        expect(issues).toBeGreaterThan(0);
-      }
-    });
+      },
+      FUZZ_TEST_TIMEOUT_MS,
+    );
 
   for (const [label, seed, share] of RUNS)
-    test(`random token soup parses or fails cleanly (${label} seed ${seed})`, () => {
-      SEED = seed;
-      SHARE = share;
-      for (const index of caseIndices(3000)) {
-        const r = caseRand(2, index);
-        let input = "";
-        const n = 1 + int(r, 25);
-        for (let i = 0; i < n; i++) input += r() < 0.8 ? pick(r, TOKENS) : pick(r, [...ALPHABET]);
-        try {
-          parseCondition(input);
-        } catch (err) {
-          if (!(err instanceof ConditionSyntaxError)) {
-            throw new Error(`${where("soup", index)} ${JSON.stringify(input)}: threw ${String(err)}`);
+    test(
+      `random token soup parses or fails cleanly (${label} seed ${seed})`,
+      () => {
+        SEED = seed;
+        SHARE = share;
+        for (const index of caseIndices(3000)) {
+          const r = caseRand(2, index);
+          let input = "";
+          const n = 1 + int(r, 25);
+          for (let i = 0; i < n; i++) input += r() < 0.8 ? pick(r, TOKENS) : pick(r, [...ALPHABET]);
+          try {
+            parseCondition(input);
+          } catch (err) {
+            if (!(err instanceof ConditionSyntaxError)) {
+              throw new Error(`${where("soup", index)} ${JSON.stringify(input)}: threw ${String(err)}`);
+            }
           }
         }
-      }
-    });
+      },
+      FUZZ_TEST_TIMEOUT_MS,
+    );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -748,57 +758,61 @@ describe("fuzz: rule files", () => {
   });
 
   for (const [label, seed, share] of RUNS)
-    test(`mutated rule files never make loadRuleSources throw (${label} seed ${seed})`, () => {
-      SEED = seed;
-      SHARE = share;
-      const c = corpus();
-      let withErrors = 0;
-      let clean = 0;
-      for (const index of caseIndices(FILE_CASES)) {
-        const r = caseRand(3, index);
-        const file = pick(r, c.files);
-        const whole = r() < 0.12;
-        const lines = whole ? file.text.split("\n") : window(r, file.text, 20 + int(r, 220));
-        const rounds = 1 + int(r, 6);
-        for (let i = 0; i < rounds; i++) mutateLines(r, lines, c);
-        const sources = [{ name: `${file.name}~${index}`, text: lines.join(r() < 0.1 ? "\r\n" : "\n") }];
-        if (r() < 0.2) {
-          // an unmutated window first, so appends and overrides in the mutated one have targets
-          sources.unshift({ name: `${file.name}@base`, text: window(r, file.text, 150).join("\n") });
-        }
-        const started = performance.now();
-        try {
-          const result = loadRuleSources(sources);
-          for (const d of result.diagnostics.items) {
-            expect(d.severity === "error" || d.severity === "warning").toBe(true);
-            expect(typeof d.message).toBe("string");
-            expect(d.message.length).toBeGreaterThan(0);
+    test(
+      `mutated rule files never make loadRuleSources throw (${label} seed ${seed})`,
+      () => {
+        SEED = seed;
+        SHARE = share;
+        const c = corpus();
+        let withErrors = 0;
+        let clean = 0;
+        for (const index of caseIndices(FILE_CASES)) {
+          const r = caseRand(3, index);
+          const file = pick(r, c.files);
+          const whole = r() < 0.12;
+          const lines = whole ? file.text.split("\n") : window(r, file.text, 20 + int(r, 220));
+          const rounds = 1 + int(r, 6);
+          for (let i = 0; i < rounds; i++) mutateLines(r, lines, c);
+          const sources = [{ name: `${file.name}~${index}`, text: lines.join(r() < 0.1 ? "\r\n" : "\n") }];
+          if (r() < 0.2) {
+            // an unmutated window first, so appends and overrides in the mutated one have targets
+            sources.unshift({ name: `${file.name}@base`, text: window(r, file.text, 150).join("\n") });
           }
-          if (result.diagnostics.items.some((d) => d.severity === "error")) withErrors++;
-          else clean++;
-          for (const rule of result.ruleset.rules) evaluate(rule.condition);
-        } catch (err) {
-          if (!knownBug(err, sources.map((s) => s.text).join("\n"))) {
-            const path = dumpForRepro(
-              index,
-              sources.map((s) => s.text),
-            );
+          const started = performance.now();
+          try {
+            const result = loadRuleSources(sources);
+            for (const d of result.diagnostics.items) {
+              expect(d.severity === "error" || d.severity === "warning").toBe(true);
+              expect(typeof d.message).toBe("string");
+              expect(d.message.length).toBeGreaterThan(0);
+            }
+            if (result.diagnostics.items.some((d) => d.severity === "error")) withErrors++;
+            else clean++;
+            for (const rule of result.ruleset.rules) evaluate(rule.condition);
+          } catch (err) {
+            if (!knownBug(err, sources.map((s) => s.text).join("\n"))) {
+              const path = dumpForRepro(
+                index,
+                sources.map((s) => s.text),
+              );
+              throw new Error(
+                `${where("file", index)} loadRuleSources or evaluating its rules threw ${String(err)}; ` +
+                  `the input is in ${path}\n${(err as Error).stack}`,
+              );
+            }
+          }
+          const elapsed = performance.now() - started;
+          if (elapsed > MAX_MS_PER_FILE) {
             throw new Error(
-              `${where("file", index)} loadRuleSources or evaluating its rules threw ${String(err)}; ` +
-                `the input is in ${path}\n${(err as Error).stack}`,
+              `${where("file", index)} took ${elapsed.toFixed(0)} ms (limit ${MAX_MS_PER_FILE} ms)`,
             );
           }
         }
-        const elapsed = performance.now() - started;
-        if (elapsed > MAX_MS_PER_FILE) {
-          throw new Error(
-            `${where("file", index)} took ${elapsed.toFixed(0)} ms (limit ${MAX_MS_PER_FILE} ms)`,
-          );
+        if (ONLY === undefined) {
+          expect(withErrors).toBeGreaterThan((FILE_CASES * SHARE) / 10);
+          expect(clean).toBeGreaterThan(0);
         }
-      }
-      if (ONLY === undefined) {
-        expect(withErrors).toBeGreaterThan((FILE_CASES * SHARE) / 10);
-        expect(clean).toBeGreaterThan(0);
-      }
-    });
+      },
+      FUZZ_TEST_TIMEOUT_MS,
+    );
 });

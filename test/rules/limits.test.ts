@@ -165,8 +165,8 @@ describe("macros and lists", () => {
     expect(r.ruleset.lists.get("b")?.values).toEqual(["x", "y", "z", "x", "y"]);
   });
 
-  test("appending a million items to a list is a limit error, not a RangeError", () => {
-    const items = Array(1_000_000).fill("a").join(",");
+  test("appending 200,000 items to a list is a limit error, not a RangeError", () => {
+    const items = Array(200_000).fill("a").join(",");
     const r = load(`- list: a\n  items: [b]\n- list: a\n  items: [${items}]\n  append: true\n`);
     const codes = r.diagnostics.items.map((d) => d.code);
     expect(codes).toContain("limit_exceeded");

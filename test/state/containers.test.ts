@@ -2,7 +2,11 @@
 // puts in its cgroup's name, cut to Falco's 12 characters, and "host" for everything else.
 
 import { describe, expect, test } from "bun:test";
-import { containerIdFromCgroup } from "../../agent/state/containers.ts";
+import {
+  ContainerIdCache,
+  containerIdFromCgroup,
+  fullContainerIdFromCgroup,
+} from "../../agent/state/containers.ts";
 
 const ID = "4f3b2a1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a";
 const SHORT = ID.slice(0, 12);
@@ -86,24 +90,34 @@ describe("containerIdFromCgroup: host and near misses", () => {
   });
 });
 
-describe("containerIdFromCgroup: the cache of recent answers", () => {
+describe("ContainerIdCache: the tracker's cache of recent answers", () => {
   test("repeated and interleaved lookups keep giving the right answer", () => {
+    const cache = new ContainerIdCache();
     const container = `/docker/${ID}`;
     for (let i = 0; i < 3; i++) {
-      expect(containerIdFromCgroup(container)).toBe(SHORT);
-      expect(containerIdFromCgroup("/")).toBe("host");
+      expect(cache.idOf(container)).toBe(SHORT);
+      expect(cache.idOf("/")).toBe("host");
     }
+    expect(cache.clears).toBe(0);
   });
 
-  test("answers stay right after the cache has been filled and cleared", () => {
-    // More distinct paths than the cache holds (4096): it is cleared on the way.
-    for (let i = 0; i < 10_000; i++) {
+  test("answers stay right after the cache has been filled and cleared, and the clears are counted", () => {
+    const cache = new ContainerIdCache(100);
+    for (let i = 0; i < 1000; i++) {
       const hex = i.toString(16).padStart(64, "0");
       const expected = i % 2 === 0 ? hex.slice(0, 12) : "host";
       const path = i % 2 === 0 ? `/docker/${hex}` : `/system.slice/svc-${i}.service`;
-      if (containerIdFromCgroup(path) !== expected) throw new Error(`wrong id for ${path}`);
+      if (cache.idOf(path) !== expected) throw new Error(`wrong id for ${path}`);
     }
-    expect(containerIdFromCgroup(`/system.slice/docker-${ID}.scope`)).toBe(SHORT);
-    expect(containerIdFromCgroup(`/docker/${"0".repeat(60)}2710`)).toBe("000000000000");
+    expect(cache.clears).toBe(9);
+    expect(cache.idOf(`/system.slice/docker-${ID}.scope`)).toBe(SHORT);
+    expect(cache.idOf(`/docker/${"0".repeat(60)}2710`)).toBe("000000000000");
+  });
+});
+
+describe("fullContainerIdFromCgroup", () => {
+  test("the whole 64-hex id, or undefined outside containers", () => {
+    expect(fullContainerIdFromCgroup(`/kubepods/pod1/${ID}`)).toBe(ID);
+    expect(fullContainerIdFromCgroup("/user.slice")).toBeUndefined();
   });
 });

@@ -4,7 +4,8 @@
 // with the position of the culprit.
 
 import { EVENT_NAMES, SYSCALL_NAMES } from "../fields/event-names.ts";
-import { FieldResolveError, type FieldRegistry } from "../fields/registry.ts";
+import { resolveField } from "../fields/catalog.ts";
+import { editDistance, FieldResolveError, type FieldRegistry } from "../fields/registry.ts";
 import type { ValueKind } from "../fields/values.ts";
 import {
   type CheckExpr,
@@ -31,6 +32,8 @@ import {
 } from "./checked.ts";
 import { buildTest, operatorProblem } from "./compare.ts";
 import { LiteralError } from "./literals.ts";
+import { OPERATOR_ROWS } from "./operators.ts";
+import { parseOperandPrefix, TRANSFORMERS } from "./parser.ts";
 
 export type CheckIssueCode =
   | "unknown_field"
@@ -53,6 +56,28 @@ export interface CheckIssue {
   pos: number;
 }
 
+/** What libsinsp's compiler and Falco's loader warn about in a condition that compiles. */
+export type CheckWarningCode = "suspicious_value" | "deprecated";
+
+export interface CheckWarning {
+  code: CheckWarningCode;
+  message: string;
+  pos: number;
+}
+
+/** Fields Falco reports as deprecated (falco_load_result.cpp), with the reason it gives. */
+export const DEPRECATED_FIELDS: ReadonlyMap<string, string> = new Map([
+  [
+    "evt.dir",
+    "due to the drop of enter events, 'evt.dir = <' always evaluates to true, and 'evt.dir = >' always evaluates to false; the condition on 'evt.dir' can be removed",
+  ],
+  ["evt.latency", "the field is not available due to the drop of enter events"],
+  ["evt.latency.s", "the field is not available due to the drop of enter events"],
+  ["evt.latency.ns", "the field is not available due to the drop of enter events"],
+  ["evt.latency.human", "the field is not available due to the drop of enter events"],
+  ["evt.wait_latency", "the field is not available due to the drop of enter events"],
+]);
+
 /** What a condition may refer to besides fields. */
 export interface CheckScope {
   registry: FieldRegistry;
@@ -74,9 +99,11 @@ const KNOWN_EVENT_TYPES: ReadonlySet<string> = new Set([...SYSCALL_NAMES, ...EVE
 export function checkCondition(
   expr: Expr,
   scope: CheckScope,
-): { checked: CheckedExpr } | { issue: CheckIssue } {
+): { checked: CheckedExpr; warnings: CheckWarning[] } | { issue: CheckIssue } {
   try {
-    return { checked: new Checker(scope).expr(expr) };
+    const checker = new Checker(scope);
+    const checked = checker.expr(expr);
+    return { checked, warnings: checker.warnings };
   } catch (err) {
     if (err instanceof CheckFailure) return { issue: err.issue };
     throw err;
@@ -84,7 +111,55 @@ export function checkCondition(
 }
 
 class Checker {
+  readonly warnings: CheckWarning[] = [];
+
   constructor(private readonly scope: CheckScope) {}
+
+  private warn(code: CheckWarningCode, message: string, pos: number): void {
+    this.warnings.push({ code, message, pos });
+  }
+
+  /**
+   * libsinsp's compiler warnings on a literal value (filter.cpp, check_value_and_add_warnings): a
+   * regex a plain operator could do, and a value that reads as a field or a transformer call
+   * (a forgotten val()).
+   */
+  private valueWarnings(op: CheckExpr["op"], values: readonly Literal[]): void {
+    for (const v of values) {
+      if (op === "regex" && regexIsPlain(v.value))
+        this.warn(
+          "suspicious_value",
+          `regex check with '${v.value}' may be optimized with simpler operators such as '=', 'contains', 'startswith', 'endswith'`,
+          v.pos,
+        );
+      const bare = v.value.replace(/[ \t\n\v\f\r]/g, "");
+      if (this.isFieldName(bare))
+        this.warn(
+          "suspicious_value",
+          `'${v.value}' may be a valid field misused as a const string value`,
+          v.pos,
+        );
+      if (
+        TRANSFORMER_CALL_NAMES.some(
+          (t) => bare.length >= t.length + 2 && bare.startsWith(`${t}(`) && bare.endsWith(")"),
+        )
+      )
+        this.warn(
+          "suspicious_value",
+          `'${v.value}' may be a valid field transformer misused as a const string value`,
+          v.pos,
+        );
+    }
+  }
+
+  private isFieldName(text: string): boolean {
+    // Most values have no dot, and no field is spelled without one.
+    if (!text.includes(".")) return false;
+    const parsed = parseOperandPrefix(text);
+    if (parsed === undefined || parsed.length !== text.length || parsed.operand.kind !== "field")
+      return false;
+    return resolveField(parsed.operand.name, parsed.operand.arg) !== undefined;
+  }
 
   expr(e: Expr): CheckedExpr {
     switch (e.kind) {
@@ -104,6 +179,7 @@ class Checker {
   }
 
   private compare(e: CheckExpr): CheckedCompare {
+    checkEventTypeSearch(e);
     const left = this.operand(e.left);
     const leftText = operandDisplay(left);
     if (e.op === "exists") {
@@ -121,14 +197,24 @@ class Checker {
     if (right === undefined) fail("bad_operator", `'${e.op}' needs a value on its right`, e.opPos);
 
     if (right.kind === "val" || right.kind === "transformer") {
-      if (e.op === "pmatch" || e.op === "regex" || e.modifier !== undefined) {
+      if (OPERATOR_ROWS.get(e.op)?.fieldRhs !== true || e.modifier !== undefined) {
         fail("bad_operator", `'${opText}' does not accept a field on its right-hand side`, right.pos);
       }
+      if (right.kind === "val" && right.arg !== undefined)
+        fail("bad_argument", "transformer 'val' does not support field arguments", right.pos);
       const rhs = right.kind === "val" ? this.field(right.field) : this.transformer(right);
-      if (rhs.valueKind !== left.valueKind) {
+      // libsinsp: fields with custom comparisons (EPF_NO_RHS) take no field on either side.
+      const leftNoRhs = noRhsField(left);
+      if (leftNoRhs !== undefined)
+        fail("bad_operator", `field '${leftNoRhs}' doesn't support right-hand side fields`, right.pos);
+      const rightNoRhs = noRhsField(rhs);
+      if (rightNoRhs !== undefined)
+        fail("bad_operator", `field '${rightNoRhs}' can't be used as a right-hand side field`, right.pos);
+      // libsinsp requires the same type exactly (int64 is not uint64), and the same list-ness.
+      if (rhs.falcoType !== left.falcoType || (rhs.multi === "list") !== (left.multi === "list")) {
         fail(
           "bad_operator",
-          `cannot compare ${describeKind(left)} '${leftText}' with ${describeKind(rhs)} '${rhs.display}'`,
+          `field '${leftText}' has type '${typeText(left)}' while the right-hand side field '${rhs.display}' has incompatible type '${typeText(rhs)}'`,
           right.pos,
         );
       }
@@ -142,14 +228,22 @@ class Checker {
     }
 
     const takesList = LIST_OPERATORS.has(e.op) || e.modifier !== undefined;
+    if (right.kind === "literal") this.valueWarnings(e.op, [right]);
+    else if (right.kind === "list") this.valueWarnings(e.op, right.items);
     const usedLists: string[] = [];
     const literals = this.literalsOf(right, takesList, usedLists);
     if (!takesList && literals.length !== 1)
       fail("bad_literal", `'${e.op}' compares with one value, not a list`, right.pos);
     if (left.kind === "field" && left.field.def.name === "evt.type" && left.field.arg === undefined) {
       for (const name of literals) {
-        if (!KNOWN_EVENT_TYPES.has(name))
-          fail("unknown_event_type", `unknown event type '${name}'`, right.pos);
+        if (!KNOWN_EVENT_TYPES.has(name)) {
+          const hint = nearest(name, KNOWN_EVENT_TYPES);
+          fail(
+            "unknown_event_type",
+            `unknown event type '${name}'${hint === undefined ? "" : `; did you mean '${hint}'?`}`,
+            right.pos,
+          );
+        }
       }
     }
     let test: ReturnType<typeof buildTest>;
@@ -229,6 +323,9 @@ class Checker {
   }
 
   private field(ref: FieldRef): CheckedField {
+    const deprecated = DEPRECATED_FIELDS.get(ref.name);
+    if (deprecated !== undefined)
+      this.warn("deprecated", `usage of deprecated field '${ref.name}': ${deprecated}`, ref.pos);
     try {
       const field = this.scope.registry.resolve(ref.name, ref.arg);
       return {
@@ -342,8 +439,34 @@ class Checker {
         }
         return result("string", "CHARBUF", "single");
       }
-      case "getopt":
-        return fail("unsupported", "getopt() is not supported by Lanner yet", call.pos);
+      case "getopt": {
+        // As libsinsp: getopt(ARGV list, OPTSTRING string)[c], a list of strings, or one string
+        // with a single-character selector.
+        if (args.length !== 2)
+          fail("bad_argument", "getopt() requires exactly 2 arguments: args list and optstring", call.pos);
+        const [argv, optstring] = args;
+        const isList =
+          argv.kind === "list" ||
+          ((argv.kind === "field" || argv.kind === "transformer") && argv.multi === "list");
+        if (!isList) fail("bad_argument", "getopt() first argument must be a list", call.pos);
+        if (
+          optstring.kind === "list" ||
+          ((optstring.kind === "field" || optstring.kind === "transformer") && optstring.multi === "list")
+        )
+          fail("bad_argument", "getopt() second argument (optstring) must be a single value", call.pos);
+        const notString = (a: CheckedOperand | CheckedLiteralArg): boolean =>
+          (a.kind === "field" || a.kind === "transformer") && a.valueKind !== "string";
+        if (
+          notString(optstring as CheckedOperand | CheckedLiteralArg) ||
+          (argv.kind === "list" ? argv.items.some(notString) : notString(argv))
+        )
+          fail("bad_argument", "getopt() arguments must be strings", call.pos);
+        if (call.arg !== undefined && [...call.arg].length !== 1)
+          fail("bad_argument", "getopt() field argument must be a single option character", call.pos);
+        const out = result("string", "CHARBUF", call.arg === undefined ? "list" : "single");
+        if (call.arg !== undefined) out.arg = call.arg;
+        return out;
+      }
     }
   }
 
@@ -393,6 +516,101 @@ function describeKind(op: CheckedOperand): string {
     bytes: "a buffer",
   }[op.valueKind];
   return op.multi === "list" ? `a list of ${base.replace(/^an? /, "")} values` : base;
+}
+
+/** Names that read as a transformer call in a value: every transformer, and val. */
+const TRANSFORMER_CALL_NAMES: readonly string[] = [...TRANSFORMERS, "val"];
+
+const REGEX_SPECIAL = ".+*?^$()[]{}|\\";
+const REGEX_OCCURRENCE = "+*?";
+
+/**
+ * libsinsp's test for a regex that needs no regex (check_warnings_regex_value): no special
+ * character except a leading '^', a trailing '$', and '.*' (or '.+', '.?') at either end.
+ */
+function regexIsPlain(v: string): boolean {
+  const len = v.length;
+  for (let i = 0; i < len; i++) {
+    if ((i === 0 && v[i] === "^") || (i === len - 1 && v[i] === "$")) continue;
+    if (
+      ((i === 0 && len > 1) || i === len - 2) &&
+      v[i] === "." &&
+      REGEX_OCCURRENCE.includes(v[i + 1] ?? "")
+    ) {
+      i++;
+      continue;
+    }
+    if (REGEX_SPECIAL.includes(v[i])) return false;
+  }
+  return true;
+}
+
+/** The closest of `candidates` to `name` within a few edits, for "did you mean". */
+export function nearest(name: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(name.length / 4)) + 1;
+  for (const candidate of candidates) {
+    const d = editDistance(name, candidate, bestDistance);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+const EVENT_TYPE_FIELDS: ReadonlySet<string> = new Set(["evt.type", "syscall.type"]);
+/** The operators whose evt.type checks narrow the event types (libsinsp's is_evttype_operator). */
+const EVENT_TYPE_OPERATORS: ReadonlySet<string> = new Set(["=", "!=", "in"]);
+
+function isBareEventType(arg: TransformerArg | Operand): boolean {
+  return arg.kind === "field" && EVENT_TYPE_FIELDS.has(arg.name) && arg.arg === undefined;
+}
+
+/** A bare evt.type/syscall.type anywhere inside a transformer's arguments. */
+function transformsEventType(call: TransformerCall): boolean {
+  return call.args.some(
+    (a) =>
+      isBareEventType(a) ||
+      (a.kind === "transformer" && transformsEventType(a)) ||
+      (a.kind === "tlist" &&
+        a.items.some((i) => isBareEventType(i) || (i.kind === "transformer" && transformsEventType(i)))),
+  );
+}
+
+/**
+ * libsinsp computes a rule's event types from its evt.type checks and refuses, at load time, the
+ * ones it cannot read: evt.type under a transformer (`tolower(evt.type) in (...)`) or compared with
+ * a field (`evt.type = val(proc.name)`), for the operators =, != and in.
+ */
+function checkEventTypeSearch(e: CheckExpr): void {
+  if (!EVENT_TYPE_OPERATORS.has(e.op) || e.modifier !== undefined) return;
+  if (e.left.kind === "transformer" && transformsEventType(e.left))
+    fail("bad_operator", "event code search does not support `evt.type` checks with transformers", e.pos);
+  if (isBareEventType(e.left) && (e.right?.kind === "val" || e.right?.kind === "transformer"))
+    fail(
+      "bad_operator",
+      "right-hand field comparisons on `evt.type`/`syscall.type` checks are not supported by event code search",
+      e.right.pos,
+    );
+}
+
+/** The field flagged EPF_NO_RHS under an operand (a transformer keeps its field's flags). */
+function noRhsField(op: CheckedOperand): string | undefined {
+  if (op.kind === "field")
+    return op.field.def.info.flags.includes("EPF_NO_RHS") ? op.field.def.name : undefined;
+  for (const a of op.args) {
+    if (a.kind === "field" || a.kind === "transformer") {
+      const found = noRhsField(a);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+/** A type as libsinsp's messages write it: lower case, "(list)" for list fields. */
+function typeText(op: CheckedOperand): string {
+  return `${op.falcoType.toLowerCase()}${op.multi === "list" ? " (list)" : ""}`;
 }
 
 function fail(code: CheckIssueCode, message: string, pos: number): never {

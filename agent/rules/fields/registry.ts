@@ -9,6 +9,7 @@ import { ANY_END_FIELDS, FD_FIELDS } from "./extract/fd.ts";
 import { ANY_ANCESTOR_FIELDS, PROC_FIELDS } from "./extract/proc.ts";
 import { type Binder, type Extractor, FieldArgumentError } from "./extract/types.ts";
 import { USER_FIELDS } from "./extract/user.ts";
+import { RAWARG_NUMERIC_TYPES } from "./rawarg-types.ts";
 import { type ValueKind, valueKindOf } from "./values.ts";
 import type { EventContext } from "../../state/context.ts";
 
@@ -59,6 +60,7 @@ const missing: Extractor = () => undefined;
 
 export class FieldRegistry {
   private readonly defs = new Map<string, FieldDef>();
+  private readonly rawargDefs = new Map<string, FieldDef>();
 
   constructor(catalog: readonly FieldInfo[], implemented: Readonly<Record<string, Binder>>) {
     for (const info of catalog) {
@@ -119,7 +121,22 @@ export class FieldRegistry {
     }
     const display = bracketArg !== undefined ? `${name}[${bracketArg}]` : name;
     const multi = def.isList ? "list" : def.anyAncestor && arg === undefined ? "any" : "single";
-    return { def, arg, display, extract, multi };
+    return { def: this.typedByParameter(def, arg), arg, display, extract, multi };
+  }
+
+  /**
+   * evt.rawarg.NAME takes the type of the parameter NAME (libsinsp types it from the event table),
+   * so `evt.rawarg.res < -1` compares numbers. One derived definition per parameter name.
+   */
+  private typedByParameter(def: FieldDef, arg: string | undefined): FieldDef {
+    if (def.name !== "evt.rawarg" || arg === undefined) return def;
+    const type = RAWARG_NUMERIC_TYPES.get(arg);
+    if (type === undefined) return def;
+    const known = this.rawargDefs.get(arg);
+    if (known !== undefined) return known;
+    const typed: FieldDef = { ...def, kind: valueKindOf(type), info: { ...def.info, type } };
+    this.rawargDefs.set(arg, typed);
+    return typed;
   }
 
   private explainRejection(name: string, bracketArg: string | undefined): FieldResolveError {

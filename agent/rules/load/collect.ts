@@ -9,6 +9,7 @@
 // before the user's latest definition; a list may include another list under the same rule.
 // Rules see every macro and list in its final form.
 
+import { nearest } from "../condition/check.ts";
 import type { DiagnosticBag, Location } from "./diagnostics.ts";
 import type {
   ExceptionSpec,
@@ -348,9 +349,12 @@ export class Collection {
     if (broken.has(`${kind}:${name}`)) return;
     const what =
       action === "enable" ? "sets 'enabled' on" : action === "replace" ? "replaces keys of" : "appends to";
+    const table: Map<string, unknown> =
+      kind === "list" ? this.lists : kind === "macro" ? this.macros : this.rules;
+    const hint = nearest(name, table.keys());
     this.diagnostics.error(
       "no_previous_definition",
-      `this entry ${what} ${kind} '${name}', but no ${kind} of that name is defined before it (check the load order of your rule files)`,
+      `this entry ${what} ${kind} '${name}', but no ${kind} of that name is defined before it (${hint === undefined ? "check the load order of your rule files" : `did you mean '${hint}'?`})`,
       location,
       [`${kind} '${name}'`],
     );

@@ -5,16 +5,22 @@
 import { scalarOffset } from "../../yaml/positioned.ts";
 import { positionAt } from "../../yaml/source.ts";
 import type { CheckExpr, Expr, ListLiteral, Literal } from "../condition/ast.ts";
-import { type CheckIssue, type CheckScope, checkCondition } from "../condition/check.ts";
+import {
+  type CheckIssue,
+  type CheckScope,
+  checkCondition,
+  DEPRECATED_FIELDS,
+  nearest,
+} from "../condition/check.ts";
 import type { CheckedExpr } from "../condition/checked.ts";
 import { type EventTypeSet, eventTypeCount, eventTypesOf } from "../condition/evttypes.ts";
 import {
   ConditionSyntaxError,
   parseCondition,
   parseOperandPrefix,
-  SUPPORTED_OPERATORS,
   unescapeQuoted,
 } from "../condition/parser.ts";
+import { LIST_OPERATORS, MODIFIERS, OPERATORS, operatorOf } from "../condition/operators.ts";
 import type { FieldRegistry } from "../fields/registry.ts";
 import { compileOutput, type OutputToken } from "../output/format.ts";
 import type { Collection, ListDefinition, MacroDefinition, RuleDefinition } from "./collect.ts";
@@ -226,7 +232,11 @@ class Compiler {
       macro: (name) => {
         const def = this.collection.macros.get(name);
         if (def === undefined) {
-          return { problem: "undefined_macro", message: `undefined macro '${name}'` };
+          const hint = nearest(name, this.collection.macros.keys());
+          return {
+            problem: "undefined_macro",
+            message: `undefined macro '${name}'${hint === undefined ? "" : `; did you mean '${hint}'?`}`,
+          };
         }
         if (def.index >= visibility) {
           return {
@@ -296,6 +306,8 @@ class Compiler {
       );
       return undefined;
     }
+    for (const w of result.warnings)
+      this.diagnostics.warning(w.code, w.message, pieceLocation(pieces, w.pos), context);
     return result;
   }
 
@@ -326,8 +338,7 @@ class Compiler {
       [...context, "condition"],
       def.skipIfUnknownFilter,
     );
-    if (checked === undefined) return undefined;
-    if ("unknown" in checked) {
+    if (checked !== undefined && "unknown" in checked) {
       this.diagnostics.warning(
         "unknown_filter_skipped",
         `${checked.unknown.message}; the rule is skipped (skip-if-unknown-filter: true)`,
@@ -336,39 +347,13 @@ class Compiler {
       );
       return undefined;
     }
-    const withExceptions = this.addExceptions(def, checked.checked, scope, context);
-    if (withExceptions === undefined) return undefined;
-
-    let outputText = def.output.map((p) => p.text).join(" ");
-    if (outputText.includes(CONTAINER_INFO)) {
-      // Falco dropped %container.info's meaning but still accepts it; so do we.
-      this.diagnostics.warning(
-        "deprecated",
-        "%container.info is deprecated and has no effect (Falco removed it); use %container.id and %container.name",
-        pieceLocation(def.output, outputText.indexOf(CONTAINER_INFO)),
-        [...context, "output"],
-      );
-      outputText = outputText.replaceAll(CONTAINER_INFO, "");
-    }
-    const output = compileOutput(outputText, scope);
-    if ("problem" in output) {
-      if (def.skipIfUnknownFilter && output.problem.code === "unknown_field") {
-        this.diagnostics.warning(
-          "unknown_filter_skipped",
-          `${output.problem.message}; the rule is skipped (skip-if-unknown-filter: true)`,
-          pieceLocation(def.output, output.problem.pos),
-          [...context, "output"],
-        );
-        return undefined;
-      }
-      this.diagnostics.error(
-        output.problem.code === "compile_output" ? "compile_output" : output.problem.code,
-        output.problem.message,
-        pieceLocation(def.output, output.problem.pos),
-        [...context, "output"],
-      );
-      return undefined;
-    }
+    const withExceptions =
+      checked === undefined ? undefined : this.addExceptions(def, checked.checked, scope, context);
+    // The output is compiled even when the condition failed, so its own problems (an unknown
+    // field) are reported in the same run.
+    const compiledOutput = this.compileRuleOutput(def, scope, context);
+    if (withExceptions === undefined || compiledOutput === undefined) return undefined;
+    const { output, outputText } = compiledOutput;
 
     const eventTypes = eventTypesOf(withExceptions.condition);
     if (def.warnEvttypes && eventTypeCount(eventTypes) > TOO_MANY_EVENT_TYPES) {
@@ -393,11 +378,62 @@ class Compiler {
       conditionText: def.condition.map((p) => p.text).join(" "),
       condition: withExceptions.condition,
       eventTypes,
-      output: output.tokens,
+      output,
       outputText,
       exceptionFields: withExceptions.fields,
       definition: def,
     };
+  }
+
+  /** A rule's output, compiled; problems are reported, and undefined returned. */
+  private compileRuleOutput(
+    def: RuleDefinition,
+    scope: CheckScope,
+    context: string[],
+  ): { output: OutputToken[]; outputText: string } | undefined {
+    let outputText = def.output.map((p) => p.text).join(" ");
+    if (outputText.includes(CONTAINER_INFO)) {
+      // Falco dropped %container.info's meaning but still accepts it; so do we.
+      this.diagnostics.warning(
+        "deprecated",
+        "%container.info is deprecated and has no effect (Falco removed it); use %container.id and %container.name",
+        pieceLocation(def.output, outputText.indexOf(CONTAINER_INFO)),
+        [...context, "output"],
+      );
+      outputText = outputText.replaceAll(CONTAINER_INFO, "");
+    }
+    // Falco looks for each deprecated field's name anywhere in the output text (so evt.latency.s
+    // also reports evt.latency).
+    for (const field of DEPRECATED_FIELDS.keys()) {
+      const at = outputText.indexOf(field);
+      if (at >= 0)
+        this.diagnostics.warning(
+          "deprecated",
+          `usage of deprecated field '${field}' has been detected in the rule output`,
+          pieceLocation(def.output, at),
+          [...context, "output"],
+        );
+    }
+    const output = compileOutput(outputText, scope);
+    if ("problem" in output) {
+      if (def.skipIfUnknownFilter && output.problem.code === "unknown_field") {
+        this.diagnostics.warning(
+          "unknown_filter_skipped",
+          `${output.problem.message}; the rule is skipped (skip-if-unknown-filter: true)`,
+          pieceLocation(def.output, output.problem.pos),
+          [...context, "output"],
+        );
+        return undefined;
+      }
+      this.diagnostics.error(
+        output.problem.code === "compile_output" ? "compile_output" : output.problem.code,
+        output.problem.message,
+        pieceLocation(def.output, output.problem.pos),
+        [...context, "output"],
+      );
+      return undefined;
+    }
+    return { output: output.tokens, outputText };
   }
 
   /**
@@ -426,6 +462,7 @@ class Compiler {
         this.diagnostics.error(result.issue.code, result.issue.message, ex.location, exContext);
         return undefined;
       }
+      for (const w of result.warnings) this.diagnostics.warning(w.code, w.message, ex.location, exContext);
       parts.push({ kind: "not", child: result.checked });
     }
     return {
@@ -435,9 +472,14 @@ class Compiler {
   }
 }
 
-const LIST_COMPARISONS = new Set(["in", "pmatch", "intersects"]);
-const MODIFIED =
-  /^(=|==|!=|contains|icontains|bcontains|startswith|bstartswith|endswith|glob|iglob|regex)\s+(oneof|anyof|allof)$/;
+const LIST_COMPARISONS: ReadonlySet<string> = LIST_OPERATORS;
+/** `OP MODIFIER` for every modifiable operator's spelling and every modifier (operators.ts). */
+const MODIFIED = new RegExp(
+  `^(${OPERATORS.filter((r) => r.modifiable)
+    .flatMap((r) => r.spellings)
+    .map((s) => s.replace(/[=!]/g, (c) => `\\${c}`))
+    .join("|")})\\s+(${MODIFIERS.join("|")})$`,
+);
 
 /** Builds the syntax of one exception; undefined expr when it has no values. */
 function buildExceptionExpr(
@@ -523,14 +565,14 @@ function comparison(
   if (operand === undefined || operand.length !== fieldText.length)
     return { error: `'${fieldText}' is not a field` };
   const modified = MODIFIED.exec(comp);
-  const op = (modified?.[1] ?? comp).replace(/^==$/, "=");
-  if (op === "exists" || !SUPPORTED_OPERATORS.includes(op)) {
+  const op = operatorOf(modified?.[1] ?? comp);
+  if (op === undefined || op === "exists") {
     return { error: `'${comp}' is not a supported comparison operator` };
   }
   const expr: CheckExpr = {
     kind: "check",
     left: operand.operand,
-    op: op as CheckExpr["op"],
+    op,
     right: rhs,
     pos: -1,
     opPos: -1,

@@ -4,7 +4,7 @@
 // reported, not only the first.
 
 import { escapeForTerminal, positionAt, type SourceFile, snippetAt } from "../../yaml/source.ts";
-import type { CheckIssueCode } from "../condition/check.ts";
+import type { CheckIssueCode, CheckWarningCode } from "../condition/check.ts";
 
 export type Severity = "error" | "warning";
 
@@ -48,7 +48,8 @@ export const DIAGNOSTIC_CODES = {
   diagnostics_omitted: "warning",
   uncaptured_event_type: "warning",
   unfilled_field: "warning",
-} as const satisfies Record<CheckIssueCode, Severity> & Record<string, Severity>;
+  suspicious_value: "warning",
+} as const satisfies Record<CheckIssueCode | CheckWarningCode, Severity> & Record<string, Severity>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
 

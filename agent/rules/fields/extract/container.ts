@@ -27,8 +27,43 @@ function keyed(read: (m: ContainerMeta, key: string) => FieldValue | undefined):
   };
 }
 
-const mountText = (m: ContainerMeta) =>
-  m.mounts.map((x) => `${x.source}:${x.dest}:${x.mode}:${x.rdwr}:${x.propagation}`).join(",");
+type Mount = ContainerMeta["mounts"][number];
+const oneMount = (x: Mount) => `${x.source}:${x.dest}:${x.mode}:${x.rdwr}:${x.propagation}`;
+const mountText = (m: ContainerMeta) => m.mounts.map(oneMount).join(",");
+
+/** A shell glob (* and ?) as a whole-string test. */
+function glob(pattern: string): (s: string) => boolean {
+  if (!/[*?]/.test(pattern)) return (s) => s === pattern;
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      .replace(/\*/g, ".*")
+      .replace(/\?/g, ".")}$`,
+  );
+  return (s) => re.test(s);
+}
+
+/**
+ * container.mount*[N] reads mount N (from 0); container.mount*[PATH] the first mount whose source
+ * (for container.mount.source: whose destination) matches the glob PATH. No such mount reads as
+ * Falco's container plugin answers: "none" for container.mount, "N/A" for the others.
+ */
+function mountField(read: (x: Mount) => FieldValue, byDest: boolean, none: string): Binder {
+  return (arg) => {
+    if (arg === undefined || arg === "")
+      throw new FieldArgumentError("expected a mount index or path, as in [0] or [/etc]");
+    const index = /^[0-9]+$/.test(arg) ? Number(arg) : -1;
+    const matches = glob(arg);
+    return (ctx) => {
+      const p = ctx.process;
+      if (p === undefined || p.containerId === "host") return undefined;
+      const m = ctx.facts.container(p);
+      if (m === undefined) return undefined;
+      const found = index >= 0 ? m.mounts[index] : m.mounts.find((x) => matches(byDest ? x.dest : x.source));
+      return found === undefined ? none : read(found);
+    };
+  };
+}
 
 export const CONTAINER_FIELDS: Readonly<Record<string, Binder>> = {
   "container.id": plain((ctx) => ctx.process?.containerId),
@@ -41,6 +76,13 @@ export const CONTAINER_FIELDS: Readonly<Record<string, Binder>> = {
   "container.image.digest": meta((m) => m.imageDigest),
   "container.privileged": meta((m) => m.privileged),
   "container.mounts": meta(mountText),
+  "container.start_ts": meta((m) => m.startTsNs),
+  "container.mount": mountField(oneMount, false, "none"),
+  "container.mount.source": mountField((x) => x.source, true, "N/A"),
+  "container.mount.dest": mountField((x) => x.dest, false, "N/A"),
+  "container.mount.mode": mountField((x) => x.mode, false, "N/A"),
+  "container.mount.rdwr": mountField((x) => String(x.rdwr), false, "N/A"),
+  "container.mount.propagation": mountField((x) => x.propagation, false, "N/A"),
   "container.label": keyed((m, k) => m.labels[k]),
   "k8s.pod.name": meta((m) => m.podName),
   "k8s.ns.name": meta((m) => m.podNamespace),

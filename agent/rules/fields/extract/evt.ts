@@ -2,6 +2,7 @@
 // names and renderings, e.g. flags as O_RDONLY|O_CLOEXEC and a failed result as ENOENT).
 
 import { resultName } from "../../../events/errno.ts";
+import { EVT_PARAMS } from "../../../events/kinds.gen.ts";
 import { isOpenForRead, isOpenForWrite, renderOpenFlags } from "../../../events/open-flags.ts";
 import { clockTime, isoTime, toWallTime, wallTimeNs } from "../../../events/time.ts";
 import type { Event, EventKind } from "../../../events/types.ts";
@@ -70,7 +71,7 @@ const EXEC_PARAMS: Param[] = [
   param("filename", (e) => (e.kind === "execve" || e.kind === "execveat" ? e.filename : "")),
 ];
 
-const PARAMS: Readonly<Record<EventKind, readonly Param[]>> = {
+const HAND_PARAMS: Readonly<Partial<Record<EventKind, readonly Param[]>>> = {
   open: [RES_FD, ...OPEN_COMMON],
   openat: [RES_FD, DIRFD, ...OPEN_COMMON],
   openat2: [RES_FD, DIRFD, ...OPEN_COMMON, param("resolve", (e) => (e as { resolve: number }).resolve)],
@@ -87,6 +88,15 @@ const PARAMS: Readonly<Record<EventKind, readonly Param[]>> = {
     param("child_pid", (e) => (e.kind === "procfork" ? e.childPid : 0)),
   ],
 };
+
+/** Kinds without hand-written renderings: the event table's parameters, raw values as text. */
+const PARAMS = Object.fromEntries(
+  Object.entries(EVT_PARAMS).map(([kind, list]) => [
+    kind,
+    HAND_PARAMS[kind as EventKind] ??
+      list.map((p) => param(p.falco, (e) => (e as unknown as Record<string, FieldValue>)[p.field] ?? null)),
+  ]),
+) as Readonly<Record<EventKind, readonly Param[]>>;
 
 /** Every parameter name any event kind has, for argument validation and docs. */
 export const KNOWN_PARAM_NAMES: ReadonlySet<string> = new Set(

@@ -1,0 +1,93 @@
+// Which kinds the probe records: turned into the kernel's syscall selection map (syscall number ->
+// kind id). Kinds not fed by a syscall (procexit, procfork) and successful execs come from
+// tracepoints and are always recorded; everything else unselected is dropped in the kernel before
+// any record is built.
+import { EVENT_TABLE, type KindSpec, SYSCALL_SLOTS } from "../events/table.ts";
+import type { EventKind } from "../events/types.ts";
+
+export type Arch = "x86_64" | "arm64";
+
+export function hostArch(): Arch {
+  if (process.arch === "x64") return "x86_64";
+  if (process.arch === "arm64") return "arm64";
+  throw new Error(`unsupported architecture ${process.arch}`);
+}
+
+const BY_NAME: ReadonlyMap<string, KindSpec> = new Map(EVENT_TABLE.map((k) => [k.name, k]));
+
+/** Every kind the probe can record. */
+export const ALL_KINDS: readonly EventKind[] = EVENT_TABLE.map((k) => k.name as EventKind);
+
+/** What is recorded when nothing else is asked for: all but the read/write family and receives. */
+export const DEFAULT_SELECTION: readonly EventKind[] = EVENT_TABLE.filter((k) => k.selectedByDefault).map(
+  (k) => k.name as EventKind,
+);
+
+/** Kinds the state layer needs whatever the rules ask for: process tree, fd table, cwd, users. */
+export const STATE_KINDS: readonly EventKind[] = [
+  "execve",
+  "execveat",
+  "procexit",
+  "procfork",
+  "clone",
+  "clone3",
+  "fork",
+  "vfork",
+  "open",
+  "openat",
+  "openat2",
+  "creat",
+  "close",
+  "dup",
+  "dup2",
+  "dup3",
+  "fcntl",
+  "pipe",
+  "pipe2",
+  "socket",
+  "socketpair",
+  "connect",
+  "accept",
+  "accept4",
+  "bind",
+  "memfd_create",
+  "chdir",
+  "fchdir",
+  "setuid",
+  "setgid",
+  "setreuid",
+  "setregid",
+  "setresuid",
+  "setresgid",
+  "capset",
+];
+
+/** Whether `name` is a kind of the event table. */
+export function isEventKind(name: string): name is EventKind {
+  return BY_NAME.has(name);
+}
+
+/** The selection for a set of rule event types: those the table knows, plus the state set.
+ * Names the probe cannot record are returned apart, so callers can say so. */
+export function selectionFor(ruleKinds: Iterable<string>): { kinds: EventKind[]; unknown: string[] } {
+  const kinds = new Set<EventKind>(STATE_KINDS);
+  const unknown: string[] = [];
+  for (const name of ruleKinds) {
+    if (isEventKind(name)) kinds.add(name);
+    else unknown.push(name);
+  }
+  return { kinds: [...kinds].sort(), unknown };
+}
+
+/** The selection map's contents: entry nr = kind id to record, 0 = drop. Throws on a name the
+ * event table does not have. */
+export function selectionMap(kinds: Iterable<string>, arch: Arch = hostArch()): Uint32Array {
+  const map = new Uint32Array(SYSCALL_SLOTS);
+  for (const name of kinds) {
+    const spec = BY_NAME.get(name);
+    if (spec === undefined) throw new RangeError(`"${name}" is not an event kind the probe knows`);
+    const nr = spec.nr[arch];
+    if (nr !== null) map[nr] = spec.id;
+  }
+  return map;
+}

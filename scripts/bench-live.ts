@@ -1,0 +1,388 @@
+// Live benchmarks of the built agent (dist/lanner run), as root with the real probe:
+//   1. overhead ratios, agent off vs on, alternating rounds: an openat+close loop
+//      (native/bench/open_loop.c) and `make -j2` of 60 small C files, with Falco's stable rules;
+//      agent CPU per event on the build;
+//   2. load levels: openat+close offered at paced rates, events seen / delivered / dropped by the
+//      kernel, up to the first rate with drops; agent CPU per million events;
+//   3. memory: agent RSS idle after start, and its peak (VmHWM) after an alert burst;
+//   4. event-to-alert latency p50/p99: an open of /etc/shadow by a fresh shell, from the event's
+//      kernel time to the alert line read on the agent's stdout.
+// Every figure is printed with the machine, kernel and commit (scripts/bench prints the header).
+//
+//   node_modules/.bin/bun scripts/bench-live.ts [--quick] [--json]
+
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Subprocess } from "bun";
+
+const ROOT = resolve(import.meta.dir, "..");
+const LANNER = join(ROOT, "dist/lanner");
+const STABLE = resolve(ROOT, "../shared/falco-rules/falco_rules.yaml");
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const asJson = args.includes("--json");
+const CLK_TCK = 100;
+
+if (!existsSync(LANNER)) throw new Error(`${LANNER} is missing: run scripts/build first`);
+const work = mkdtempSync(join(tmpdir(), "lanner-bench-live-"));
+process.on("exit", () => rmSync(work, { recursive: true, force: true }));
+
+// ---------------------------------------------------------------------------------------------
+// The agent as a child process
+
+interface AgentStats {
+  events: number;
+  alerts: number;
+  kernel_seen: number;
+  kernel_written: number;
+  kernel_drops_ring_full: number;
+  kernel_drops_too_big: number;
+}
+
+class LiveAgent {
+  private proc: Subprocess<"ignore", "pipe", "pipe"> | undefined;
+  private err = "";
+  readonly alertLines: { line: string; at: number }[] = [];
+
+  constructor(private readonly rules: string[]) {}
+
+  async start(): Promise<void> {
+    const argv = [
+      LANNER,
+      "run",
+      "-o",
+      "file_output.enabled=false",
+      "-o",
+      "engine.modern_ebpf.drain_interval_ms=10",
+    ];
+    for (const r of this.rules) argv.push("-r", r);
+    this.proc = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    void this.read(this.proc.stderr, (t) => {
+      this.err += t;
+    });
+    void this.readLines(this.proc.stdout);
+    const deadline = Date.now() + 30_000;
+    while (!this.err.includes("capture started")) {
+      if (this.proc.exitCode !== null || Date.now() > deadline)
+        throw new Error(`agent did not start:\n${this.err}`);
+      await Bun.sleep(20);
+    }
+  }
+
+  get pid(): number {
+    return (this.proc as Subprocess).pid;
+  }
+
+  /** utime + stime of the agent, in seconds. */
+  cpuSeconds(): number {
+    const fields = readFileSync(`/proc/${this.pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  }
+
+  /** VmRSS and VmHWM in MiB. */
+  memory(): { rss: number; hwm: number } {
+    const status = readFileSync(`/proc/${this.pid}/status`, "utf8");
+    const kib = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? 0);
+    return { rss: kib("VmRSS") / 1024, hwm: kib("VmHWM") / 1024 };
+  }
+
+  /** SIGTERM; returns the final stats line. */
+  async stop(): Promise<AgentStats> {
+    const p = this.proc as Subprocess;
+    p.kill("SIGTERM");
+    await p.exited;
+    await Bun.sleep(50);
+    const lines = this.err.split("\n").filter((l) => l.includes('"stats"') || l.includes("stats "));
+    const last = lines.at(-1);
+    if (last === undefined) throw new Error(`no stats line from the agent:\n${this.err}`);
+    return JSON.parse(last.slice(last.indexOf("{"))) as AgentStats;
+  }
+
+  private async read(stream: ReadableStream<Uint8Array>, sink: (t: string) => void): Promise<void> {
+    const d = new TextDecoder();
+    for await (const chunk of stream) sink(d.decode(chunk, { stream: true }));
+  }
+
+  private async readLines(stream: ReadableStream<Uint8Array>): Promise<void> {
+    let rest = "";
+    await this.read(stream, (t) => {
+      const at = Date.now();
+      const parts = (rest + t).split("\n");
+      rest = parts.pop() ?? "";
+      for (const line of parts) if (line.startsWith("{")) this.alertLines.push({ line, at });
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workloads
+
+function cc(name: string, source: string): string {
+  const src = join(work, `${name}.c`);
+  const bin = join(work, name);
+  writeFileSync(src, source);
+  const r = spawnSync("cc", ["-O2", "-o", bin, src]);
+  if (r.status !== 0) throw new Error(`cc ${name}: ${r.stderr}`);
+  return bin;
+}
+
+const OPEN_LOOP = cc("open_loop", readFileSync(join(ROOT, "native/bench/open_loop.c"), "utf8"));
+const target = join(work, "target");
+writeFileSync(target, "x");
+
+/** openat+close at RATE per second for SECONDS, paced per millisecond; prints the count done. */
+const PACED = cc(
+  "paced_open",
+  `#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
+int main(int argc, char **argv) {
+  double rate = atof(argv[1]), seconds = atof(argv[2]); long done = 0;
+  double start = now();
+  for (;;) {
+    double t = now() - start;
+    if (t >= seconds) break;
+    long due = (long)(t * rate);
+    while (done < due) { int fd = openat(AT_FDCWD, argv[3], O_RDONLY); if (fd >= 0) close(fd); done++; }
+    struct timespec pause = {0, 200000}; nanosleep(&pause, NULL);
+  }
+  printf("%ld\\n", done);
+  return 0;
+}
+`,
+);
+
+function runOpenLoop(iterations: number): number {
+  const r = spawnSync(OPEN_LOOP, [String(iterations), target], { encoding: "utf8" });
+  return Number(r.stdout.trim()) / 1e9;
+}
+
+const buildDir = join(work, "build");
+function prepareBuild(files: number): void {
+  spawnSync("mkdir", ["-p", buildDir]);
+  for (let i = 0; i < files; i++)
+    writeFileSync(
+      join(buildDir, `f${i}.c`),
+      `#include <stdio.h>\n#include <string.h>\nint f${i}(const char *s) { return (int)strlen(s) * ${i}; }\n`,
+    );
+  writeFileSync(join(buildDir, "main.c"), 'int f0(const char *);\nint main(void) { return f0(""); }\n');
+  writeFileSync(
+    join(buildDir, "Makefile"),
+    "OBJS := $(patsubst %.c,%.o,$(wildcard *.c))\nprog: $(OBJS)\n\t$(CC) -o $@ $(OBJS)\n%.o: %.c\n\t$(CC) -O1 -c -o $@ $<\nclean:\n\trm -f *.o prog\n",
+  );
+}
+
+function runBuild(): number {
+  spawnSync("make", ["-s", "-C", buildDir, "clean"]);
+  const t = performance.now();
+  const r = spawnSync("make", ["-s", "-j2", "-C", buildDir]);
+  if (r.status !== 0) throw new Error(`make failed: ${r.stderr}`);
+  return (performance.now() - t) / 1e3;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+};
+
+// ---------------------------------------------------------------------------------------------
+// 1. Overhead ratios
+
+interface Ratio {
+  workload: string;
+  off_s: number[];
+  on_s: number[];
+  ratio: number;
+  agent_cpu_s: number;
+  agent_events: number;
+  agent_us_per_event: number;
+}
+
+async function overhead(
+  workload: string,
+  run: () => number,
+  rounds: number,
+  rules: string[],
+): Promise<Ratio> {
+  const off: number[] = [];
+  const on: number[] = [];
+  let cpu = 0;
+  let events = 0;
+  run(); // warm caches
+  for (let i = 0; i < rounds; i++) {
+    off.push(run());
+    const agent = new LiveAgent(rules);
+    await agent.start();
+    await Bun.sleep(300);
+    const cpu0 = agent.cpuSeconds();
+    on.push(run());
+    await Bun.sleep(300);
+    cpu += agent.cpuSeconds() - cpu0;
+    events += (await agent.stop()).events;
+  }
+  const ratios = off.map((o, i) => on[i] / o);
+  return {
+    workload,
+    off_s: off,
+    on_s: on,
+    ratio: median(ratios),
+    agent_cpu_s: cpu,
+    agent_events: events,
+    agent_us_per_event: (cpu / Math.max(1, events)) * 1e6,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Load levels
+
+interface Level {
+  offered_per_s: number;
+  /** What the generator managed: below the offered rate when the machine is saturated. */
+  achieved_per_s: number;
+  done: number;
+  kernel_seen: number;
+  delivered: number;
+  dropped: number;
+  agent_cpu_s_per_million: number;
+}
+
+async function loadLevels(rates: number[], seconds: number): Promise<Level[]> {
+  const out: Level[] = [];
+  for (const rate of rates) {
+    const agent = new LiveAgent([]);
+    await agent.start();
+    await Bun.sleep(300);
+    const cpu0 = agent.cpuSeconds();
+    const r = spawnSync(PACED, [String(rate), String(seconds), target], { encoding: "utf8" });
+    await Bun.sleep(300);
+    const cpu = agent.cpuSeconds() - cpu0;
+    const s = await agent.stop();
+    const dropped = s.kernel_drops_ring_full + s.kernel_drops_too_big;
+    out.push({
+      offered_per_s: rate,
+      achieved_per_s: Math.round(Number(r.stdout.trim()) / seconds),
+      done: Number(r.stdout.trim()),
+      kernel_seen: s.kernel_seen,
+      delivered: s.events,
+      dropped,
+      agent_cpu_s_per_million: (cpu / Math.max(1, s.events)) * 1e6,
+    });
+    if (dropped > 0) break;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3 + 4. Memory and latency (default rules)
+
+interface MemoryAndLatency {
+  rss_idle_mib: number;
+  rss_after_burst_mib: number;
+  hwm_mib: number;
+  burst_alerts: number;
+  latency_samples: number;
+  latency_p50_ms: number;
+  latency_p99_ms: number;
+}
+
+async function memoryAndLatency(samples: number, burst: number): Promise<MemoryAndLatency> {
+  const agent = new LiveAgent([]);
+  await agent.start();
+  await Bun.sleep(quick ? 500 : 2000);
+  const idle = agent.memory();
+  // Latency: one open of /etc/shadow per fresh shell (an alert from the default rules each).
+  const latencies: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const before = agent.alertLines.length;
+    spawnSync("sh", ["-c", "exec 3</etc/shadow"]);
+    const deadline = Date.now() + 2000;
+    while (agent.alertLines.length === before && Date.now() < deadline) await Bun.sleep(1);
+    const got = agent.alertLines[before];
+    if (got !== undefined) {
+      const time = JSON.parse(got.line).time as string; // ISO 8601 with nanoseconds
+      const ms = Date.parse(time.replace(/(\.\d{3})\d*Z$/, "$1Z"));
+      const sub = Number(`0.${/\.\d{3}(\d*)Z$/.exec(time)?.[1] ?? "0"}`);
+      latencies.push(got.at - ms - sub);
+    }
+    await Bun.sleep(5);
+  }
+  // Burst: one shell opening /etc/shadow `burst` times, an alert each.
+  const before = agent.alertLines.length;
+  spawnSync("sh", [
+    "-c",
+    `i=0; while [ $i -lt ${burst} ]; do exec 3</etc/shadow; exec 3<&-; i=$((i+1)); done`,
+  ]);
+  const deadline = Date.now() + 30_000;
+  while (agent.alertLines.length - before < burst && Date.now() < deadline) await Bun.sleep(20);
+  const after = agent.memory();
+  const burstAlerts = agent.alertLines.length - before;
+  await agent.stop();
+  return {
+    rss_idle_mib: idle.rss,
+    rss_after_burst_mib: after.rss,
+    hwm_mib: after.hwm,
+    burst_alerts: burstAlerts,
+    latency_samples: latencies.length,
+    latency_p50_ms: percentile(latencies, 50),
+    latency_p99_ms: percentile(latencies, 99),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const haveStable = existsSync(STABLE);
+prepareBuild(quick ? 8 : 60);
+const results = {
+  quick,
+  open_close: await overhead(
+    "open/close loop",
+    () => runOpenLoop(quick ? 50_000 : 1_000_000),
+    quick ? 1 : 3,
+    [],
+  ),
+  build: await overhead(
+    quick ? "make -j2, 8 C files" : "make -j2, 60 C files",
+    runBuild,
+    quick ? 1 : 3,
+    haveStable ? [STABLE] : [],
+  ),
+  build_rules: haveStable ? "Falco stable" : "embedded default (Falco's stable rules not found)",
+  load: await loadLevels(quick ? [20_000] : [25_000, 50_000, 100_000, 200_000, 400_000], quick ? 1 : 3),
+  memory_latency: await memoryAndLatency(quick ? 10 : 200, quick ? 200 : 5000),
+};
+
+if (asJson) {
+  console.log(JSON.stringify(results, null, 2));
+} else {
+  const f = (n: number, d = 2) => n.toFixed(d);
+  for (const r of [results.open_close, results.build]) {
+    console.log(
+      `${r.workload}: off ${r.off_s.map((x) => f(x, 3)).join("/")} s, on ${r.on_s.map((x) => f(x, 3)).join("/")} s, ` +
+        `ratio ${f(r.ratio)}x (median); agent ${f(r.agent_cpu_s)} s CPU for ${r.agent_events} events = ${f(r.agent_us_per_event, 1)} us/event`,
+    );
+  }
+  console.log(`(build rules: ${results.build_rules})`);
+  for (const l of results.load) {
+    console.log(
+      `load offered ${l.offered_per_s}/s, achieved ${l.achieved_per_s}/s: done ${l.done}, kernel seen ${l.kernel_seen}, delivered ${l.delivered}, dropped ${l.dropped}; ` +
+        `agent ${f(l.agent_cpu_s_per_million)} CPU s per million events`,
+    );
+  }
+  const m = results.memory_latency;
+  console.log(
+    `memory: RSS idle ${f(m.rss_idle_mib, 1)} MiB, after a burst of ${m.burst_alerts} alerts ${f(m.rss_after_burst_mib, 1)} MiB, peak ${f(m.hwm_mib, 1)} MiB`,
+  );
+  console.log(
+    `latency (event to alert line, ${m.latency_samples} samples): p50 ${f(m.latency_p50_ms, 1)} ms, p99 ${f(m.latency_p99_ms, 1)} ms`,
+  );
+}
