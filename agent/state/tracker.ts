@@ -176,6 +176,7 @@ export class StateTracker implements MetricSource {
         const p = this.processes.onExec(event);
         if (p !== undefined && event.res === 0 && p.containerId === "host" && this.hybridCgroups)
           this.cgroupFromProc(p);
+        if (p !== undefined && p.containerId !== "host") this.containerUsers?.notePid(p.containerId, p.pid);
         ctx.process = p;
         break;
       }
@@ -326,6 +327,7 @@ export class StateTracker implements MetricSource {
     if (snap.isKernelThread) return null;
     const info = this.fromSnapshot(snap);
     for (const fd of readProcFds(this.procRoot, pid, this.sockets)) info.fds.set(fd);
+    if (info.containerId !== "host") this.containerUsers?.notePid(info.containerId, pid);
     return this.processes.insertFromProc(info) ? info : null;
   }
 

@@ -99,7 +99,10 @@ describe("seedFromProc on this machine's /proc", () => {
       const me = t.processes.get(process.pid);
       if (me === undefined) throw new Error("this process was not seeded");
       const inet = [...me.fds.values()].filter((f) => f.type === "ipv4");
-      const listener = inet.find((f) => f.socket?.isServer === true && f.socket.connected === false);
+      const listener = inet.find(
+        (f) =>
+          f.socket?.isServer === true && f.socket.connected === false && f.socket.localPort === address.port,
+      );
       expect(listener?.name).toBe(`127.0.0.1:${address.port}`);
       expect(listener?.socket?.l4proto).toBe("tcp");
       const clientEnd = inet.find(
