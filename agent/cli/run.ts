@@ -78,8 +78,9 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     clock: "kernel",
   });
   agent.start();
-  // After attach: what existed before the agent is read from /proc; events since win over it.
-  log.info("state seeded from /proc", { ...state.seedFromProc() });
+  // After attach: what existed before the agent is read from /proc, in steps so the ring keeps
+  // being drained; events applied meanwhile win over it.
+  log.info("state seeded from /proc", { ...(await state.seedFromProcInSteps()) });
   log.info("capture started", {
     hostname: host,
     pid: process.pid,

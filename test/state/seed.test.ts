@@ -338,3 +338,17 @@ describe("bounded /proc reads", () => {
     expect(readBounded(join(dir, "missing"), 10)).toBeUndefined();
   });
 });
+
+describe("seeding in steps", () => {
+  test("gives the same processes as the one-go seed, and lets the event loop run in between", async () => {
+    const t = tracker();
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    const report = await t.seedFromProcInSteps(4);
+    clearInterval(timer);
+    expect(report.processes).toBeGreaterThan(4);
+    expect(t.processes.get(sleeper.pid)?.comm).toBe("sleep");
+    expect(ticks).toBeGreaterThan(0);
+    expect(tracker().seedFromProc().processes).toBeGreaterThanOrEqual(report.processes - 5);
+  });
+});
