@@ -5,6 +5,7 @@
 
 import { type MetricSample, MetricRegistry, metricTotal } from "../common/metrics.ts";
 import type { LogFields, Logger } from "../log.ts";
+import { OUTPUT_METRICS } from "../outputs/index.ts";
 import type { RuleEngine } from "../rules/index.ts";
 import type { EventContext, StateTracker } from "../state/index.ts";
 import { AgentClock, type ClockMode } from "./clock.ts";
@@ -146,7 +147,7 @@ export class Agent {
       fds: metricTotal(samples, "state_fds"),
       fds_evicted: metricTotal(samples, "state_fds_evicted_total"),
       containers_missing_metadata: metricTotal(samples, "state_container_missing_total"),
-      sink_drops: metricTotal(samples, "alerts_dropped_total"),
+      sink_drops: metricTotal(samples, OUTPUT_METRICS.dropped),
       reloads: this.reloads,
     };
   }
@@ -157,7 +158,7 @@ export class Agent {
     const log = this.parts.log;
     log.info("stats", this.statsFields(samples));
     const kernel = metricTotal(samples, "kernel_drops_total");
-    const sinks = metricTotal(samples, "alerts_dropped_total");
+    const sinks = metricTotal(samples, OUTPUT_METRICS.dropped);
     if (kernel > this.lastLosses.kernel) {
       log.warning("the kernel dropped events", {
         dropped: kernel - this.lastLosses.kernel,
