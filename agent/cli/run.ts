@@ -110,6 +110,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       },
       loaded: loadedConfig,
       rulePaths,
+      rules: loaded,
       agent,
       outputs,
       log,

@@ -80,10 +80,8 @@ test("reload through the run's sources, readiness from the agent, metrics, summa
   const loaded = loadCliConfigDetailed(configPath, []);
   const logFd = openSync(logPath, "a");
   const log = new Logger("debug", true, logFd);
-  const engine = buildEngine(
-    loadRulesOrFail([rulesPath], () => {}),
-    loaded.config,
-  );
+  const rules = loadRulesOrFail([rulesPath], () => {});
+  const engine = buildEngine(rules, loaded.config);
   const outputs = buildOutputs(loaded.config, log, "node-a");
   const source = new BatchSource();
   const state = new StateTracker({
@@ -108,6 +106,7 @@ test("reload through the run's sources, readiness from the agent, metrics, summa
     sources,
     loaded,
     rulePaths: [rulesPath],
+    rules,
     agent,
     outputs,
     log,
@@ -149,6 +148,8 @@ test("reload through the run's sources, readiness from the agent, metrics, summa
     const metrics = await (await fetch(`${url}metrics`)).text();
     expect(metrics).toContain('lanner_config_reloads_total{result="ok"} 1\n');
     expect(metrics).toContain('lanner_config_reloads_total{result="rejected"} 1\n');
+    expect(metrics).toContain("lanner_rules_loaded 1\n");
+    expect(metrics).toContain("lanner_rules_fully_live 1\n");
 
     process.kill(process.pid, "SIGUSR2");
     await until(() => readFileSync(logPath, "utf8").includes('"msg":"summary"'));
