@@ -57,6 +57,8 @@ export function startRunOperations(parts: {
   log: Logger;
   hostname: string;
   stop: (signal: string) => void;
+  /** After a reload swapped the engine: updates what the kernel records (LiveProbe.setSelection). */
+  onEngineSwapped?: (engine: RuleEngine<EventContext>) => void;
 }): Operations<PreparedRun> {
   const { agent, outputs, log, sources } = parts;
   const config: LannerConfig = parts.loaded.config;
@@ -120,6 +122,7 @@ export function startRunOperations(parts: {
       apply(next) {
         agent.reload(next.engine);
         rulesNow = next.rules;
+        parts.onEngineSwapped?.(next.engine);
         log.info("rules reloaded", { active: next.engine.active.length });
       },
     },

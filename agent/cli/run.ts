@@ -4,6 +4,7 @@
 import { hostname } from "node:os";
 import { Agent, liveFrameSource } from "../agent/index.ts";
 import { CaptureError, type LiveProbe, openLiveProbe } from "../capture/index.ts";
+import { DEFAULT_SELECTION, STATE_KINDS, selectionFor } from "../capture/selection.ts";
 import { type LannerConfig, ringBytesForPreset } from "../config/index.ts";
 import { Logger } from "../log.ts";
 import { countFullyLive, rulesetLiveness } from "../rules/index.ts";
@@ -111,6 +112,10 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       loaded: loadedConfig,
       rulePaths,
       rules: loaded,
+      onEngineSwapped: (next) => {
+        probe.setSelection(captureSelection(next.eventTypes()));
+        log.info("capture selection updated", { kinds: probe.selection().length });
+      },
       agent,
       outputs,
       log,
@@ -129,6 +134,13 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     host_root: joinAndNormalize("/", config.state.host_root),
   });
   return await exited;
+}
+
+/** The kinds to record in the kernel: what the active rules run on plus what the state needs;
+ * a rule on every event type gets the default selection (the read/write family stays off). */
+export function captureSelection(ruleTypes: ReadonlySet<string> | "all"): readonly string[] {
+  if (ruleTypes === "all") return [...new Set([...DEFAULT_SELECTION, ...STATE_KINDS])];
+  return selectionFor(ruleTypes).kinds;
 }
 
 /** Attaches the live probe; a refusal is an environment error (exit 2) with the kernel's detail. */

@@ -101,6 +101,7 @@ test("reload through the run's sources, readiness from the agent, metrics, summa
     statsIntervalMs: 0,
   });
   const stops: string[] = [];
+  const swapped: (ReadonlySet<string> | "all")[] = [];
   agent.start();
   const ops = startRunOperations({
     sources,
@@ -112,6 +113,7 @@ test("reload through the run's sources, readiness from the agent, metrics, summa
     log,
     hostname: "node-a",
     stop: (s) => stops.push(s),
+    onEngineSwapped: (e) => swapped.push(e.eventTypes()),
   });
   const alerts = () =>
     readFileSync(alertsPath, "utf8")
@@ -127,6 +129,8 @@ test("reload through the run's sources, readiness from the agent, metrics, summa
 
     writeFileSync(rulesPath, rule("Rule B"));
     expect(ops.reload("test")).toEqual({ ok: true });
+    // The kernel's selection follows the new engine (run passes LiveProbe.setSelection here).
+    expect(swapped.map((t) => (t === "all" ? "all" : [...t].sort()))).toEqual([["openat"]]);
     source.push([hosts(10, 201)]);
     await until(() => alerts().some((a) => a.rule === "Rule B"));
 
