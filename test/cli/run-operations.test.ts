@@ -178,10 +178,8 @@ test("reload through the run's sources, readiness from the agent, metrics, summa
   }
 });
 
-test("runCli and run's early failures, in-process (nothing is attached: each fails before the probe)", async () => {
+test("runCli turns usage errors into exit 2 on stderr, in-process", async () => {
   const { runCli } = await import("../../agent/cli/dispatch.ts");
-  const { runCommand } = await import("../../agent/cli/run.ts");
-  const { CliFailure } = await import("../../agent/cli/setup.ts");
   const error = console.error;
   const log = console.log;
   const err: string[] = [];
@@ -191,11 +189,7 @@ test("runCli and run's early failures, in-process (nothing is attached: each fai
     expect(await runCli(["bogus"])).toBe(2);
     expect(err[0]).toStartWith("lanner: unknown command 'bogus'");
     expect(await runCli(["--help"])).toBe(0);
-    writeFileSync(join(dir, "bad.yaml"), "prioirty: x\n");
-    expect(await runCli(["run", "-c", join(dir, "bad.yaml")])).toBe(1);
-    expect(await runCli(["run", "-r", join(dir, "missing.yaml"), "-o", "file_output.enabled=false"])).toBe(2);
-    expect(await runCommand(["--help"])).toBe(0);
-    await expect(runCommand(["extra"])).rejects.toBeInstanceOf(CliFailure);
+    expect(await runCli(["version"])).toBe(0);
   } finally {
     console.error = error;
     console.log = log;
