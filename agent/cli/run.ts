@@ -3,8 +3,14 @@
 
 import { hostname } from "node:os";
 import { Agent, liveFrameSource } from "../agent/index.ts";
-import { CaptureError, type LiveProbe, openLiveProbe } from "../capture/index.ts";
-import { DEFAULT_SELECTION, STATE_KINDS, selectionFor } from "../capture/selection.ts";
+import {
+  CaptureError,
+  DEFAULT_SELECTION,
+  type LiveProbe,
+  openLiveProbe,
+  STATE_KINDS,
+  selectionFor,
+} from "../capture/index.ts";
 import { type LannerConfig, ringBytesForPreset } from "../config/index.ts";
 import { Logger } from "../log.ts";
 import { countFullyLive, rulesetLiveness } from "../rules/index.ts";
@@ -68,12 +74,16 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const outputs = buildOutputs(config, log, hostname());
   let probe: LiveProbe;
   try {
-    probe = openProbe(config);
+    probe = openProbe(config, captureSelection(engine.eventTypes()));
   } catch (err) {
     await outputs.shutdown();
     throw err;
   }
 
+  log.info("capture selection", {
+    kinds: probe.selection().length,
+    selected: probe.selection().join(","),
+  });
   const host = hostname();
   const state = new StateTracker(stateOptions(config, host, probe.clock));
   const agent = new Agent({
@@ -144,12 +154,13 @@ export function captureSelection(ruleTypes: ReadonlySet<string> | "all"): readon
 }
 
 /** Attaches the live probe; a refusal is an environment error (exit 2) with the kernel's detail. */
-export function openProbe(config: LannerConfig): LiveProbe {
+export function openProbe(config: LannerConfig, selection?: readonly string[]): LiveProbe {
   try {
     return openLiveProbe({
       ringBytes: ringBytesForPreset(config.engine.modern_ebpf.buf_size_preset),
       drainIntervalMs: config.engine.modern_ebpf.drain_interval_ms,
       batchBytes: 1 << 20,
+      ...(selection === undefined ? {} : { selection }),
     });
   } catch (err) {
     if (err instanceof CaptureError) {

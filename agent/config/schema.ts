@@ -3,20 +3,12 @@
 // feature; Lanner's own keys are marked as such.
 
 import { z } from "zod";
+import { PRIORITY_SPELLINGS } from "../common/priorities.ts";
 import { LOG_LEVELS } from "../log.ts";
 import { outputKeys } from "../outputs/settings.ts";
 
-const priorityNames = [
-  "emergency",
-  "alert",
-  "critical",
-  "error",
-  "warning",
-  "notice",
-  "informational",
-  "info",
-  "debug",
-] as const;
+// The spellings come from the one priority table the rule loader reads too.
+const priorityNames = PRIORITY_SPELLINGS;
 
 /** Falco priorities, written in any case ("WARNING", "Warning", "warning"). */
 const priority = z.preprocess((v) => (typeof v === "string" ? v.toLowerCase() : v), z.enum(priorityNames));

@@ -119,17 +119,24 @@ export function countFullyLive(liveness: readonly RuleLiveness[]): number {
   return n;
 }
 
-function collectUnfilled(expr: CheckedExpr, out: Set<string>): void {
+/**
+ * Walks the condition once per macro body: a checked macro body is one object shared by every use,
+ * so `seen` keeps the walk linear in the definitions (30 macros each using the previous twice
+ * would otherwise be 2^30 visits).
+ */
+function collectUnfilled(expr: CheckedExpr, out: Set<string>, seen = new Set<CheckedExpr>()): void {
   switch (expr.kind) {
     case "and":
     case "or":
-      for (const c of expr.children) collectUnfilled(c, out);
+      for (const c of expr.children) collectUnfilled(c, out, seen);
       return;
     case "not":
-      collectUnfilled(expr.child, out);
+      collectUnfilled(expr.child, out, seen);
       return;
     case "macro":
-      collectUnfilled(expr.body, out);
+      if (seen.has(expr.body)) return;
+      seen.add(expr.body);
+      collectUnfilled(expr.body, out, seen);
       return;
     case "compare":
       operandUnfilled(expr.left, out);

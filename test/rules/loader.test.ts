@@ -2023,7 +2023,7 @@ describe("diagnostic codes", () => {
 });
 
 describe("limits, RE2 and libsinsp's warnings", () => {
-  test("[X1] bounds end in diagnostics: aliases, list items, comparison values (the full set runs in hostile.test.ts)", () => {
+  test("[B1] bounds end in diagnostics: aliases, list items, comparison values (the full set runs in hostile.test.ts)", () => {
     const bomb = load(
       "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n",
     );
@@ -2035,7 +2035,7 @@ describe("limits, RE2 and libsinsp's warnings", () => {
     );
   });
 
-  test("[X2] regex is RE2's POSIX mode on the whole value; syntax errors point into the pattern", () => {
+  test("[B2] regex is RE2's POSIX mode on the whole value; syntax errors point into the pattern", () => {
     const ok = load(ruleYaml("R", 'evt.type = execve and proc.name regex "[[:alpha:]]+sh"'));
     expect(errors(ok)).toEqual([]);
     const bad = load(ruleYaml("R", 'evt.type = execve and proc.name regex "ab\\\\d"'));
@@ -2045,7 +2045,7 @@ describe("limits, RE2 and libsinsp's warnings", () => {
     expect(d.snippet?.split("\n")[1].indexOf("^")).toBe(d.snippet?.split("\n")[0].indexOf("\\\\d"));
   });
 
-  test("[X3] values that read as fields or transformers, and plain regexes, are warned about", () => {
+  test("[B3] values that read as fields or transformers, and plain regexes, are warned about", () => {
     const l = load(
       ruleYaml(
         "R",
@@ -2067,7 +2067,7 @@ describe("limits, RE2 and libsinsp's warnings", () => {
     expect(needed.diags.filter((d) => d.code === "suspicious_value")).toEqual([]);
   });
 
-  test("[X3] evt.dir is deprecated in a condition, through a macro (reported once, at the macro), and in an output", () => {
+  test("[B3] evt.dir is deprecated in a condition, through a macro (reported once, at the macro), and in an output", () => {
     const l = load(
       "- macro: exit_only\n  condition: evt.dir = <\n" +
         ruleYaml("A", "evt.type = open and exit_only") +
@@ -2083,7 +2083,7 @@ describe("limits, RE2 and libsinsp's warnings", () => {
     ]);
   });
 
-  test("[X3] typos in macro, event type and appended names get suggestions", () => {
+  test("[B3] typos in macro, event type and appended names get suggestions", () => {
     const l = load(
       "- macro: open_read\n  condition: evt.is_open_read = true\n" +
         ruleYaml("R", "evt.type = open and open_raed") +
@@ -2101,7 +2101,7 @@ describe("limits, RE2 and libsinsp's warnings", () => {
     ).toBe(true);
   });
 
-  test("[X3] an unknown output field is reported even when the condition has an error", () => {
+  test("[B3] an unknown output field is reported even when the condition has an error", () => {
     const l = load(
       "- rule: R\n  desc: d\n  condition: evt.type = open and proc.nmae = x\n  output: o %proc.nmae\n  priority: INFO\n",
     );
