@@ -133,6 +133,11 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       },
       loaded: loadedConfig,
       rulePaths,
+      rules: loaded,
+      onEngineSwapped: (next) => {
+        probe.setSelection(captureSelection(next.eventTypes()));
+        log.info("capture selection updated", { kinds: probe.selection().length });
+      },
       agent,
       outputs,
       log,
