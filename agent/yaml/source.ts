@@ -60,6 +60,11 @@ export function snippetAt(file: SourceFile, offset: number): string {
   return `${gutter}${head}${before}${rest}${tail}\n${caretPad}^`;
 }
 
+/** Multi-line text from files made safe to print: each line escaped, the line breaks kept. */
+export function escapeLines(text: string): string {
+  return text.split("\n").map(escapeForTerminal).join("\n");
+}
+
 /** C0 controls but tab, DEL and C1 controls (ESC sequences start there), bidi overrides. */
 function unsafeCode(code: number): boolean {
   return (
