@@ -12,15 +12,12 @@ import {
   Agent,
   type FrameSink,
   type FrameSource,
-  routerOutputs,
+  agentOutputs,
   type SourceEnd,
 } from "../agent/agent/index.ts";
 import type { MetricSample } from "../agent/common/metrics.ts";
 import { Logger } from "../agent/log.ts";
-import { DEFAULT_ALERT_FORMAT } from "../agent/outputs/alert.ts";
-import { OutputRouter } from "../agent/outputs/router.ts";
-import { BoundedSink } from "../agent/outputs/sink.ts";
-import { FileWriter } from "../agent/outputs/writers.ts";
+import { createOutputs, defaultOutputSettings } from "../agent/outputs/index.ts";
 import {
   liveBinder,
   liveEventKey,
@@ -101,8 +98,16 @@ function assemble(engine: RuleEngine<EventContext>, clock: "kernel" | "event" = 
     host: { hostname: "node-a", clock: CLOCK },
     pathBases: { cwd: () => "/", fdPath: () => undefined },
   });
-  const outputs = routerOutputs(
-    new OutputRouter([new BoundedSink(new FileWriter(alertPath), 100)], DEFAULT_ALERT_FORMAT),
+  const outputLog = new Logger("info", true, logFd);
+  const outputs = agentOutputs(
+    createOutputs(
+      defaultOutputSettings({
+        stdout_output: { enabled: false },
+        file_output: { enabled: true, filename: alertPath },
+      }),
+      { log: outputLog, hostname: "node-a" },
+    ),
+    outputLog,
   );
   const agent = new Agent({
     source,
@@ -201,7 +206,7 @@ test("a kernel drop counter that moved gives a warning with the reason; the metr
     "alerts_total",
     "kernel_drops_total",
     "processes",
-    "alerts_written_total",
+    "output_delivered_total",
     "rules_active",
   ])
     expect(names.has(name)).toBe(true);

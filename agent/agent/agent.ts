@@ -5,6 +5,7 @@
 
 import { type MetricSample, MetricRegistry, type MetricSource, metricTotal } from "../common/metrics.ts";
 import type { LogFields, Logger } from "../log.ts";
+import { OUTPUT_METRICS } from "../outputs/index.ts";
 import type { RuleEngine } from "../rules/index.ts";
 import type { EventContext, StateTracker } from "../state/index.ts";
 import { AgentClock, type ClockMode } from "./clock.ts";
@@ -143,7 +144,7 @@ export class Agent {
       kernel_drops_too_big: labelled(samples, "kernel_drops_total", "reason", "too_big"),
       processes: metricTotal(samples, "processes"),
       processes_evicted: metricTotal(samples, "processes_evicted_total"),
-      sink_drops: metricTotal(samples, "alerts_dropped_total"),
+      sink_drops: metricTotal(samples, OUTPUT_METRICS.dropped),
       reloads: this.reloads,
     };
   }
@@ -154,7 +155,7 @@ export class Agent {
     const log = this.parts.log;
     log.info("stats", this.statsFields(samples));
     const kernel = metricTotal(samples, "kernel_drops_total");
-    const sinks = metricTotal(samples, "alerts_dropped_total");
+    const sinks = metricTotal(samples, OUTPUT_METRICS.dropped);
     if (kernel > this.lastLosses.kernel) {
       log.warning("the kernel dropped events", {
         dropped: kernel - this.lastLosses.kernel,

@@ -4,12 +4,11 @@
 import { hostname, release } from "node:os";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
-import { Agent, liveFrameSource, routerOutputs } from "../agent/index.ts";
+import { Agent, agentOutputs, liveFrameSource } from "../agent/index.ts";
 import { CaptureTap, CaptureWriter, type Compression, eventTableHash } from "../capturefile/index.ts";
 import { SCHEMA_VERSION } from "../events/index.ts";
 import { Logger } from "../log.ts";
-import { DEFAULT_ALERT_FORMAT } from "../outputs/alert.ts";
-import { OutputRouter } from "../outputs/router.ts";
+import { createOutputs, defaultOutputSettings } from "../outputs/index.ts";
 import { formatDiagnostic, loadRuleSources, type RuleEngine } from "../rules/index.ts";
 import { type EventContext, snapshotState, StateTracker, UserTable } from "../state/index.ts";
 import { many, parseArgs, single } from "./args.ts";
@@ -118,7 +117,11 @@ export async function captureCommand(argv: readonly string[]): Promise<number> {
     source: liveFrameSource(probe),
     state,
     engine: buildEngine(loadRuleSources([]), config),
-    outputs: routerOutputs(new OutputRouter([], DEFAULT_ALERT_FORMAT)),
+    // Capture raises no alerts: outputs with every sink off.
+    outputs: agentOutputs(
+      createOutputs(defaultOutputSettings({ stdout_output: { enabled: false } }), { log, hostname: host }),
+      log,
+    ),
     log,
     hostname: host,
     clock: "kernel",

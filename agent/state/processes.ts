@@ -13,6 +13,8 @@ export type ProcessSource = "exec" | "fork" | "proc";
 
 /** Facts about the executable file, read lazily (only when a rule asks) and kept until the next exec. */
 export interface ExeFileFacts {
+  /** The kernel's path of the running executable names a memfd. */
+  memfd: boolean;
   ino: number;
   ctimeNs: bigint;
   mtimeNs: bigint;
@@ -189,7 +191,9 @@ export class ProcessTable implements ProcessLookup {
     if (event.res !== 0) return this.lookupForEvent(event.pid);
     const x = event as ExecEvent & ExecExtras;
     const before = this.byPid.get(event.pid);
-    const [argv0 = event.filename, ...rest] = event.args;
+    // Index and slice, not destructuring: the iterator protocol is slow on this hot path.
+    const argv0 = event.args.length > 0 ? event.args[0] : event.filename;
+    const rest = event.args.slice(1);
     const argsText = rest.join(" ");
     const cwd = x.cwd ?? before?.cwd;
     const filename = event.filename;
@@ -338,10 +342,17 @@ export class ProcessTable implements ProcessLookup {
   }
 
   private insert(info: ProcessInfo, before: ProcessInfo | undefined): void {
-    // Re-inserting moves the pid to the young end of the map's insertion order.
     if (before !== undefined) {
-      this.byPid.delete(before.pid);
       if (before.fds !== info.fds) before.fds.release();
+      this.tick++;
+      if (this.tick - before.touched < this.refreshDistance) {
+        // Recently used: replace in place (the runtime's Map re-inserts a deleted key slowly).
+        info.touched = before.touched;
+        this.byPid.set(info.pid, info);
+        return;
+      }
+      // Re-inserting moves the pid to the young end of the map's insertion order.
+      this.byPid.delete(before.pid);
     }
     while (this.byPid.size >= this.capacity) {
       const oldest = this.byPid.values().next();

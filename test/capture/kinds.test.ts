@@ -75,6 +75,12 @@ const EXPECT: Record<string, (r: Run) => Partial[]> = {
       tuple: { family: 1, srcIp: "", srcPort: 0, dstIp: "", dstPort: 0, path: "" },
       addr: { family: 1, addr: `${r.dir}/nobody.sock`, port: 0 },
     },
+    {
+      res: 0,
+      fd: r.v.ufd2,
+      tuple: { family: 1, srcIp: "", srcPort: 0, dstIp: "", dstPort: 0, path: `${r.dir}/srv.sock` },
+      addr: { family: 1, addr: `${r.dir}/srv.sock`, port: 0 },
+    },
   ],
   accept: (r) => [
     { res: r.v.fd, tuple: tcp([LOOPBACK, r.v.clientport], [LOOPBACK, r.v.port]) },
@@ -408,7 +414,7 @@ describe.skipIf(liveUnavailable !== null)("every syscall kind, live", () => {
       const wanted = expected(run);
       const mine = () => events.filter((e) => e.kind === kind && (e.pid === child.pid || e.pid === v.child));
       const matches = (p: Partial) => mine().some((e) => Bun.deepMatch(p, e) || matchesAsym(e, p));
-      await waitFor(() => (wanted.every(matches) ? true : undefined));
+      await waitFor(() => (wanted.every(matches) ? true : undefined), 10_000);
       for (const p of wanted) expect(mine()).toContainEqual(expect.objectContaining({ kind, ...p }));
       if (kind === "fcntl") expect(mine().filter((e) => (e as { cmd: number }).cmd === 3)).toEqual([]);
     });

@@ -43,6 +43,7 @@ export class AgentRun {
     writeFileSync(
       this.configPath,
       [
+        "json_output: true",
         "stdout_output:",
         "  enabled: true",
         "file_output:",
@@ -105,6 +106,12 @@ export class AgentRun {
       if (pick(alerts) || Date.now() > deadline) return alerts;
       await Bun.sleep(25);
     }
+  }
+
+  /** Sends a signal and does not wait. */
+  signal(signal: NodeJS.Signals): void {
+    if (this.proc === undefined) throw new Error("not started");
+    this.proc.kill(signal);
   }
 
   /** Sends a signal and waits for the exit code. */

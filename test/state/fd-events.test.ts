@@ -340,3 +340,19 @@ describe("records in the probe's decoded shapes (agent/events table)", () => {
     expect(read(again, "proc.cwd")).toBe("/srv/");
   });
 });
+
+describe("which cwd a relative path uses", () => {
+  test("before any chdir event the live /proc cwd wins over the tracked one; after one, the tracked cwd", () => {
+    const t = new StateTracker({
+      processCapacity: 16,
+      users: new UserTable(),
+      host: { hostname: "h", clock: { offsetSec: 0, offsetNsec: 0 } },
+      pathBases: { cwd: () => "/live", fdPath: () => undefined },
+    });
+    t.apply(exec(140, "/tracked"));
+    // The capture may not deliver chdir: the process could have moved since exec.
+    expect(t.apply(open(140, "x", 3)).fd?.name).toBe("/live/x");
+    t.apply(sys(140, "chdir", { res: 0, path: "/moved" }));
+    expect(t.apply(open(140, "y", 4)).fd?.name).toBe("/moved/y");
+  });
+});
