@@ -205,7 +205,8 @@ test("a kernel drop counter that moved gives a warning with the reason; the metr
     "events_total",
     "alerts_total",
     "kernel_drops_total",
-    "processes",
+    "state_processes",
+    "state_fds",
     "output_delivered_total",
     "rules_active",
   ])

@@ -96,8 +96,9 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     clock: "kernel",
   });
   agent.start();
-  // After attach: what existed before the agent is read from /proc; events since win over it.
-  log.info("state seeded from /proc", { ...state.seedFromProc() });
+  // After attach: what existed before the agent is read from /proc, in steps so the ring keeps
+  // being drained; events applied meanwhile win over it.
+  log.info("state seeded from /proc", { ...(await state.seedFromProcInSteps()) });
   // After seeding (it reads every process's /proc entries): keep only what running needs.
   dropPrivilegesAfterAttach(log);
   // Web server, signals (HUP reload, USR1 reopen, USR2 summary, TERM/INT/QUIT stop), hot reload.
