@@ -20,6 +20,9 @@
  *       drop it in the kernel. n <= LANNER_SYSCALL_SLOTS; entries from n on are set to 0. Any time
  *       after load, attached or not: the programs read it on every syscall.
  *   uint32_t lanner_agent_host(l);   the agent's host tgid once the probe has learnt it, else 0
+ *   int32_t lanner_misses(l, uint64_t *out);
+ *       Times the kernel skipped a hook program because it was already running on that CPU
+ *       (bpf_prog_info.recursion_misses, Linux 5.12+; 0 before), summed over the attached ones.
  *   void lanner_detach(l);       detaches every program; the ring stays readable until close.
  *   int32_t lanner_drain(l, uint8_t *out, uint32_t cap, uint32_t result[2]);
  *       Copies whole records from the ring into out as frames [u32 LE length][record], oldest
@@ -426,6 +429,25 @@ API uint32_t lanner_agent_host(struct lanner *l)
 	if (l->agent_host_fd < 0 || bpf_map_lookup_elem(l->agent_host_fd, &key, &value) != 0)
 		return 0;
 	return value;
+}
+
+API int32_t lanner_misses(struct lanner *l, uint64_t *out)
+{
+	*out = 0;
+	struct bpf_program *prog;
+	bpf_object__for_each_program(prog, l->obj)
+	{
+		if (!bpf_program__autoattach(prog) || bpf_program__fd(prog) < 0)
+			continue;
+		struct bpf_prog_info info;
+		uint32_t len = sizeof(info);
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) != 0)
+			return -errno;
+		/* Older kernels fill less of the struct: the field then stays 0. */
+		*out += info.recursion_misses;
+	}
+	return 0;
 }
 
 API uint32_t lanner_failed_program(struct lanner *l, char *out, uint32_t cap)

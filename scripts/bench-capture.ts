@@ -1,6 +1,8 @@
 // Capture benchmark driver (run by scripts/bench-capture): times an openat+close loop without
-// the probe and with the probe attached while this process drains and decodes the ring, in
-// alternating rounds, and prints the figures docs/PERFORMANCE.md quotes.
+// the probe, with the probe recording the default selection (openat and close both recorded, as
+// the fd table needs) while this process drains and decodes the ring, and with the probe attached
+// but neither syscall selected (the in-kernel drop floor), in alternating rounds; prints the
+// figures docs/PERFORMANCE.md quotes.
 // Usage: bun scripts/bench-capture.ts WORKLOAD ITERATIONS ROUNDS
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, release, tmpdir } from "node:os";
@@ -19,11 +21,22 @@ const dir = mkdtempSync(join(tmpdir(), "lanner-bench-"));
 const target = join(dir, "target");
 writeFileSync(target, "x");
 
+/** CPU seconds (user + system) the last workload run used: on a busy machine this moves far less
+ * than wall time, which also counts waiting for a CPU. */
+let lastWorkloadCpu = 0;
+const workloadCpu: { baseline: number[]; probe: number[]; unselected: number[] } = {
+  baseline: [],
+  probe: [],
+  unselected: [],
+};
+
 /** Runs the workload without blocking the event loop (the drain timer must keep firing). */
 async function runWorkload(): Promise<number> {
   const proc = Bun.spawn([workload, String(iterations), target], { stdout: "pipe" });
   const out = await new Response(proc.stdout).text();
   if ((await proc.exited) !== 0) throw new Error(`workload failed: ${out}`);
+  const usage = proc.resourceUsage();
+  lastWorkloadCpu = usage === undefined ? 0 : Number(usage.cpuTime.user + usage.cpuTime.system) / 1e6;
   return Number(out.trim()) / 1e9;
 }
 
@@ -37,8 +50,8 @@ interface ProbeRun {
   counters: KernelCounters;
 }
 
-async function runWithProbe(): Promise<ProbeRun> {
-  const probe = openLiveProbe(PROBE);
+async function runWithProbe(selection?: string[]): Promise<ProbeRun> {
+  const probe = openLiveProbe(selection === undefined ? PROBE : { ...PROBE, selection });
   const decoder = new RecordDecoder();
   let workloadEvents = 0;
   let sinkSeconds = 0;
@@ -75,15 +88,22 @@ const fmt = (n: number, digits = 3): string => n.toFixed(digits);
 
 const baseline: number[] = [];
 const withProbe: ProbeRun[] = [];
+const unselected: ProbeRun[] = [];
 try {
   await runWorkload(); // warm the page cache and the dentry
   for (let r = 0; r < rounds; r++) {
     baseline.push(await runWorkload());
+    workloadCpu.baseline.push(lastWorkloadCpu);
     withProbe.push(await runWithProbe());
+    workloadCpu.probe.push(lastWorkloadCpu);
+    unselected.push(await runWithProbe(["execve"]));
+    workloadCpu.unselected.push(lastWorkloadCpu);
     const p = withProbe.at(-1)!;
+    const u = unselected.at(-1)!;
     console.log(
       `round ${r + 1}: baseline ${fmt(baseline.at(-1)!)} s, with probe ${fmt(p.seconds)} s, ` +
-        `decoded ${p.decoded} (workload ${p.workloadEvents}), ring full ${p.counters.ringFull}`,
+        `unselected ${fmt(u.seconds)} s, decoded ${p.decoded} (workload opens ${p.workloadEvents}, ` +
+        `closes ${p.counters.writtenByKind.close ?? 0}), ring full ${p.counters.ringFull}`,
     );
   }
 } finally {
@@ -102,12 +122,28 @@ console.log("");
 console.log(
   `machine: ${cpus()[0]?.model ?? "?"} x${cpus().length}, kernel ${release()}, ${new Date().toISOString()}`,
 );
-console.log(`workload: ${iterations} x (openat + close) of one file, ${rounds} rounds`);
+console.log(`workload: ${iterations} x (openat + close) of one file, ${rounds} rounds; both recorded`);
 console.log(
   `baseline:   median ${fmt(base)} s, best ${fmt(bestBase)} s (${fmt((bestBase / iterations) * 1e9, 0)} ns per iteration)`,
 );
 console.log(
   `with probe: median ${fmt(probed)} s, best ${fmt(bestProbe)} s (${fmt((bestProbe / iterations) * 1e9, 0)} ns per iteration)`,
+);
+const cpuRatio = (xs: number[]) => xs.map((x, i) => x / workloadCpu.baseline[i]);
+console.log(
+  `workload CPU (user+sys): baseline median ${fmt(median(workloadCpu.baseline))} s; with probe ${fmt(median(cpuRatio(workloadCpu.probe)), 2)}x ` +
+    `(${cpuRatio(workloadCpu.probe)
+      .map((r) => fmt(r, 2))
+      .join(", ")}); unselected ${fmt(median(cpuRatio(workloadCpu.unselected)), 2)}x (${cpuRatio(
+      workloadCpu.unselected,
+    )
+      .map((r) => fmt(r, 2))
+      .join(", ")})`,
+);
+const unselectedRatios = unselected.map((p, i) => p.seconds / baseline[i]);
+console.log(
+  `unselected: median ${fmt(median(unselected.map((p) => p.seconds)))} s, ratio ${fmt(median(unselectedRatios), 2)}x ` +
+    `(${unselectedRatios.map((r) => fmt(r, 2)).join(", ")}): probe attached, openat/close dropped at the selection map`,
 );
 console.log(
   `ratio:      ${fmt(median(ratios), 2)}x median of per-round ratios (${ratios.map((r) => fmt(r, 2)).join(", ")}); best/best ${fmt(bestProbe / bestBase, 2)}x`,

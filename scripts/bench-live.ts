@@ -247,6 +247,8 @@ async function overhead(
 
 interface Level {
   offered_per_s: number;
+  /** What the generator managed: below the offered rate when the machine is saturated. */
+  achieved_per_s: number;
   done: number;
   kernel_seen: number;
   delivered: number;
@@ -268,6 +270,7 @@ async function loadLevels(rates: number[], seconds: number): Promise<Level[]> {
     const dropped = s.kernel_drops_ring_full + s.kernel_drops_too_big;
     out.push({
       offered_per_s: rate,
+      achieved_per_s: Math.round(Number(r.stdout.trim()) / seconds),
       done: Number(r.stdout.trim()),
       kernel_seen: s.kernel_seen,
       delivered: s.events,
@@ -371,7 +374,7 @@ if (asJson) {
   console.log(`(build rules: ${results.build_rules})`);
   for (const l of results.load) {
     console.log(
-      `load ${l.offered_per_s}/s: done ${l.done}, kernel seen ${l.kernel_seen}, delivered ${l.delivered}, dropped ${l.dropped}; ` +
+      `load offered ${l.offered_per_s}/s, achieved ${l.achieved_per_s}/s: done ${l.done}, kernel seen ${l.kernel_seen}, delivered ${l.delivered}, dropped ${l.dropped}; ` +
         `agent ${f(l.agent_cpu_s_per_million)} CPU s per million events`,
     );
   }

@@ -245,7 +245,7 @@ export function renderKinds(table: readonly KindSpec[]): string {
   out.push("};", "");
   out.push("/** One evt.arg parameter: Falco's name, the decoded field, its wire type. */");
   out.push(
-    "export interface EvtParam {\n  falco: string;\n  field: string;\n  type: rd.WireTypeName;\n}",
+    "export interface EvtParam {\n  falco: string;\n  field: string;\n  type: rd.WireTypeName;\n  /** Falco's text rendering for evt.arg (Rendering in table.ts); absent: the value as is. */\n  render?: string;\n}",
     "",
   );
   out.push("/** Per kind, its parameters in record order, named as Falco names them (evt.arg.NAME). */");
@@ -253,7 +253,7 @@ export function renderKinds(table: readonly KindSpec[]): string {
   for (const k of table) {
     const ps = k.params.map(
       (p) =>
-        `{ falco: ${JSON.stringify(p.falco)}, field: ${JSON.stringify(p.name)}, type: ${JSON.stringify(p.type)} }`,
+        `{ falco: ${JSON.stringify(p.falco)}, field: ${JSON.stringify(p.name)}, type: ${JSON.stringify(p.type)}${p.render === undefined ? "" : `, render: ${JSON.stringify(p.render)}`} }`,
     );
     out.push(`  ${k.name}: [${ps.join(", ")}],`);
   }
@@ -319,7 +319,8 @@ export function renderDocs(table: readonly KindSpec[]): string {
       .map((p, i) => {
         const alias = p.falco === p.name ? "" : ` / ${p.falco}`;
         const bound = p.bound === undefined ? "" : `, ≤${p.bound}${p.cuttable ? " cut" : ""}`;
-        return `${i} \`${p.name}\`${alias}: ${p.type}, ${sourceText(p)}${bound}`;
+        const render = p.render === undefined || p.render === "errno" ? "" : `, shown as ${p.render}`;
+        return `${i} \`${p.name}\`${alias}: ${p.type}, ${sourceText(p)}${bound}${render}`;
       })
       .join("; ");
     out.push(

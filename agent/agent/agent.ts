@@ -3,8 +3,9 @@
 // through one MetricRegistry) and the lifecycle: start, reload, drain, stop. `lanner run`,
 // `lanner capture` and `lanner replay` are thin commands over it.
 
-import { type MetricSample, MetricRegistry, type MetricSource, metricTotal } from "../common/metrics.ts";
+import { type MetricSample, MetricRegistry, metricTotal } from "../common/metrics.ts";
 import type { LogFields, Logger } from "../log.ts";
+import { OUTPUT_METRICS } from "../outputs/index.ts";
 import type { RuleEngine } from "../rules/index.ts";
 import type { EventContext, StateTracker } from "../state/index.ts";
 import { AgentClock, type ClockMode } from "./clock.ts";
@@ -72,7 +73,7 @@ export class Agent {
     });
     this.metrics.register(this.pipeline);
     this.metrics.register(parts.source);
-    this.metrics.register(stateMetrics(parts.state));
+    this.metrics.register(parts.state);
     this.metrics.register(parts.outputs);
     this.metrics.register({ metrics: () => this.ownMetrics() });
   }
@@ -148,9 +149,12 @@ export class Agent {
       kernel_written: metricTotal(samples, "kernel_records_written_total"),
       kernel_drops_ring_full: labelled(samples, "kernel_drops_total", "reason", "ring_full"),
       kernel_drops_too_big: labelled(samples, "kernel_drops_total", "reason", "too_big"),
-      processes: metricTotal(samples, "processes"),
-      processes_evicted: metricTotal(samples, "processes_evicted_total"),
-      sink_drops: metricTotal(samples, "output_dropped_total"),
+      processes: metricTotal(samples, "state_processes"),
+      processes_evicted: metricTotal(samples, "state_processes_evicted_total"),
+      fds: metricTotal(samples, "state_fds"),
+      fds_evicted: metricTotal(samples, "state_fds_evicted_total"),
+      containers_missing_metadata: metricTotal(samples, "state_container_missing_total"),
+      sink_drops: metricTotal(samples, OUTPUT_METRICS.dropped),
       reloads: this.reloads,
     };
   }
@@ -161,7 +165,7 @@ export class Agent {
     const log = this.parts.log;
     log.info("stats", this.statsFields(samples));
     const kernel = metricTotal(samples, "kernel_drops_total");
-    const sinks = metricTotal(samples, "output_dropped_total");
+    const sinks = metricTotal(samples, OUTPUT_METRICS.dropped);
     if (kernel > this.lastLosses.kernel) {
       log.warning("the kernel dropped events", {
         dropped: kernel - this.lastLosses.kernel,
@@ -201,28 +205,4 @@ function labelled(samples: readonly MetricSample[], name: string, label: string,
   let n = 0;
   for (const s of samples) if (s.name === name && s.labels?.[label] === value) n += s.value;
   return n;
-}
-
-/** The state tracker's counters (until agent/state reports them itself). */
-function stateMetrics(state: StateTracker): MetricSource {
-  return {
-    metrics(): MetricSample[] {
-      const s = state.processes.stats();
-      return [
-        { name: "processes", type: "gauge", help: "Entries in the process table", value: s.size },
-        {
-          name: "processes_evicted_total",
-          type: "counter",
-          help: "Process entries evicted to stay under state.max_processes",
-          value: s.evicted,
-        },
-        {
-          name: "process_misses_total",
-          type: "counter",
-          help: "Events of a process the table did not know",
-          value: s.misses,
-        },
-      ];
-    },
-  };
 }

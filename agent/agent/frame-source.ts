@@ -32,36 +32,7 @@ export function liveFrameSource(probe: LiveProbe): FrameSource {
     clock: probe.clock,
     start: (sink) => probe.start(sink),
     stop: () => probe.stop(),
-    metrics(): MetricSample[] {
-      const k = probe.counters();
-      return [
-        {
-          name: "kernel_events_seen_total",
-          type: "counter",
-          help: "Events that passed the probe's filters",
-          value: k.seen,
-        },
-        {
-          name: "kernel_records_written_total",
-          type: "counter",
-          help: "Records the probe wrote to the ring buffer",
-          value: k.written,
-        },
-        {
-          name: "kernel_drops_total",
-          type: "counter",
-          help: "Records the probe dropped, by reason",
-          value: k.ringFull,
-          labels: { reason: "ring_full" },
-        },
-        {
-          name: "kernel_drops_total",
-          type: "counter",
-          help: "Records the probe dropped, by reason",
-          value: k.tooBig,
-          labels: { reason: "too_big" },
-        },
-      ];
-    },
+    // The probe reports its own counters (by reason and by kind): one definition of each.
+    metrics: (): MetricSample[] => probe.metrics(),
   };
 }

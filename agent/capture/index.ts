@@ -9,3 +9,12 @@ export {
   openLiveProbe,
   type ProbeOptions,
 } from "./probe.ts";
+export {
+  ALL_KINDS,
+  DEFAULT_SELECTION,
+  isEventKind,
+  STATE_KINDS,
+  selectionFor,
+  selectionMap,
+} from "./selection.ts";
+export { type DropAction, type DropCounters, DropPolicy, type DropVerdict } from "./drop-policy.ts";

@@ -25,6 +25,9 @@ export interface KernelCounters {
   tooBig: number;
   /** Reads of user or kernel memory that failed (the value was sent empty; not a drop). */
   readFault: number;
+  /** Events the kernel never handed to the probe because its program was already running on
+   * that CPU (preempted mid-record; Linux 5.12+ counts them, 0 before). */
+  programBusy: number;
   /** Records written, per kind (kinds with none are absent). */
   writtenByKind: Partial<Record<EventKind, number>>;
   /** Records dropped for any reason, per kind (kinds with none are absent). */
@@ -192,6 +195,7 @@ class RingDrainer implements LiveProbe {
     ringFull: 0,
     tooBig: 0,
     readFault: 0,
+    programBusy: 0,
     writtenByKind: {},
     droppedByKind: {},
   };
@@ -269,10 +273,20 @@ class RingDrainer implements LiveProbe {
       ringFull: Number(this.raw[COUNTER.ringFull]),
       tooBig: Number(this.raw[COUNTER.tooBig]),
       readFault: Number(this.raw[COUNTER.readFault]),
+      programBusy: this.misses(),
       writtenByKind,
       droppedByKind,
     };
     return { ...this.last };
+  }
+
+  private readonly missed = new BigUint64Array(1);
+
+  private misses(): number {
+    if (this.handle === null) return this.last.programBusy;
+    const rc = this.shim.lanner_misses(this.handle, this.missed);
+    if (rc !== 0) throw new Error(`reading the probe's program statistics failed (${errnoName(rc)})`);
+    return Number(this.missed[0]);
   }
 
   metrics(): MetricSample[] {
@@ -303,6 +317,13 @@ class RingDrainer implements LiveProbe {
         help: "Records the probe dropped, by reason",
         value: k.tooBig,
         labels: { reason: "too_big" },
+      },
+      {
+        name: "kernel_drops_total",
+        type: "counter",
+        help: "Records the probe dropped, by reason",
+        value: k.programBusy,
+        labels: { reason: "program_busy" },
       },
       {
         name: "kernel_read_faults_total",

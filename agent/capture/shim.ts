@@ -19,6 +19,7 @@ const SYMBOLS = {
   lanner_close: { args: [ptr], returns: FFIType.void },
   lanner_select: { args: [ptr, ptr, u32], returns: i32 },
   lanner_agent_host: { args: [ptr], returns: u32 },
+  lanner_misses: { args: [ptr, ptr], returns: i32 },
 } as const;
 
 export type Shim = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];

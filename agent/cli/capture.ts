@@ -3,11 +3,10 @@
 
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { Agent, liveFrameSource, routerOutputs } from "../agent/index.ts";
+import { Agent, agentOutputs, liveFrameSource } from "../agent/index.ts";
 import { CaptureTap, CaptureWriter, type Compression } from "../capturefile/index.ts";
 import { Logger } from "../log.ts";
-import { DEFAULT_ALERT_FORMAT } from "../outputs/alert.ts";
-import { OutputRouter } from "../outputs/router.ts";
+import { createOutputs, defaultOutputSettings } from "../outputs/index.ts";
 import { formatDiagnostic, loadRuleSources, type RuleEngine } from "../rules/index.ts";
 import { type EventContext, snapshotState, StateTracker, type UserTable } from "../state/index.ts";
 import { many, parseArgs, single } from "./args.ts";
@@ -111,7 +110,11 @@ export async function captureCommand(argv: readonly string[]): Promise<number> {
     source: liveFrameSource(probe),
     state,
     engine: buildEngine(loadRuleSources([]), config),
-    outputs: routerOutputs(new OutputRouter([], DEFAULT_ALERT_FORMAT)),
+    // Capture raises no alerts: outputs with every sink off.
+    outputs: agentOutputs(
+      createOutputs(defaultOutputSettings({ stdout_output: { enabled: false } }), { log, hostname: host }),
+      log,
+    ),
     log,
     hostname: host,
     clock: "kernel",

@@ -4,17 +4,27 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { Agent, liveFrameSource } from "../agent/index.ts";
-import { CaptureError, type LiveProbe, openLiveProbe } from "../capture/index.ts";
-import { RuleCaptureTap } from "../capturefile/index.ts";
+import {
+  CaptureError,
+  DEFAULT_SELECTION,
+  type LiveProbe,
+  openLiveProbe,
+  STATE_KINDS,
+  selectionFor,
+} from "../capture/index.ts";
 import { type LannerConfig, ringBytesForPreset } from "../config/index.ts";
 import { Logger } from "../log.ts";
 import { countFullyLive, rulesetLiveness } from "../rules/index.ts";
+import { RuleCaptureTap } from "../capturefile/index.ts";
+import { dropPrivilegesAfterAttach } from "../security/drop.ts";
+import { WebServerError } from "../server/http.ts";
 import { joinAndNormalize, StateTracker, snapshotState, type UserTable } from "../state/index.ts";
 import { many, parseArgs, single } from "./args.ts";
 import { buildEngine, buildOutputs, captureHeaderBase } from "./assemble.ts";
 import { EXIT_ENVIRONMENT, EXIT_OK } from "./exit-codes.ts";
+import { startRunOperations } from "./run-operations.ts";
 import { stateOptions } from "./state-options.ts";
-import { CliFailure, loadCliConfig, loadRulesOrFail } from "./setup.ts";
+import { CliFailure, loadCliConfigDetailed, loadRulesOrFail } from "./setup.ts";
 
 export const RUN_HELP = `Usage: lanner run [-c CONFIG] [-r RULES]... [-o KEY=VALUE]...
 
@@ -26,7 +36,9 @@ Runs the agent: captures kernel events, evaluates the rules, writes alerts.
   -o, --option K=V       override a config key, e.g. -o file_output.enabled=false
   -h, --help             this help
 
-Stops on SIGTERM or SIGINT after delivering what was captured (exit 0).
+Signals: SIGHUP reloads the configuration and rules (kept on error), SIGUSR1 reopens output
+files, SIGUSR2 logs a summary; SIGTERM, SIGINT and SIGQUIT stop after delivering what was
+captured (exit 0).
 Exit codes: 0 ok, 1 invalid config or rules, 2 environment (not root, no BPF/BTF, ...) or usage.`;
 
 export async function runCommand(argv: readonly string[]): Promise<number> {
@@ -43,8 +55,10 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   if (args.positional.length > 0)
     throw new CliFailure(`unexpected argument '${args.positional[0]}'\n\n${RUN_HELP}`, EXIT_ENVIRONMENT);
 
-  const config = loadCliConfig(single(args, "config"), many(args, "option"));
+  const loadedConfig = loadCliConfigDetailed(single(args, "config"), many(args, "option"));
+  const config = loadedConfig.config;
   const log = new Logger(config.log_level);
+  for (const w of loadedConfig.warnings) log.warning("config warning", { detail: w });
   const rulePaths = many(args, "rules").length > 0 ? many(args, "rules") : config.rules_files;
   const loaded = loadRulesOrFail(rulePaths, (w) => log.warning("rules warning", { detail: w }));
   const engine = buildEngine(loaded, config);
@@ -62,12 +76,16 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const outputs = buildOutputs(config, log, hostname());
   let probe: LiveProbe;
   try {
-    probe = openProbe(config);
+    probe = openProbe(config, captureSelection(engine.eventTypes()));
   } catch (err) {
     await outputs.shutdown();
     throw err;
   }
 
+  log.info("capture selection", {
+    kinds: probe.selection().length,
+    selected: probe.selection().join(","),
+  });
   const host = hostname();
   const options = stateOptions(config, host, probe.clock);
   const state = new StateTracker(options);
@@ -86,26 +104,65 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   });
   if (ruleCapture !== undefined) agent.metrics.register(ruleCapture);
   agent.start();
-  // After attach: what existed before the agent is read from /proc; events since win over it.
-  log.info("state seeded from /proc", { ...state.seedFromProc() });
+  // After attach: what existed before the agent is read from /proc, in steps so the ring keeps
+  // being drained; events applied meanwhile win over it.
+  log.info("state seeded from /proc", { ...(await state.seedFromProcInSteps()) });
+  // After seeding (it reads every process's /proc entries): keep only what running needs.
+  dropPrivilegesAfterAttach(log);
+  // Web server, signals (HUP reload, USR1 reopen, USR2 summary, TERM/INT/QUIT stop), hot reload.
+  let resolveExit: (code: number) => void = () => {};
+  const exited = new Promise<number>((resolve) => {
+    resolveExit = resolve;
+  });
+  let operations: ReturnType<typeof startRunOperations> | undefined;
+  const stop = (signal: string) => {
+    if (agent.status === "draining" || agent.status === "stopped") return;
+    log.info("stopping", { signal });
+    operations?.close();
+    void agent.stop().then(() => {
+      ruleCapture?.close("signal");
+      resolveExit(EXIT_OK);
+    });
+  };
+  try {
+    operations = startRunOperations({
+      sources: {
+        configPath: single(args, "config"),
+        overrides: many(args, "option"),
+        rulesFlags: many(args, "rules"),
+      },
+      loaded: loadedConfig,
+      rulePaths,
+      rules: loaded,
+      onEngineSwapped: (next) => {
+        probe.setSelection(captureSelection(next.eventTypes()));
+        log.info("capture selection updated", { kinds: probe.selection().length });
+      },
+      agent,
+      outputs,
+      log,
+      hostname: host,
+      stop,
+    });
+  } catch (err) {
+    await agent.stop();
+    if (err instanceof WebServerError) throw new CliFailure(err.message, EXIT_ENVIRONMENT);
+    throw err;
+  }
+  // After the operations: "capture started" means the agent is fully up (tests wait for it).
   log.info("capture started", {
     hostname: host,
     pid: process.pid,
     host_root: joinAndNormalize("/", config.state.host_root),
   });
+  return await exited;
+}
 
-  return await new Promise<number>((resolve) => {
-    const stop = (signal: string) => {
-      if (agent.status === "draining" || agent.status === "stopped") return;
-      log.info("stopping", { signal });
-      void agent.stop().then(() => {
-        ruleCapture?.close("signal");
-        resolve(EXIT_OK);
-      });
-    };
-    process.on("SIGTERM", () => stop("SIGTERM"));
-    process.on("SIGINT", () => stop("SIGINT"));
-  });
+/** The kinds to record in the kernel: what the active rules run on plus what the state needs;
+ * a rule on every event type gets the default selection (the read/write family stays off). */
+export function captureSelection(ruleTypes: ReadonlySet<string> | "all"): readonly string[] {
+  if (ruleTypes === "all") return [...new Set([...DEFAULT_SELECTION, ...STATE_KINDS])];
+  return selectionFor(ruleTypes).kinds;
 }
 
 /** Rule-triggered capture (config `capture`): a ring of recent records, written around an alert. */
@@ -133,12 +190,13 @@ function ruleCaptureTap(
 }
 
 /** Attaches the live probe; a refusal is an environment error (exit 2) with the kernel's detail. */
-export function openProbe(config: LannerConfig): LiveProbe {
+export function openProbe(config: LannerConfig, selection?: readonly string[]): LiveProbe {
   try {
     return openLiveProbe({
       ringBytes: ringBytesForPreset(config.engine.modern_ebpf.buf_size_preset),
       drainIntervalMs: config.engine.modern_ebpf.drain_interval_ms,
       batchBytes: 1 << 20,
+      ...(selection === undefined ? {} : { selection }),
     });
   } catch (err) {
     if (err instanceof CaptureError) {

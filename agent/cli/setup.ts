@@ -5,7 +5,8 @@ import {
   DEFAULT_CONFIG,
   DEFAULT_RULES,
   type LannerConfig,
-  loadConfig,
+  type LoadedConfig,
+  loadConfigDetailed,
 } from "../config/index.ts";
 import {
   addLivenessWarnings,
@@ -30,6 +31,11 @@ export class CliFailure extends Error {
 
 /** The config from -c FILE (or the embedded default), with -o overrides applied. */
 export function loadCliConfig(path: string | undefined, overrides: readonly string[]): LannerConfig {
+  return loadCliConfigDetailed(path, overrides).config;
+}
+
+/** As loadCliConfig, with the warnings and the files read (for reporting and watching). */
+export function loadCliConfigDetailed(path: string | undefined, overrides: readonly string[]): LoadedConfig {
   for (const o of overrides) {
     // A malformed -o is a usage error; a well-formed one with a bad key or value is a config error.
     if (!/^[^=.]+(\.[^=.]+)*=/.test(o)) {
@@ -48,7 +54,7 @@ export function loadCliConfig(path: string | undefined, overrides: readonly stri
     }
   }
   try {
-    return loadConfig(source, overrides);
+    return loadConfigDetailed(source, overrides);
   } catch (err) {
     if (err instanceof ConfigError)
       throw new CliFailure(`invalid configuration:\n${err.problems.join("\n")}`, EXIT_INVALID);
@@ -68,7 +74,10 @@ export function loadCliRules(paths: readonly string[]): LoadResult {
   return result;
 }
 
-/** Loads rules for running: errors stop the agent (exit 1), warnings are reported. */
+/**
+ * Loads rules for running: errors stop the agent (exit 1; exit 2 when a file cannot be read, as
+ * `rules validate` says), warnings are reported.
+ */
 export function loadRulesOrFail(paths: readonly string[], warn: (text: string) => void): LoadResult {
   const result = loadCliRules(paths);
   const errors = result.diagnostics.items.filter((d) => d.severity === "error");
@@ -76,7 +85,7 @@ export function loadRulesOrFail(paths: readonly string[], warn: (text: string) =
   if (errors.length > 0) {
     throw new CliFailure(
       `the rules have ${errors.length} error(s):\n${errors.map(formatDiagnostic).join("\n")}`,
-      EXIT_INVALID,
+      errors.some((d) => d.code === "file_read") ? EXIT_ENVIRONMENT : EXIT_INVALID,
     );
   }
   return result;

@@ -1,5 +1,5 @@
 // The config stage's entry module: loading, the schema's type, the embedded defaults.
 
 export { DEFAULT_CONFIG, DEFAULT_RULES } from "./embedded.ts";
-export { ConfigError, type ConfigSource, loadConfig } from "./load.ts";
-export { type LannerConfig, ringBytesForPreset } from "./schema.ts";
+export { ConfigError, type ConfigSource, type LoadedConfig, loadConfig, loadConfigDetailed } from "./load.ts";
+export { durationMs, type LannerConfig, ringBytesForPreset } from "./schema.ts";

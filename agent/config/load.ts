@@ -2,6 +2,8 @@
 // key.path=value` overrides, then the zod schema. A problem names the file, line and key path, and
 // an unknown key gets the nearest valid key as a suggestion.
 
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
 import type { z } from "zod";
 import { editDistance } from "../rules/fields/registry.ts";
 import {
@@ -12,30 +14,36 @@ import {
   type YamlNode,
   YamlSyntaxError,
 } from "../yaml/positioned.ts";
-import { escapeForTerminal, positionAt, type SourceFile, sourceFile } from "../yaml/source.ts";
+import { clipMessage, escapeForTerminal, positionAt, type SourceFile, sourceFile } from "../yaml/source.ts";
+import { adaptFalcoConfig, type Origins, type Plain, type PlainMap } from "./falco-compat.ts";
 import { configSchema, type LannerConfig } from "./schema.ts";
 
 export class ConfigError extends Error {
   readonly problems: readonly string[];
   constructor(problems: string[]) {
     // Problems quote keys and values from the file: control and escape bytes are shown escaped.
-    const safe = problems.flatMap((p) => p.split("\n")).map(escapeForTerminal);
+    const safe = problems.flatMap((p) => p.split("\n")).map((p) => escapeForTerminal(clipMessage(p)));
     super(safe.join("\n"));
     this.name = "ConfigError";
     this.problems = safe;
   }
 }
 
-type Plain = string | number | boolean | null | Plain[] | { [key: string]: Plain };
-
-interface Origin {
-  /** "file:line:col" or "-o key=value". */
-  where: string;
-}
+type Origin = string;
 
 export interface ConfigSource {
   name: string;
   text: string;
+}
+
+/** A loaded configuration, the warnings found on the way, and every file it was read from. */
+export interface LoadedConfig {
+  config: LannerConfig;
+  warnings: string[];
+  /** The main file and each file merged through config_files (for watch_config_files). */
+  files: string[];
+  /** The config_files directories (a new file there changes the config too). */
+  directories: string[];
 }
 
 export function loadConfig(
@@ -43,10 +51,55 @@ export function loadConfig(
   overrides: readonly string[] = [],
   env: Record<string, string | undefined> = process.env,
 ): LannerConfig {
+  return loadConfigDetailed(source, overrides, env).config;
+}
+
+export function loadConfigDetailed(
+  source: ConfigSource,
+  overrides: readonly string[] = [],
+  env: Record<string, string | undefined> = process.env,
+): LoadedConfig {
   const file = sourceFile(source.name, source.text);
-  const origins = new Map<string, Origin>();
+  const origins: Origins = new Map();
   const problems: string[] = [];
-  let root: Plain = {};
+  const warnings: string[] = [];
+  const root = parseConfigText(file, origins, env, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  // config_files may itself come from -o (as in Falco); the other overrides apply after the merge.
+  const filesOverrides = overrides.filter((o) => o.startsWith("config_files="));
+  for (const o of filesOverrides) applyOverride(root, o, origins, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  const merged = mergeConfigFiles(root, source.name, origins, env, problems, warnings);
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  for (const o of overrides) if (!filesOverrides.includes(o)) applyOverride(root, o, origins, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  warnings.push(...adaptFalcoConfig(root, origins, problems));
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const result = configSchema.safeParse(root);
+  if (result.success) {
+    return {
+      config: result.data,
+      warnings,
+      files: [source.name, ...merged.files],
+      directories: merged.directories,
+    };
+  }
+  for (const issue of result.error.issues) problems.push(describeIssue(issue, origins, file));
+  throw new ConfigError(problems);
+}
+
+/** One file's text as a plain mapping; problems are added, never thrown. */
+function parseConfigText(
+  file: SourceFile,
+  origins: Origins,
+  env: Record<string, string | undefined>,
+  problems: string[],
+): PlainMap {
+  let root: PlainMap = {};
   try {
     const docs = parseYamlDocuments(file);
     if (docs.length > 1) {
@@ -58,21 +111,94 @@ export function loadConfig(
     if (doc !== undefined && !isNullScalar(doc)) {
       if (doc.kind !== "mapping")
         problems.push(`${where(file, doc.start)}: the configuration must be a mapping of keys`);
-      else root = toPlain(doc, [], origins, env, problems);
+      else root = toPlain(doc, [], origins, env, problems) as PlainMap;
     }
   } catch (err) {
     if (!(err instanceof YamlSyntaxError)) throw err;
     problems.push(`${where(file, err.offset)}: invalid YAML: ${err.message}`);
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  return root;
+}
 
-  for (const o of overrides) applyOverride(root as { [key: string]: Plain }, o, origins, problems);
-  if (problems.length > 0) throw new ConfigError(problems);
+type Strategy = "append" | "override" | "add-only";
 
-  const result = configSchema.safeParse(root);
-  if (result.success) return result.data;
-  for (const issue of result.error.issues) problems.push(describeIssue(issue, origins, file));
-  throw new ConfigError(problems);
+/**
+ * Merges the files named by `config_files` into `root`, in order, as Falco does: a directory
+ * contributes its regular files in name order; only top-level keys are merged (append: a list is
+ * appended, anything else replaced; override: replaced; add-only: set only if absent). An included
+ * file may not name config_files itself. A path that does not exist is skipped with a warning.
+ */
+function mergeConfigFiles(
+  root: PlainMap,
+  mainName: string,
+  origins: Origins,
+  env: Record<string, string | undefined>,
+  problems: string[],
+  warnings: string[],
+): { files: string[]; directories: string[] } {
+  const files: string[] = [];
+  const directories: string[] = [];
+  const entries = root.config_files;
+  if (!Array.isArray(entries)) return { files, directories };
+  entries.forEach((entry, i) => {
+    const at = origins.get(`config_files.${i}`) ?? mainName;
+    let path: string;
+    let strategy: Strategy = "append";
+    if (typeof entry === "string") path = entry;
+    else if (
+      entry !== null &&
+      typeof entry === "object" &&
+      !Array.isArray(entry) &&
+      typeof entry.path === "string"
+    ) {
+      path = entry.path;
+      const s = entry.strategy;
+      if (s === "append" || s === "override" || s === "add-only") strategy = s;
+      else if (s !== undefined) return; // the schema reports the bad strategy
+    } else return; // the schema reports the bad entry
+    if (resolve(path) === resolve(mainName)) {
+      problems.push(`${at}: config_files includes the main configuration file itself (${path})`);
+      return;
+    }
+    let names: string[];
+    try {
+      if (statSync(path).isDirectory()) {
+        directories.push(path);
+        names = readdirSync(path)
+          .sort()
+          .map((n) => join(path, n))
+          .filter((p) => statSync(p, { throwIfNoEntry: false })?.isFile() === true);
+      } else names = [path];
+    } catch (err) {
+      warnings.push(`${at}: config_files entry '${path}' skipped: ${(err as Error).message}`);
+      return;
+    }
+    for (const name of names) {
+      let text: string;
+      try {
+        text = readFileSync(name, "utf8");
+      } catch (err) {
+        problems.push(`${at}: cannot read config file '${name}': ${(err as Error).message}`);
+        continue;
+      }
+      const included = parseConfigText(sourceFile(name, text), origins, env, problems);
+      files.push(name);
+      for (const [key, value] of Object.entries(included)) {
+        if (key === "config_files") {
+          problems.push(
+            `${origins.get(key) ?? name}: an included config file may not name config_files itself (only the main file does)`,
+          );
+          continue;
+        }
+        const current = Object.hasOwn(root, key) ? root[key] : undefined;
+        if (strategy === "add-only" && current !== undefined) continue;
+        if (strategy === "append" && Array.isArray(current) && Array.isArray(value))
+          setOwn(root, key, [...current, ...value]);
+        else setOwn(root, key, value);
+      }
+    }
+  });
+  return { files, directories };
 }
 
 function where(file: SourceFile, offset: number): string {
@@ -86,23 +212,23 @@ const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 function toPlain(
   node: YamlNode,
   path: string[],
-  origins: Map<string, Origin>,
+  origins: Origins,
   env: Record<string, string | undefined>,
   problems: string[],
 ): Plain {
-  if (path.length === 0) origins.set("", { where: where(node.file, node.start) });
+  if (path.length === 0 && !origins.has("")) origins.set("", where(node.file, node.start));
   switch (node.kind) {
     case "mapping": {
-      const out: { [key: string]: Plain } = {};
+      const out: PlainMap = {};
       for (const { key, value } of node.entries) {
-        origins.set([...path, key.value].join("."), { where: where(key.file, key.start) });
+        origins.set([...path, key.value].join("."), where(key.file, key.start));
         setOwn(out, key.value, toPlain(value, [...path, key.value], origins, env, problems));
       }
       return out;
     }
     case "sequence":
       return node.items.map((item, i) => {
-        origins.set([...path, String(i)].join("."), { where: where(item.file, item.start) });
+        origins.set([...path, String(i)].join("."), where(item.file, item.start));
         return toPlain(item, [...path, String(i)], origins, env, problems);
       });
     case "scalar": {
@@ -126,12 +252,7 @@ function toPlain(
 }
 
 /** `-o key.path=value`: the value is read as YAML (5, true, [a, b], "text"). */
-function applyOverride(
-  root: { [key: string]: Plain },
-  text: string,
-  origins: Map<string, Origin>,
-  problems: string[],
-): void {
+function applyOverride(root: PlainMap, text: string, origins: Origins, problems: string[]): void {
   const eq = text.indexOf("=");
   if (eq <= 0) {
     problems.push(`-o ${text}: expected KEY.PATH=VALUE, e.g. -o file_output.enabled=false`);
@@ -154,23 +275,23 @@ function applyOverride(
   }
   for (let i = 1; i <= path.length; i++) {
     const prefix = path.slice(0, i).join(".");
-    if (!origins.has(prefix)) origins.set(prefix, { where: `-o ${text}` });
+    if (!origins.has(prefix)) origins.set(prefix, `-o ${text}`);
   }
-  let node: { [key: string]: Plain } = root;
+  let node: PlainMap = root;
   for (let i = 0; i < path.length - 1; i++) {
     // Own keys only: `-o __proto__.x=1` names a key '__proto__' (unknown to the schema), never
     // Object.prototype.
     const next = Object.hasOwn(node, path[i]) ? node[path[i]] : undefined;
     if (next === undefined || next === null || typeof next !== "object" || Array.isArray(next))
       setOwn(node, path[i], {});
-    node = node[path[i]] as { [key: string]: Plain };
+    node = node[path[i]] as PlainMap;
   }
   setOwn(node, path[path.length - 1], value);
-  origins.set(path.join("."), { where: `-o ${text}` });
+  origins.set(path.join("."), `-o ${text}`);
 }
 
 /** A key written as an own property, even '__proto__' (plain assignment would set the prototype). */
-function setOwn(target: { [key: string]: Plain }, key: string, value: Plain): void {
+export function setOwn(target: PlainMap, key: string, value: Plain): void {
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
@@ -182,7 +303,7 @@ function plainOf(node: YamlNode): Plain {
     case "sequence":
       return node.items.map(plainOf);
     case "mapping": {
-      const out: { [key: string]: Plain } = {};
+      const out: PlainMap = {};
       for (const { key, value } of node.entries) setOwn(out, key.value, plainOf(value));
       return out;
     }
@@ -195,12 +316,12 @@ function describeIssue(issue: z.core.$ZodIssue, origins: Map<string, Origin>, fi
   let origin: Origin | undefined;
   for (let n = path.length; n >= 0 && origin === undefined; n--)
     origin = origins.get(path.slice(0, n).join("."));
-  const at = origin?.where ?? file.name;
+  const at = origin ?? file.name;
   if (issue.code === "unrecognized_keys") {
     return issue.keys
       .map((k) => {
         const full = [...path, k].join(".");
-        const keyOrigin = origins.get(full)?.where ?? at;
+        const keyOrigin = origins.get(full) ?? at;
         const hint = nearestKey(path, k);
         return `${keyOrigin}: unknown key '${full}'${hint === undefined ? "" : `; did you mean '${[...path, hint].join(".")}'?`}`;
       })

@@ -3,20 +3,12 @@
 // feature; Lanner's own keys are marked as such.
 
 import { z } from "zod";
+import { PRIORITY_SPELLINGS } from "../common/priorities.ts";
 import { LOG_LEVELS } from "../log.ts";
 import { outputKeys } from "../outputs/settings.ts";
 
-const priorityNames = [
-  "emergency",
-  "alert",
-  "critical",
-  "error",
-  "warning",
-  "notice",
-  "informational",
-  "info",
-  "debug",
-] as const;
+// The spellings come from the one priority table the rule loader reads too.
+const priorityNames = PRIORITY_SPELLINGS;
 
 /** Falco priorities, written in any case ("WARNING", "Warning", "warning"). */
 const priority = z.preprocess((v) => (typeof v === "string" ? v.toLowerCase() : v), z.enum(priorityNames));
@@ -45,6 +37,9 @@ const appendOutputEntry = z.strictObject({
     .optional()
     .describe("Append the suggested context fields (container.id, container.name, image, pod, namespace)"),
 });
+
+/** A Prometheus-style duration as Falco's metrics.interval takes it: 1h, 30s, 1m30s, 500ms; bare digits are ms. */
+const DURATION = /^(?:\d+|(?:\d+(?:ms|s|m|h|d|w|y))+)$/;
 
 export const configSchema = z.strictObject({
   rules_files: z
@@ -165,6 +160,69 @@ export const configSchema = z.strictObject({
     .array(appendOutputEntry)
     .default([{ suggested_output: true }])
     .describe("Text added to rule outputs, as falco.yaml; suggested_output adds container and pod context"),
+  // --- Operating the agent (config files, reload, web server, periodic metrics) ---
+  config_files: z
+    .array(
+      z.union([
+        z.string().min(1),
+        z.strictObject({
+          path: z.string().min(1),
+          strategy: z.enum(["append", "override", "add-only"]).default("append"),
+        }),
+      ]),
+    )
+    .default([])
+    .describe(
+      "More config files or directories (their files in name order) merged over this one, in order; strategy append (lists appended, other keys replaced), override or add-only; a missing path is skipped with a warning",
+    ),
+  watch_config_files: z
+    .boolean()
+    .default(true)
+    .describe("Reload (as on SIGHUP) when a config or rules file changes"),
+  webserver: z
+    .strictObject({
+      enabled: z.boolean().default(false).describe("Serve /healthz, /readyz and /metrics over HTTP"),
+      listen_port: z.int().min(0).max(65_535).default(8765).describe("TCP port (0: any free port)"),
+      listen_address: z
+        .union([z.ipv4(), z.ipv6()], { error: "must be an IPv4 or IPv6 address, e.g. 0.0.0.0 or ::1" })
+        .default("0.0.0.0")
+        .describe("Address to listen on"),
+      k8s_healthz_endpoint: z
+        .string()
+        .regex(/^\/[A-Za-z0-9._~/-]*$/, "must be a path starting with /")
+        .default("/healthz")
+        .describe("Path of the liveness endpoint"),
+      prometheus_metrics_enabled: z
+        .boolean()
+        .default(false)
+        .describe("Serve /metrics in Prometheus text format"),
+      ssl_enabled: z.boolean().default(false).describe("HTTPS instead of HTTP"),
+      ssl_certificate: z
+        .string()
+        .min(1)
+        .default("/etc/lanner/lanner.pem")
+        .describe("PEM file holding the private key and the certificate (as Falco's)"),
+    })
+    .prefault({}),
+  metrics: z
+    .strictObject({
+      enabled: z.boolean().default(false).describe("Report the metrics periodically"),
+      interval: z
+        .string()
+        .regex(DURATION, "must be a duration such as 1h, 15m, 30s, 1m30s or 500ms")
+        .refine((text) => durationMs(text) >= 100, "must be at least 100ms")
+        .default("1h")
+        .describe("How often: a duration (1h, 30s, 1m30s; bare digits are ms), at least 100ms"),
+      output_rule: z
+        .boolean()
+        .default(true)
+        .describe(
+          "As an internal alert (rule 'Lanner internal: metrics snapshot') through the outputs; else a log line",
+        ),
+      output_file: z.string().default("").describe("Also append each snapshot as a JSON line to this file"),
+      include_empty_values: z.boolean().default(false).describe("Include metrics whose value is 0"),
+    })
+    .prefault({}),
   capture: z
     .strictObject({
       enabled: z
@@ -225,4 +283,22 @@ export type LannerConfig = z.infer<typeof configSchema>;
 /** Ring buffer bytes for a Falco buf_size_preset. */
 export function ringBytesForPreset(preset: number): number {
   return 1 << (19 + preset);
+}
+
+const DURATION_UNIT_MS: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+  y: 31_536_000_000,
+};
+
+/** Milliseconds of a duration that matches DURATION (metrics.interval). */
+export function durationMs(text: string): number {
+  if (/^\d+$/.test(text)) return Number(text);
+  let total = 0;
+  for (const m of text.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)) total += Number(m[1]) * DURATION_UNIT_MS[m[2]];
+  return total;
 }

@@ -1,6 +1,26 @@
 // The events stage's entry module: what other folders use of record decoding and event types.
 
 export { DecodeError, RecordDecoder } from "./decode.ts";
-export { BOUNDS, COUNTER, KIND_BY_ID, KIND_ID, PARAM_COUNT, SCHEMA_VERSION } from "./schema.ts";
+export {
+  BOUNDS,
+  COUNTER,
+  EVT_PARAMS,
+  type EvtParam,
+  KIND_BY_ID,
+  KIND_ID,
+  PARAM_COUNT,
+  SCHEMA_VERSION,
+  SCHEMA_VERSIONS_READ,
+} from "./schema.ts";
+export { EVENT_TABLE, type KindSpec, type ParamSpec, type WireType } from "./table.ts";
 export { type BootClock, clockTime, isoTime, toWallTime, type WallTime, wallTimeNs } from "./time.ts";
-export type { Event, EventKind, ExecEvent, ExitEvent, ForkEvent, OpenEvent } from "./types.ts";
+export type {
+  Event,
+  EventKind,
+  ExecEvent,
+  ExitEvent,
+  ForkEvent,
+  OpenEvent,
+  SockAddr,
+  SocketTuple,
+} from "./types.ts";

@@ -61,11 +61,38 @@ export interface ParamSpec {
   cuttable?: boolean;
   /** The value a record from an older probe that lacks this parameter decodes to. */
   default: number | string | null;
+  /** Falco's text rendering for evt.arg; absent: the value as is. */
+  render?: Rendering;
   /** Schema version that appended it (absent: there from the start). Appended parameters are
    * optional in the TypeScript type, for events built by hand; the decoder always sets them. */
   since?: number;
   doc: string;
 }
+
+/** How Falco renders a parameter for evt.arg (evt.rawarg is always the raw value): a flag set
+ * or enum named after the constants' prefix, a user or group name, an octal mode, or a result
+ * that is an errno name when negative. The rules stage implements each rendering. */
+export type Rendering =
+  | "errno"
+  | "fd"
+  | "mode"
+  | "uid"
+  | "gid"
+  | "open_flags"
+  | "clone_flags"
+  | "ptrace_request"
+  | "mount_flags"
+  | "umount_flags"
+  | "unlinkat_flags"
+  | "linkat_flags"
+  | "rename_flags"
+  | "socket_family"
+  | "socket_type"
+  | "memfd_flags"
+  | "signal"
+  | "prctl_option"
+  | "fcntl_cmd"
+  | "bpf_cmd";
 
 /** Where a kind is recorded. */
 export type Hook = "sys_exit" | "sched_process_exec" | "sched_process_exit" | "sched_process_fork";
@@ -95,8 +122,11 @@ const res = (falco = "res", name = "res"): ParamSpec => ({
   type: "i64",
   source: { from: "ret" },
   default: 0,
+  render: falco === "fd" ? "fd" : "errno",
   doc: "return value: -errno on failure",
 });
+/** A parameter with Falco's text rendering. */
+const rendered = (p: ParamSpec, render: Rendering): ParamSpec => ({ ...p, render });
 const argI32 = (arg: number, falco: string, doc: string): ParamSpec => ({
   name: falco,
   falco,
@@ -197,7 +227,7 @@ const EXEC_PARAMS: ParamSpec[] = [
   reader("ppid", "ptid", "u32", "real_parent->tgid", 0, "parent process id"),
   reader("uid", "uid", "u32", "cred->euid", 0, "effective uid after exec"),
   reader("gid", "gid", "u32", "cred->egid", 0, "effective gid after exec"),
-  reader("comm", "comm", "str", "task->comm", "", "kernel comm after exec", 15),
+  { ...reader("comm", "comm", "str", "task->comm", "", "kernel comm after exec", 15), cuttable: false },
   reader(
     "filename",
     "filename",
@@ -377,7 +407,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     "creat",
     85,
     null,
-    [res("fd"), userPath(0, "name", "path"), argU32(1, "mode", "creation mode")],
+    [res("fd"), userPath(0, "name", "path"), rendered(argU32(1, "mode", "creation mode"), "mode")],
     "create a file",
   ),
   K(9, "close", 3, 57, [res(), fd(0)], "close an fd"),
@@ -388,8 +418,8 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     198,
     [
       res("fd"),
-      argU32(0, "domain", "AF_*"),
-      argU32(1, "type", "SOCK_* with flags"),
+      rendered(argU32(0, "domain", "AF_*"), "socket_family"),
+      rendered(argU32(1, "type", "SOCK_* with flags"), "socket_type"),
       argU32(2, "proto", "protocol"),
     ],
     "create a socket",
@@ -401,8 +431,8 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     199,
     [
       res(),
-      argU32(0, "domain", "AF_*"),
-      argU32(1, "type", "SOCK_*"),
+      rendered(argU32(0, "domain", "AF_*"), "socket_family"),
+      rendered(argU32(1, "type", "SOCK_*"), "socket_type"),
       argU32(2, "proto", "protocol"),
       userFd(3, 0, "fd1"),
       userFd(3, 1, "fd2"),
@@ -449,7 +479,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     "dup3",
     292,
     24,
-    [res(), fd(0, "oldfd"), fd(1, "newfd"), argU32(2, "flags", "O_CLOEXEC")],
+    [res(), fd(0, "oldfd"), fd(1, "newfd"), rendered(argU32(2, "flags", "O_CLOEXEC"), "open_flags")],
     "duplicate an fd onto another",
   ),
   K(
@@ -460,7 +490,10 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     [
       res(),
       fd(0),
-      argU32(1, "cmd", "F_DUPFD (0) or F_DUPFD_CLOEXEC (1030): other commands are not recorded"),
+      rendered(
+        argU32(1, "cmd", "F_DUPFD (0) or F_DUPFD_CLOEXEC (1030): other commands are not recorded"),
+        "fcntl_cmd",
+      ),
     ],
     "fcntl F_DUPFD and F_DUPFD_CLOEXEC",
   ),
@@ -470,7 +503,12 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     "pipe2",
     293,
     59,
-    [res(), userFd(0, 0, "fd1"), userFd(0, 1, "fd2"), argU32(1, "flags", "O_* flags")],
+    [
+      res(),
+      userFd(0, 0, "fd1"),
+      userFd(0, 1, "fd2"),
+      rendered(argU32(1, "flags", "O_* flags"), "open_flags"),
+    ],
     "create a pipe",
   ),
   K(
@@ -513,7 +551,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
       userPath(1, "oldpath", "existing file"),
       dirfd(2, "newdir"),
       userPath(3, "newpath", "new name"),
-      argU32(4, "flags", "AT_* flags"),
+      rendered(argU32(4, "flags", "AT_* flags"), "linkat_flags"),
     ],
     "make a hard link",
   ),
@@ -523,7 +561,12 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     "unlinkat",
     263,
     35,
-    [res(), dirfd(0), userPath(1, "name", "removed name"), argU32(2, "flags", "AT_REMOVEDIR")],
+    [
+      res(),
+      dirfd(0),
+      userPath(1, "name", "removed name"),
+      rendered(argU32(2, "flags", "AT_REMOVEDIR"), "unlinkat_flags"),
+    ],
     "remove a name",
   ),
   K(
@@ -559,7 +602,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
       userPath(1, "oldpath", "old name"),
       dirfd(2, "newdirfd"),
       userPath(3, "newpath", "new name"),
-      argU32(4, "flags", "RENAME_* flags"),
+      rendered(argU32(4, "flags", "RENAME_* flags"), "rename_flags"),
     ],
     "rename a file",
   ),
@@ -568,7 +611,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     "mkdir",
     83,
     null,
-    [res(), userPath(0, "path", "new directory"), argU32(1, "mode", "mode")],
+    [res(), userPath(0, "path", "new directory"), rendered(argU32(1, "mode", "mode"), "mode")],
     "make a directory",
   ),
   K(
@@ -576,7 +619,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     "mkdirat",
     258,
     34,
-    [res(), dirfd(0), userPath(1, "path", "new directory"), argU32(2, "mode", "mode")],
+    [res(), dirfd(0), userPath(1, "path", "new directory"), rendered(argU32(2, "mode", "mode"), "mode")],
     "make a directory",
   ),
   K(38, "rmdir", 84, null, [res(), userPath(0, "path", "removed directory")], "remove a directory"),
@@ -585,16 +628,16 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     "chmod",
     90,
     null,
-    [res(), userPath(0, "filename", "file"), argU32(1, "mode", "mode")],
+    [res(), userPath(0, "filename", "file"), rendered(argU32(1, "mode", "mode"), "mode")],
     "change mode",
   ),
-  K(40, "fchmod", 91, 52, [res(), fd(0), argU32(1, "mode", "mode")], "change mode"),
+  K(40, "fchmod", 91, 52, [res(), fd(0), rendered(argU32(1, "mode", "mode"), "mode")], "change mode"),
   K(
     41,
     "fchmodat",
     268,
     53,
-    [res(), dirfd(0), userPath(1, "filename", "file"), argU32(2, "mode", "mode")],
+    [res(), dirfd(0), userPath(1, "filename", "file"), rendered(argU32(2, "mode", "mode"), "mode")],
     "change mode",
   ),
   K(
@@ -638,8 +681,8 @@ export const EVENT_TABLE: readonly KindSpec[] = [
   ),
   K(46, "chdir", 80, 49, [res(), userPath(0, "path", "new working directory")], "change directory"),
   K(47, "fchdir", 81, 50, [res(), fd(0)], "change directory"),
-  K(48, "setuid", 105, 146, [res(), argU32(0, "uid", "uid")], "set uid"),
-  K(49, "setgid", 106, 144, [res(), argU32(0, "gid", "gid")], "set gid"),
+  K(48, "setuid", 105, 146, [res(), rendered(argU32(0, "uid", "uid"), "uid")], "set uid"),
+  K(49, "setgid", 106, 144, [res(), rendered(argU32(0, "gid", "gid"), "gid")], "set gid"),
   K(50, "setreuid", 113, 145, [res(), argU32(0, "ruid", "real"), argU32(1, "euid", "effective")], "set uids"),
   K(51, "setregid", 114, 143, [res(), argU32(0, "rgid", "real"), argU32(1, "egid", "effective")], "set gids"),
   K(
@@ -665,7 +708,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     117,
     [
       res(),
-      argU32(0, "request", "PTRACE_*"),
+      rendered(argU32(0, "request", "PTRACE_*"), "ptrace_request"),
       { ...argI32(1, "pid", "target pid"), name: "targetPid" },
       argU64(2, "addr", "address"),
       argU64(3, "data", "data"),
@@ -682,7 +725,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
       userPath(0, "dev", "source"),
       userPath(1, "dir", "mount point"),
       userPath(2, "type", "filesystem type"),
-      argU32(3, "flags", "MS_* flags"),
+      rendered(argU32(3, "flags", "MS_* flags"), "mount_flags"),
     ],
     "mount a filesystem",
   ),
@@ -691,12 +734,26 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     "umount2",
     166,
     39,
-    [res(), userPath(0, "name", "mount point"), argU32(1, "flags", "MNT_* flags")],
+    [res(), userPath(0, "name", "mount point"), rendered(argU32(1, "flags", "MNT_* flags"), "umount_flags")],
     "unmount",
   ),
-  K(57, "setns", 308, 268, [res(), fd(0), argU32(1, "nstype", "CLONE_NEW* or 0")], "join a namespace"),
-  K(58, "unshare", 272, 97, [res(), argU32(0, "flags", "CLONE_* flags")], "leave namespaces"),
-  K(59, "bpf", 321, 280, [res(), argI32(0, "cmd", "BPF_* command")], "a bpf(2) call"),
+  K(
+    57,
+    "setns",
+    308,
+    268,
+    [res(), fd(0), rendered(argU32(1, "nstype", "CLONE_NEW* or 0"), "clone_flags")],
+    "join a namespace",
+  ),
+  K(
+    58,
+    "unshare",
+    272,
+    97,
+    [res(), rendered(argU32(0, "flags", "CLONE_* flags"), "clone_flags")],
+    "leave namespaces",
+  ),
+  K(59, "bpf", 321, 280, [res(), rendered(argI32(0, "cmd", "BPF_* command"), "bpf_cmd")], "a bpf(2) call"),
   K(
     60,
     "init_module",
@@ -718,16 +775,27 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     "memfd_create",
     319,
     279,
-    [res("fd"), userPath(0, "name", "name"), argU32(1, "flags", "MFD_* flags")],
+    [res("fd"), userPath(0, "name", "name"), rendered(argU32(1, "flags", "MFD_* flags"), "memfd_flags")],
     "create an anonymous file",
   ),
-  K(63, "userfaultfd", 323, 282, [res(), argU32(0, "flags", "O_* flags")], "create a userfaultfd"),
+  K(
+    63,
+    "userfaultfd",
+    323,
+    282,
+    [res(), rendered(argU32(0, "flags", "O_* flags"), "open_flags")],
+    "create a userfaultfd",
+  ),
   K(
     64,
     "prctl",
     157,
     167,
-    [res(), argU32(0, "option", "PR_* option"), argU64(1, "arg2_int", "second argument as an integer")],
+    [
+      res(),
+      rendered(argU32(0, "option", "PR_* option"), "prctl_option"),
+      argU64(1, "arg2_int", "second argument as an integer"),
+    ],
     "process control",
   ),
   K(
@@ -735,7 +803,11 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     "kill",
     62,
     129,
-    [res(), { ...argI32(0, "pid", "target"), name: "targetPid" }, argU32(1, "sig", "signal")],
+    [
+      res(),
+      { ...argI32(0, "pid", "target"), name: "targetPid" },
+      rendered(argU32(1, "sig", "signal"), "signal"),
+    ],
     "send a signal",
   ),
   K(
@@ -743,7 +815,11 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     "tkill",
     200,
     130,
-    [res(), { ...argI32(0, "tid", "target thread"), name: "targetTid" }, argU32(1, "sig", "signal")],
+    [
+      res(),
+      { ...argI32(0, "tid", "target thread"), name: "targetTid" },
+      rendered(argU32(1, "sig", "signal"), "signal"),
+    ],
     "signal a thread",
   ),
   K(
@@ -755,7 +831,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
       res(),
       { ...argI32(0, "pid", "target"), name: "targetPid" },
       { ...argI32(1, "tid", "target thread"), name: "targetTid" },
-      argU32(2, "sig", "signal"),
+      rendered(argU32(2, "sig", "signal"), "signal"),
     ],
     "signal a thread",
   ),
@@ -764,7 +840,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     "clone",
     56,
     220,
-    [res(), argU64(0, "flags", "CLONE_* flags")],
+    [res(), rendered(argU64(0, "flags", "CLONE_* flags"), "clone_flags")],
     "create a thread or process (0 in the child)",
   ),
   K(
@@ -780,6 +856,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
         type: "u64",
         source: { from: "user_u64", arg: 0 },
         default: 0,
+        render: "clone_flags",
         doc: "clone_args.flags (0 in the child, whose copy of the struct may be gone)",
       },
     ],

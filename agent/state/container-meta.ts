@@ -274,6 +274,9 @@ interface Missing {
   attempts: number;
 }
 
+/** Largest runtime file read. */
+const MAX_SPEC_BYTES = 4 << 20;
+
 /** Back-off between tries for a container whose metadata is not there yet. */
 const RETRY_MS = [250, 1000, 5000, 30_000];
 /** containerd namespaces looked at first; others are found by listing the state directory. */
@@ -345,6 +348,12 @@ export class ContainerMetadataStore {
   private readText(path: string): string | undefined {
     this.counts.reads++;
     try {
+      // A runtime's spec is a few KiB; anything past the bound is not parsed (counted as an error).
+      if (statSync(path).size > MAX_SPEC_BYTES) {
+        this.counts.errors++;
+        this.lastError = `${path}: larger than ${MAX_SPEC_BYTES} bytes, not read`;
+        return undefined;
+      }
       return readFileSync(path, "utf8");
     } catch {
       return undefined;

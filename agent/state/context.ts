@@ -20,6 +20,8 @@ export interface LazyFacts {
   container(process: ProcessInfo): ContainerMeta | undefined;
   /** The executable's inode facts; undefined when they cannot be read. */
   exeFile(process: ProcessInfo): ExeFileFacts | undefined;
+  /** Where the process's user and group names come from: its container's files, or the host's. */
+  usersOf(process: ProcessInfo): UserLookup;
 }
 
 export interface EventContext {

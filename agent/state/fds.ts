@@ -177,7 +177,9 @@ export class FdBudget {
  * is dropped and counted; the total over all tables is bounded by the budget the same way.
  */
 export class FdTable {
-  private readonly byNum = new Map<number, FdInfo>();
+  private byNum = new Map<number, FdInfo>();
+  /** How many fds are close-on-exec: an exec with none has nothing to sweep. */
+  private cloexecCount = 0;
   /** Processes using this table; the last one to leave releases its fds from the budget. */
   users = 1;
 
@@ -194,8 +196,11 @@ export class FdTable {
   set(fd: FdInfo): void {
     if (fd.num < 0) return;
     // Replacing a number in place keeps its position: cheaper than delete + insert in the runtime's Map.
-    if (this.byNum.has(fd.num)) {
+    const old = this.byNum.get(fd.num);
+    if (old !== undefined) {
       this.byNum.set(fd.num, fd);
+      if (old.cloexec) this.cloexecCount--;
+      if (fd.cloexec) this.cloexecCount++;
       return;
     }
     while (this.byNum.size >= this.budget.perProcess || this.budget.total >= this.budget.totalCap) {
@@ -206,6 +211,7 @@ export class FdTable {
       }
     }
     this.byNum.set(fd.num, fd);
+    if (fd.cloexec) this.cloexecCount++;
     this.budget.total++;
   }
 
@@ -213,6 +219,7 @@ export class FdTable {
     const fd = this.byNum.get(num);
     if (fd !== undefined) {
       this.byNum.delete(num);
+      if (fd.cloexec) this.cloexecCount--;
       this.budget.total--;
     }
     return fd;
@@ -221,13 +228,23 @@ export class FdTable {
   /** A forked child's own copy: same fds (the FdInfo objects are shared; they are not changed in place). */
   copy(): FdTable {
     const child = new FdTable(this.budget);
-    for (const fd of this.byNum.values()) child.set(fd);
+    if (this.budget.total + this.byNum.size <= this.budget.totalCap) {
+      // The common case: the whole table fits; copy the map in one go.
+      child.byNum = new Map(this.byNum);
+      child.cloexecCount = this.cloexecCount;
+      this.budget.total += this.byNum.size;
+    } else {
+      for (const fd of this.byNum.values()) child.set(fd);
+    }
     return child;
   }
 
   /** exec closes every close-on-exec fd. */
   closeOnExec(): void {
-    for (const [num, fd] of this.byNum) if (fd.cloexec) this.delete(num);
+    if (this.cloexecCount === 0) return;
+    const closing: number[] = [];
+    for (const fd of this.byNum.values()) if (fd.cloexec) closing.push(fd.num);
+    for (const num of closing) this.delete(num);
   }
 
   /** The process left; returns the fds to the budget when no other process shares the table. */
@@ -236,6 +253,7 @@ export class FdTable {
     if (this.users > 0) return;
     this.budget.total -= this.byNum.size;
     this.byNum.clear();
+    this.cloexecCount = 0;
   }
 
   values(): IterableIterator<FdInfo> {

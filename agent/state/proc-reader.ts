@@ -2,7 +2,7 @@
 // environment, cgroup and its fds. Every read may fail (the process may exit at any moment, or a
 // file may be hidden): a missing file leaves that fact missing, never an exception.
 
-import { readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from "node:fs";
 import { parseCapabilityMask } from "./capabilities.ts";
 import { type FdInfo, type FdType, newFd, socketName } from "./fds.ts";
 import type { SocketIndex } from "./sockets.ts";
@@ -47,6 +47,33 @@ function read(path: string): string | undefined {
     return undefined;
   }
 }
+
+/** At most `max` bytes of a file (argv and environ can be megabytes). */
+export function readBounded(path: string, max: number): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch {
+    return undefined;
+  }
+  try {
+    const buf = Buffer.allocUnsafe(max);
+    let got = 0;
+    while (got < max) {
+      const n = readSync(fd, buf, got, max - got, null);
+      if (n <= 0) break;
+      got += n;
+    }
+    return buf.toString("utf8", 0, got);
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Bytes of argv kept from /proc (the kernel's record keeps 4 KiB; a seeded process gets as much). */
+const CMDLINE_MAX_BYTES = 4096;
 
 function link(path: string): string | undefined {
   try {
@@ -100,8 +127,8 @@ export function readProcSnapshot(procRoot: string, pid: number): ProcSnapshot | 
   const comm = stat.slice(open + 1, close);
   const after = stat.slice(close + 2).split(" ");
   const status = read(`${dir}/status`) ?? "";
-  const cmdline = read(`${dir}/cmdline`) ?? "";
-  const environ = read(`${dir}/environ`);
+  const cmdline = readBounded(`${dir}/cmdline`, CMDLINE_MAX_BYTES) ?? "";
+  const environ = readBounded(`${dir}/environ`, ENV_MAX_BYTES * 2);
   const loginuidText = read(`${dir}/loginuid`);
   const loginuidRaw = loginuidText === undefined ? undefined : Number(loginuidText.trim());
   const exe = link(`${dir}/exe`);
@@ -111,7 +138,7 @@ export function readProcSnapshot(procRoot: string, pid: number): ProcSnapshot | 
     const v = statusField(status, k);
     return v === undefined ? undefined : parseCapabilityMask(v);
   };
-  const envText = environ === undefined ? "" : environ.slice(0, ENV_MAX_BYTES * 2);
+  const envText = environ ?? "";
   return {
     pid,
     ppid: Number(after[1] ?? 0),
@@ -304,6 +331,7 @@ export function isOnOverlayUpper(procRoot: string, hostRoot: string, pid: number
 }
 
 export interface ExeStat {
+  memfd: boolean;
   ino: number;
   ctimeNs: bigint;
   mtimeNs: bigint;
@@ -320,7 +348,14 @@ export function readExeStat(procRoot: string, pid: number, uid: number, gid: num
       (Number(s.uid) === uid && (mode & 0o200) !== 0) ||
       (Number(s.gid) === gid && (mode & 0o020) !== 0) ||
       (mode & 0o002) !== 0;
-    return { ino: Number(s.ino), ctimeNs: s.ctimeNs, mtimeNs: s.mtimeNs, writable };
+    const target = link(`${procRoot}/${pid}/exe`) ?? "";
+    return {
+      memfd: target.startsWith("/memfd:"),
+      ino: Number(s.ino),
+      ctimeNs: s.ctimeNs,
+      mtimeNs: s.mtimeNs,
+      writable,
+    };
   } catch {
     return undefined;
   }

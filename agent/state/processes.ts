@@ -13,6 +13,8 @@ export type ProcessSource = "exec" | "fork" | "proc";
 
 /** Facts about the executable file, read lazily (only when a rule asks) and kept until the next exec. */
 export interface ExeFileFacts {
+  /** The kernel's path of the running executable names a memfd. */
+  memfd: boolean;
   ino: number;
   ctimeNs: bigint;
   mtimeNs: bigint;
@@ -138,6 +140,17 @@ export function boundEnv(env: readonly string[]): string[] {
 }
 
 const bootNs = (e: { bootSec: number; bootNsec: number }): number => e.bootSec * 1e9 + e.bootNsec;
+
+const FD_PATH = /^\/(?:proc\/(?:self|\d+)|dev)\/fd\/(\d+)$/;
+
+/** fexecve (exec of /proc/self/fd/N or /dev/fd/N): the path of fd N, e.g. /memfd:NAME, when the table knows it. */
+function fexecvePath(filename: string, before: ProcessInfo | undefined): string | undefined {
+  if (before === undefined) return undefined;
+  const m = FD_PATH.exec(filename);
+  if (m === null) return undefined;
+  const fd = before.fds.get(Number(m[1]));
+  return fd?.type === "file" || fd?.type === "memfd" ? fd.name : undefined;
+}
 const asBig = (v: bigint | number | undefined): bigint | undefined =>
   v === undefined ? undefined : typeof v === "bigint" ? v : BigInt(v);
 
@@ -189,12 +202,15 @@ export class ProcessTable implements ProcessLookup {
     if (event.res !== 0) return this.lookupForEvent(event.pid);
     const x = event as ExecEvent & ExecExtras;
     const before = this.byPid.get(event.pid);
-    const [argv0 = event.filename, ...rest] = event.args;
+    // Index and slice, not destructuring: the iterator protocol is slow on this hot path.
+    const argv0 = event.args.length > 0 ? event.args[0] : event.filename;
+    const rest = event.args.slice(1);
     const argsText = rest.join(" ");
     const cwd = x.cwd ?? before?.cwd;
     const filename = event.filename;
     const exepath =
       x.trusted_exepath ??
+      fexecvePath(filename, before) ??
       (filename.startsWith("/") || cwd === undefined ? filename : joinAndNormalize(cwd, filename));
     let fds: FdTable;
     if (before !== undefined) {
@@ -231,11 +247,10 @@ export class ProcessTable implements ProcessLookup {
       capEffective: asBig(x.capEffective ?? x.cap_effective) ?? before?.capEffective,
       capInheritable: asBig(x.capInheritable ?? x.cap_inheritable) ?? before?.capInheritable,
       exeFromMemfd:
-        x.exeFlags !== undefined
-          ? (x.exeFlags & EXE_FLAG_MEMFD) !== 0
-          : exepath.startsWith("/memfd:") || exepath.startsWith("memfd:"),
+        (x.exeFlags !== undefined && (x.exeFlags & EXE_FLAG_MEMFD) !== 0) || exepath.startsWith("/memfd:"),
       exeFile: undefined,
-      exeUpperFromKernel: x.exeFlags === undefined ? undefined : (x.exeFlags & EXE_FLAG_UPPER) !== 0,
+      // The probe does not read the upper-layer bit yet (always 0): only a set bit is believed.
+      exeUpperFromKernel: x.exeFlags !== undefined && (x.exeFlags & EXE_FLAG_UPPER) !== 0 ? true : undefined,
       cgroup: event.cgroup,
       containerId: this.containerIdOf(event.cgroup),
       pidTsBootNs: before?.pidTsBootNs ?? bootNs(event),
@@ -338,10 +353,17 @@ export class ProcessTable implements ProcessLookup {
   }
 
   private insert(info: ProcessInfo, before: ProcessInfo | undefined): void {
-    // Re-inserting moves the pid to the young end of the map's insertion order.
     if (before !== undefined) {
-      this.byPid.delete(before.pid);
       if (before.fds !== info.fds) before.fds.release();
+      this.tick++;
+      if (this.tick - before.touched < this.refreshDistance) {
+        // Recently used: replace in place (the runtime's Map re-inserts a deleted key slowly).
+        info.touched = before.touched;
+        this.byPid.set(info.pid, info);
+        return;
+      }
+      // Re-inserting moves the pid to the young end of the map's insertion order.
+      this.byPid.delete(before.pid);
     }
     while (this.byPid.size >= this.capacity) {
       const oldest = this.byPid.values().next();

@@ -6,6 +6,7 @@ import type { MetricSample, MetricSource } from "../common/metrics.ts";
 import { type MonotonicClock, TokenBucket } from "../common/token-bucket.ts";
 import type { Event } from "../events/types.ts";
 import { ContainerMetadataStore, type ContainerEngineDirs, type ContainerMeta } from "./container-meta.ts";
+import { ContainerUserTables } from "./container-users.ts";
 import { ContainerIdCache, cgroupPathFromProcFile, fullContainerIdFromCgroup } from "./containers.ts";
 import type { EventContext, HostInfo, LazyFacts } from "./context.ts";
 import { applyFdSyscall, type FdEventHost, type SyscallParams } from "./fd-events.ts";
@@ -103,6 +104,9 @@ export class StateTracker implements MetricSource {
     seeded: 0,
   };
   private readonly fdHost: FdEventHost;
+  private readonly containerUsers: ContainerUserTables | undefined;
+  /** A chdir/fchdir event arrived: the capture follows cwd changes, so tracked cwds are current. */
+  private chdirSeen = false;
 
   constructor(options: StateOptions) {
     this.hostRoot = options.hostRoot ?? "/";
@@ -125,19 +129,26 @@ export class StateTracker implements MetricSource {
       clock: options.clock,
     });
     this.hybridCgroups = this.procRoot !== undefined && hasV1Hierarchies(this.procRoot);
+    const containerUsers = this.procRoot === undefined ? undefined : new ContainerUserTables(this.procRoot);
+    this.containerUsers = containerUsers;
     const facts: LazyFacts = {
       container: (p) => this.containerOf(p),
       exeFile: (p) => this.exeFileOf(p),
+      usersOf: (p) =>
+        containerUsers === undefined || p.containerId === "host"
+          ? options.users
+          : containerUsers.tableFor(p.containerId, p.pid),
     };
     this.ctx = new MutableContext(this.processes, options.users, options.host, facts);
     const fallback = options.pathBases ?? procPathBases(this.procRoot ?? "/proc");
     this.pathBases = {
       cwd: (pid) => {
         const p = this.processes.get(pid);
-        if (p?.cwd !== undefined) return p.cwd;
+        // Until the capture shows it follows chdir, a tracked cwd may be stale: ask /proc first.
+        if (p?.cwd !== undefined && this.chdirSeen) return p.cwd;
         const cwd = fallback.cwd(pid);
         if (p !== undefined && cwd !== undefined) p.cwd = cwd;
-        return cwd;
+        return cwd ?? p?.cwd;
       },
       fdPath: (pid, fd) => {
         const p = this.processes.get(pid);
@@ -165,6 +176,7 @@ export class StateTracker implements MetricSource {
         const p = this.processes.onExec(event);
         if (p !== undefined && event.res === 0 && p.containerId === "host" && this.hybridCgroups)
           this.cgroupFromProc(p);
+        if (p !== undefined && p.containerId !== "host") this.containerUsers?.notePid(p.containerId, p.pid);
         ctx.process = p;
         break;
       }
@@ -192,6 +204,7 @@ export class StateTracker implements MetricSource {
       default: {
         // Kinds the fd table follows by Falco's parameter names (see fd-events.ts).
         const other = event as unknown as { kind: string; pid: number } & SyscallParams;
+        if (other.kind === "chdir" || other.kind === "fchdir") this.chdirSeen = true;
         const p = this.lookup(other.pid);
         ctx.process = p;
         if (p !== undefined) ctx.fd = applyFdSyscall(other.kind, other, p, this.fdHost);
@@ -208,22 +221,41 @@ export class StateTracker implements MetricSource {
   seedFromProc(): SeedReport {
     const started = performance.now();
     const report: SeedReport = { processes: 0, fds: 0, alreadyKnown: 0, vanished: 0, ms: 0 };
-    if (this.procRoot === undefined) return report;
-    for (const pid of listPids(this.procRoot)) {
-      if (this.processes.get(pid) !== undefined) {
-        report.alreadyKnown++;
-        continue;
-      }
-      const added = this.addFromProc(pid);
-      if (added === undefined) report.vanished++;
-      else if (added !== null) {
-        report.processes++;
-        report.fds += added.fds.size;
-      }
+    if (this.procRoot !== undefined) for (const pid of listPids(this.procRoot)) this.seedOne(pid, report);
+    this.counts.seeded += report.processes;
+    report.ms = Math.round(performance.now() - started);
+    return report;
+  }
+
+  /**
+   * The same, `step` processes at a time, letting the event loop run in between: on a node with
+   * thousands of processes the seed takes a while, and the ring buffer must keep being drained
+   * meanwhile (events applied in between win, as above).
+   */
+  async seedFromProcInSteps(step = 64): Promise<SeedReport> {
+    const started = performance.now();
+    const report: SeedReport = { processes: 0, fds: 0, alreadyKnown: 0, vanished: 0, ms: 0 };
+    const pids = this.procRoot === undefined ? [] : listPids(this.procRoot);
+    for (let i = 0; i < pids.length; i++) {
+      this.seedOne(pids[i], report);
+      if ((i + 1) % step === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     this.counts.seeded += report.processes;
     report.ms = Math.round(performance.now() - started);
     return report;
+  }
+
+  private seedOne(pid: number, report: SeedReport): void {
+    if (this.processes.get(pid) !== undefined) {
+      report.alreadyKnown++;
+      return;
+    }
+    const added = this.addFromProc(pid);
+    if (added === undefined) report.vanished++;
+    else if (added !== null) {
+      report.processes++;
+      report.fds += added.fds.size;
+    }
   }
 
   metrics(): MetricSample[] {
@@ -277,6 +309,11 @@ export class StateTracker implements MetricSource {
       k("state_container_missing_total", "Metadata lookups that found nothing (yet)", c.missing),
       k("state_container_errors_total", "Container runtime files that could not be parsed", c.errors),
       k("state_containers_evicted_total", "Containers dropped from the metadata cache", c.evicted),
+      k(
+        "state_container_user_tables_total",
+        "Containers' passwd/group files read",
+        this.containerUsers?.loads ?? 0,
+      ),
     ];
   }
 
@@ -309,6 +346,7 @@ export class StateTracker implements MetricSource {
     if (snap.isKernelThread) return null;
     const info = this.fromSnapshot(snap);
     for (const fd of readProcFds(this.procRoot, pid, this.sockets)) info.fds.set(fd);
+    if (info.containerId !== "host") this.containerUsers?.notePid(info.containerId, pid);
     return this.processes.insertFromProc(info) ? info : null;
   }
 
@@ -357,6 +395,11 @@ export class StateTracker implements MetricSource {
   private fdOf(p: ProcessInfo, n: number): FdInfo | undefined {
     const known = p.fds.get(n);
     if (known !== undefined || n < 0 || this.procRoot === undefined) return known;
+    // Shares the repair budget: a flood of calls on unknown fd numbers cannot turn into /proc reads.
+    if (!this.repairBucket.take()) {
+      this.counts.repairDenied++;
+      return undefined;
+    }
     const fd = readProcFd(this.procRoot, p.pid, n, this.sockets);
     if (fd !== undefined) {
       p.fds.set(fd);

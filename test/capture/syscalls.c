@@ -159,6 +159,14 @@ static void k_connect(void)
 	int d = socket(AF_UNIX, SOCK_STREAM, 0);
 	printf("ufd=%d\n", d);
 	fails(connect(d, (struct sockaddr *)&u, sizeof(u)), ENOENT);
+	/* A unix connect that succeeds: the tuple carries the server's path. */
+	int srv = socket(AF_UNIX, SOCK_STREAM, 0);
+	snprintf(u.sun_path, sizeof(u.sun_path), "%s", in_dir("srv.sock"));
+	ok(bind(srv, (struct sockaddr *)&u, sizeof(u)));
+	ok(listen(srv, 1));
+	int e = socket(AF_UNIX, SOCK_STREAM, 0);
+	printf("ufd2=%d\n", e);
+	ok(connect(e, (struct sockaddr *)&u, sizeof(u)));
 }
 static void k_accept(void)
 {

@@ -1,12 +1,15 @@
-// The lanner command line (agent/main.ts, agent/cli/): run as a real subprocess from the repo
-// root, checking exit codes (0 ok, 1 invalid rules or config, 2 environment or usage), what goes
-// to stdout and stderr, and the machine-readable --json forms. `run` is only exercised on paths
-// that fail before the probe is opened.
+// The lanner command line (agent/cli/dispatch.ts, agent/cli/): exit codes (0 ok, 1 invalid rules
+// or config, 2 environment or usage), what goes to stdout and stderr, and the machine-readable
+// --json forms. Commands that finish synchronously run in-process (so coverage counts them) with
+// console output captured; `run`, `capture` and `replay` run as real subprocesses of
+// agent/main.ts, and `run` only on paths that fail before the probe is opened.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { format } from "node:util";
+import { dispatch, reportFailure } from "../../agent/cli/dispatch.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const BUN = join(ROOT, "node_modules/.bin/bun");
@@ -18,7 +21,34 @@ interface Result {
   stderr: string;
 }
 
+/** Long-running commands as subprocesses; the others in this process. */
 function cli(...args: string[]): Result {
+  return ["run", "capture", "replay", "selftest"].includes(args[0]) ? subprocess(args) : inProcess(args);
+}
+
+/** Calls the dispatcher as agent/main.ts does, with console.log/error captured. */
+function inProcess(args: string[]): Result {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = console.log;
+  const error = console.error;
+  console.log = (...a: unknown[]) => out.push(`${format(...a)}\n`);
+  console.error = (...a: unknown[]) => err.push(`${format(...a)}\n`);
+  let code: number;
+  try {
+    const r = dispatch(args);
+    if (typeof r !== "number") throw new Error(`'${args.join(" ")}' did not finish synchronously`);
+    code = r;
+  } catch (e) {
+    code = reportFailure(e);
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+  return { code, stdout: out.join(""), stderr: err.join("") };
+}
+
+function subprocess(args: string[]): Result {
   const proc = Bun.spawnSync([BUN, "agent/main.ts", ...args], {
     cwd: ROOT,
     stdout: "pipe",
@@ -29,6 +59,16 @@ function cli(...args: string[]): Result {
   });
   return { code: proc.exitCode, stdout: proc.stdout.toString(), stderr: proc.stderr.toString() };
 }
+
+test("the executable itself: usage errors exit 2 on stderr, --help exits 0 on stdout", () => {
+  const bad = subprocess(["bogus"]);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr.split("\n")[0]).toBe("lanner: unknown command 'bogus'");
+  const help = subprocess(["--help"]);
+  expect(help.code).toBe(0);
+  expect(help.stdout.startsWith("Lanner: a runtime-security agent")).toBe(true);
+  expect(subprocess(["rules", "validate", join(ROOT, "rules/lanner_rules.yaml")]).code).toBe(0);
+});
 
 let dir: string;
 const file = (name: string) => join(dir, name);
@@ -117,6 +157,34 @@ describe("help", () => {
     const r = cli();
     expect(r.code).toBe(2);
     expect(r.stdout).toContain("Usage: lanner <command> [options]");
+  });
+});
+
+describe("rules test", () => {
+  test("passes (exit 0), fails (exit 1) with the deciding check, invalid (1), missing (2)", () => {
+    writeFileSync(
+      file("r.yaml"),
+      "- rule: R\n  desc: d\n  condition: evt.type = open and not proc.name in (ok)\n  output: o\n  priority: WARNING\n",
+    );
+    writeFileSync(
+      file("pass.tests.yaml"),
+      "rules_files: [r.yaml]\ntests:\n  - rule: R\n    fires:\n      - fields: {evt.type: open, proc.name: bad}\n    does_not_fire:\n      - fields: {evt.type: open, proc.name: ok}\n",
+    );
+    writeFileSync(
+      file("fail.tests.yaml"),
+      "rules_files: [r.yaml]\ntests:\n  - rule: R\n    fires:\n      - name: ok is excluded\n        fields: {evt.type: open, proc.name: ok}\n",
+    );
+    const pass = cli("rules", "test", file("pass.tests.yaml"));
+    expect([pass.code, pass.stdout.includes("2 case(s), 2 passed, 0 failed")]).toEqual([0, true]);
+    const fail = cli("rules", "test", file("fail.tests.yaml"));
+    expect(fail.code).toBe(1);
+    expect(fail.stdout).toContain("FAIL R :: ok is excluded (should fire)");
+    const verbose = cli("rules", "test", "--verbose", "-r", file("r.yaml"), file("pass.tests.yaml"));
+    expect(verbose.code).toBe(0);
+    writeFileSync(file("invalid.tests.yaml"), "tests: nope\n");
+    expect(cli("rules", "test", file("invalid.tests.yaml")).code).toBe(1);
+    expect(cli("rules", "test", file("missing.tests.yaml")).code).toBe(2);
+    expect(cli("rules", "test").code).toBe(2);
   });
 });
 
@@ -356,6 +424,12 @@ describe("run: failures before capture", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("lanner: the rules have 2 error(s):\n");
     expect(r.stderr).toContain(`${file("bad.yaml")}:3:14: error[unknown_field]`);
+  });
+
+  test("a rules file that does not exist: exit 2, as for rules validate", () => {
+    const r = cli("run", "-r", file("missing.yaml"), "-o", "file_output.enabled=false");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${file("missing.yaml")}: error[file_read]: cannot read rules file: ENOENT`);
   });
 
   test("-o with a bad value: exit 1 naming the override", () => {

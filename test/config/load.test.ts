@@ -40,6 +40,24 @@ const SCHEMA_DEFAULTS: LannerConfig = {
   },
   append_output: [{ suggested_output: true }],
   syscall_event_drops: { threshold: 0.1, actions: ["log", "alert"], rate: 0.03333, max_burst: 1 },
+  config_files: [],
+  watch_config_files: true,
+  webserver: {
+    enabled: false,
+    listen_port: 8765,
+    listen_address: "0.0.0.0",
+    k8s_healthz_endpoint: "/healthz",
+    prometheus_metrics_enabled: false,
+    ssl_enabled: false,
+    ssl_certificate: "/etc/lanner/lanner.pem",
+  },
+  metrics: {
+    enabled: false,
+    interval: "1h",
+    output_rule: true,
+    output_file: "",
+    include_empty_values: false,
+  },
   capture: {
     enabled: false,
     path_prefix: "/tmp/lanner",
@@ -78,10 +96,11 @@ describe("defaults", () => {
     expect(load(text)).toEqual(SCHEMA_DEFAULTS);
   });
 
-  test("the embedded default config loads, and differs from the schema only in enabling the file output", () => {
+  test("the embedded default config loads, and differs from the schema (Falco's defaults) only in JSON alerts and the file output", () => {
     const config = loadConfig(DEFAULT_CONFIG, [], NO_ENV);
     expect(config).toEqual({
       ...SCHEMA_DEFAULTS,
+      json_output: true,
       file_output: { ...SCHEMA_DEFAULTS.file_output, enabled: true },
     });
   });

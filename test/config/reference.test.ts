@@ -10,12 +10,12 @@ import { configReference } from "../../agent/config/reference.ts";
 
 const DOC_PATH = join(import.meta.dir, "../../docs/CONFIG.md");
 
-/** Rows of the reference table: key -> [type, default, description]. */
-function rows(markdown: string): Map<string, [string, string, string]> {
-  const out = new Map<string, [string, string, string]>();
+/** Rows of the reference table: key -> [type, default, embedded config, description]. */
+function rows(markdown: string): Map<string, [string, string, string, string]> {
+  const out = new Map<string, [string, string, string, string]>();
   for (const line of markdown.split("\n")) {
-    const m = /^\| `([^`]+)` \| (.*?) \| (.*?) \| (.*) \|$/.exec(line);
-    if (m !== null) out.set(m[1], [m[2], m[3], m[4]]);
+    const m = /^\| `([^`]+)` \| (.*?) \| (.*?) \| (.*?) \| (.*) \|$/.exec(line);
+    if (m !== null) out.set(m[1], [m[2], m[3], m[4], m[5]]);
   }
   return out;
 }

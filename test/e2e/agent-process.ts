@@ -43,6 +43,7 @@ export class AgentRun {
     writeFileSync(
       this.configPath,
       [
+        "json_output: true",
         "stdout_output:",
         "  enabled: true",
         "file_output:",
@@ -91,8 +92,11 @@ export class AgentRun {
 
   alerts(): AlertJson[] {
     if (!existsSync(this.alertsPath)) return [];
+    // Whole lines only: a batch being appended right now may be visible half written, as to any
+    // tail -F reader; its line is read once its newline is there.
     return readFileSync(this.alertsPath, "utf8")
       .split("\n")
+      .slice(0, -1)
       .filter((l) => l.trim() !== "")
       .map((l) => JSON.parse(l) as AlertJson);
   }
@@ -105,6 +109,12 @@ export class AgentRun {
       if (pick(alerts) || Date.now() > deadline) return alerts;
       await Bun.sleep(25);
     }
+  }
+
+  /** Sends a signal and does not wait. */
+  signal(signal: NodeJS.Signals): void {
+    if (this.proc === undefined) throw new Error("not started");
+    this.proc.kill(signal);
   }
 
   /** Sends a signal and waits for the exit code. */

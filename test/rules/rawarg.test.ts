@@ -71,3 +71,19 @@ describe("evt.rawarg types", () => {
     );
   });
 });
+
+describe("keyed fields with an empty key", () => {
+  test('proc.env[""] and proc.aenv[""] read as the bare field, as libsinsp reads them', () => {
+    for (const name of ["proc.env", "proc.aenv"]) {
+      const f = registry.resolve(name, "");
+      expect(f.def.name).toBe(name);
+      expect(f.arg).toBeUndefined();
+      expect(issue(`${name}[""] contains HOME`)).toBeUndefined();
+    }
+  });
+
+  test("other keyed fields still refuse an empty key", () => {
+    expect(issue('proc.aname[""] = x')).toContain("does not accept the argument");
+    expect(issue('container.label[""] = x')).toBeDefined();
+  });
+});

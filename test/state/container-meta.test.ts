@@ -354,3 +354,18 @@ describe("splitImage", () => {
     expect(splitImage(image)).toEqual({ repository, tag, digest });
   });
 });
+
+describe("hostile runtime files", () => {
+  test("a spec over 4 MiB is not read (its size is checked first): an error, counted and named", () => {
+    const huge = "ab12".repeat(16);
+    mkdirSync(join(containerd, "k8s.io", huge), { recursive: true });
+    writeFileSync(
+      join(containerd, "k8s.io", huge, "config.json"),
+      `{"annotations":{"x":"${"y".repeat(5 << 20)}"}}`,
+    );
+    const store = new ContainerMetadataStore({ containerd, crio: undefined, docker: undefined });
+    expect(store.get(huge)).toBeUndefined();
+    expect(store.stats().errors).toBe(1);
+    expect(store.lastError).toContain("larger than");
+  });
+});

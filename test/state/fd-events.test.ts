@@ -340,3 +340,34 @@ describe("records in the probe's decoded shapes (agent/events table)", () => {
     expect(read(again, "proc.cwd")).toBe("/srv/");
   });
 });
+
+describe("which cwd a relative path uses", () => {
+  test("before any chdir event the live /proc cwd wins over the tracked one; after one, the tracked cwd", () => {
+    const t = new StateTracker({
+      processCapacity: 16,
+      users: new UserTable(),
+      host: { hostname: "h", clock: { offsetSec: 0, offsetNsec: 0 } },
+      pathBases: { cwd: () => "/live", fdPath: () => undefined },
+    });
+    t.apply(exec(140, "/tracked"));
+    // The capture may not deliver chdir: the process could have moved since exec.
+    expect(t.apply(open(140, "x", 3)).fd?.name).toBe("/live/x");
+    t.apply(sys(140, "chdir", { res: 0, path: "/moved" }));
+    expect(t.apply(open(140, "y", 4)).fd?.name).toBe("/moved/y");
+  });
+});
+
+describe("fexecve", () => {
+  test("an exec of /proc/self/fd/N names the memfd behind fd N as proc.exepath, and is_exe_from_memfd", () => {
+    const t = tracker();
+    t.apply(exec(150));
+    t.apply(sys(150, "memfd_create", { res: 3, name: "payload", flags: 1 }));
+    const ctx = t.apply({ ...exec(150), filename: "/proc/self/fd/3", exeFlags: 0 } as ExecEvent);
+    expect(read(ctx, "proc.exepath")).toBe("/memfd:payload");
+    expect(read(ctx, "proc.is_exe_from_memfd")).toBe(true);
+    // MFD_CLOEXEC: the memfd is closed by the exec it served.
+    expect(t.processes.get(150)?.fds.get(3)).toBeUndefined();
+    // The probe's upper-layer bit is not believed when clear (it is not read yet).
+    expect(t.processes.get(150)?.exeUpperFromKernel).toBeUndefined();
+  });
+});

@@ -11,6 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import type { ExecEvent, OpenEvent } from "../../agent/events/types.ts";
+import { USER_FIELDS } from "../../agent/rules/fields/extract/user.ts";
+import { readBounded } from "../../agent/state/proc-reader.ts";
 import { StateTracker } from "../../agent/state/tracker.ts";
 import { UserTable } from "../../agent/state/users.ts";
 
@@ -97,7 +99,10 @@ describe("seedFromProc on this machine's /proc", () => {
       const me = t.processes.get(process.pid);
       if (me === undefined) throw new Error("this process was not seeded");
       const inet = [...me.fds.values()].filter((f) => f.type === "ipv4");
-      const listener = inet.find((f) => f.socket?.isServer === true && f.socket.connected === false);
+      const listener = inet.find(
+        (f) =>
+          f.socket?.isServer === true && f.socket.connected === false && f.socket.localPort === address.port,
+      );
       expect(listener?.name).toBe(`127.0.0.1:${address.port}`);
       expect(listener?.socket?.l4proto).toBe("tcp");
       const clientEnd = inet.find(
@@ -234,6 +239,10 @@ describe("seedFromProc on a host root laid out by hand", () => {
       },
       { exe: "/opt/app/bin (deleted)", cwd: "/srv" },
     );
+    // The container's own passwd and group, seen through /proc/PID/root.
+    mkdirSync(join(proc, "300", "root", "etc"), { recursive: true });
+    writeFileSync(join(proc, "300", "root", "etc", "passwd"), "appuser:x:1001:51::/app:/bin/false\n");
+    writeFileSync(join(proc, "300", "root", "etc", "group"), "appgroup:x:51:\n");
     // A kernel thread (PF_KTHREAD): not tracked.
     fake(2, `2 (kthreadd) ${after(0, 0x00200000)}`, { status: "", cmdline: "" });
     mkdirSync(join(root, "etc"), { recursive: true });
@@ -264,5 +273,82 @@ describe("seedFromProc on a host root laid out by hand", () => {
     });
     expect(p?.capEffective).toBe(1n << 21n);
     expect(t.processes.get(2)).toBeUndefined();
+    // In a container: user and group names from the container's files, as Falco reads them.
+    const ctx = t.apply({
+      kind: "openat",
+      num: 1,
+      bootSec: 9,
+      bootNsec: 0,
+      tid: 300,
+      pid: 300,
+      cut: 0,
+      res: 3,
+      dirfd: -100,
+      path: "/x",
+      flags: 0,
+      mode: 0,
+      resolve: 0,
+    });
+    expect(USER_FIELDS["user.name"](undefined)(ctx)).toBe("appuser");
+    expect(USER_FIELDS["user.homedir"](undefined)(ctx)).toBe("/app");
+    expect(USER_FIELDS["group.name"](undefined)(ctx)).toBe("appgroup");
+    expect(t.metrics().find((m) => m.name === "state_container_user_tables_total")?.value).toBe(1);
+  });
+});
+
+describe("fds the table does not know", () => {
+  test("a read of an fd the table does not know is repaired from /proc once; such reads share the repair budget", () => {
+    let now = 0n;
+    const t = tracker({ repairRate: 1, repairBurst: 2, clock: () => now });
+    const sys = (fd: number) =>
+      ({
+        kind: "read",
+        num: 1,
+        bootSec: 1,
+        bootNsec: 0,
+        tid: sleeper.pid,
+        pid: sleeper.pid,
+        cut: 0,
+        res: 1,
+        fd,
+        size: 1,
+      }) as unknown as OpenEvent;
+    // The first event repairs the process (one token) with its fds; forget two of them, as if
+    // the table had dropped them.
+    t.apply(sys(1));
+    const fds = t.processes.get(sleeper.pid)?.fds;
+    fds?.delete(7);
+    fds?.delete(8);
+    expect(t.apply(sys(7)).fd?.name).toBe(join(dir, "held.txt"));
+    expect(t.metrics().find((m) => m.name === "state_fd_repairs_total")?.value).toBe(1);
+    // Known again: no token needed.
+    expect(t.apply(sys(7)).fd?.name).toBe(join(dir, "held.txt"));
+    // The bucket is empty: fd 8 is not read.
+    expect(t.apply(sys(8)).fd).toBeUndefined();
+    now += 2_000_000_000n;
+    expect(t.apply(sys(8)).fd?.name).toBe(join(dir, "out.log"));
+  });
+});
+
+describe("bounded /proc reads", () => {
+  test("readBounded returns at most the bound, and undefined for a missing file", () => {
+    const big = join(dir, "big.txt");
+    writeFileSync(big, "x".repeat(100_000));
+    expect(readBounded(big, 4096)?.length).toBe(4096);
+    expect(readBounded(join(dir, "missing"), 10)).toBeUndefined();
+  });
+});
+
+describe("seeding in steps", () => {
+  test("gives the same processes as the one-go seed, and lets the event loop run in between", async () => {
+    const t = tracker();
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    const report = await t.seedFromProcInSteps(4);
+    clearInterval(timer);
+    expect(report.processes).toBeGreaterThan(4);
+    expect(t.processes.get(sleeper.pid)?.comm).toBe("sleep");
+    expect(ticks).toBeGreaterThan(0);
+    expect(tracker().seedFromProc().processes).toBeGreaterThanOrEqual(report.processes - 5);
   });
 });

@@ -2,6 +2,8 @@
 // macro or list is expanded yet. Every node keeps the offset where it starts in the condition text,
 // so later passes can point at the exact place of an error.
 
+import type { ListModifier, Operator } from "./operators.ts";
+
 export interface AndExpr {
   kind: "and";
   children: Expr[];
@@ -112,43 +114,10 @@ export type Operand = FieldRef | TransformerCall;
 export type TransformerArg = FieldRef | TransformerCall | Literal | TransformerList;
 export type RightHand = Literal | ListLiteral | ListRef | TransformerCall | FieldValueRef;
 
-export type Operator =
-  | "="
-  | "!="
-  | "<"
-  | "<="
-  | ">"
-  | ">="
-  | "contains"
-  | "icontains"
-  | "bcontains"
-  | "startswith"
-  | "bstartswith"
-  | "endswith"
-  | "glob"
-  | "iglob"
-  | "regex"
-  | "in"
-  | "intersects"
-  | "pmatch"
-  | "exists";
-
-export type ListModifier = "oneof" | "anyof" | "allof";
-
-/** Operators that take a list (or a list name) on the right. */
-export const LIST_OPERATORS: ReadonlySet<Operator> = new Set<Operator>(["in", "intersects", "pmatch"]);
-
-/** The string operators that accept a oneof/anyof/allof modifier. */
-export const MODIFIABLE_OPERATORS: ReadonlySet<Operator> = new Set<Operator>([
-  "=",
-  "!=",
-  "contains",
-  "icontains",
-  "bcontains",
-  "startswith",
-  "bstartswith",
-  "endswith",
-  "glob",
-  "iglob",
-  "regex",
-]);
+// The operator vocabulary lives in operators.ts (one table); re-exported for the syntax's users.
+export {
+  LIST_OPERATORS,
+  type ListModifier,
+  MODIFIABLE_OPERATORS,
+  type Operator,
+} from "./operators.ts";

@@ -4,6 +4,7 @@
 // with the position of the culprit.
 
 import { EVENT_NAMES, SYSCALL_NAMES } from "../fields/event-names.ts";
+import { resolveField } from "../fields/catalog.ts";
 import { editDistance, FieldResolveError, type FieldRegistry } from "../fields/registry.ts";
 import type { ValueKind } from "../fields/values.ts";
 import {
@@ -31,6 +32,7 @@ import {
 } from "./checked.ts";
 import { buildTest, operatorProblem } from "./compare.ts";
 import { LiteralError } from "./literals.ts";
+import { OPERATOR_ROWS } from "./operators.ts";
 import { parseOperandPrefix, TRANSFORMERS } from "./parser.ts";
 
 export type CheckIssueCode =
@@ -151,16 +153,12 @@ class Checker {
   }
 
   private isFieldName(text: string): boolean {
+    // Most values have no dot, and no field is spelled without one.
+    if (!text.includes(".")) return false;
     const parsed = parseOperandPrefix(text);
     if (parsed === undefined || parsed.length !== text.length || parsed.operand.kind !== "field")
       return false;
-    try {
-      this.scope.registry.resolve(parsed.operand.name, parsed.operand.arg);
-      return true;
-    } catch (err) {
-      if (err instanceof FieldResolveError) return false;
-      throw err;
-    }
+    return resolveField(parsed.operand.name, parsed.operand.arg) !== undefined;
   }
 
   expr(e: Expr): CheckedExpr {
@@ -199,7 +197,7 @@ class Checker {
     if (right === undefined) fail("bad_operator", `'${e.op}' needs a value on its right`, e.opPos);
 
     if (right.kind === "val" || right.kind === "transformer") {
-      if (e.op === "pmatch" || e.op === "regex" || e.modifier !== undefined) {
+      if (OPERATOR_ROWS.get(e.op)?.fieldRhs !== true || e.modifier !== undefined) {
         fail("bad_operator", `'${opText}' does not accept a field on its right-hand side`, right.pos);
       }
       if (right.kind === "val" && right.arg !== undefined)
@@ -441,8 +439,34 @@ class Checker {
         }
         return result("string", "CHARBUF", "single");
       }
-      case "getopt":
-        return fail("unsupported", "getopt() is not supported by Lanner yet", call.pos);
+      case "getopt": {
+        // As libsinsp: getopt(ARGV list, OPTSTRING string)[c], a list of strings, or one string
+        // with a single-character selector.
+        if (args.length !== 2)
+          fail("bad_argument", "getopt() requires exactly 2 arguments: args list and optstring", call.pos);
+        const [argv, optstring] = args;
+        const isList =
+          argv.kind === "list" ||
+          ((argv.kind === "field" || argv.kind === "transformer") && argv.multi === "list");
+        if (!isList) fail("bad_argument", "getopt() first argument must be a list", call.pos);
+        if (
+          optstring.kind === "list" ||
+          ((optstring.kind === "field" || optstring.kind === "transformer") && optstring.multi === "list")
+        )
+          fail("bad_argument", "getopt() second argument (optstring) must be a single value", call.pos);
+        const notString = (a: CheckedOperand | CheckedLiteralArg): boolean =>
+          (a.kind === "field" || a.kind === "transformer") && a.valueKind !== "string";
+        if (
+          notString(optstring as CheckedOperand | CheckedLiteralArg) ||
+          (argv.kind === "list" ? argv.items.some(notString) : notString(argv))
+        )
+          fail("bad_argument", "getopt() arguments must be strings", call.pos);
+        if (call.arg !== undefined && [...call.arg].length !== 1)
+          fail("bad_argument", "getopt() field argument must be a single option character", call.pos);
+        const out = result("string", "CHARBUF", call.arg === undefined ? "list" : "single");
+        if (call.arg !== undefined) out.arg = call.arg;
+        return out;
+      }
     }
   }
 

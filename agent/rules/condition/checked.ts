@@ -25,6 +25,8 @@ export interface CheckedLiteralArg {
 export interface CheckedTransformer {
   kind: "transformer";
   name: TransformerName;
+  /** The selector after the call (`getopt(...)[t]`), if any. */
+  arg?: string;
   args: (CheckedOperand | CheckedLiteralArg | CheckedOperandList)[];
   valueKind: ValueKind;
   falcoType: string;

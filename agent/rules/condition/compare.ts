@@ -2,7 +2,7 @@
 // and the converted literals. At run time a test is one call on an extracted value.
 
 import type { ScalarValue, ValueKind } from "../fields/values.ts";
-import type { ListModifier, Operator } from "./ast.ts";
+import { type ListModifier, type Operator, OPERATORS } from "./operators.ts";
 import {
   type Converted,
   convertLiteral,
@@ -18,44 +18,19 @@ import { compileRe2Posix, RegexDialectError, type WholeMatch } from "./re2-posix
 
 export type Test = (value: ScalarValue) => boolean;
 
-/** Which operators each value kind accepts (Falco's flt_is_comparable). */
+/** Which operators each value kind accepts (Falco's flt_is_comparable), from the operator table. */
 const OPERATORS_BY_KIND: Readonly<Record<ValueKind, ReadonlySet<Operator>>> = {
-  string: new Set<Operator>([
-    "=",
-    "!=",
-    "<",
-    "<=",
-    ">",
-    ">=",
-    "contains",
-    "icontains",
-    "startswith",
-    "endswith",
-    "glob",
-    "iglob",
-    "regex",
-    "in",
-    "intersects",
-    "pmatch",
-    "exists",
-  ]),
-  number: new Set<Operator>(["=", "!=", "<", "<=", ">", ">=", "in", "intersects", "exists"]),
-  bool: new Set<Operator>(["=", "!=", "in", "intersects", "exists"]),
-  ipaddr: new Set<Operator>(["=", "!=", "in", "intersects", "exists"]),
-  ipnet: new Set<Operator>(["=", "!=", "in", "intersects", "exists"]),
-  bytes: new Set<Operator>([
-    "=",
-    "!=",
-    "contains",
-    "bcontains",
-    "startswith",
-    "bstartswith",
-    "endswith",
-    "in",
-    "intersects",
-    "exists",
-  ]),
+  string: operatorsFor("string"),
+  number: operatorsFor("number"),
+  bool: operatorsFor("bool"),
+  ipaddr: operatorsFor("ipaddr"),
+  ipnet: operatorsFor("ipnet"),
+  bytes: operatorsFor("bytes"),
 };
+
+function operatorsFor(kind: ValueKind): ReadonlySet<Operator> {
+  return new Set(OPERATORS.filter((r) => r.kinds.includes(kind)).map((r) => r.op));
+}
 
 const KIND_NAMES: Readonly<Record<ValueKind, string>> = {
   string: "string",

@@ -4,6 +4,7 @@
 // so a condition that loads in Falco parses here and one Falco rejects is rejected here too.
 // The parser only builds syntax; fields, macros and lists are resolved by later passes.
 
+import { MODIFIERS, OPERATOR_SPELLINGS, OPERATORS, type OperatorRow } from "./operators.ts";
 import type {
   CheckExpr,
   Expr,
@@ -58,30 +59,20 @@ export const TRANSFORMERS: readonly TransformerName[] = [
   "getopt",
 ];
 
-// Order matters where one spelling is a prefix of another.
-const NUM_OPERATORS: readonly Operator[] = ["<=", "<", ">=", ">"];
-const SYMBOL_STR_OPERATORS: readonly string[] = ["==", "=", "!="];
-const WORD_STR_OPERATORS: readonly Operator[] = [
-  "glob",
-  "iglob",
-  "contains",
-  "icontains",
-  "bcontains",
-  "startswith",
-  "bstartswith",
-  "endswith",
-  "regex",
-];
-const LIST_OPERATORS: readonly Operator[] = ["intersects", "in", "pmatch"];
-const MODIFIERS: readonly ListModifier[] = ["oneof", "anyof", "allof"];
+/** The spellings of one grammar class of operators (operators.ts), longest first where one is a prefix. */
+function spellings(filter: (row: OperatorRow) => boolean): readonly [string, Operator][] {
+  return OPERATORS.filter(filter)
+    .flatMap((row) => row.spellings.map((s): [string, Operator] => [s, row.op]))
+    .sort((a, b) => (b[0].startsWith(a[0]) ? 1 : a[0].startsWith(b[0]) ? -1 : 0));
+}
 
-export const SUPPORTED_OPERATORS: readonly string[] = [
-  "exists",
-  ...NUM_OPERATORS,
-  ...SYMBOL_STR_OPERATORS,
-  ...WORD_STR_OPERATORS,
-  ...LIST_OPERATORS,
-];
+// Condition ::= 'exists' | NumOp NumValue | StrOp StrValue | StrOp Modifier ListValue | ListOp ListValue
+const NUM_OPERATORS = spellings((r) => r.rhs === "number");
+const SYMBOL_STR_OPERATORS = spellings((r) => r.rhs === "string" && !r.needsBlank);
+const WORD_STR_OPERATORS = spellings((r) => r.rhs === "string" && r.needsBlank);
+const LIST_OPERATORS = spellings((r) => r.rhs === "list");
+
+export const SUPPORTED_OPERATORS: readonly string[] = OPERATOR_SPELLINGS;
 
 /** Parses a whole condition. Throws ConditionSyntaxError with the offset of the problem. */
 export function parseCondition(text: string): Expr {
@@ -293,8 +284,8 @@ class ConditionParser {
       const opPos = this.pos;
       if (this.lexLiteral("exists")) return { kind: "check", left, op: "exists", pos: start, opPos };
 
-      for (const op of NUM_OPERATORS) {
-        if (this.lexLiteral(op)) {
+      for (const [spelling, op] of NUM_OPERATORS) {
+        if (this.lexLiteral(spelling)) {
           return { kind: "check", left, op, right: this.parseNumberOrTransformer(), pos: start, opPos };
         }
       }
@@ -314,8 +305,8 @@ class ConditionParser {
         return { kind: "check", left, op, right: this.parseStringOrTransformer(), pos: start, opPos };
       }
 
-      for (const op of LIST_OPERATORS) {
-        if (this.lexLiteral(op)) {
+      for (const [spelling, op] of LIST_OPERATORS) {
+        if (this.lexLiteral(spelling)) {
           return { kind: "check", left, op, right: this.parseListOrTransformer(), pos: start, opPos };
         }
       }
@@ -327,11 +318,11 @@ class ConditionParser {
 
   /** Word operators need a blank after them ("contains x"); symbol operators do not ("=x"). */
   private lexStringOperator(): { op: Operator; word: boolean } | undefined {
-    for (const symbol of SYMBOL_STR_OPERATORS) {
-      if (this.lexLiteral(symbol)) return { op: symbol === "==" ? "=" : (symbol as Operator), word: false };
+    for (const [spelling, op] of SYMBOL_STR_OPERATORS) {
+      if (this.lexLiteral(spelling)) return { op, word: false };
     }
-    for (const op of WORD_STR_OPERATORS) {
-      if (this.lexWordFollowedByBlank(op)) return { op, word: true };
+    for (const [spelling, op] of WORD_STR_OPERATORS) {
+      if (this.lexWordFollowedByBlank(spelling)) return { op, word: true };
     }
     return undefined;
   }

@@ -16,6 +16,7 @@ import type {
   CheckedOperandList,
 } from "./checked.ts";
 import { compareValues, type Test } from "./compare.ts";
+import { getopt } from "./getopt.ts";
 
 export type Reader<C> = (ctx: C) => FieldValue | undefined;
 export type FieldBinder<C> = (field: ResolvedField) => Reader<C>;
@@ -214,8 +215,17 @@ export function planOperand<C>(op: CheckedOperand, bind: FieldBinder<C>): Reader
         return items.map(String).join(String(s));
       };
     }
-    case "getopt":
-      return () => undefined;
+    case "getopt": {
+      const [argv, optstring] = args;
+      const selector = op.arg;
+      return (ctx) => {
+        const a = argv(ctx);
+        const o = optstring(ctx);
+        if (a === undefined || o === undefined || Array.isArray(o)) return undefined;
+        const words = (Array.isArray(a) ? a : [a]).map((w) => String(w));
+        return getopt(words, String(o), selector);
+      };
+    }
   }
 }
 
@@ -235,7 +245,7 @@ function planArg<C>(
         const v = item(ctx);
         // A list with a missing element has no value (as libsinsp).
         if (v === undefined) return undefined;
-        if (Array.isArray(v)) out.push(...v);
+        if (Array.isArray(v)) for (const x of v) out.push(x);
         else out.push(v as ScalarValue);
       }
       return out;

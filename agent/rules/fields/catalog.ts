@@ -3332,6 +3332,9 @@ export const DOT_SUFFIX_FIELDS: readonly string[] = [
 /** Of those, the ones whose key can ONLY be written as a dotted suffix (a bracket argument is rejected). */
 const DOT_ONLY = new Set(["evt.rawarg", "evt.type.is", "evt.abspath", "thread.cgroup"]);
 
+/** Keyed fields whose empty key (`[""]`) libsinsp reads as no key (sinsp_filtercheck_thread.cpp). */
+const EMPTY_KEY_IS_BARE = new Set(["proc.env", "proc.aenv"]);
+
 export const FIELD_BY_NAME: ReadonlyMap<string, FieldInfo> = new Map(FIELD_CATALOG.map((f) => [f.name, f]));
 
 /** First name component of every catalog field: evt, syscall, proc, thread, user, group, fd, fs, ... */
@@ -3368,6 +3371,8 @@ export function resolveField(name: string, bracketArg?: string): ResolvedField |
     if (bracketArg === undefined) {
       return isRequired(exact.arg) ? undefined : { field: exact, via: "none" };
     }
+    // libsinsp reads proc.env[""] and proc.aenv[""] as the bare field: the whole environment.
+    if (bracketArg === "" && EMPTY_KEY_IS_BARE.has(exact.name)) return { field: exact, via: "none" };
     if (exact.arg === "none" || DOT_ONLY.has(exact.name) || bracketArg === "") return undefined;
     if (exact.provider !== "libsinsp") {
       // Plugin arguments: an index must be a plain decimal without leading zeros, a key is any text.

@@ -18,9 +18,9 @@ import {
   ConditionSyntaxError,
   parseCondition,
   parseOperandPrefix,
-  SUPPORTED_OPERATORS,
   unescapeQuoted,
 } from "../condition/parser.ts";
+import { LIST_OPERATORS, MODIFIERS, OPERATORS, operatorOf } from "../condition/operators.ts";
 import type { FieldRegistry } from "../fields/registry.ts";
 import { compileOutput, type OutputToken } from "../output/format.ts";
 import type { Collection, ListDefinition, MacroDefinition, RuleDefinition } from "./collect.ts";
@@ -472,9 +472,14 @@ class Compiler {
   }
 }
 
-const LIST_COMPARISONS = new Set(["in", "pmatch", "intersects"]);
-const MODIFIED =
-  /^(=|==|!=|contains|icontains|bcontains|startswith|bstartswith|endswith|glob|iglob|regex)\s+(oneof|anyof|allof)$/;
+const LIST_COMPARISONS: ReadonlySet<string> = LIST_OPERATORS;
+/** `OP MODIFIER` for every modifiable operator's spelling and every modifier (operators.ts). */
+const MODIFIED = new RegExp(
+  `^(${OPERATORS.filter((r) => r.modifiable)
+    .flatMap((r) => r.spellings)
+    .map((s) => s.replace(/[=!]/g, (c) => `\\${c}`))
+    .join("|")})\\s+(${MODIFIERS.join("|")})$`,
+);
 
 /** Builds the syntax of one exception; undefined expr when it has no values. */
 function buildExceptionExpr(
@@ -560,14 +565,14 @@ function comparison(
   if (operand === undefined || operand.length !== fieldText.length)
     return { error: `'${fieldText}' is not a field` };
   const modified = MODIFIED.exec(comp);
-  const op = (modified?.[1] ?? comp).replace(/^==$/, "=");
-  if (op === "exists" || !SUPPORTED_OPERATORS.includes(op)) {
+  const op = operatorOf(modified?.[1] ?? comp);
+  if (op === undefined || op === "exists") {
     return { error: `'${comp}' is not a supported comparison operator` };
   }
   const expr: CheckExpr = {
     kind: "check",
     left: operand.operand,
-    op: op as CheckExpr["op"],
+    op,
     right: rhs,
     pos: -1,
     opPos: -1,

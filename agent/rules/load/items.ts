@@ -10,24 +10,10 @@ export interface TextPiece {
   node: YamlScalar;
 }
 
-export const PRIORITIES = [
-  "Emergency",
-  "Alert",
-  "Critical",
-  "Error",
-  "Warning",
-  "Notice",
-  "Informational",
-  "Debug",
-] as const;
-export type Priority = (typeof PRIORITIES)[number];
+// Priorities are one table shared with the config schema (agent/common/priorities.ts).
+export { PRIORITIES, type Priority, parsePriority } from "../../common/priorities.ts";
 
-/** Falco's priority names, case-insensitively, and "info" for Informational. */
-export function parsePriority(text: string): Priority | undefined {
-  const lower = text.toLowerCase();
-  if (lower === "info") return "Informational";
-  return PRIORITIES.find((p) => p.toLowerCase() === lower);
-}
+import type { Priority } from "../../common/priorities.ts";
 
 /** A value in an exception: a single string, or (for list-form comparisons) a list of strings. */
 export type ExceptionValue = { text: string; location: Location } | { items: string[]; location: Location };
@@ -59,6 +45,110 @@ export interface RuleFields {
 }
 
 export type RuleKey = keyof RuleFields;
+
+/**
+ * A key a rule entry may have, as one table: its YAML name, the field it fills, whether a
+ * definition needs it, what it means and defaults to (docs/RULES.md's table is checked against
+ * this), and how later entries may change it: `override: {KEY: append}`, `override: {KEY: replace}`,
+ * and the deprecated `append: true` (which appends condition and exceptions only, and warns that it
+ * ignores the keys marked `ignoredByAppendTrue`).
+ */
+export interface RuleKeyRow {
+  readonly yaml: string;
+  readonly field: RuleKey | "name";
+  readonly required: boolean;
+  readonly meaning: string;
+  /** As docs show it; "" for none. */
+  readonly default: string;
+  readonly append: boolean;
+  readonly replace: boolean;
+  readonly appendTrue: boolean;
+  readonly ignoredByAppendTrue: boolean;
+}
+
+/** What a rule definition gets for an optional key it does not give (collect.ts applies these). */
+export const RULE_DEFAULTS = {
+  source: "syscall",
+  enabled: true,
+  tags: [] as string[],
+  exceptions: [] as ExceptionSpec[],
+  warnEvttypes: true,
+  skipIfUnknownFilter: false,
+  capture: false,
+  captureDuration: 0,
+} as const satisfies Partial<Record<RuleKey, unknown>>;
+
+function defaultText(field: RuleKeyRow["field"]): string {
+  if (!Object.hasOwn(RULE_DEFAULTS, field)) return "";
+  const value: unknown = RULE_DEFAULTS[field as keyof typeof RULE_DEFAULTS];
+  return Array.isArray(value) ? "none" : `\`${String(value)}\``;
+}
+
+const row = (
+  yaml: string,
+  field: RuleKeyRow["field"],
+  required: boolean,
+  meaning: string,
+  policy: { append?: boolean; replace?: boolean; appendTrue?: boolean; ignored?: boolean },
+): RuleKeyRow => ({
+  yaml,
+  field,
+  required,
+  meaning,
+  default: defaultText(field),
+  append: policy.append ?? false,
+  replace: policy.replace ?? false,
+  appendTrue: policy.appendTrue ?? false,
+  ignoredByAppendTrue: policy.ignored ?? false,
+});
+
+export const RULE_KEY_TABLE: readonly RuleKeyRow[] = [
+  row("rule", "name", true, "the name", {}),
+  row("condition", "condition", true, "when it fires (Falco's condition language)", {
+    append: true,
+    replace: true,
+    appendTrue: true,
+  }),
+  row("output", "output", true, "the alert message, with `%field`s", {
+    append: true,
+    replace: true,
+    ignored: true,
+  }),
+  row("desc", "desc", true, "what it detects", { append: true, replace: true, ignored: true }),
+  row("priority", "priority", true, "severity", { replace: true, ignored: true }),
+  row("source", "source", false, "event source", {}),
+  row("enabled", "enabled", false, "load it switched on or off", { replace: true }),
+  row("tags", "tags", false, "labels for selection", { append: true, replace: true, ignored: true }),
+  row("exceptions", "exceptions", false, "structured exclusions (section 7)", {
+    append: true,
+    replace: true,
+    appendTrue: true,
+  }),
+  row(
+    "warn_evttypes",
+    "warnEvttypes",
+    false,
+    "warn when the condition does not narrow event types",
+
+    {
+      replace: true,
+    },
+  ),
+  row(
+    "skip-if-unknown-filter",
+    "skipIfUnknownFilter",
+    false,
+    "skip the rule, with a warning, if it names an unknown field",
+
+    { replace: true },
+  ),
+  row("capture", "capture", false, "request a capture when it fires (kept, not used yet)", {
+    replace: true,
+  }),
+  row("capture_duration", "captureDuration", false, "capture length in milliseconds", {
+    replace: true,
+  }),
+];
 
 export interface PluginRequirement {
   name: string;

@@ -11,6 +11,7 @@ import {
   type YamlScalar,
   YamlSyntaxError,
 } from "../../yaml/positioned.ts";
+import { PRIORITY_SPELLINGS } from "../../common/priorities.ts";
 import type { SourceFile } from "../../yaml/source.ts";
 import type { DiagnosticBag, Location } from "./diagnostics.ts";
 import {
@@ -21,42 +22,23 @@ import {
   type RuleFields,
   type RuleFileItem,
   type RuleKey,
+  RULE_DEFAULTS,
+  RULE_KEY_TABLE,
+  type RuleKeyRow,
 } from "./items.ts";
 
 const LIST_NAME = /^[^()"'\s=,]+$/;
 const MACRO_NAME = /^[a-zA-Z]+[a-zA-Z0-9_]*$/;
 
-const RULE_KEYS = new Set([
-  "rule",
-  "condition",
-  "output",
-  "desc",
-  "priority",
-  "source",
-  "enabled",
-  "capture",
-  "capture_duration",
-  "warn_evttypes",
-  "skip-if-unknown-filter",
-  "tags",
-  "exceptions",
-  "override",
-  "append",
-]);
-const APPENDABLE: ReadonlySet<string> = new Set(["condition", "output", "desc", "tags", "exceptions"]);
-const REPLACEABLE: ReadonlySet<string> = new Set([
-  "condition",
-  "output",
-  "desc",
-  "priority",
-  "capture",
-  "capture_duration",
-  "tags",
-  "exceptions",
-  "enabled",
-  "warn_evttypes",
-  "skip-if-unknown-filter",
-]);
+// The rule keys and how each may be changed come from one table (items.ts).
+const yamlNames = (keep: (r: RuleKeyRow) => boolean): string[] =>
+  RULE_KEY_TABLE.filter(keep).map((r) => r.yaml);
+const RULE_KEYS = new Set([...yamlNames(() => true), "override", "append"]);
+const APPENDABLE: ReadonlySet<string> = new Set(yamlNames((r) => r.append));
+const REPLACEABLE: ReadonlySet<string> = new Set(yamlNames((r) => r.replace));
+const REQUIRED_BODY: readonly string[] = yamlNames((r) => r.required && r.field !== "name");
+const APPEND_TRUE_KEYS: readonly string[] = yamlNames((r) => r.appendTrue);
+const APPEND_TRUE_IGNORED: readonly string[] = yamlNames((r) => r.ignoredByAppendTrue);
 
 /** Raised inside the reader to abandon one entry; the message becomes a diagnostic. */
 class EntryError extends Error {
@@ -391,13 +373,13 @@ function readRule(entry: YamlMapping, diagnostics: DiagnosticBag): RuleFileItem[
 
   if (append) {
     // As in Falco, `append: true` appends the condition and exceptions only.
-    const keys = ["condition", "exceptions"].filter((k) => mappingGet(entry, k) !== undefined);
-    for (const ignored of ["output", "desc", "tags", "priority"]) {
+    const keys = APPEND_TRUE_KEYS.filter((k) => mappingGet(entry, k) !== undefined);
+    for (const ignored of APPEND_TRUE_IGNORED) {
       const node = mappingGet(entry, ignored);
       if (node === undefined) continue;
       diagnostics.warning(
         "ignored_key",
-        `'${ignored}' is ignored with 'append: true', which appends only condition and exceptions; use 'override: {${ignored}: ${ignored === "priority" ? "replace" : "append"}}'`,
+        `'${ignored}' is ignored with 'append: true', which appends only condition and exceptions; use 'override: {${ignored}: ${RULE_KEY_TABLE.find((r) => r.yaml === ignored)?.append ? "append" : "replace"}}'`,
         at(node),
         [context],
       );
@@ -411,7 +393,7 @@ function readRule(entry: YamlMapping, diagnostics: DiagnosticBag): RuleFileItem[
     return [{ kind: "rule", name, action: "append", fields, keys: keys.map(toRuleKey), location }];
   }
 
-  const hasBody = ["condition", "output", "desc", "priority"].some((k) => mappingGet(entry, k) !== undefined);
+  const hasBody = REQUIRED_BODY.some((k) => mappingGet(entry, k) !== undefined);
   if (!hasBody) {
     const enabledNode = mappingGet(entry, "enabled");
     if (enabledNode === undefined) {
@@ -429,7 +411,7 @@ function readRule(entry: YamlMapping, diagnostics: DiagnosticBag): RuleFileItem[
     );
     return [{ kind: "rule", name, action: "enable", enabled: requireBool(enabledNode, "enabled"), location }];
   }
-  for (const key of ["condition", "output", "desc", "priority"]) {
+  for (const key of REQUIRED_BODY) {
     if (mappingGet(entry, key) === undefined)
       throw new EntryError("schema", `rule '${name}' has no '${key}'`, entry);
   }
@@ -440,7 +422,7 @@ function readRule(entry: YamlMapping, diagnostics: DiagnosticBag): RuleFileItem[
     context,
     false,
   );
-  fields.source ??= "syscall";
+  fields.source ??= RULE_DEFAULTS.source;
   return [{ kind: "rule", name, action: "define", fields, location }];
 }
 
@@ -452,16 +434,9 @@ function readSource(entry: YamlMapping): string | undefined {
 }
 
 function toRuleKey(yamlKey: string): RuleKey {
-  switch (yamlKey) {
-    case "capture_duration":
-      return "captureDuration";
-    case "warn_evttypes":
-      return "warnEvttypes";
-    case "skip-if-unknown-filter":
-      return "skipIfUnknownFilter";
-    default:
-      return yamlKey as RuleKey;
-  }
+  const field = RULE_KEY_TABLE.find((r) => r.yaml === yamlKey)?.field;
+  if (field === undefined || field === "name") throw new Error(`not a rule field: ${yamlKey}`);
+  return field;
 }
 
 function readRuleFields(
@@ -493,7 +468,7 @@ function readRuleFields(
         if (p === undefined) {
           throw new EntryError(
             "invalid_priority",
-            `invalid priority '${node.value}': expected one of emergency, alert, critical, error, warning, notice, informational (or info), debug`,
+            `invalid priority '${node.value}': expected one of ${PRIORITY_SPELLINGS.join(", ")} (any case)`,
             node,
           );
         }

@@ -211,7 +211,13 @@ export const PROC_FIELDS: Readonly<Record<string, Binder>> = {
     if (p === undefined) return undefined;
     return Math.max(0, Math.round(ctx.event.bootSec * 1e9 + ctx.event.bootNsec - p.pidTsBootNs));
   }),
-  "proc.is_exe_from_memfd": self((p) => p.exeFromMemfd),
+  // The exec record's word, else (an fexecve of /proc/self/fd/N) what the kernel's exe link says.
+  "proc.is_exe_from_memfd": plain((ctx) => {
+    const p = ctx.process;
+    if (p === undefined) return undefined;
+    if (p.exeFromMemfd) return true;
+    return ctx.facts.exeFile(p)?.memfd ?? false;
+  }),
   "proc.is_exe_writable": exeFact((f) => f.writable),
   "proc.is_exe_upper_layer": exeFact((f) => f.upperLayer),
   "proc.is_exe_lower_layer": exeFact((f) => !f.upperLayer),

@@ -1,13 +1,15 @@
-// user.* and group.*, from the process's ids and the host's passwd and group files. A uid or gid
-// with no entry reads as Falco shows it: the name "<NA>" (the id itself stays readable).
+// user.* and group.*, from the process's ids and the passwd and group files of its container (or
+// the host's, outside containers). A uid or gid with no entry reads as Falco shows it: the name
+// "<NA>" (the id itself stays readable).
 
 import type { EventContext } from "../../../state/context.ts";
 import { type Binder, plain } from "./types.ts";
 
 const NO_ENTRY = "<NA>";
 
+/** A process in a container reads its container's passwd (as Falco does); others the host's. */
 const entry = (ctx: EventContext, uid: number | undefined) =>
-  uid === undefined ? undefined : ctx.users.user(uid);
+  uid === undefined || ctx.process === undefined ? undefined : ctx.facts.usersOf(ctx.process).user(uid);
 
 export const USER_FIELDS: Readonly<Record<string, Binder>> = {
   "user.uid": plain((ctx) => ctx.process?.uid),
@@ -29,6 +31,8 @@ export const USER_FIELDS: Readonly<Record<string, Binder>> = {
   }),
   "group.gid": plain((ctx) => ctx.process?.gid),
   "group.name": plain((ctx) =>
-    ctx.process === undefined ? undefined : (ctx.users.groupName(ctx.process.gid) ?? NO_ENTRY),
+    ctx.process === undefined
+      ? undefined
+      : (ctx.facts.usersOf(ctx.process).groupName(ctx.process.gid) ?? NO_ENTRY),
   ),
 };
