@@ -24,9 +24,8 @@ test("frames from the live probe reach the sink; its counters are metrics; stop 
   expect(frames).toBeGreaterThan(0);
   const m = source.metrics();
   expect(m.find((s) => s.name === "kernel_events_seen_total")?.value).toBeGreaterThan(0);
-  expect(m.filter((s) => s.name === "kernel_drops_total").map((s) => s.labels?.reason)).toEqual([
-    "ring_full",
-    "too_big",
-  ]);
+  const reasons = m.filter((s) => s.name === "kernel_drops_total").map((s) => s.labels?.reason);
+  expect(reasons).toContain("ring_full");
+  expect(reasons).toContain("too_big");
   expect(source.clock.offsetSec).toBeGreaterThan(1_600_000_000);
 }, 60_000);
