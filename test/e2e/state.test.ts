@@ -189,9 +189,9 @@ describe.skipIf(liveUnavailable !== null)("fields of processes started after the
     const py = (code: string) =>
       Bun.spawnSync(["python3", "-c", code], { stdout: "ignore", stderr: "ignore" });
     py(
-      `import os, time; d = os.open("/etc", os.O_RDONLY | os.O_DIRECTORY); os.open("shadow", os.O_RDONLY, dir_fd=d); time.sleep(0.3)`,
+      `import os, time; d = os.open("/etc", os.O_RDONLY | os.O_DIRECTORY); os.open("shadow", os.O_RDONLY, dir_fd=d); time.sleep(2)`,
     );
-    py(`import os, time; os.chdir("/etc"); open("gshadow"); time.sleep(0.3)`);
+    py(`import os, time; os.chdir("/etc"); open("gshadow"); time.sleep(2)`);
     // Executables from /dev/shm, a memfd and an overlay's upper layer; each lives long enough to be inspected.
     const shm = "/dev/shm/lanner-e2e-exe";
     copyFileSync(sleep, shm);
