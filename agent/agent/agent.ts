@@ -21,12 +21,17 @@ export interface AgentParts {
   log: Logger;
   /** The hostname alerts carry (the captured host's on replay). */
   hostname: string;
-  /** "kernel": rate limits run on the machine's clock; "event": on event time (replay). */
-  clock: ClockMode;
+  /**
+   * "kernel": rate limits run on the machine's clock; "event": on event time (replay). A clock
+   * made beforehand lets parts built before the Agent (the outputs' rate limits) share it.
+   */
+  clock: ClockMode | AgentClock;
   /** The stats line every this many ms while running; 0: only the final one at stop (default 60 s). */
   statsIntervalMs?: number;
   /** Record observers (capture file writers, the rule-triggered capture ring). */
   taps?: readonly RecordTap[];
+  /** The record schema version of the source (a capture file's header); the current one by default. */
+  schemaVersion?: number;
   /** Called for each malformed record with its offset in the batch (replay turns it into a file offset). */
   onMalformed?: (offset: number, reason: string) => void;
 }
@@ -50,7 +55,8 @@ export class Agent {
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly parts: AgentParts) {
-    this.clock = new AgentClock(parts.clock, parts.source.clock);
+    this.clock =
+      parts.clock instanceof AgentClock ? parts.clock : new AgentClock(parts.clock, parts.source.clock);
     this.pipeline = new Pipeline({
       engine: parts.engine,
       state: parts.state,
@@ -60,6 +66,7 @@ export class Agent {
       clock: this.clock,
       taps: parts.taps,
       onMalformed: parts.onMalformed,
+      schemaVersion: parts.schemaVersion,
     });
     this.ended = new Promise((resolve) => {
       this.resolveEnded = resolve;
