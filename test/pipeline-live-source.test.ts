@@ -4,6 +4,8 @@
 import { expect, test } from "bun:test";
 import { liveFrameSource } from "../agent/agent/index.ts";
 import { openLiveProbe } from "../agent/capture/index.ts";
+import { captureSelection, openProbe } from "../agent/cli/probe.ts";
+import { DEFAULT_CONFIG, loadConfig } from "../agent/config/index.ts";
 
 test("frames from the live probe reach the sink; its counters are metrics; stop is idempotent", async () => {
   const probe = openLiveProbe({ ringBytes: 1 << 22, drainIntervalMs: 10, batchBytes: 1 << 20 });
@@ -28,4 +30,14 @@ test("frames from the live probe reach the sink; its counters are metrics; stop 
   expect(reasons).toContain("ring_full");
   expect(reasons).toContain("too_big");
   expect(source.clock.offsetSec).toBeGreaterThan(1_600_000_000);
+}, 60_000);
+
+test("openProbe (the commands' way to attach) attaches with the config's ring and the rules' selection", () => {
+  const config = loadConfig(DEFAULT_CONFIG, ["engine.modern_ebpf.buf_size_preset=1"]);
+  const probe = openProbe(config, captureSelection(new Set(["openat"])));
+  try {
+    expect(probe.clock.offsetSec).toBeGreaterThan(1_600_000_000);
+  } finally {
+    probe.stop();
+  }
 }, 60_000);
