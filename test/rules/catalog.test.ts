@@ -14,8 +14,8 @@ import {
   FIELD_CLASSES,
   type FalcoParamType,
   type FieldArgForm,
-  resolveField,
 } from "../../agent/rules/fields/catalog.ts";
+import { resolveField } from "../../agent/rules/fields/registry.ts";
 import { EVENT_ARGS, EVENT_NAMES, SYSCALL_NAMES } from "../../agent/rules/fields/event-names.ts";
 
 const RULES_DIR = resolve(import.meta.dir, "../../../shared/falco-rules");
