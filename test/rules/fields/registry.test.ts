@@ -3,21 +3,21 @@
 // threads, a failed open, an exit). Expected values are worked out by hand from the events.
 
 import { describe, expect, test } from "bun:test";
-import type { Event } from "../../agent/events/types.ts";
-import { CONTAINER_FIELDS } from "../../agent/rules/fields/extract/container.ts";
-import { EVT_FIELDS } from "../../agent/rules/fields/extract/evt.ts";
-import { FD_FIELDS } from "../../agent/rules/fields/extract/fd.ts";
-import { PROC_FIELDS } from "../../agent/rules/fields/extract/proc.ts";
-import { USER_FIELDS } from "../../agent/rules/fields/extract/user.ts";
-import { FieldRegistry } from "../../agent/rules/fields/registry.ts";
-import type { FieldValue } from "../../agent/rules/fields/values.ts";
-import { type CheckScope, checkCondition } from "../../agent/rules/condition/check.ts";
-import { parseCondition, parseOperandPrefix } from "../../agent/rules/condition/parser.ts";
-import { planCondition } from "../../agent/rules/condition/plan.ts";
-import { liveBinder } from "../../agent/rules/live.ts";
-import type { EventContext } from "../../agent/state/context.ts";
-import { StateTracker } from "../../agent/state/tracker.ts";
-import { UserTable } from "../../agent/state/users.ts";
+import type { Event } from "../../../agent/events/types.ts";
+import { CONTAINER_FIELDS } from "../../../agent/rules/fields/extract/container.ts";
+import { EVT_FIELDS } from "../../../agent/rules/fields/extract/evt.ts";
+import { FD_FIELDS } from "../../../agent/rules/fields/extract/fd.ts";
+import { PROC_FIELDS } from "../../../agent/rules/fields/extract/proc.ts";
+import { USER_FIELDS } from "../../../agent/rules/fields/extract/user.ts";
+import { FieldRegistry } from "../../../agent/rules/fields/registry.ts";
+import type { FieldValue } from "../../../agent/rules/fields/values.ts";
+import { type CheckScope, checkCondition } from "../../../agent/rules/condition/check.ts";
+import { parseCondition, parseOperandPrefix } from "../../../agent/rules/condition/parser.ts";
+import { planCondition } from "../../../agent/rules/condition/plan.ts";
+import { liveBinder } from "../../../agent/rules/live.ts";
+import type { EventContext } from "../../../agent/state/context.ts";
+import { StateTracker } from "../../../agent/state/tracker.ts";
+import { UserTable } from "../../../agent/state/users.ts";
 
 const HEX = "0123456789abcdef".repeat(4);
 const registry = FieldRegistry.default();
