@@ -14,7 +14,7 @@ import { type EventContext, snapshotState, StateTracker, UserTable } from "../st
 import { many, parseArgs, single } from "./args.ts";
 import { buildEngine } from "./assemble.ts";
 import { EXIT_ENVIRONMENT, EXIT_INVALID, EXIT_OK } from "./exit-codes.ts";
-import { openProbe } from "./run.ts";
+import { openProbe } from "./probe-setup.ts";
 import { CliFailure, loadCliConfig } from "./setup.ts";
 
 export const CAPTURE_HELP = `Usage: lanner capture -w FILE [--duration S] [--max-size MB] [--max-events N]
