@@ -86,7 +86,7 @@ const openRule = (name: string): RuleSource => ({
 });
 
 let n = 0;
-function assemble(engine: RuleEngine<EventContext>, clock: "kernel" | "event" = "event") {
+function assemble(engine: RuleEngine<EventContext>, clock: "kernel" | "event" = "event", capacity = 100) {
   n++;
   const alertPath = join(dir, `alerts-${n}.jsonl`);
   const logPath = join(dir, `log-${n}.jsonl`);
@@ -104,6 +104,7 @@ function assemble(engine: RuleEngine<EventContext>, clock: "kernel" | "event" = 
       defaultOutputSettings({
         stdout_output: { enabled: false },
         file_output: { enabled: true, filename: alertPath },
+        outputs_queue: { capacity },
       }),
       { log: outputLog, hostname: "node-a" },
     ),
@@ -205,7 +206,8 @@ test("a kernel drop counter that moved gives a warning with the reason; the metr
     "events_total",
     "alerts_total",
     "kernel_drops_total",
-    "processes",
+    "state_processes",
+    "state_fds",
     "output_delivered_total",
     "rules_active",
   ])
@@ -213,4 +215,18 @@ test("a kernel drop counter that moved gives a warning with the reason; the metr
   await h.agent.stop();
   const warning = h.log().find((l) => l.msg === "the kernel dropped events");
   expect(warning).toMatchObject({ level: "warning", dropped: 7, ring_full: 7, too_big: 0 });
+});
+
+test("alerts a full sink queue dropped are in the stats line and raise a warning", async () => {
+  const h = assemble(engineFor([openRule("Rule A")]), "event", 1);
+  h.agent.start();
+  // Three alerts in one batch: the first goes out at once (one batch in flight) and the queue holds
+  // one. Under the default drop-oldest policy the second and third are pushed out by what follows,
+  // the last being the internal alert that says alerts were dropped: it is the one delivered.
+  h.source.push([cat(10), hosts(10, 1), hosts(10, 2), hosts(10, 3)]);
+  await h.agent.stop();
+  expect(h.alerts().map((a) => a.rule)).toEqual(["Rule A", "Lanner internal: alerts dropped"]);
+  const log = h.log();
+  expect(log.find((l) => l.msg === "stats")).toMatchObject({ alerts: 3, sink_drops: 2 });
+  expect(log.find((l) => l.msg === "alerts were dropped by a sink")).toMatchObject({ dropped: 2 });
 });

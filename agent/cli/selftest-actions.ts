@@ -185,7 +185,8 @@ export const SELFTEST_ACTIONS: readonly SelftestAction[] = [
             `fd = os.memfd_create("lanner-selftest-${ctx.token}")\n` +
             "os.write(fd, open('/bin/true', 'rb').read())\n" +
             "pid = os.fork()\n" +
-            "if pid == 0:\n  os.execv(f'/proc/self/fd/{fd}', ['true'])\n" +
+            // The token as argv[1]: the alert's command line is how this action's alert is found.
+            `if pid == 0:\n  os.execv(f'/proc/self/fd/{fd}', ['true', '${ctx.token}'])\n` +
             "os.waitpid(pid, 0)\n",
         ),
       );

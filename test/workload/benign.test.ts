@@ -3,8 +3,8 @@
 // under the built agent with the default rules, live, and raises no alert.
 //
 // The machine is shared with other work, so the default rules are narrowed to the workload's
-// process tree: the workload runs under a copy of bash named `lanner-benign`, and a second rules
-// file appends `and (proc.name = lanner-benign or proc.aname = lanner-benign)` to every default
+// process tree: the workload runs under a copy of bash named `benign-PID`, and a second rules
+// file appends `and (proc.name = benign-PID or proc.aname = benign-PID)` to every default
 // rule. Nothing else of the rules changes. Witness rules fire on one exec of each step, which
 // proves the agent saw the workload (a test that saw nothing would pass for the wrong reason).
 
@@ -18,7 +18,9 @@ import { liveUnavailable } from "../capture/live-support.ts";
 import { AgentRun, REPO } from "../e2e/agent-process.ts";
 
 const WORKLOAD = join(REPO, "test/workload/benign.sh");
-const MARK = "lanner-benign";
+// Unique per run (and at most 15 characters, the kernel's comm): other runs of this test may be
+// going on at the same time on a shared machine.
+const MARK = `benign-${process.pid}`;
 const IN_WORKLOAD = `(proc.name = ${MARK} or proc.aname = ${MARK})`;
 
 /** One witness rule per step of the workload: name -> what its exec looks like. */
@@ -40,6 +42,22 @@ const hasCgroup2 = ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"].some((p) => {
     return false;
   }
 });
+
+/**
+ * A free port among those the default rules treat as usual service ports: the "container" step
+ * talks to the workload's HTTP server, as a pod talks to a service.
+ */
+function freeCommonPort(): number {
+  for (const port of [8080, 8443, 9090, 9092, 4317, 4318, 6443, 2379]) {
+    try {
+      Bun.listen({ hostname: "127.0.0.1", port, socket: { data() {} } }).stop(true);
+      return port;
+    } catch {
+      // in use: try the next
+    }
+  }
+  throw new Error("no free port among the usual service ports for the workload's HTTP server");
+}
 
 function narrowingRules(): string {
   const names = loadRuleSources([DEFAULT_RULES]).ruleset.rules.map((r) => r.name);
@@ -88,7 +106,7 @@ describe.skipIf(liveUnavailable !== null)("the default rules stay quiet on a ben
       const work = Bun.spawnSync([shell, WORKLOAD, join(dir, "work")], {
         stdout: "pipe",
         stderr: "pipe",
-        env: { ...process.env, BENIGN_HTTP_PORT: String(18080 + (process.pid % 1000)) },
+        env: { ...process.env, BENIGN_HTTP_PORT: String(freeCommonPort()) },
         timeout: 120_000,
       });
       expect({ code: work.exitCode, stderr: work.stderr.toString() }).toMatchObject({ code: 0 });
