@@ -4,15 +4,8 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { Agent, liveFrameSource } from "../agent/index.ts";
-import {
-  CaptureError,
-  DEFAULT_SELECTION,
-  type LiveProbe,
-  openLiveProbe,
-  STATE_KINDS,
-  selectionFor,
-} from "../capture/index.ts";
-import { type LannerConfig, ringBytesForPreset } from "../config/index.ts";
+import type { LiveProbe } from "../capture/index.ts";
+import type { LannerConfig } from "../config/index.ts";
 import { Logger } from "../log.ts";
 import { countFullyLive, rulesetLiveness } from "../rules/index.ts";
 import { RuleCaptureTap } from "../capturefile/index.ts";
@@ -22,6 +15,7 @@ import { joinAndNormalize, StateTracker, snapshotState, type UserTable } from ".
 import { many, parseArgs, single } from "./args.ts";
 import { buildEngine, buildOutputs, captureHeaderBase } from "./assemble.ts";
 import { EXIT_ENVIRONMENT, EXIT_OK } from "./exit-codes.ts";
+import { captureSelection, openProbe } from "./probe-setup.ts";
 import { startRunOperations } from "./run-operations.ts";
 import { stateOptions } from "./state-options.ts";
 import { CliFailure, loadCliConfigDetailed, loadRulesOrFail } from "./setup.ts";
@@ -158,13 +152,6 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   return await exited;
 }
 
-/** The kinds to record in the kernel: what the active rules run on plus what the state needs;
- * a rule on every event type gets the default selection (the read/write family stays off). */
-export function captureSelection(ruleTypes: ReadonlySet<string> | "all"): readonly string[] {
-  if (ruleTypes === "all") return [...new Set([...DEFAULT_SELECTION, ...STATE_KINDS])];
-  return selectionFor(ruleTypes).kinds;
-}
-
 /** Rule-triggered capture (config `capture`): a ring of recent records, written around an alert. */
 function ruleCaptureTap(
   config: LannerConfig,
@@ -187,22 +174,4 @@ function ruleCaptureTap(
     onWritten: (file, rule, records) => log.info("rule-triggered capture written", { file, rule, records }),
     onError: (error) => log.error("rule-triggered capture failed", { error }),
   });
-}
-
-/** Attaches the live probe; a refusal is an environment error (exit 2) with the kernel's detail. */
-export function openProbe(config: LannerConfig, selection?: readonly string[]): LiveProbe {
-  try {
-    return openLiveProbe({
-      ringBytes: ringBytesForPreset(config.engine.modern_ebpf.buf_size_preset),
-      drainIntervalMs: config.engine.modern_ebpf.drain_interval_ms,
-      batchBytes: 1 << 20,
-      ...(selection === undefined ? {} : { selection }),
-    });
-  } catch (err) {
-    if (err instanceof CaptureError) {
-      const detail = err.detail === "" ? "" : `\n${err.detail}`;
-      throw new CliFailure(`${err.message}${detail}`, EXIT_ENVIRONMENT);
-    }
-    throw err;
-  }
 }
