@@ -321,6 +321,14 @@ static __always_inline __u32 exe_flags(struct task_struct *task)
 	       name[5] == ':';
 }
 
+/* The hand-written encoders below write exactly these many parameters, in the table's order: a
+ * parameter added to the table for these kinds must be added here too, and the build says so. */
+_Static_assert(LANNER_KIND_EXECVE_PARAMS == 16 && LANNER_KIND_EXECVEAT_PARAMS == 16, "emit_exec writes 16 params");
+_Static_assert(LANNER_KIND_EXECVE_P_CWD == 9 && LANNER_KIND_EXECVE_P_EXE_FLAGS == 15, "exec param order changed");
+_Static_assert(LANNER_KIND_OPEN_PARAMS == 6 && LANNER_KIND_OPENAT_PARAMS == 6 && LANNER_KIND_OPENAT2_PARAMS == 6,
+	       "emit_open writes 6 params");
+_Static_assert(LANNER_KIND_PROCEXIT_PARAMS == 1 && LANNER_KIND_PROCFORK_PARAMS == 2, "tracepoint kinds changed");
+
 /* The exec record's params. On success (from sched_process_exec) the filename is the kernel's
  * bprm->filename and argv/environ are read from the new image; on failure (from sys_exit) the
  * filename is the caller's user pointer and args/env are empty. */

@@ -21,11 +21,22 @@ const dir = mkdtempSync(join(tmpdir(), "lanner-bench-"));
 const target = join(dir, "target");
 writeFileSync(target, "x");
 
+/** CPU seconds (user + system) the last workload run used: on a busy machine this moves far less
+ * than wall time, which also counts waiting for a CPU. */
+let lastWorkloadCpu = 0;
+const workloadCpu: { baseline: number[]; probe: number[]; unselected: number[] } = {
+  baseline: [],
+  probe: [],
+  unselected: [],
+};
+
 /** Runs the workload without blocking the event loop (the drain timer must keep firing). */
 async function runWorkload(): Promise<number> {
   const proc = Bun.spawn([workload, String(iterations), target], { stdout: "pipe" });
   const out = await new Response(proc.stdout).text();
   if ((await proc.exited) !== 0) throw new Error(`workload failed: ${out}`);
+  const usage = proc.resourceUsage();
+  lastWorkloadCpu = usage === undefined ? 0 : Number(usage.cpuTime.user + usage.cpuTime.system) / 1e6;
   return Number(out.trim()) / 1e9;
 }
 
@@ -82,8 +93,11 @@ try {
   await runWorkload(); // warm the page cache and the dentry
   for (let r = 0; r < rounds; r++) {
     baseline.push(await runWorkload());
+    workloadCpu.baseline.push(lastWorkloadCpu);
     withProbe.push(await runWithProbe());
+    workloadCpu.probe.push(lastWorkloadCpu);
     unselected.push(await runWithProbe(["execve"]));
+    workloadCpu.unselected.push(lastWorkloadCpu);
     const p = withProbe.at(-1)!;
     const u = unselected.at(-1)!;
     console.log(
@@ -114,6 +128,17 @@ console.log(
 );
 console.log(
   `with probe: median ${fmt(probed)} s, best ${fmt(bestProbe)} s (${fmt((bestProbe / iterations) * 1e9, 0)} ns per iteration)`,
+);
+const cpuRatio = (xs: number[]) => xs.map((x, i) => x / workloadCpu.baseline[i]);
+console.log(
+  `workload CPU (user+sys): baseline median ${fmt(median(workloadCpu.baseline))} s; with probe ${fmt(median(cpuRatio(workloadCpu.probe)), 2)}x ` +
+    `(${cpuRatio(workloadCpu.probe)
+      .map((r) => fmt(r, 2))
+      .join(", ")}); unselected ${fmt(median(cpuRatio(workloadCpu.unselected)), 2)}x (${cpuRatio(
+      workloadCpu.unselected,
+    )
+      .map((r) => fmt(r, 2))
+      .join(", ")})`,
 );
 const unselectedRatios = unselected.map((p, i) => p.seconds / baseline[i]);
 console.log(

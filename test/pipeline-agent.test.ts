@@ -12,15 +12,12 @@ import {
   Agent,
   type FrameSink,
   type FrameSource,
-  routerOutputs,
+  agentOutputs,
   type SourceEnd,
 } from "../agent/agent/index.ts";
 import type { MetricSample } from "../agent/common/metrics.ts";
 import { Logger } from "../agent/log.ts";
-import { DEFAULT_ALERT_FORMAT } from "../agent/outputs/alert.ts";
-import { OutputRouter } from "../agent/outputs/router.ts";
-import { BoundedSink } from "../agent/outputs/sink.ts";
-import { FileWriter } from "../agent/outputs/writers.ts";
+import { createOutputs, defaultOutputSettings } from "../agent/outputs/index.ts";
 import {
   liveBinder,
   liveEventKey,
@@ -89,7 +86,7 @@ const openRule = (name: string): RuleSource => ({
 });
 
 let n = 0;
-function assemble(engine: RuleEngine<EventContext>, clock: "kernel" | "event" = "event") {
+function assemble(engine: RuleEngine<EventContext>, clock: "kernel" | "event" = "event", capacity = 100) {
   n++;
   const alertPath = join(dir, `alerts-${n}.jsonl`);
   const logPath = join(dir, `log-${n}.jsonl`);
@@ -101,8 +98,17 @@ function assemble(engine: RuleEngine<EventContext>, clock: "kernel" | "event" = 
     host: { hostname: "node-a", clock: CLOCK },
     pathBases: { cwd: () => "/", fdPath: () => undefined },
   });
-  const outputs = routerOutputs(
-    new OutputRouter([new BoundedSink(new FileWriter(alertPath), 100)], DEFAULT_ALERT_FORMAT),
+  const outputLog = new Logger("info", true, logFd);
+  const outputs = agentOutputs(
+    createOutputs(
+      defaultOutputSettings({
+        stdout_output: { enabled: false },
+        file_output: { enabled: true, filename: alertPath },
+        outputs_queue: { capacity },
+      }),
+      { log: outputLog, hostname: "node-a" },
+    ),
+    outputLog,
   );
   const agent = new Agent({
     source,
@@ -200,12 +206,27 @@ test("a kernel drop counter that moved gives a warning with the reason; the metr
     "events_total",
     "alerts_total",
     "kernel_drops_total",
-    "processes",
-    "alerts_written_total",
+    "state_processes",
+    "state_fds",
+    "output_delivered_total",
     "rules_active",
   ])
     expect(names.has(name)).toBe(true);
   await h.agent.stop();
   const warning = h.log().find((l) => l.msg === "the kernel dropped events");
   expect(warning).toMatchObject({ level: "warning", dropped: 7, ring_full: 7, too_big: 0 });
+});
+
+test("alerts a full sink queue dropped are in the stats line and raise a warning", async () => {
+  const h = assemble(engineFor([openRule("Rule A")]), "event", 1);
+  h.agent.start();
+  // Three alerts in one batch: the first goes out at once (one batch in flight) and the queue holds
+  // one. Under the default drop-oldest policy the second and third are pushed out by what follows,
+  // the last being the internal alert that says alerts were dropped: it is the one delivered.
+  h.source.push([cat(10), hosts(10, 1), hosts(10, 2), hosts(10, 3)]);
+  await h.agent.stop();
+  expect(h.alerts().map((a) => a.rule)).toEqual(["Rule A", "Lanner internal: alerts dropped"]);
+  const log = h.log();
+  expect(log.find((l) => l.msg === "stats")).toMatchObject({ alerts: 3, sink_drops: 2 });
+  expect(log.find((l) => l.msg === "alerts were dropped by a sink")).toMatchObject({ dropped: 2 });
 });

@@ -1,6 +1,6 @@
 // The pipeline (agent/agent/pipeline.ts) end to end without the kernel: frames built byte for byte as
 // the probe writes them (test/events/record-encoder.ts) go through decode, state, the embedded
-// default rules and a real OutputRouter into a temporary alert file; the agent's log goes to a
+// default rules and the real outputs (createOutputs) into a temporary alert file; the agent's log goes to a
 // temporary file too.
 
 import { afterAll, describe, expect, test } from "bun:test";
@@ -9,11 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_RULES } from "../agent/config/embedded.ts";
 import { Logger } from "../agent/log.ts";
-import { DEFAULT_ALERT_FORMAT } from "../agent/outputs/alert.ts";
-import { OutputRouter } from "../agent/outputs/router.ts";
-import { BoundedSink } from "../agent/outputs/sink.ts";
-import { FileWriter } from "../agent/outputs/writers.ts";
 import { Pipeline } from "../agent/agent/index.ts";
+import { createOutputs, defaultOutputSettings } from "../agent/outputs/index.ts";
 import { RuleEngine } from "../agent/rules/engine.ts";
 import { liveBinder, liveEventKey, liveText } from "../agent/rules/live.ts";
 import { loadRuleSources, type RuleSource } from "../agent/rules/load/load.ts";
@@ -61,14 +58,15 @@ function harness(sources: RuleSource[] = [DEFAULT_RULES], matching: "first" | "a
     host: { hostname: "node-1", clock: CLOCK },
     pathBases: { cwd: () => "/root", fdPath: () => undefined },
   });
-  const outputs = new OutputRouter([new BoundedSink(new FileWriter(alertPath), 100)], DEFAULT_ALERT_FORMAT);
-  const pipeline = new Pipeline({
-    engine,
-    state,
-    outputs,
-    log: new Logger("debug", true, logFd),
-    hostname: "node-1",
-  });
+  const log = new Logger("debug", true, logFd);
+  const outputs = createOutputs(
+    defaultOutputSettings({
+      stdout_output: { enabled: false },
+      file_output: { enabled: true, filename: alertPath },
+    }),
+    { log, hostname: "node-1" },
+  );
+  const pipeline = new Pipeline({ engine, state, outputs, log, hostname: "node-1" });
   return {
     pipeline,
     state,
@@ -91,7 +89,7 @@ function harness(sources: RuleSource[] = [DEFAULT_RULES], matching: "first" | "a
         .map((l) => JSON.parse(l));
     },
     close() {
-      outputs.close();
+      void outputs.shutdown(0);
       closeSync(logFd);
     },
   };

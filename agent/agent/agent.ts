@@ -3,8 +3,9 @@
 // through one MetricRegistry) and the lifecycle: start, reload, drain, stop. `lanner run`,
 // `lanner capture` and `lanner replay` are thin commands over it.
 
-import { type MetricSample, MetricRegistry, type MetricSource, metricTotal } from "../common/metrics.ts";
+import { type MetricSample, MetricRegistry, metricTotal } from "../common/metrics.ts";
 import type { LogFields, Logger } from "../log.ts";
+import { OUTPUT_METRICS } from "../outputs/index.ts";
 import type { RuleEngine } from "../rules/index.ts";
 import type { EventContext, StateTracker } from "../state/index.ts";
 import { AgentClock, type ClockMode } from "./clock.ts";
@@ -20,12 +21,17 @@ export interface AgentParts {
   log: Logger;
   /** The hostname alerts carry (the captured host's on replay). */
   hostname: string;
-  /** "kernel": rate limits run on the machine's clock; "event": on event time (replay). */
-  clock: ClockMode;
+  /**
+   * "kernel": rate limits run on the machine's clock; "event": on event time (replay). A clock
+   * made beforehand lets parts built before the Agent (the outputs' rate limits) share it.
+   */
+  clock: ClockMode | AgentClock;
   /** The stats line every this many ms while running; 0: only the final one at stop (default 60 s). */
   statsIntervalMs?: number;
   /** Record observers (capture file writers, the rule-triggered capture ring). */
   taps?: readonly RecordTap[];
+  /** The record schema version of the source (a capture file's header); the current one by default. */
+  schemaVersion?: number;
   /** Called for each malformed record with its offset in the batch (replay turns it into a file offset). */
   onMalformed?: (offset: number, reason: string) => void;
 }
@@ -49,7 +55,8 @@ export class Agent {
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly parts: AgentParts) {
-    this.clock = new AgentClock(parts.clock, parts.source.clock);
+    this.clock =
+      parts.clock instanceof AgentClock ? parts.clock : new AgentClock(parts.clock, parts.source.clock);
     this.pipeline = new Pipeline({
       engine: parts.engine,
       state: parts.state,
@@ -59,13 +66,14 @@ export class Agent {
       clock: this.clock,
       taps: parts.taps,
       onMalformed: parts.onMalformed,
+      schemaVersion: parts.schemaVersion,
     });
     this.ended = new Promise((resolve) => {
       this.resolveEnded = resolve;
     });
     this.metrics.register(this.pipeline);
     this.metrics.register(parts.source);
-    this.metrics.register(stateMetrics(parts.state));
+    this.metrics.register(parts.state);
     this.metrics.register(parts.outputs);
     this.metrics.register({ metrics: () => this.ownMetrics() });
   }
@@ -141,9 +149,12 @@ export class Agent {
       kernel_written: metricTotal(samples, "kernel_records_written_total"),
       kernel_drops_ring_full: labelled(samples, "kernel_drops_total", "reason", "ring_full"),
       kernel_drops_too_big: labelled(samples, "kernel_drops_total", "reason", "too_big"),
-      processes: metricTotal(samples, "processes"),
-      processes_evicted: metricTotal(samples, "processes_evicted_total"),
-      sink_drops: metricTotal(samples, "alerts_dropped_total"),
+      processes: metricTotal(samples, "state_processes"),
+      processes_evicted: metricTotal(samples, "state_processes_evicted_total"),
+      fds: metricTotal(samples, "state_fds"),
+      fds_evicted: metricTotal(samples, "state_fds_evicted_total"),
+      containers_missing_metadata: metricTotal(samples, "state_container_missing_total"),
+      sink_drops: metricTotal(samples, OUTPUT_METRICS.dropped),
       reloads: this.reloads,
     };
   }
@@ -154,7 +165,7 @@ export class Agent {
     const log = this.parts.log;
     log.info("stats", this.statsFields(samples));
     const kernel = metricTotal(samples, "kernel_drops_total");
-    const sinks = metricTotal(samples, "alerts_dropped_total");
+    const sinks = metricTotal(samples, OUTPUT_METRICS.dropped);
     if (kernel > this.lastLosses.kernel) {
       log.warning("the kernel dropped events", {
         dropped: kernel - this.lastLosses.kernel,
@@ -194,28 +205,4 @@ function labelled(samples: readonly MetricSample[], name: string, label: string,
   let n = 0;
   for (const s of samples) if (s.name === name && s.labels?.[label] === value) n += s.value;
   return n;
-}
-
-/** The state tracker's counters (until agent/state reports them itself). */
-function stateMetrics(state: StateTracker): MetricSource {
-  return {
-    metrics(): MetricSample[] {
-      const s = state.processes.stats();
-      return [
-        { name: "processes", type: "gauge", help: "Entries in the process table", value: s.size },
-        {
-          name: "processes_evicted_total",
-          type: "counter",
-          help: "Process entries evicted to stay under state.max_processes",
-          value: s.evicted,
-        },
-        {
-          name: "process_misses_total",
-          type: "counter",
-          help: "Events of a process the table did not know",
-          value: s.misses,
-        },
-      ];
-    },
-  };
 }

@@ -3,5 +3,5 @@
 export { Agent, type AgentParts, type AgentPhase } from "./agent.ts";
 export { AgentClock, type ClockMode } from "./clock.ts";
 export { type FrameSink, type FrameSource, liveFrameSource, type SourceEnd } from "./frame-source.ts";
-export { type AgentOutputs, type OutputsHealth, agentOutputs, routerOutputs } from "./outputs.ts";
+export { type AgentOutputs, type OutputsHealth, agentOutputs } from "./outputs.ts";
 export { Pipeline, type PipelineParts, type PipelineStats, type RecordTap } from "./pipeline.ts";

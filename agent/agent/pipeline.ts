@@ -30,6 +30,8 @@ export interface PipelineParts {
   hostname: string;
   clock?: AgentClock;
   taps?: readonly RecordTap[];
+  /** The record schema version of the source (a capture file's header); the current one by default. */
+  schemaVersion?: number;
   /** Called for each malformed record (offset in the batch) before it is logged; may throw to stop. */
   onMalformed?: (offset: number, reason: string) => void;
 }
@@ -41,7 +43,7 @@ export interface PipelineStats {
 }
 
 export class Pipeline implements MetricSource {
-  private readonly decoder = new RecordDecoder();
+  private readonly decoder: RecordDecoder;
   private engine: RuleEngine<EventContext>;
   private readonly taps: readonly RecordTap[];
   private alerts = 0;
@@ -49,12 +51,18 @@ export class Pipeline implements MetricSource {
   private framing = 0;
   /** Alerts per rule name over the whole run, across reloads. */
   private readonly alertsByRule = new Map<string, number>();
+  /** The context of the event being evaluated, for onMatch (one closure for all events). */
+  private ctx: EventContext | undefined;
+  private readonly onMatch = (rule: ActiveRule<EventContext>): void => {
+    if (this.ctx !== undefined) this.emit(rule, this.ctx);
+  };
   // The record being processed, for taps.
   private bytes: Uint8Array = new Uint8Array(0);
   private start = 0;
   private end = 0;
 
   constructor(private readonly parts: PipelineParts) {
+    this.decoder = new RecordDecoder(parts.schemaVersion);
     this.engine = parts.engine;
     this.taps = parts.taps ?? [];
   }
@@ -114,7 +122,8 @@ export class Pipeline implements MetricSource {
     for (let i = 0; i < taps.length; i++) taps[i].onRecord(this.bytes, this.start, this.end, ctx);
     // Fork events only maintain the process table; Falco has no such event type for rules.
     if (event.kind === "procfork") return;
-    this.engine.evaluate(event.kind, ctx, (rule) => this.emit(rule, ctx));
+    this.ctx = ctx;
+    this.engine.evaluate(event.kind, ctx, this.onMatch);
   }
 
   private framingError(offset: number, reason: string): void {

@@ -13,4 +13,5 @@ export {
 export { CaptureReader, type ReaderOptions, type RecordBatch } from "./reader.ts";
 export { CaptureFileSource } from "./source.ts";
 export { CaptureTap } from "./tap.ts";
+export { type RuleCaptureOptions, RuleCaptureTap, slug } from "./trigger.ts";
 export { type CaptureLimits, CaptureWriter } from "./writer.ts";

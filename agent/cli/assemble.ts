@@ -1,6 +1,11 @@
 // What run and replay build the same way from the configuration: the rule engine and the outputs.
 
+import { release } from "node:os";
+import pkg from "../../package.json" with { type: "json" };
+import { type CaptureHeader, eventTableHash } from "../capturefile/index.ts";
+import type { MonotonicClock } from "../common/token-bucket.ts";
 import type { LannerConfig } from "../config/index.ts";
+import { type BootClock, SCHEMA_VERSION } from "../events/index.ts";
 import type { Logger } from "../log.ts";
 import { type AgentOutputs, agentOutputs } from "../agent/index.ts";
 import { createOutputs, OutputsError } from "../outputs/index.ts";
@@ -34,12 +39,35 @@ export function buildEngine(loaded: LoadResult, config: LannerConfig): RuleEngin
   );
 }
 
-/** Every configured sink (agent/outputs); a sink that cannot be opened is an environment error. */
-export function buildOutputs(config: LannerConfig, log: Logger, host: string): AgentOutputs {
+/**
+ * Every configured sink (agent/outputs); a sink that cannot be opened is an environment error.
+ * `clock` drives the outputs' rate limits (the agent's clock: event time on replay).
+ */
+export function buildOutputs(
+  config: LannerConfig,
+  log: Logger,
+  host: string,
+  clock?: MonotonicClock,
+): AgentOutputs {
   try {
-    return agentOutputs(createOutputs(config, { log, hostname: host }), log);
+    return agentOutputs(createOutputs(config, { log, hostname: host, clock }), log);
   } catch (err) {
     if (err instanceof OutputsError) throw new CliFailure(err.message, EXIT_ENVIRONMENT);
     throw err;
   }
+}
+
+/** The header fields that describe this agent and host (shared by rule-triggered captures). */
+export function captureHeaderBase(
+  host: string,
+  clock: BootClock,
+): Omit<CaptureHeader, "reason" | "detail" | "startTime"> {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    eventTableHash: eventTableHash(),
+    agentVersion: pkg.version,
+    hostname: host,
+    kernelRelease: release(),
+    bootTime: [clock.offsetSec, clock.offsetNsec],
+  };
 }

@@ -1,22 +1,20 @@
 // `lanner capture -w FILE`: records the kernel's records, with a snapshot of the state at start,
 // into a capture file that `lanner replay` runs anywhere, without root or BPF (docs/CAPTURE.md).
 
-import { hostname, release } from "node:os";
+import { hostname } from "node:os";
 import { join } from "node:path";
-import pkg from "../../package.json" with { type: "json" };
-import { Agent, liveFrameSource, routerOutputs } from "../agent/index.ts";
-import { CaptureTap, CaptureWriter, type Compression, eventTableHash } from "../capturefile/index.ts";
-import { SCHEMA_VERSION } from "../events/index.ts";
+import { Agent, agentOutputs, liveFrameSource } from "../agent/index.ts";
+import { CaptureTap, CaptureWriter, type Compression } from "../capturefile/index.ts";
 import { Logger } from "../log.ts";
-import { DEFAULT_ALERT_FORMAT } from "../outputs/alert.ts";
-import { OutputRouter } from "../outputs/router.ts";
+import { createOutputs, defaultOutputSettings } from "../outputs/index.ts";
 import { formatDiagnostic, loadRuleSources, type RuleEngine } from "../rules/index.ts";
-import { type EventContext, snapshotState, StateTracker, UserTable } from "../state/index.ts";
+import { type EventContext, snapshotState, StateTracker, type UserTable } from "../state/index.ts";
 import { many, parseArgs, single } from "./args.ts";
-import { buildEngine } from "./assemble.ts";
+import { buildEngine, captureHeaderBase } from "./assemble.ts";
 import { EXIT_ENVIRONMENT, EXIT_INVALID, EXIT_OK } from "./exit-codes.ts";
 import { openProbe } from "./run.ts";
 import { CliFailure, loadCliConfig } from "./setup.ts";
+import { stateOptions } from "./state-options.ts";
 
 export const CAPTURE_HELP = `Usage: lanner capture -w FILE [--duration S] [--max-size MB] [--max-events N]
                       [--filter CONDITION] [--compress none|gzip|zstd] [-c CONFIG] [-o KEY=VALUE]...
@@ -75,24 +73,18 @@ export async function captureCommand(argv: readonly string[]): Promise<number> {
 
   const probe = openProbe(config);
   const host = hostname();
-  const users = UserTable.load(config.state.host_root);
-  const state = new StateTracker({
-    processCapacity: config.state.max_processes,
-    users,
-    host: { hostname: host, clock: probe.clock },
-  });
+  const options = stateOptions(config, host, probe.clock);
+  const users = options.users as UserTable;
+  const state = new StateTracker(options);
+  // After attach and before the snapshot: the processes that existed before the capture.
+  log.info("state seeded from /proc", { ...state.seedFromProc() });
   const now = Date.now();
   let writer: CaptureWriter;
   try {
     writer = new CaptureWriter(
       path,
       {
-        schemaVersion: SCHEMA_VERSION,
-        eventTableHash: eventTableHash(),
-        agentVersion: pkg.version,
-        hostname: host,
-        kernelRelease: release(),
-        bootTime: [probe.clock.offsetSec, probe.clock.offsetNsec],
+        ...captureHeaderBase(host, probe.clock),
         startTime: [Math.floor(now / 1000), (now % 1000) * 1_000_000],
         reason: "command",
         detail: filterText ?? "",
@@ -118,7 +110,11 @@ export async function captureCommand(argv: readonly string[]): Promise<number> {
     source: liveFrameSource(probe),
     state,
     engine: buildEngine(loadRuleSources([]), config),
-    outputs: routerOutputs(new OutputRouter([], DEFAULT_ALERT_FORMAT)),
+    // Capture raises no alerts: outputs with every sink off.
+    outputs: agentOutputs(
+      createOutputs(defaultOutputSettings({ stdout_output: { enabled: false } }), { log, hostname: host }),
+      log,
+    ),
     log,
     hostname: host,
     clock: "kernel",

@@ -1,5 +1,7 @@
 // The command line's dispatcher: the subcommands and their errors turned into exit codes. The
-// executable's entry (agent/main.ts) only calls runCli; tests call it in-process.
+// executable's entry (agent/main.ts) only calls runCli; tests call it in-process. The long-running
+// commands (run, capture, replay, selftest) are imported when used: the rules and config commands
+// start without loading the probe, the outputs or the capture file code.
 
 import { EXIT_ENVIRONMENT, EXIT_OK } from "./exit-codes.ts";
 import { UsageError } from "./args.ts";
@@ -7,10 +9,6 @@ import { configCommand } from "./config.ts";
 import { explainCommand } from "./rules-explain.ts";
 import { testCommand } from "./rules-test.ts";
 import { validateCommand } from "./rules-validate.ts";
-import { captureCommand } from "./capture.ts";
-import { replayCommand } from "./replay.ts";
-import { runCommand } from "./run.ts";
-import { selftestCommand } from "./selftest.ts";
 import { CliFailure } from "./setup.ts";
 import { versionCommand } from "./version.ts";
 
@@ -49,15 +47,15 @@ export function dispatch(argv: readonly string[]): number | Promise<number> {
       console.log(HELP);
       return command === undefined ? EXIT_ENVIRONMENT : EXIT_OK;
     case "run":
-      return runCommand(rest);
+      return longRunning(command, rest);
     case "config":
       return configCommand(rest);
     case "capture":
-      return captureCommand(rest);
+      return longRunning(command, rest);
     case "replay":
-      return replayCommand(rest);
+      return longRunning(command, rest);
     case "selftest":
-      return selftestCommand(rest);
+      return longRunning(command, rest);
     case "version":
     case "--version":
       return versionCommand(rest);
@@ -76,6 +74,23 @@ export function dispatch(argv: readonly string[]): number | Promise<number> {
     }
     default:
       throw new UsageError(`unknown command '${command}'`);
+  }
+}
+
+/** The commands that run until stopped, loaded only when one of them is asked for. */
+async function longRunning(
+  command: "run" | "capture" | "replay" | "selftest",
+  argv: readonly string[],
+): Promise<number> {
+  switch (command) {
+    case "run":
+      return (await import("./run.ts")).runCommand(argv);
+    case "capture":
+      return (await import("./capture.ts")).captureCommand(argv);
+    case "replay":
+      return (await import("./replay.ts")).replayCommand(argv);
+    case "selftest":
+      return (await import("./selftest.ts")).selftestCommand(argv);
   }
 }
 

@@ -2,7 +2,7 @@
 // the events' own timestamps as the clock and the captured state as the starting state, so the
 // same file and rules give the same alerts, byte for byte, on any machine, without root or BPF.
 
-import { Agent } from "../agent/index.ts";
+import { Agent, AgentClock } from "../agent/index.ts";
 import { CaptureFileError, CaptureFileSource, CaptureReader, eventTableHash } from "../capturefile/index.ts";
 import { SCHEMA_VERSION } from "../events/index.ts";
 import { Logger } from "../log.ts";
@@ -79,22 +79,33 @@ export async function replayCommand(argv: readonly string[]): Promise<number> {
     processCapacity: config.state.max_processes,
     host: { hostname: header.hostname, clock: source.clock },
   });
-  const outputs = buildOutputs(config, log, header.hostname);
-  const agent = new Agent({
-    source,
-    state,
-    engine,
-    outputs,
-    log,
-    hostname: header.hostname,
-    clock: "event",
-    statsIntervalMs: 0,
-    onMalformed: skipBad
-      ? undefined
-      : (offset, reason) => {
-          throw source.malformed(offset, reason);
-        },
-  });
+  // Event time drives every rate limit, so throttling replays as it happened live.
+  const clock = new AgentClock("event", source.clock);
+  const outputs = buildOutputs(config, log, header.hostname, clock.monotonicNs);
+  let agent: Agent;
+  try {
+    agent = new Agent({
+      source,
+      state,
+      engine,
+      outputs,
+      log,
+      hostname: header.hostname,
+      clock,
+      schemaVersion: header.schemaVersion,
+      statsIntervalMs: 0,
+      onMalformed: skipBad
+        ? undefined
+        : (offset, reason) => {
+            throw source.malformed(offset, reason);
+          },
+    });
+  } catch (error) {
+    // The decoder refuses a record schema it cannot read (the message names both versions).
+    reader.close();
+    await outputs.shutdown();
+    throw new CliFailure(`${path}: ${(error as Error).message}`, EXIT_INVALID);
+  }
   const progress = process.stderr.isTTY && !json ? startProgress(source, agent) : undefined;
   agent.start();
   const end = await agent.ended;

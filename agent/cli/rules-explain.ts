@@ -13,7 +13,7 @@ import {
   printChecked,
   ruleLiveness,
 } from "../rules/index.ts";
-import { positionAt } from "../yaml/index.ts";
+import { escapeLines, positionAt } from "../yaml/index.ts";
 import { parseArgs, single } from "./args.ts";
 import { EXIT_INVALID, EXIT_OK } from "./exit-codes.ts";
 import { loadCliRules } from "./setup.ts";
@@ -92,7 +92,8 @@ export function explainCommand(argv: readonly string[]): number {
   }
   const explanations = rules.map((r) => explainRule(r, result.ruleset));
   if (args.switches.has("json")) console.log(JSON.stringify(explanations, null, 2));
-  else console.log(explanations.map(renderExplanation).join("\n\n"));
+  // Rule text comes from files: control and escape characters are shown escaped.
+  else console.log(escapeLines(explanations.map(renderExplanation).join("\n\n")));
   return EXIT_OK;
 }
 

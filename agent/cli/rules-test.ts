@@ -9,7 +9,7 @@ import {
   runRuleTests,
   TestFileError,
 } from "../rules/index.ts";
-import { readYamlFile, sourceFile } from "../yaml/index.ts";
+import { escapeForTerminal, readYamlFile, sourceFile } from "../yaml/index.ts";
 import { many, parseArgs } from "./args.ts";
 import { EXIT_ENVIRONMENT, EXIT_INVALID, EXIT_OK } from "./exit-codes.ts";
 import { loadCliRules } from "./setup.ts";
@@ -77,12 +77,15 @@ export function testCommand(argv: readonly string[]): number {
       if (r.passed && !args.switches.has("verbose")) continue;
       const verdict = r.passed ? "PASS" : "FAIL";
       const expected = r.testCase.expect === "fires" ? "should fire" : "should not fire";
-      console.log(`${verdict} ${r.rule} :: ${r.testCase.name} (${expected}) at ${r.testCase.where}`);
+      // Names and values come from files: control and escape characters are shown escaped.
+      console.log(
+        escapeForTerminal(`${verdict} ${r.rule} :: ${r.testCase.name} (${expected}) at ${r.testCase.where}`),
+      );
       if (!r.passed) {
         const event = [...r.testCase.fields].map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(" ");
-        console.log(`  event: ${event}`);
+        console.log(escapeForTerminal(`  event: ${event}`));
       }
-      for (const line of r.explanation) console.log(`  ${line}`);
+      for (const line of r.explanation) console.log(escapeForTerminal(`  ${line}`));
     }
   }
   console.log(`${total} case(s), ${total - failures} passed, ${failures} failed`);

@@ -6,7 +6,7 @@ import { metricTotal } from "../common/metrics.ts";
 import type { LannerConfig, LoadedConfig } from "../config/index.ts";
 import type { Logger } from "../log.ts";
 import { Operations, type PreparedSet } from "../ops/operate.ts";
-import type { RuleEngine } from "../rules/index.ts";
+import { countFullyLive, type LoadResult, type RuleEngine, rulesetLiveness } from "../rules/index.ts";
 import { captureCheck, kernelDropCheck, sinksCheck } from "../server/health.ts";
 import type { EventContext } from "../state/index.ts";
 import { buildEngine } from "./assemble.ts";
@@ -24,6 +24,16 @@ export interface RunSources {
 
 interface PreparedRun extends PreparedSet {
   engine: RuleEngine<EventContext>;
+  rules: RulesCount;
+}
+
+interface RulesCount {
+  loaded: number;
+  fullyLive: number;
+}
+
+function countRules(rules: LoadResult): RulesCount {
+  return { loaded: rules.ruleset.rules.length, fullyLive: countFullyLive(rulesetLiveness(rules.ruleset)) };
 }
 
 /** Files a configuration and its rules were read from, for watch_config_files. */
@@ -40,15 +50,31 @@ export function startRunOperations(parts: {
   sources: RunSources;
   loaded: LoadedConfig;
   rulePaths: readonly string[];
+  /** The rules the agent started with. */
+  rules: LoadResult;
   agent: Agent;
   outputs: AgentOutputs;
   log: Logger;
   hostname: string;
   stop: (signal: string) => void;
+  /** After a reload swapped the engine: updates what the kernel records (LiveProbe.setSelection). */
+  onEngineSwapped?: (engine: RuleEngine<EventContext>) => void;
 }): Operations<PreparedRun> {
   const { agent, outputs, log, sources } = parts;
   const config: LannerConfig = parts.loaded.config;
   const samples = () => agent.metrics.metrics();
+  let rulesNow = countRules(parts.rules);
+  agent.metrics.register({
+    metrics: () => [
+      { name: "rules_loaded", type: "gauge", help: "Rules in the loaded rule files", value: rulesNow.loaded },
+      {
+        name: "rules_fully_live",
+        type: "gauge",
+        help: "Loaded rules whose event types are captured and whose fields are filled",
+        value: rulesNow.fullyLive,
+      },
+    ],
+  });
   return new Operations<PreparedRun>({
     config,
     watched: watchedPaths(parts.loaded, parts.rulePaths, sources),
@@ -86,10 +112,17 @@ export function startRunOperations(parts: {
         const rulePaths = sources.rulesFlags.length > 0 ? sources.rulesFlags : loaded.config.rules_files;
         const rules = loadRulesOrFail(rulePaths, (w) => log.warning("rules warning", { detail: w }));
         const engine = buildEngine(rules, loaded.config);
-        return { config: loaded.config, watched: watchedPaths(loaded, rulePaths, sources), engine };
+        return {
+          config: loaded.config,
+          watched: watchedPaths(loaded, rulePaths, sources),
+          engine,
+          rules: countRules(rules),
+        };
       },
       apply(next) {
         agent.reload(next.engine);
+        rulesNow = next.rules;
+        parts.onEngineSwapped?.(next.engine);
         log.info("rules reloaded", { active: next.engine.active.length });
       },
     },

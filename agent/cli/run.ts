@@ -2,6 +2,7 @@
 // streams alerts until SIGTERM/SIGINT, then drains what the kernel still holds and exits 0.
 
 import { hostname } from "node:os";
+import { join } from "node:path";
 import { Agent, liveFrameSource } from "../agent/index.ts";
 import {
   CaptureError,
@@ -14,11 +15,12 @@ import {
 import { type LannerConfig, ringBytesForPreset } from "../config/index.ts";
 import { Logger } from "../log.ts";
 import { countFullyLive, rulesetLiveness } from "../rules/index.ts";
+import { RuleCaptureTap } from "../capturefile/index.ts";
 import { dropPrivilegesAfterAttach } from "../security/drop.ts";
 import { WebServerError } from "../server/http.ts";
-import { joinAndNormalize, StateTracker } from "../state/index.ts";
+import { joinAndNormalize, StateTracker, snapshotState, type UserTable } from "../state/index.ts";
 import { many, parseArgs, single } from "./args.ts";
-import { buildEngine, buildOutputs } from "./assemble.ts";
+import { buildEngine, buildOutputs, captureHeaderBase } from "./assemble.ts";
 import { EXIT_ENVIRONMENT, EXIT_OK } from "./exit-codes.ts";
 import { startRunOperations } from "./run-operations.ts";
 import { stateOptions } from "./state-options.ts";
@@ -85,7 +87,11 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     selected: probe.selection().join(","),
   });
   const host = hostname();
-  const state = new StateTracker(stateOptions(config, host, probe.clock));
+  const options = stateOptions(config, host, probe.clock);
+  const state = new StateTracker(options);
+  const ruleCapture = config.capture.enabled
+    ? ruleCaptureTap(config, state, options.users as UserTable, host, probe, log)
+    : undefined;
   const agent = new Agent({
     source: liveFrameSource(probe),
     state,
@@ -94,10 +100,13 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     log,
     hostname: host,
     clock: "kernel",
+    taps: ruleCapture === undefined ? [] : [ruleCapture],
   });
+  if (ruleCapture !== undefined) agent.metrics.register(ruleCapture);
   agent.start();
-  // After attach: what existed before the agent is read from /proc; events since win over it.
-  log.info("state seeded from /proc", { ...state.seedFromProc() });
+  // After attach: what existed before the agent is read from /proc, in steps so the ring keeps
+  // being drained; events applied meanwhile win over it.
+  log.info("state seeded from /proc", { ...(await state.seedFromProcInSteps()) });
   // After seeding (it reads every process's /proc entries): keep only what running needs.
   dropPrivilegesAfterAttach(log);
   // Web server, signals (HUP reload, USR1 reopen, USR2 summary, TERM/INT/QUIT stop), hot reload.
@@ -110,7 +119,10 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     if (agent.status === "draining" || agent.status === "stopped") return;
     log.info("stopping", { signal });
     operations?.close();
-    void agent.stop().then(() => resolveExit(EXIT_OK));
+    void agent.stop().then(() => {
+      ruleCapture?.close("signal");
+      resolveExit(EXIT_OK);
+    });
   };
   try {
     operations = startRunOperations({
@@ -121,6 +133,11 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       },
       loaded: loadedConfig,
       rulePaths,
+      rules: loaded,
+      onEngineSwapped: (next) => {
+        probe.setSelection(captureSelection(next.eventTypes()));
+        log.info("capture selection updated", { kinds: probe.selection().length });
+      },
       agent,
       outputs,
       log,
@@ -146,6 +163,30 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
 export function captureSelection(ruleTypes: ReadonlySet<string> | "all"): readonly string[] {
   if (ruleTypes === "all") return [...new Set([...DEFAULT_SELECTION, ...STATE_KINDS])];
   return selectionFor(ruleTypes).kinds;
+}
+
+/** Rule-triggered capture (config `capture`): a ring of recent records, written around an alert. */
+function ruleCaptureTap(
+  config: LannerConfig,
+  state: StateTracker,
+  users: UserTable,
+  host: string,
+  probe: LiveProbe,
+  log: Logger,
+): RuleCaptureTap {
+  const c = config.capture;
+  return new RuleCaptureTap({
+    pathPrefix: c.path_prefix,
+    mode: c.mode,
+    defaultDurationMs: c.default_duration,
+    maxFileBytes: c.max_file_size_mb * 1024 * 1024,
+    ringBytes: c.ring_size_mb * 1024 * 1024,
+    compression: c.compression,
+    header: captureHeaderBase(host, probe.clock),
+    snapshot: () => snapshotState(state.processes, users, join(config.state.host_root, "proc")),
+    onWritten: (file, rule, records) => log.info("rule-triggered capture written", { file, rule, records }),
+    onError: (error) => log.error("rule-triggered capture failed", { error }),
+  });
 }
 
 /** Attaches the live probe; a refusal is an environment error (exit 2) with the kernel's detail. */

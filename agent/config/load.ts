@@ -14,7 +14,7 @@ import {
   type YamlNode,
   YamlSyntaxError,
 } from "../yaml/positioned.ts";
-import { escapeForTerminal, positionAt, type SourceFile, sourceFile } from "../yaml/source.ts";
+import { clipMessage, escapeForTerminal, positionAt, type SourceFile, sourceFile } from "../yaml/source.ts";
 import { adaptFalcoConfig, type Origins, type Plain, type PlainMap } from "./falco-compat.ts";
 import { configSchema, type LannerConfig } from "./schema.ts";
 
@@ -22,7 +22,7 @@ export class ConfigError extends Error {
   readonly problems: readonly string[];
   constructor(problems: string[]) {
     // Problems quote keys and values from the file: control and escape bytes are shown escaped.
-    const safe = problems.flatMap((p) => p.split("\n")).map(escapeForTerminal);
+    const safe = problems.flatMap((p) => p.split("\n")).map((p) => escapeForTerminal(clipMessage(p)));
     super(safe.join("\n"));
     this.name = "ConfigError";
     this.problems = safe;

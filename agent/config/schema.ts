@@ -223,6 +223,54 @@ export const configSchema = z.strictObject({
       include_empty_values: z.boolean().default(false).describe("Include metrics whose value is 0"),
     })
     .prefault({}),
+  capture: z
+    .strictObject({
+      enabled: z
+        .boolean()
+        .default(false)
+        .describe("Write a capture file when a rule with `capture: true` fires"),
+      path_prefix: z
+        .string()
+        .min(1)
+        .default("/tmp/lanner")
+        .describe("Capture files are <path_prefix>_<rule>_<alert time in ns>.lcap (docs/CAPTURE.md)"),
+      mode: z
+        .enum(["rules", "all_rules"])
+        .default("rules")
+        .describe("rules: only rules with `capture: true`; all_rules: every rule"),
+      default_duration: z
+        .int()
+        .min(1)
+        .max(3_600_000)
+        .default(5000)
+        .describe("Milliseconds (event time) captured after the alert, for rules without capture_duration"),
+      // falco.yaml leaves this key empty (null): read as not set, as Falco does.
+      max_file_size_mb: z
+        .preprocess(
+          (v) => (v === null ? undefined : v),
+          z
+            .int()
+            .min(
+              1,
+              "must be at least 1: a capture file is always capped (Falco's 0 = unlimited is not accepted)",
+            )
+            .max(4096)
+            .default(100),
+        )
+        .describe("Cap on one capture file; the capture ends when it is reached (empty: the default)"),
+      ring_size_mb: z
+        .int()
+        .min(1)
+        .max(1024)
+        .default(4)
+        .describe("Lanner: memory for the recent records written before the alert"),
+      compression: z
+        .enum(["none", "gzip", "zstd"])
+        .default("zstd")
+        .describe("Lanner: compression of each block of the capture file"),
+    })
+    .prefault({})
+    .describe("Rule-triggered capture (Falco's capture keys, docs/CAPTURE.md)"),
 });
 
 function containerEngine(stateDir: string) {

@@ -19,6 +19,7 @@ export const DROP_REASONS = {
   evicted: "pushed out of a full queue by a newer alert (drop_oldest)",
   spool_full: "the queue was full and the spool had reached its cap",
   spool_error: "the spool could not be written (disk error)",
+  spool_corrupt: "in a spool batch found damaged (moved aside as .corrupt)",
   too_big: "one alert larger than the queue's byte cap",
   rejected: "the collector refused it (4xx other than 408/429)",
   retries_exhausted: "retry.max_attempts failed attempts",
@@ -26,6 +27,12 @@ export const DROP_REASONS = {
   closed: "published after shutdown began",
 } as const;
 export type DropReason = keyof typeof DROP_REASONS;
+
+/** Metric names other stages read (the agent's stats line): defined once, here. */
+export const OUTPUT_METRICS = {
+  delivered: "output_delivered_total",
+  dropped: "output_dropped_total",
+} as const;
 
 /** A transport failed to send; `delivered` lines of the batch got through before it failed. */
 export class DeliveryError extends Error {
@@ -51,6 +58,8 @@ export interface Transport {
   /** SIGUSR1: reopen files and connections. */
   reopen?(): void;
   close(): Promise<void>;
+  /** The transport's own counters (rotations, reopens, restarts), labelled by the sink. */
+  metrics?(): MetricSample[];
 }
 
 export interface DeliveryOptions {
@@ -60,11 +69,15 @@ export interface DeliveryOptions {
   spool?: Spool;
   batchCount: number;
   batchBytes: number;
+  /** Alerts per spool file when the queue overflows (default batchCount). */
+  spillCount?: number;
   lingerMs: number;
   initialBackoffMs: number;
   maxBackoffMs: number;
   /** 0 = retry until delivered. */
   maxAttempts: number;
+  /** A batch in flight longer than this makes the sink unhealthy (Falco's output_timeout). */
+  stallMs?: number;
   onDrop: (sink: string, reason: DropReason, count: number) => void;
   onError: (sink: string, message: string) => void;
 }
@@ -84,6 +97,9 @@ export interface SinkShutdownReport {
   dropped: number;
 }
 
+/** How long shutdown waits for a batch in flight to notice the abort. */
+const ABORT_GRACE_MS = 1000;
+
 /** Longest Retry-After honoured: a collector cannot park the sink for longer. */
 const MAX_RETRY_AFTER_MS = 600_000;
 
@@ -102,6 +118,8 @@ export class SinkDelivery {
   private inFlight: string[] | undefined;
   private closing = false;
   private closed = false;
+  /** performance.now() when the batch in flight was handed to the transport; 0 when idle. */
+  private sendingSince = 0;
   private wake: (() => void) | undefined;
   private readonly abort = new AbortController();
   private readonly worker: Promise<void>;
@@ -155,7 +173,7 @@ export class SinkDelivery {
   private spill(size: number): boolean {
     const spool = this.opts.spool as Spool;
     while (!this.queue.fits(size)) {
-      const lines = this.queue.peek(this.opts.batchCount, this.opts.batchBytes);
+      const lines = this.queue.peek(this.opts.spillCount ?? this.opts.batchCount, this.opts.batchBytes);
       try {
         if (!spool.append(lines)) {
           this.drop("spool_full", 1);
@@ -193,7 +211,9 @@ export class SinkDelivery {
       let fromSpool = false;
       if (spool !== undefined && spool.batches > 0) {
         try {
+          const corruptBefore = spool.corruptAlerts;
           lines = spool.head();
+          this.drop("spool_corrupt", spool.corruptAlerts - corruptBefore);
           fromSpool = lines !== undefined;
         } catch (err) {
           this.reportError((err as Error).message);
@@ -232,7 +252,10 @@ export class SinkDelivery {
     for (;;) {
       this.headAttempts++;
       try {
-        const rejected = await this.transport.writeBatch(lines, this.abort.signal);
+        this.sendingSince = performance.now();
+        const rejected = await this.transport.writeBatch(lines, this.abort.signal).finally(() => {
+          this.sendingSince = 0;
+        });
         this.delivered += lines.length - rejected;
         this.drop("rejected", rejected);
         this.consecutiveFailures = 0;
@@ -324,7 +347,8 @@ export class SinkDelivery {
     await Promise.race([this.worker, deadline]);
     clearTimeout(timer);
     this.abort.abort();
-    await this.worker;
+    // Every transport gives up on abort; the grace only guards against one that does not.
+    await Promise.race([this.worker, Bun.sleep(ABORT_GRACE_MS)]);
     this.closed = true;
     const inFlight = this.inFlight ?? [];
     const queued = this.queue.takeAll();
@@ -352,6 +376,13 @@ export class SinkDelivery {
   }
 
   health(): SinkHealth {
+    const sending = this.sendingSince === 0 ? 0 : performance.now() - this.sendingSince;
+    if (this.opts.stallMs !== undefined && sending > this.opts.stallMs)
+      return {
+        sink: this.name,
+        ok: false,
+        detail: `one batch in flight for ${Math.round(sending)} ms (stalled)`,
+      };
     const ok = this.consecutiveFailures === 0;
     return {
       sink: this.name,
@@ -384,12 +415,13 @@ export class SinkDelivery {
     const out: MetricSample[] = [
       g("output_queue_alerts", "Alerts waiting in the sink's queue", this.queue.count, labels),
       g("output_queue_bytes", "Bytes waiting in the sink's queue", this.queue.bytes, labels),
-      c("output_delivered_total", "Alerts delivered by the sink", this.delivered, labels),
+      c(OUTPUT_METRICS.delivered, "Alerts delivered by the sink", this.delivered, labels),
       c("output_retries_total", "Batches retried after a failure", this.retries, labels),
       c("output_failures_total", "Send attempts that failed", this.failures, labels),
     ];
     for (const [reason, n] of this.dropped)
-      out.push(c("output_dropped_total", "Alerts not delivered, by reason", n, { ...labels, reason }));
+      out.push(c(OUTPUT_METRICS.dropped, "Alerts not delivered, by reason", n, { ...labels, reason }));
+    for (const m of this.transport.metrics?.() ?? []) out.push({ ...m, labels: { ...labels, ...m.labels } });
     const spool = this.opts.spool;
     if (spool !== undefined) {
       out.push(g("output_spool_bytes", "Bytes in the sink's disk spool", spool.bytes, labels));

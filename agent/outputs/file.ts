@@ -17,6 +17,7 @@ import {
   writeSync,
   openSync,
 } from "node:fs";
+import type { MetricSample } from "../common/metrics.ts";
 import { DeliveryError, type Transport } from "./delivery.ts";
 
 export class FileSinkError extends Error {}
@@ -72,6 +73,8 @@ export class FileTransport implements Transport {
   /** Failed writes cut back to the last whole line. */
   truncatedWrites = 0;
   rotations = 0;
+  /** SIGUSR1 reopen requests. */
+  reopenedSignal = 0;
   fsyncErrors = 0;
 
   constructor(private readonly opts: FileSinkOptions) {
@@ -94,6 +97,31 @@ export class FileTransport implements Transport {
 
   reopen(): void {
     this.reopenRequested = true;
+    this.reopenedSignal++;
+  }
+
+  metrics(): MetricSample[] {
+    const c = (name: string, help: string, value: number): MetricSample => ({
+      name,
+      type: "counter",
+      help,
+      value,
+    });
+    return [
+      c(
+        "output_file_reopened_moved_total",
+        "Alert file reopened because it was renamed or deleted",
+        this.reopenedMoved,
+      ),
+      c("output_file_reopen_requests_total", "Reopens requested by SIGUSR1", this.reopenedSignal),
+      c("output_file_rotations_total", "Alert file rotations by size", this.rotations),
+      c(
+        "output_file_truncated_writes_total",
+        "Failed writes cut back to the last whole line",
+        this.truncatedWrites,
+      ),
+      c("output_file_fsync_errors_total", "fsync failures after a written batch", this.fsyncErrors),
+    ];
   }
 
   /** Whether the path still names the open file. */

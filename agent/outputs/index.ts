@@ -32,7 +32,7 @@ import { syslogLine, SyslogTransport } from "./syslog.ts";
 
 export type { Alert } from "./alert.ts";
 export type { DropReason, SinkHealth, SinkShutdownReport } from "./delivery.ts";
-export { DROP_REASONS } from "./delivery.ts";
+export { DROP_REASONS, OUTPUT_METRICS } from "./delivery.ts";
 export { defaultOutputSettings, type OutputSettings, outputKeys } from "./settings.ts";
 
 /** What the pipeline needs: somewhere to hand each alert as it is produced. */
@@ -133,6 +133,8 @@ class AlertOutputs implements Outputs {
   private throttled = 0;
   private untracked = 0;
   private shuttingDown = false;
+  private formatErrors = 0;
+  private readonly formatErrorLog = new TokenBucket({ rate: 1 / 60, maxBurst: 1 });
 
   constructor(
     private readonly settings: OutputSettings,
@@ -157,8 +159,14 @@ class AlertOutputs implements Outputs {
       this.cache.reset(alert);
       for (const s of this.sinks) s.delivery.offer(s.encode(alert, this.cache));
     } catch (err) {
-      // An encoding bug must not take the event path down; it is logged (rate-limited by the caller's volume).
-      this.ctx.log.error("alert could not be formatted", { rule: alert.rule, error: (err as Error).message });
+      // An encoding bug must not take the event path down: counted, logged at most once a minute.
+      this.formatErrors++;
+      if (this.formatErrorLog.take())
+        this.ctx.log.error("alert could not be formatted", {
+          rule: alert.rule,
+          error: (err as Error).message,
+          count: this.formatErrors,
+        });
     }
   }
 
@@ -178,9 +186,9 @@ class AlertOutputs implements Outputs {
 
   /** Called by each sink as it drops; internal alerts are raised off this call stack. */
   readonly onDrop = (sink: string, reason: DropReason, count: number): void => {
-    const key = `${sink} ${reason}`;
+    const key = `${sink}\n${reason}`;
     this.pendingDrops.set(key, (this.pendingDrops.get(key) ?? 0) + count);
-    if (this.internalScheduled || this.internalTimer !== undefined || this.shuttingDown) return;
+    if (this.internalScheduled || this.shuttingDown) return;
     this.internalScheduled = true;
     queueMicrotask(() => {
       this.internalScheduled = false;
@@ -198,11 +206,14 @@ class AlertOutputs implements Outputs {
       this.internalTimer.unref?.();
       return;
     }
+    if (this.internalTimer !== undefined) clearTimeout(this.internalTimer);
+    this.internalTimer = undefined;
     let total = 0;
     const parts: string[] = [];
     for (const [key, n] of this.pendingDrops) {
       total += n;
-      parts.push(`${key.replace(" ", " reason=")} dropped=${n}`);
+      const cut = key.lastIndexOf("\n");
+      parts.push(`${key.slice(0, cut)} reason=${key.slice(cut + 1)} dropped=${n}`);
     }
     this.pendingDrops.clear();
     const detail = parts.join("; ");
@@ -244,6 +255,12 @@ class AlertOutputs implements Outputs {
       value: this.throttled,
     });
     out.push({
+      name: "output_format_errors_total",
+      type: "counter",
+      help: "Alerts that could not be formatted (not delivered anywhere)",
+      value: this.formatErrors,
+    });
+    out.push({
       name: "output_throttle_untracked_total",
       type: "counter",
       help: "Alerts of rules beyond the per-rule limiter's table (not throttled)",
@@ -261,7 +278,7 @@ class AlertOutputs implements Outputs {
   }
 
   droppedTotal(): number {
-    let n = this.throttled;
+    let n = this.throttled + this.formatErrors;
     for (const s of this.stats()) for (const v of Object.values(s.dropped)) n += v;
     return n;
   }
@@ -305,6 +322,7 @@ export function createOutputs(settings: OutputSettings, ctx: OutputsContext): Ou
       initialBackoffMs: 100,
       maxBackoffMs: 5000,
       maxAttempts: 0,
+      stallMs: settings.output_timeout,
       onDrop,
       onError,
     };
@@ -405,11 +423,14 @@ export function createOutputs(settings: OutputSettings, ctx: OutputsContext): Ou
         policy,
         spool,
         batchCount: single ? Math.min(s.batch.max_alerts, 64) : s.batch.max_alerts,
+        // One POST per alert either way; fewer, larger spool files cost fewer fsyncs.
+        spillCount: s.batch.max_alerts,
         batchBytes: s.batch.max_bytes,
         lingerMs: single ? 0 : s.batch.linger_ms,
         initialBackoffMs: s.retry.initial_backoff_ms,
         maxBackoffMs: s.retry.max_backoff_ms,
         maxAttempts: s.retry.max_attempts,
+        stallMs: settings.output_timeout,
         onDrop,
         onError,
       },

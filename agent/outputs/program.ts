@@ -1,9 +1,11 @@
 // program_output: alerts piped to `sh -c PROGRAM`. With keep_alive the program runs for the agent's
 // lifetime and is started again when it exits (counted); without, it runs once per batch, reading
 // the batch on standard input. Writes to its pipe are non-blocking: a program that stops reading
-// stalls only this sink.
+// stalls only this sink. A batch written just as a kept-alive program dies may be lost with it (the
+// pipe gives no receipt), as with Falco's program_output.
 
 import type { Subprocess } from "bun";
+import type { MetricSample } from "../common/metrics.ts";
 import { DeliveryError, type Transport } from "./delivery.ts";
 
 type Child = Subprocess<"pipe", "ignore", "inherit">;
@@ -34,10 +36,18 @@ export class ProgramTransport implements Transport {
       const child = this.spawn();
       await this.feed(child, text, signal);
       await child.stdin.end();
-      if ((await child.exited) !== 0) this.failedRuns++;
+      const aborted = new Promise<null>((resolve) =>
+        signal.addEventListener("abort", () => resolve(null), { once: true }),
+      );
+      const status = await Promise.race([child.exited, aborted]);
+      if (status === null) {
+        child.kill("SIGTERM");
+        throw new DeliveryError(`${this.name}: still running at shutdown`);
+      }
+      if (status !== 0) this.failedRuns++;
       return 0;
     }
-    if (this.child !== undefined && this.child.exitCode !== null) {
+    if (this.child !== undefined && hasEnded(this.child)) {
       this.child = undefined;
       this.restarts++;
     }
@@ -67,14 +77,36 @@ export class ProgramTransport implements Transport {
     }
   }
 
+  metrics(): MetricSample[] {
+    return [
+      {
+        name: "output_program_restarts_total",
+        type: "counter",
+        help: "Kept-alive program restarts",
+        value: this.restarts,
+      },
+      {
+        name: "output_program_failed_runs_total",
+        type: "counter",
+        help: "Program runs with a non-zero exit",
+        value: this.failedRuns,
+      },
+    ];
+  }
+
   async close(): Promise<void> {
     const c = this.child;
     this.child = undefined;
-    if (c === undefined || c.exitCode !== null) return;
+    if (c === undefined || hasEnded(c)) return;
     try {
       await c.stdin.end();
     } catch {}
     const done = await Promise.race([c.exited, Bun.sleep(2000).then(() => undefined)]);
     if (done === undefined) c.kill("SIGTERM");
   }
+}
+
+/** Exited, or killed by a signal (exitCode stays null then). */
+function hasEnded(c: Child): boolean {
+  return c.exitCode !== null || c.signalCode !== null;
 }

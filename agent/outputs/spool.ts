@@ -23,7 +23,7 @@ import { join } from "node:path";
 const NAME = /^(\d{16})\.batch$/;
 const MAGIC = "lanner-spool 1";
 /** First sequence number of an empty spool: room below it for batches put back at the head. */
-const FIRST_SEQ = 5_000_000_000_000_000 / 10;
+const FIRST_SEQ = 500_000_000_000_000;
 
 interface Entry {
   seq: number;

@@ -2,11 +2,11 @@
 // that refuses is logged, not fatal: the agent keeps running with the privileges it had.
 
 import type { Logger } from "../log.ts";
-import { dropCapabilities, KEPT_AFTER_ATTACH } from "./capabilities.ts";
+import { type DropResult, dropCapabilities, KEPT_AFTER_ATTACH } from "./capabilities.ts";
 
-export function dropPrivilegesAfterAttach(log: Logger): void {
+export function dropPrivilegesAfterAttach(log: Logger, drop: () => DropResult = dropCapabilities): void {
   try {
-    const r = dropCapabilities();
+    const r = drop();
     log.info("capabilities dropped after attach", {
       kept: Object.keys(KEPT_AFTER_ATTACH)
         .filter((name) => (r.after.effective >> BigInt(KEPT_AFTER_ATTACH[name].cap)) & 1n)

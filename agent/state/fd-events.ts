@@ -381,7 +381,8 @@ export function applyFdSyscall(
     }
     case "memfd_create": {
       const n = num(p, "fd") ?? num(p, "res") ?? -1;
-      const name = `memfd:${text(p, "name") ?? ""}`;
+      // As the kernel names it in /proc/PID/fd and /proc/PID/exe (without " (deleted)").
+      const name = `/memfd:${text(p, "name") ?? ""}`;
       const fd = newFd(n, "memfd", name, name);
       fd.cloexec = ((num(p, "flags") ?? 0) & 1) !== 0; // MFD_CLOEXEC
       fds.set(fd);

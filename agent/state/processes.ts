@@ -140,6 +140,17 @@ export function boundEnv(env: readonly string[]): string[] {
 }
 
 const bootNs = (e: { bootSec: number; bootNsec: number }): number => e.bootSec * 1e9 + e.bootNsec;
+
+const FD_PATH = /^\/(?:proc\/(?:self|\d+)|dev)\/fd\/(\d+)$/;
+
+/** fexecve (exec of /proc/self/fd/N or /dev/fd/N): the path of fd N, e.g. /memfd:NAME, when the table knows it. */
+function fexecvePath(filename: string, before: ProcessInfo | undefined): string | undefined {
+  if (before === undefined) return undefined;
+  const m = FD_PATH.exec(filename);
+  if (m === null) return undefined;
+  const fd = before.fds.get(Number(m[1]));
+  return fd?.type === "file" || fd?.type === "memfd" ? fd.name : undefined;
+}
 const asBig = (v: bigint | number | undefined): bigint | undefined =>
   v === undefined ? undefined : typeof v === "bigint" ? v : BigInt(v);
 
@@ -199,6 +210,7 @@ export class ProcessTable implements ProcessLookup {
     const filename = event.filename;
     const exepath =
       x.trusted_exepath ??
+      fexecvePath(filename, before) ??
       (filename.startsWith("/") || cwd === undefined ? filename : joinAndNormalize(cwd, filename));
     let fds: FdTable;
     if (before !== undefined) {
@@ -235,11 +247,10 @@ export class ProcessTable implements ProcessLookup {
       capEffective: asBig(x.capEffective ?? x.cap_effective) ?? before?.capEffective,
       capInheritable: asBig(x.capInheritable ?? x.cap_inheritable) ?? before?.capInheritable,
       exeFromMemfd:
-        x.exeFlags !== undefined
-          ? (x.exeFlags & EXE_FLAG_MEMFD) !== 0
-          : exepath.startsWith("/memfd:") || exepath.startsWith("memfd:"),
+        (x.exeFlags !== undefined && (x.exeFlags & EXE_FLAG_MEMFD) !== 0) || exepath.startsWith("/memfd:"),
       exeFile: undefined,
-      exeUpperFromKernel: x.exeFlags === undefined ? undefined : (x.exeFlags & EXE_FLAG_UPPER) !== 0,
+      // The probe does not read the upper-layer bit yet (always 0): only a set bit is believed.
+      exeUpperFromKernel: x.exeFlags !== undefined && (x.exeFlags & EXE_FLAG_UPPER) !== 0 ? true : undefined,
       cgroup: event.cgroup,
       containerId: this.containerIdOf(event.cgroup),
       pidTsBootNs: before?.pidTsBootNs ?? bootNs(event),

@@ -176,6 +176,7 @@ export class StateTracker implements MetricSource {
         const p = this.processes.onExec(event);
         if (p !== undefined && event.res === 0 && p.containerId === "host" && this.hybridCgroups)
           this.cgroupFromProc(p);
+        if (p !== undefined && p.containerId !== "host") this.containerUsers?.notePid(p.containerId, p.pid);
         ctx.process = p;
         break;
       }
@@ -220,22 +221,41 @@ export class StateTracker implements MetricSource {
   seedFromProc(): SeedReport {
     const started = performance.now();
     const report: SeedReport = { processes: 0, fds: 0, alreadyKnown: 0, vanished: 0, ms: 0 };
-    if (this.procRoot === undefined) return report;
-    for (const pid of listPids(this.procRoot)) {
-      if (this.processes.get(pid) !== undefined) {
-        report.alreadyKnown++;
-        continue;
-      }
-      const added = this.addFromProc(pid);
-      if (added === undefined) report.vanished++;
-      else if (added !== null) {
-        report.processes++;
-        report.fds += added.fds.size;
-      }
+    if (this.procRoot !== undefined) for (const pid of listPids(this.procRoot)) this.seedOne(pid, report);
+    this.counts.seeded += report.processes;
+    report.ms = Math.round(performance.now() - started);
+    return report;
+  }
+
+  /**
+   * The same, `step` processes at a time, letting the event loop run in between: on a node with
+   * thousands of processes the seed takes a while, and the ring buffer must keep being drained
+   * meanwhile (events applied in between win, as above).
+   */
+  async seedFromProcInSteps(step = 64): Promise<SeedReport> {
+    const started = performance.now();
+    const report: SeedReport = { processes: 0, fds: 0, alreadyKnown: 0, vanished: 0, ms: 0 };
+    const pids = this.procRoot === undefined ? [] : listPids(this.procRoot);
+    for (let i = 0; i < pids.length; i++) {
+      this.seedOne(pids[i], report);
+      if ((i + 1) % step === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     this.counts.seeded += report.processes;
     report.ms = Math.round(performance.now() - started);
     return report;
+  }
+
+  private seedOne(pid: number, report: SeedReport): void {
+    if (this.processes.get(pid) !== undefined) {
+      report.alreadyKnown++;
+      return;
+    }
+    const added = this.addFromProc(pid);
+    if (added === undefined) report.vanished++;
+    else if (added !== null) {
+      report.processes++;
+      report.fds += added.fds.size;
+    }
   }
 
   metrics(): MetricSample[] {
@@ -326,6 +346,7 @@ export class StateTracker implements MetricSource {
     if (snap.isKernelThread) return null;
     const info = this.fromSnapshot(snap);
     for (const fd of readProcFds(this.procRoot, pid, this.sockets)) info.fds.set(fd);
+    if (info.containerId !== "host") this.containerUsers?.notePid(info.containerId, pid);
     return this.processes.insertFromProc(info) ? info : null;
   }
 

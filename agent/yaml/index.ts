@@ -4,6 +4,7 @@
 export { readYamlFile, YamlFileError } from "./read-file.ts";
 export {
   escapeForTerminal,
+  escapeLines,
   positionAt,
   type SourceFile,
   type SourcePosition,

@@ -60,6 +60,20 @@ export function snippetAt(file: SourceFile, offset: number): string {
   return `${gutter}${head}${before}${rest}${tail}\n${caretPad}^`;
 }
 
+/** Longest message shown; past it a message is cut and says how much was left out. */
+export const MAX_MESSAGE_LENGTH = 1000;
+
+/** A message that may quote a huge value from a file (a 10 MB key), cut to MAX_MESSAGE_LENGTH. */
+export function clipMessage(message: string): string {
+  if (message.length <= MAX_MESSAGE_LENGTH) return message;
+  return `${message.slice(0, MAX_MESSAGE_LENGTH)}... (${message.length - MAX_MESSAGE_LENGTH} more characters)`;
+}
+
+/** Multi-line text from files made safe to print: each line escaped, the line breaks kept. */
+export function escapeLines(text: string): string {
+  return text.split("\n").map(escapeForTerminal).join("\n");
+}
+
 /** C0 controls but tab, DEL and C1 controls (ESC sequences start there), bidi overrides. */
 function unsafeCode(code: number): boolean {
   return (

@@ -10,7 +10,7 @@ import { ALL_KINDS } from "../../agent/capture/selection.ts";
 import { RecordDecoder } from "../../agent/events/decode.ts";
 import { EVENT_TABLE } from "../../agent/events/table.ts";
 import type { Event } from "../../agent/events/types.ts";
-import { liveUnavailable, waitFor } from "./live-support.ts";
+import { LIVE_SETUP_MS, LIVE_TEST_MS, liveUnavailable, waitFor } from "./live-support.ts";
 
 const [EPERM, ENOENT, ESRCH, EBADF, EFAULT, EEXIST, EINVAL] = [1, 2, 3, 9, 14, 17, 22];
 const EPROTONOSUPPORT = 93;
@@ -388,43 +388,52 @@ describe.skipIf(liveUnavailable !== null)("every syscall kind, live", () => {
         (e) => errors.push(e),
       ),
     );
-  });
+  }, LIVE_SETUP_MS);
 
   afterAll(() => {
     probe?.stop();
     rmSync(dir, { recursive: true, force: true });
-  });
+  }, LIVE_SETUP_MS);
 
   // Only the helpers' events are kept: the whole machine's reads and writes would be noise.
   const pids = new Set<number>();
 
   for (const [kind, expected] of Object.entries(EXPECT)) {
-    test(kind, async () => {
-      const work = mkdtempSync(join(dir, `${kind}-`));
-      const child = Bun.spawn([helper, kind, work], { stdout: "pipe", stderr: "pipe" });
-      pids.add(child.pid);
-      const out = await new Response(child.stdout).text();
-      const code = await child.exited;
-      if (code !== 0)
-        throw new Error(`helper ${kind} exited ${code}: ${await new Response(child.stderr).text()}`);
-      const v: Record<string, number> = {};
-      for (const [, name, value] of out.matchAll(/^(\w+)=(-?\d+)$/gm)) v[name] = Number(value);
-      if (v.child !== undefined) pids.add(v.child);
-      const run: Run = { v, dir: work, pid: child.pid };
-      const wanted = expected(run);
-      const mine = () => events.filter((e) => e.kind === kind && (e.pid === child.pid || e.pid === v.child));
-      const matches = (p: Partial) => mine().some((e) => Bun.deepMatch(p, e) || matchesAsym(e, p));
-      await waitFor(() => (wanted.every(matches) ? true : undefined), 10_000);
-      for (const p of wanted) expect(mine()).toContainEqual(expect.objectContaining({ kind, ...p }));
-      if (kind === "fcntl") expect(mine().filter((e) => (e as { cmd: number }).cmd === 3)).toEqual([]);
-    });
+    test(
+      kind,
+      async () => {
+        const work = mkdtempSync(join(dir, `${kind}-`));
+        const child = Bun.spawn([helper, kind, work], { stdout: "pipe", stderr: "pipe" });
+        pids.add(child.pid);
+        const out = await new Response(child.stdout).text();
+        const code = await child.exited;
+        if (code !== 0)
+          throw new Error(`helper ${kind} exited ${code}: ${await new Response(child.stderr).text()}`);
+        const v: Record<string, number> = {};
+        for (const [, name, value] of out.matchAll(/^(\w+)=(-?\d+)$/gm)) v[name] = Number(value);
+        if (v.child !== undefined) pids.add(v.child);
+        const run: Run = { v, dir: work, pid: child.pid };
+        const wanted = expected(run);
+        const mine = () =>
+          events.filter((e) => e.kind === kind && (e.pid === child.pid || e.pid === v.child));
+        const matches = (p: Partial) => mine().some((e) => Bun.deepMatch(p, e) || matchesAsym(e, p));
+        await waitFor(() => (wanted.every(matches) ? true : undefined), 10_000);
+        for (const p of wanted) expect(mine()).toContainEqual(expect.objectContaining({ kind, ...p }));
+        if (kind === "fcntl") expect(mine().filter((e) => (e as { cmd: number }).cmd === 3)).toEqual([]);
+      },
+      LIVE_TEST_MS,
+    );
   }
 
-  test("no record was malformed or dropped", () => {
-    expect(errors).toEqual([]);
-    const c = probe.counters();
-    expect(c.ringFull + c.tooBig).toBe(0);
-  });
+  test(
+    "no record was malformed or dropped",
+    () => {
+      expect(errors).toEqual([]);
+      const c = probe.counters();
+      expect(c.ringFull + c.tooBig).toBe(0);
+    },
+    LIVE_TEST_MS,
+  );
 });
 
 /** toContainEqual with asymmetric matchers, as a boolean (for polling). */

@@ -14,3 +14,9 @@ export async function waitFor<T>(found: () => T | undefined, ms = 3000): Promise
     await Bun.sleep(10);
   }
 }
+
+/** Compiling the syscall helper and loading the probe take seconds on a busy machine: more than
+ * the runner's default hook timeout. */
+export const LIVE_SETUP_MS = 60_000;
+/** A live test waits for kernel events up to 10 s at a time. */
+export const LIVE_TEST_MS = 30_000;

@@ -8,7 +8,7 @@ import { type LiveProbe, openLiveProbe } from "../../agent/capture/probe.ts";
 import { RecordDecoder } from "../../agent/events/decode.ts";
 import { BOUNDS, EXEC_PARAM, OPEN_PARAM } from "../../agent/events/schema.ts";
 import type { Event, ExecEvent, ExitEvent, ForkEvent, OpenEvent } from "../../agent/events/types.ts";
-import { liveUnavailable, waitFor } from "./live-support.ts";
+import { LIVE_SETUP_MS, LIVE_TEST_MS, liveUnavailable, waitFor } from "./live-support.ts";
 
 const O_CLOEXEC = 0o2000000;
 const RESOLVE_NO_SYMLINKS = 0x04;
@@ -49,231 +49,290 @@ describe.skipIf(liveUnavailable !== null)("live capture", () => {
     const built = Bun.spawnSync([cc, "-O1", "-o", helper, join(import.meta.dir, "syscalls.c")]);
     if (built.exitCode !== 0) throw new Error(`compiling syscalls.c failed: ${built.stderr.toString()}`);
     session = capture();
-  });
+  }, LIVE_SETUP_MS);
 
   afterAll(() => {
     session?.probe.stop();
     rmSync(dir, { recursive: true, force: true });
-  });
+  }, LIVE_SETUP_MS);
 
-  test("openat from a child: pid, path, flags, res", async () => {
-    const path = join(dir, `cat-me-${crypto.randomUUID()}`);
-    writeFileSync(path, "hello\n");
-    const child = Bun.spawnSync(["cat", path]);
-    expect(child.stdout.toString()).toBe("hello\n");
-    const e = await waitFor(
-      () => session.events.find((x) => isOpen(x) && x.path === path) as OpenEvent | undefined,
-    );
-    expect(e).toBeDefined();
-    expect(e).toMatchObject({
-      kind: "openat",
-      pid: child.pid,
-      tid: child.pid,
-      dirfd: -100,
-      cut: 0,
-      resolve: 0,
-    });
-    expect(e!.res).toBeGreaterThanOrEqual(0);
-    expect(e!.flags & 3).toBe(0); // O_RDONLY
-  });
+  test(
+    "openat from a child: pid, path, flags, res",
+    async () => {
+      const path = join(dir, `cat-me-${crypto.randomUUID()}`);
+      writeFileSync(path, "hello\n");
+      const child = Bun.spawnSync(["cat", path]);
+      expect(child.stdout.toString()).toBe("hello\n");
+      const e = await waitFor(
+        () => session.events.find((x) => isOpen(x) && x.path === path) as OpenEvent | undefined,
+      );
+      expect(e).toBeDefined();
+      expect(e).toMatchObject({
+        kind: "openat",
+        pid: child.pid,
+        tid: child.pid,
+        dirfd: -100,
+        cut: 0,
+        resolve: 0,
+      });
+      expect(e!.res).toBeGreaterThanOrEqual(0);
+      expect(e!.flags & 3).toBe(0); // O_RDONLY
+    },
+    LIVE_TEST_MS,
+  );
 
-  test("the creation mode is kept with O_CREAT", async () => {
-    const path = join(dir, `created-${crypto.randomUUID()}`);
-    // dash and bash open a redirect target with O_WRONLY|O_CREAT|O_TRUNC, mode 0666.
-    const child = Bun.spawnSync(["sh", "-c", 'echo > "$1"', "sh", path]);
-    expect(child.exitCode).toBe(0);
-    const e = await waitFor(
-      () => session.events.find((x) => isOpen(x) && x.path === path) as OpenEvent | undefined,
-    );
-    expect(e).toMatchObject({ kind: "openat", pid: child.pid, mode: 0o666 });
-    expect(e!.flags & 0o1101).toBe(0o1101); // O_WRONLY | O_CREAT | O_TRUNC
-  });
+  test(
+    "the creation mode is kept with O_CREAT",
+    async () => {
+      const path = join(dir, `created-${crypto.randomUUID()}`);
+      // dash and bash open a redirect target with O_WRONLY|O_CREAT|O_TRUNC, mode 0666.
+      const child = Bun.spawnSync(["sh", "-c", 'echo > "$1"', "sh", path]);
+      expect(child.exitCode).toBe(0);
+      const e = await waitFor(
+        () => session.events.find((x) => isOpen(x) && x.path === path) as OpenEvent | undefined,
+      );
+      expect(e).toMatchObject({ kind: "openat", pid: child.pid, mode: 0o666 });
+      expect(e!.flags & 0o1101).toBe(0o1101); // O_WRONLY | O_CREAT | O_TRUNC
+    },
+    LIVE_TEST_MS,
+  );
 
-  test("open and openat2 from a child, and execveat", async () => {
-    const path = join(dir, `two-opens-${crypto.randomUUID()}`);
-    writeFileSync(path, "");
-    const child = Bun.spawnSync([helper, path]);
-    expect(child.exitCode).toBe(0);
-    const opens = await waitFor(() => {
-      const found = session.events.filter((x) => isOpen(x) && x.path === path) as OpenEvent[];
-      return found.length >= 2 ? found : undefined;
-    });
-    expect(opens?.map((o) => o.kind)).toEqual(["open", "openat2"]);
-    expect(opens![0]).toMatchObject({ pid: child.pid, dirfd: -100, flags: 0, mode: 0, resolve: 0 });
-    expect(opens![1]).toMatchObject({
-      pid: child.pid,
-      dirfd: -100,
-      flags: O_CLOEXEC,
-      resolve: RESOLVE_NO_SYMLINKS,
-    });
-    expect(opens![1].res).toBeGreaterThanOrEqual(0);
+  test(
+    "open and openat2 from a child, and execveat",
+    async () => {
+      const path = join(dir, `two-opens-${crypto.randomUUID()}`);
+      writeFileSync(path, "");
+      const child = Bun.spawnSync([helper, path]);
+      expect(child.exitCode).toBe(0);
+      const opens = await waitFor(() => {
+        const found = session.events.filter((x) => isOpen(x) && x.path === path) as OpenEvent[];
+        return found.length >= 2 ? found : undefined;
+      });
+      expect(opens?.map((o) => o.kind)).toEqual(["open", "openat2"]);
+      expect(opens![0]).toMatchObject({ pid: child.pid, dirfd: -100, flags: 0, mode: 0, resolve: 0 });
+      expect(opens![1]).toMatchObject({
+        pid: child.pid,
+        dirfd: -100,
+        flags: O_CLOEXEC,
+        resolve: RESOLVE_NO_SYMLINKS,
+      });
+      expect(opens![1].res).toBeGreaterThanOrEqual(0);
 
-    const exec = await waitFor(() =>
-      session.events.find((x) => isExec(x) && x.pid === child.pid && x.args[0] === "true-via-execveat"),
-    );
-    expect(exec).toMatchObject({ kind: "execveat", res: 0, ppid: process.pid, args: ["true-via-execveat"] });
-    expect((exec as ExecEvent).filename).toStartWith("/dev/fd/");
-  });
+      const exec = await waitFor(() =>
+        session.events.find((x) => isExec(x) && x.pid === child.pid && x.args[0] === "true-via-execveat"),
+      );
+      expect(exec).toMatchObject({
+        kind: "execveat",
+        res: 0,
+        ppid: process.pid,
+        args: ["true-via-execveat"],
+      });
+      expect((exec as ExecEvent).filename).toStartWith("/dev/fd/");
+    },
+    LIVE_TEST_MS,
+  );
 
-  test("execve of /bin/true: comm, args, ppid, ids, cgroup, fork and exit", async () => {
-    const child = Bun.spawnSync(["/bin/true", "--lanner-test"]);
-    const exec = await waitFor(
-      () =>
-        session.events.find((x) => isExec(x) && x.pid === child.pid && x.res === 0) as ExecEvent | undefined,
-    );
-    expect(exec).toMatchObject({
-      kind: "execve",
-      tid: child.pid,
-      filename: "/bin/true",
-      comm: "true",
-      args: ["/bin/true", "--lanner-test"],
-      ppid: process.pid,
-      uid: process.geteuid!(),
-      gid: process.getegid!(),
-      cut: 0,
-    });
-    const ownCgroup = readFileSync("/proc/self/cgroup", "utf8").match(/^0::(.*)$/m)?.[1];
-    if (ownCgroup !== undefined) expect(exec!.cgroup).toBe(ownCgroup);
+  test(
+    "execve of /bin/true: comm, args, ppid, ids, cgroup, fork and exit",
+    async () => {
+      const child = Bun.spawnSync(["/bin/true", "--lanner-test"]);
+      const exec = await waitFor(
+        () =>
+          session.events.find((x) => isExec(x) && x.pid === child.pid && x.res === 0) as
+            | ExecEvent
+            | undefined,
+      );
+      expect(exec).toMatchObject({
+        kind: "execve",
+        tid: child.pid,
+        filename: "/bin/true",
+        comm: "true",
+        args: ["/bin/true", "--lanner-test"],
+        ppid: process.pid,
+        uid: process.geteuid!(),
+        gid: process.getegid!(),
+        cut: 0,
+      });
+      const ownCgroup = readFileSync("/proc/self/cgroup", "utf8").match(/^0::(.*)$/m)?.[1];
+      if (ownCgroup !== undefined) expect(exec!.cgroup).toBe(ownCgroup);
 
-    const fork = await waitFor(
-      () =>
-        session.events.find((x) => x.kind === "procfork" && x.childPid === child.pid) as
-          | ForkEvent
-          | undefined,
-    );
-    expect(fork).toMatchObject({ pid: process.pid, childTid: child.pid });
-    const exit = await waitFor(
-      () => session.events.find((x) => x.kind === "procexit" && x.pid === child.pid) as ExitEvent | undefined,
-    );
-    expect(exit).toMatchObject({ tid: child.pid, exitCode: 0 });
-    expect(fork!.num).toBeLessThan(exec!.num);
-    expect(exec!.num).toBeLessThan(exit!.num);
+      const fork = await waitFor(
+        () =>
+          session.events.find((x) => x.kind === "procfork" && x.childPid === child.pid) as
+            | ForkEvent
+            | undefined,
+      );
+      expect(fork).toMatchObject({ pid: process.pid, childTid: child.pid });
+      const exit = await waitFor(
+        () =>
+          session.events.find((x) => x.kind === "procexit" && x.pid === child.pid) as ExitEvent | undefined,
+      );
+      expect(exit).toMatchObject({ tid: child.pid, exitCode: 0 });
+      expect(fork!.num).toBeLessThan(exec!.num);
+      expect(exec!.num).toBeLessThan(exit!.num);
 
-    // Boot time + the probe's clock offset is wall-clock time.
-    const wall = exec!.bootSec + session.probe.clock.offsetSec;
-    expect(Math.abs(wall - Date.now() / 1000)).toBeLessThan(30);
-  });
+      // Boot time + the probe's clock offset is wall-clock time.
+      const wall = exec!.bootSec + session.probe.clock.offsetSec;
+      expect(Math.abs(wall - Date.now() / 1000)).toBeLessThan(30);
+    },
+    LIVE_TEST_MS,
+  );
 
-  test("exec carries env, cwd, tty, loginuid, session, process group and capabilities", async () => {
-    const work = mkdtempSync(join(dir, "cwd-"));
-    const child = Bun.spawnSync(["cat", "/proc/self/stat", "/proc/self/status", "/proc/self/loginuid"], {
-      cwd: work,
-      env: { LANNER_MARK: "exec-extras", PATH: process.env.PATH ?? "/usr/bin:/bin" },
-    });
-    expect(child.exitCode).toBe(0);
-    const out = child.stdout.toString();
-    // /proc/PID/stat after the command name: state ppid pgrp session tty_nr ...
-    const stat = out.slice(out.indexOf(")") + 2).split(" ");
-    const exec = (await waitFor(
-      () =>
-        session.events.find((x) => isExec(x) && x.pid === child.pid && x.res === 0) as ExecEvent | undefined,
-    ))!;
-    expect(exec.env).toEqual([`LANNER_MARK=exec-extras`, `PATH=${process.env.PATH ?? "/usr/bin:/bin"}`]);
-    expect(exec.cwd).toBe(realpathSync(work));
-    expect(exec.pgid).toBe(Number(stat[2]));
-    expect(exec.sid).toBe(Number(stat[3]));
-    expect(exec.tty).toBe(Number(stat[4]));
-    expect(exec.capEffective).toBe(Number.parseInt(out.match(/^CapEff:\s*(\w+)/m)![1], 16));
-    expect(exec.loginuid).toBe(Number(out.trim().split("\n").at(-1)));
-    expect(exec.exeFlags).toBe(0);
-    expect(exec.cut).toBe(0);
-  });
+  test(
+    "exec carries env, cwd, tty, loginuid, session, process group and capabilities",
+    async () => {
+      const work = mkdtempSync(join(dir, "cwd-"));
+      const child = Bun.spawnSync(["cat", "/proc/self/stat", "/proc/self/status", "/proc/self/loginuid"], {
+        cwd: work,
+        env: { LANNER_MARK: "exec-extras", PATH: process.env.PATH ?? "/usr/bin:/bin" },
+      });
+      expect(child.exitCode).toBe(0);
+      const out = child.stdout.toString();
+      // /proc/PID/stat after the command name: state ppid pgrp session tty_nr ...
+      const stat = out.slice(out.indexOf(")") + 2).split(" ");
+      const exec = (await waitFor(
+        () =>
+          session.events.find((x) => isExec(x) && x.pid === child.pid && x.res === 0) as
+            | ExecEvent
+            | undefined,
+      ))!;
+      expect(exec.env).toEqual([`LANNER_MARK=exec-extras`, `PATH=${process.env.PATH ?? "/usr/bin:/bin"}`]);
+      expect(exec.cwd).toBe(realpathSync(work));
+      expect(exec.pgid).toBe(Number(stat[2]));
+      expect(exec.sid).toBe(Number(stat[3]));
+      expect(exec.tty).toBe(Number(stat[4]));
+      expect(exec.capEffective).toBe(Number.parseInt(out.match(/^CapEff:\s*(\w+)/m)![1], 16));
+      expect(exec.loginuid).toBe(Number(out.trim().split("\n").at(-1)));
+      expect(exec.exeFlags).toBe(0);
+      expect(exec.cut).toBe(0);
+    },
+    LIVE_TEST_MS,
+  );
 
-  test("an exec from a memfd is flagged", async () => {
-    const child = Bun.spawnSync([helper, "exec-memfd"]);
-    expect(child.exitCode).toBe(0);
-    const exec = await waitFor(
-      () =>
-        session.events.find((x) => isExec(x) && x.pid === child.pid && x.args[0] === "true-from-memfd") as
-          | ExecEvent
-          | undefined,
-    );
-    expect(exec).toMatchObject({ kind: "execveat", res: 0, exeFlags: 1 });
-  });
+  test(
+    "an exec from a memfd is flagged",
+    async () => {
+      const child = Bun.spawnSync([helper, "exec-memfd"]);
+      expect(child.exitCode).toBe(0);
+      const exec = await waitFor(
+        () =>
+          session.events.find((x) => isExec(x) && x.pid === child.pid && x.args[0] === "true-from-memfd") as
+            | ExecEvent
+            | undefined,
+      );
+      expect(exec).toMatchObject({ kind: "execveat", res: 0, exeFlags: 1 });
+    },
+    LIVE_TEST_MS,
+  );
 
-  test("exit code as wait(2) encodes it", async () => {
-    const child = Bun.spawnSync(["sh", "-c", "exit 3"]);
-    const exit = await waitFor(
-      () => session.events.find((x) => x.kind === "procexit" && x.pid === child.pid) as ExitEvent | undefined,
-    );
-    expect(exit?.exitCode).toBe(3 << 8);
-  });
+  test(
+    "exit code as wait(2) encodes it",
+    async () => {
+      const child = Bun.spawnSync(["sh", "-c", "exit 3"]);
+      const exit = await waitFor(
+        () =>
+          session.events.find((x) => x.kind === "procexit" && x.pid === child.pid) as ExitEvent | undefined,
+      );
+      expect(exit?.exitCode).toBe(3 << 8);
+    },
+    LIVE_TEST_MS,
+  );
 
-  test("failed execve: res -ENOENT, the filename as passed, no args", async () => {
-    const missing = `/nonexistent/lanner-${crypto.randomUUID()}`;
-    const child = Bun.spawnSync(["env", missing, "arg"]);
-    expect(child.exitCode).toBe(127);
-    const exec = await waitFor(() => session.events.find((x) => isExec(x) && x.filename === missing));
-    expect(exec).toMatchObject({ kind: "execve", res: -ENOENT, pid: child.pid, comm: "env", args: [] });
-  });
+  test(
+    "failed execve: res -ENOENT, the filename as passed, no args",
+    async () => {
+      const missing = `/nonexistent/lanner-${crypto.randomUUID()}`;
+      const child = Bun.spawnSync(["env", missing, "arg"]);
+      expect(child.exitCode).toBe(127);
+      const exec = await waitFor(() => session.events.find((x) => isExec(x) && x.filename === missing));
+      expect(exec).toMatchObject({ kind: "execve", res: -ENOENT, pid: child.pid, comm: "env", args: [] });
+    },
+    LIVE_TEST_MS,
+  );
 
-  test("a path and an argv over their bounds are cut and flagged", async () => {
-    const long = `/${crypto.randomUUID()}/${"p".repeat(5000)}`;
-    const child = Bun.spawnSync(["cat", long]);
-    expect(child.exitCode).not.toBe(0);
-    const open = await waitFor(
-      () =>
-        session.events.find(
-          (x) => isOpen(x) && x.pid === child.pid && x.path.startsWith(long.slice(0, 37)),
-        ) as OpenEvent | undefined,
-    );
-    expect(open?.path).toBe(long.slice(0, BOUNDS.path));
-    expect(open?.cut).toBe(1 << OPEN_PARAM.path);
-    expect(open?.res).toBe(-36); // ENAMETOOLONG
+  test(
+    "a path and an argv over their bounds are cut and flagged",
+    async () => {
+      const long = `/${crypto.randomUUID()}/${"p".repeat(5000)}`;
+      const child = Bun.spawnSync(["cat", long]);
+      expect(child.exitCode).not.toBe(0);
+      const open = await waitFor(
+        () =>
+          session.events.find(
+            (x) => isOpen(x) && x.pid === child.pid && x.path.startsWith(long.slice(0, 37)),
+          ) as OpenEvent | undefined,
+      );
+      expect(open?.path).toBe(long.slice(0, BOUNDS.path));
+      expect(open?.cut).toBe(1 << OPEN_PARAM.path);
+      expect(open?.res).toBe(-36); // ENAMETOOLONG
 
-    const arg = "a".repeat(3000);
-    const exe = Bun.spawnSync(["/bin/true", arg, arg]);
-    const exec = await waitFor(
-      () =>
-        session.events.find((x) => isExec(x) && x.pid === exe.pid && x.res === 0) as ExecEvent | undefined,
-    );
-    expect(exec?.cut).toBe(1 << EXEC_PARAM.args);
-    // 4096 bytes: "/bin/true" NUL, 3000 bytes NUL, then the start of the second argument.
-    expect(exec?.args).toEqual(["/bin/true", arg, arg.slice(0, BOUNDS.args - 10 - 3001)]);
-  });
+      const arg = "a".repeat(3000);
+      const exe = Bun.spawnSync(["/bin/true", arg, arg]);
+      const exec = await waitFor(
+        () =>
+          session.events.find((x) => isExec(x) && x.pid === exe.pid && x.res === 0) as ExecEvent | undefined,
+      );
+      expect(exec?.cut).toBe(1 << EXEC_PARAM.args);
+      // 4096 bytes: "/bin/true" NUL, 3000 bytes NUL, then the start of the second argument.
+      expect(exec?.args).toEqual(["/bin/true", arg, arg.slice(0, BOUNDS.args - 10 - 3001)]);
+    },
+    LIVE_TEST_MS,
+  );
 
-  test("the agent's own opens produce no events", async () => {
-    const path = join(dir, `own-${crypto.randomUUID()}`);
-    writeFileSync(path, "x");
-    readFileSync(path);
-    // A child's open after ours: once it arrives, ours would have too.
-    const marker = join(dir, `marker-${crypto.randomUUID()}`);
-    writeFileSync(marker, "");
-    Bun.spawnSync(["cat", marker]);
-    expect(await waitFor(() => session.events.find((x) => isOpen(x) && x.path === marker))).toBeDefined();
-    expect(session.events.find((x) => isOpen(x) && x.path === path)).toBeUndefined();
-    expect(session.events.find((x) => isOpen(x) && x.pid === process.pid)).toBeUndefined();
-  });
+  test(
+    "the agent's own opens produce no events",
+    async () => {
+      const path = join(dir, `own-${crypto.randomUUID()}`);
+      writeFileSync(path, "x");
+      readFileSync(path);
+      // A child's open after ours: once it arrives, ours would have too.
+      const marker = join(dir, `marker-${crypto.randomUUID()}`);
+      writeFileSync(marker, "");
+      Bun.spawnSync(["cat", marker]);
+      expect(await waitFor(() => session.events.find((x) => isOpen(x) && x.path === marker))).toBeDefined();
+      expect(session.events.find((x) => isOpen(x) && x.path === path)).toBeUndefined();
+      expect(session.events.find((x) => isOpen(x) && x.pid === process.pid)).toBeUndefined();
+    },
+    LIVE_TEST_MS,
+  );
 
-  test("counters move; nothing dropped, nothing malformed", () => {
-    const c = session.probe.counters();
-    expect(c.seen).toBeGreaterThan(0);
-    expect(c.written).toBeGreaterThan(0);
-    expect(c.written).toBeLessThanOrEqual(c.seen);
-    expect(c.ringFull).toBe(0);
-    expect(c.tooBig).toBe(0);
-    expect(session.errors).toEqual([]);
-    expect(session.decoder.stats.malformed).toBe(0);
-  });
+  test(
+    "counters move; nothing dropped, nothing malformed",
+    () => {
+      const c = session.probe.counters();
+      expect(c.seen).toBeGreaterThan(0);
+      expect(c.written).toBeGreaterThan(0);
+      expect(c.written).toBeLessThanOrEqual(c.seen);
+      expect(c.ringFull).toBe(0);
+      expect(c.tooBig).toBe(0);
+      expect(session.errors).toEqual([]);
+      expect(session.decoder.stats.malformed).toBe(0);
+    },
+    LIVE_TEST_MS,
+  );
 
-  test("stop drains the rest and is clean; a second probe opens", async () => {
-    const before = session.events.length;
-    const child = Bun.spawnSync(["/bin/true"]);
-    session.probe.stop(); // no timer tick since the spawn: stop() itself must drain it
-    expect(session.events.length).toBeGreaterThan(before);
-    expect(session.events.some((x) => x.kind === "procexit" && x.pid === child.pid)).toBe(true);
-    const final = session.probe.counters();
-    expect(session.decoder.stats.decoded).toBe(final.written);
-    session.probe.stop(); // idempotent
-    expect(() => session.probe.start(() => {})).toThrow("the probe is stopped");
+  test(
+    "stop drains the rest and is clean; a second probe opens",
+    async () => {
+      const before = session.events.length;
+      const child = Bun.spawnSync(["/bin/true"]);
+      session.probe.stop(); // no timer tick since the spawn: stop() itself must drain it
+      expect(session.events.length).toBeGreaterThan(before);
+      expect(session.events.some((x) => x.kind === "procexit" && x.pid === child.pid)).toBe(true);
+      const final = session.probe.counters();
+      expect(session.decoder.stats.decoded).toBe(final.written);
+      session.probe.stop(); // idempotent
+      expect(() => session.probe.start(() => {})).toThrow("the probe is stopped");
 
-    const second = capture();
-    try {
-      const again = Bun.spawnSync(["/bin/true"]);
-      const exec = await waitFor(() => second.events.find((x) => isExec(x) && x.pid === again.pid));
-      expect(exec).toBeDefined();
-    } finally {
-      second.probe.stop();
-    }
-  });
+      const second = capture();
+      try {
+        const again = Bun.spawnSync(["/bin/true"]);
+        const exec = await waitFor(() => second.events.find((x) => isExec(x) && x.pid === again.pid));
+        expect(exec).toBeDefined();
+      } finally {
+        second.probe.stop();
+      }
+    },
+    LIVE_TEST_MS,
+  );
 });

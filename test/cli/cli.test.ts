@@ -160,6 +160,34 @@ describe("help", () => {
   });
 });
 
+describe("rules test", () => {
+  test("passes (exit 0), fails (exit 1) with the deciding check, invalid (1), missing (2)", () => {
+    writeFileSync(
+      file("r.yaml"),
+      "- rule: R\n  desc: d\n  condition: evt.type = open and not proc.name in (ok)\n  output: o\n  priority: WARNING\n",
+    );
+    writeFileSync(
+      file("pass.tests.yaml"),
+      "rules_files: [r.yaml]\ntests:\n  - rule: R\n    fires:\n      - fields: {evt.type: open, proc.name: bad}\n    does_not_fire:\n      - fields: {evt.type: open, proc.name: ok}\n",
+    );
+    writeFileSync(
+      file("fail.tests.yaml"),
+      "rules_files: [r.yaml]\ntests:\n  - rule: R\n    fires:\n      - name: ok is excluded\n        fields: {evt.type: open, proc.name: ok}\n",
+    );
+    const pass = cli("rules", "test", file("pass.tests.yaml"));
+    expect([pass.code, pass.stdout.includes("2 case(s), 2 passed, 0 failed")]).toEqual([0, true]);
+    const fail = cli("rules", "test", file("fail.tests.yaml"));
+    expect(fail.code).toBe(1);
+    expect(fail.stdout).toContain("FAIL R :: ok is excluded (should fire)");
+    const verbose = cli("rules", "test", "--verbose", "-r", file("r.yaml"), file("pass.tests.yaml"));
+    expect(verbose.code).toBe(0);
+    writeFileSync(file("invalid.tests.yaml"), "tests: nope\n");
+    expect(cli("rules", "test", file("invalid.tests.yaml")).code).toBe(1);
+    expect(cli("rules", "test", file("missing.tests.yaml")).code).toBe(2);
+    expect(cli("rules", "test").code).toBe(2);
+  });
+});
+
 describe("usage errors exit 2 with a message on stderr", () => {
   test.each([
     [["bogus"], "lanner: unknown command 'bogus'"],

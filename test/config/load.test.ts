@@ -58,6 +58,15 @@ const SCHEMA_DEFAULTS: LannerConfig = {
     output_file: "",
     include_empty_values: false,
   },
+  capture: {
+    enabled: false,
+    path_prefix: "/tmp/lanner",
+    mode: "rules",
+    default_duration: 5000,
+    max_file_size_mb: 100,
+    ring_size_mb: 4,
+    compression: "zstd",
+  },
 };
 
 function load(text: string, overrides: string[] = [], env = NO_ENV): LannerConfig {

@@ -58,3 +58,11 @@ describe("prototype keys in the configuration", () => {
     expect(problems('"a\\e[2Jb": 1\n')).toEqual(["c.yaml:1:1: unknown key 'a\\x1b[2Jb'"]);
   });
 });
+
+describe("messages", () => {
+  test("a problem quoting a huge key is cut", () => {
+    const [p] = problems(`${"k".repeat(20_000)}: 1\n`);
+    expect(p.length).toBeLessThan(1100);
+    expect(p).toMatch(/\.\.\. \(\d+ more characters\)$/);
+  });
+});

@@ -92,8 +92,11 @@ export class AgentRun {
 
   alerts(): AlertJson[] {
     if (!existsSync(this.alertsPath)) return [];
+    // Whole lines only: a batch being appended right now may be visible half written, as to any
+    // tail -F reader; its line is read once its newline is there.
     return readFileSync(this.alertsPath, "utf8")
       .split("\n")
+      .slice(0, -1)
       .filter((l) => l.trim() !== "")
       .map((l) => JSON.parse(l) as AlertJson);
   }

@@ -5,7 +5,7 @@
 // answers /healthz, /readyz and /metrics (checked by promtool).
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CAP, maskOf } from "../../agent/security/capabilities.ts";
 import { liveUnavailable } from "../capture/live-support.ts";
@@ -86,6 +86,7 @@ describe.skipIf(liveUnavailable !== null)("signals and hot reload (live eBPF)", 
     writeFileSync(rules, shadowRule("Shadow B"));
     run.signal("SIGHUP");
     await until(() => run.stderr.includes('"msg":"rules reloaded"'));
+    await until(() => run.stderr.includes('"msg":"capture selection updated"'));
     Bun.spawnSync(["cat", "/etc/shadow"], { stdout: "ignore" });
     await until(() => fired("Shadow B") === 1);
     expect(fired("Shadow A")).toBe(1);
@@ -124,6 +125,10 @@ describe.skipIf(liveUnavailable !== null)("signals and hot reload (live eBPF)", 
   test("SIGUSR1 reopens outputs, SIGUSR2 logs a summary; the agent keeps running and alerting; SIGQUIT stops it like SIGTERM", async () => {
     const run = newRun();
     await run.start();
+    // logrotate: the alert file is moved away, then SIGUSR1; the next alert goes to a new file.
+    Bun.spawnSync(["cat", "/etc/shadow"], { stdout: "ignore" });
+    await until(() => shadowAlerts(run).length === 1);
+    renameSync(run.alertsPath, `${run.alertsPath}.1`);
     run.signal("SIGUSR1");
     await until(() => run.stderr.includes('"msg":"reopening output files"'));
     run.signal("SIGUSR2");
@@ -136,6 +141,11 @@ describe.skipIf(liveUnavailable !== null)("signals and hot reload (live eBPF)", 
 
     Bun.spawnSync(["cat", "/etc/shadow"], { stdout: "ignore" });
     await until(() => shadowAlerts(run).length === 1);
+    expect(
+      readFileSync(`${run.alertsPath}.1`, "utf8")
+        .split("\n")
+        .filter((l) => l.includes("/etc/shadow")),
+    ).toHaveLength(1);
     expect(await run.stop("SIGQUIT")).toBe(0);
     expect(run.stderr).toContain("SIGQUIT: stopping as on SIGTERM (no core dump)");
     expect(logLines(run).some((l) => l.msg === "stats")).toBe(true);
@@ -163,7 +173,7 @@ describe.skipIf(liveUnavailable !== null)("signals and hot reload (live eBPF)", 
       "lanner_kernel_drops_total",
       "lanner_rule_matches_total",
       "lanner_output_delivered_total",
-      "lanner_processes",
+      "lanner_state_processes",
       "lanner_process_resident_memory_bytes",
       "lanner_process_cpu_seconds_total",
       "lanner_config_reloads_total",

@@ -4,7 +4,7 @@
 // and across a restart of the outputs, and exact drop counts when the spool is too small.
 
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createOutputs, defaultOutputSettings, type Outputs } from "../../agent/outputs/index.ts";
@@ -106,7 +106,8 @@ describe("http_output", () => {
     await until(() => r.resets() >= 1, 10_000, "a reset");
     r.stop();
     c.start(port);
-    await until(() => c.got.items.length === 50);
+    // The collector records a batch before its answer reaches the sink: wait for the sink's count.
+    await until(() => out.stats()[0]?.delivered === 50);
     expect(seqs(c.got.items)).toEqual(range(0, 50));
     const s = out.stats()[0];
     expect(s?.retries).toBeGreaterThanOrEqual(5);
@@ -224,6 +225,31 @@ describe("http_output", () => {
     expect([...got].sort((a, b) => a - b)).toEqual(got);
     expect(new Set(got).size).toBe(got.length);
     await out.shutdown(1000);
+    c.stop();
+  });
+
+  test("keep_alive off closes each connection; echo logs the collector's answer at debug level", async () => {
+    const c = new Collector().start();
+    const out = httpOutputs(c.url(), { keep_alive: false, echo: true });
+    out.publish(makeAlert(1));
+    await until(() => out.stats()[0]?.delivered === 1);
+    expect(c.got.headers[0]?.get("connection")).toBe("close");
+    expect(logs.text()).toContain('"msg":"collector response"');
+    await out.shutdown(500);
+    c.stop();
+  });
+
+  test("a token file is read at start; an empty one is refused", async () => {
+    const c = new Collector().start();
+    const tokenPath = join(dir, "token");
+    writeFileSync(tokenPath, "from-a-file\n");
+    const out = httpOutputs(c.url(), { token_file: tokenPath });
+    out.publish(makeAlert(1));
+    await until(() => out.stats()[0]?.delivered === 1);
+    expect(c.got.headers[0]?.get("authorization")).toBe("Bearer from-a-file");
+    await out.shutdown(500);
+    writeFileSync(tokenPath, "  \n");
+    expect(() => httpOutputs(c.url(), { token_file: tokenPath })).toThrow("is empty");
     c.stop();
   });
 

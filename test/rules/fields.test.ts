@@ -11,7 +11,10 @@ import { PROC_FIELDS } from "../../agent/rules/fields/extract/proc.ts";
 import { USER_FIELDS } from "../../agent/rules/fields/extract/user.ts";
 import { FieldRegistry } from "../../agent/rules/fields/registry.ts";
 import type { FieldValue } from "../../agent/rules/fields/values.ts";
-import { parseOperandPrefix } from "../../agent/rules/condition/parser.ts";
+import { type CheckScope, checkCondition } from "../../agent/rules/condition/check.ts";
+import { parseCondition, parseOperandPrefix } from "../../agent/rules/condition/parser.ts";
+import { planCondition } from "../../agent/rules/condition/plan.ts";
+import { liveBinder } from "../../agent/rules/live.ts";
 import type { EventContext } from "../../agent/state/context.ts";
 import { StateTracker } from "../../agent/state/tracker.ts";
 import { UserTable } from "../../agent/state/users.ts";
@@ -183,6 +186,72 @@ describe("fields on an openat of /etc/shadow by a thread of cat", () => {
   test("evt.time prints as a clock time, its value is the nanosecond epoch", () => {
     const def = registry.lookup("evt.time");
     expect(def?.text?.(ctx)).toBe("22:13:33.500000000");
+  });
+});
+
+describe("evt.rawarg conditions on live events (typed from libsinsp's parameter table)", () => {
+  const scope: CheckScope = {
+    registry,
+    list: () => undefined,
+    macro: (name) => ({ problem: "undefined_macro", message: `undefined macro '${name}'` }),
+  };
+  const holds = (condition: string, ctx: EventContext): boolean => {
+    const result = checkCondition(parseCondition(condition), scope);
+    if ("issue" in result) throw new Error(result.issue.message);
+    return planCondition(result.checked, liveBinder)(ctx);
+  };
+  const failedOpen = scenario().apply({
+    cut: 0,
+    kind: "openat",
+    num: 9,
+    bootSec: 13,
+    bootNsec: 0,
+    tid: 200,
+    pid: 200,
+    res: -22,
+    dirfd: -100,
+    path: "x",
+    flags: 0,
+    mode: 0,
+    resolve: 0,
+  });
+
+  const failedExec = scenario().apply({
+    cut: 0,
+    kind: "execve",
+    num: 10,
+    bootSec: 13,
+    bootNsec: 0,
+    tid: 200,
+    pid: 200,
+    res: -22,
+    ppid: 100,
+    uid: 1000,
+    gid: 1000,
+    comm: "cat",
+    filename: "/usr/bin/cat",
+    args: ["cat"],
+    cgroup: "/",
+  });
+
+  test.each([
+    ["evt.rawarg.res < -1", true],
+    ["evt.rawarg.res = -22", true],
+    ["evt.rawarg.res > 0", false],
+  ])("execve: %s is %p", (condition, want) => {
+    expect(holds(condition, failedExec)).toBe(want);
+  });
+
+  test.each([
+    // openat's result is its 'fd' parameter; it has no 'res' (as in libsinsp's event table).
+    ["evt.rawarg.res < -1", false],
+    ["evt.rawarg.fd < -1", true],
+    ["evt.rawarg.fd = -22", true],
+    ["evt.rawarg.dirfd = -100", true],
+    ["evt.rawarg.dirfd != -100", false],
+    ["evt.rawarg.flags = 0", true],
+  ])("openat: %s is %p", (condition, want) => {
+    expect(holds(condition, failedOpen)).toBe(want);
   });
 });
 

@@ -271,6 +271,30 @@ describe("what reaches the terminal is bounded and escaped", () => {
   );
 
   test(
+    "rules explain and rules test show a rule's control characters escaped",
+    () => {
+      const rules = file(
+        "explain-escapes.yaml",
+        `- rule: "X\\e]0;owned\\a"\n  desc: "d\\e[2J"\n  condition: evt.type = open and proc.name = "a\\x1bb"\n  output: o\n  priority: INFO\n`,
+      );
+      const explain = runCliBounded(["rules", "explain", rules]);
+      expectBounded(explain);
+      expect(explain.code).toBe(0);
+      expect(hasRawControl(explain.stdout + explain.stderr)).toBe(false);
+      expect(explain.stdout).toContain("X\\x1b]0;owned\\x07");
+      const cases = file(
+        "explain-escapes.tests.yaml",
+        `rules_files: [${rules}]\ntests:\n  - rule: "X\\e]0;owned\\a"\n    fires:\n      - name: "case \\e[31m"\n        fields:\n          evt.type: open\n          proc.name: "a\\x1bb"\n`,
+      );
+      const tested = runCliBounded(["rules", "test", "--verbose", cases]);
+      expectBounded(tested);
+      expect(hasRawControl(tested.stdout + tested.stderr)).toBe(false);
+      expect(tested.stdout).toContain("case \\x1b[31m");
+    },
+    SUBPROCESS_TEST_TIMEOUT,
+  );
+
+  test(
     "an error at the end of a 1 MB line shows the line around the error only",
     () => {
       const condition = `evt.type = open and (${Array(45_000).fill("proc.name = abcdefg").join(" or ")}) and proc.nmae = x`;

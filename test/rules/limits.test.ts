@@ -10,6 +10,7 @@ import {
   diagnosticToJson,
   formatDiagnostic,
   MAX_KEPT_DIAGNOSTICS,
+  MAX_MESSAGE_LENGTH,
 } from "../../agent/rules/load/diagnostics.ts";
 import { loadRuleSources } from "../../agent/rules/load/load.ts";
 import { printChecked } from "../../agent/rules/condition/checked.ts";
@@ -48,6 +49,19 @@ describe("escaping", () => {
     expect(text).toContain("in rule '\\x1b]0;x\\x07'");
     expect(text).toContain("1 | key: \\x1b[2Jvalue");
     expect(diagnosticToJson(bag.items[0]).message).toBe("bad '\\x1b[2J'");
+  });
+});
+
+describe("messages", () => {
+  test("a message quoting a huge value is cut and says how much was left out", () => {
+    const key = "k".repeat(50_000);
+    const r = load(rule("R", "evt.type = open", `  ${key}: v\n`));
+    const [d] = r.diagnostics.items.filter((x) => x.code === "unknown_key");
+    const shown = diagnosticToJson(d).message;
+    expect(shown.length).toBeLessThan(MAX_MESSAGE_LENGTH + 60);
+    expect(shown).toEndWith(
+      `... (${"unknown key ''; it is ignored".length + 50_000 - MAX_MESSAGE_LENGTH} more characters)`,
+    );
   });
 });
 

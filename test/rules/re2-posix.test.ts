@@ -62,8 +62,26 @@ describe("RE2 POSIX mode", () => {
   });
 });
 
-describe("globs on RE2", () => {
+describe("globs (token matcher: at most pattern x value steps)", () => {
   test.each([
+    ["/home/*/.ssh/*", "/home/alice/.ssh/id_rsa", true],
+    ["/home/*/.ssh/*", "/home/alice/x/.ssh", false],
+    ["*../*../*", "/a/../b/../c", true],
+    ["*../*../*", "/a/../b", false],
+    ["a?c", "abc", true],
+    ["a?c", "ac", false],
+    ["a\\*c", "a*c", true],
+    ["a\\*c", "abc", false],
+    ["[a-c]x[!0-9]", "bxy", true],
+    ["[a-c]x[!0-9]", "bx1", false],
+    ["[[:digit:]]*", "7up", true],
+    ["*", "", true],
+    ["a*", "a", true],
+    ["*a", "ba", true],
+    ["*a*b", "xaxxb", true],
+    ["*a*b", "xaxxbc", false],
+    ["[", "[", true],
+    ["a[b", "a[b", true],
     ["*a*a*a*a*a*a*a*a*b", `${"a".repeat(20_000)}`, false],
     ["*.conf", "/etc/x.conf", true],
     ["[!a]x", "bx", true],
@@ -75,5 +93,7 @@ describe("globs on RE2", () => {
 
   test("iglob ignores case", () => {
     expect(globToRegExp("*.CONF", true).test("/etc/x.conf")).toBe(true);
+    expect(globToRegExp("[A-C]x", true).test("bX")).toBe(true);
+    expect(globToRegExp("*.conf", false).test("/etc/x.CONF")).toBe(false);
   });
 });

@@ -46,3 +46,12 @@ describe("a container whose files could not be read", () => {
     expect(tables.loads).toBe(2);
   });
 });
+
+describe("a short-lived process gone before its container's files are read", () => {
+  test("another remembered process of the same container is read instead", () => {
+    const tables = new ContainerUserTables(proc, 8);
+    tables.notePid("ffffffffffff", 12);
+    tables.notePid("ffffffffffff", 12);
+    expect(tables.tableFor("ffffffffffff", 4242).user(1000)?.name).toBe("u12");
+  });
+});

@@ -356,3 +356,18 @@ describe("which cwd a relative path uses", () => {
     expect(t.apply(open(140, "y", 4)).fd?.name).toBe("/moved/y");
   });
 });
+
+describe("fexecve", () => {
+  test("an exec of /proc/self/fd/N names the memfd behind fd N as proc.exepath, and is_exe_from_memfd", () => {
+    const t = tracker();
+    t.apply(exec(150));
+    t.apply(sys(150, "memfd_create", { res: 3, name: "payload", flags: 1 }));
+    const ctx = t.apply({ ...exec(150), filename: "/proc/self/fd/3", exeFlags: 0 } as ExecEvent);
+    expect(read(ctx, "proc.exepath")).toBe("/memfd:payload");
+    expect(read(ctx, "proc.is_exe_from_memfd")).toBe(true);
+    // MFD_CLOEXEC: the memfd is closed by the exec it served.
+    expect(t.processes.get(150)?.fds.get(3)).toBeUndefined();
+    // The probe's upper-layer bit is not believed when clear (it is not read yet).
+    expect(t.processes.get(150)?.exeUpperFromKernel).toBeUndefined();
+  });
+});

@@ -99,7 +99,10 @@ describe("seedFromProc on this machine's /proc", () => {
       const me = t.processes.get(process.pid);
       if (me === undefined) throw new Error("this process was not seeded");
       const inet = [...me.fds.values()].filter((f) => f.type === "ipv4");
-      const listener = inet.find((f) => f.socket?.isServer === true && f.socket.connected === false);
+      const listener = inet.find(
+        (f) =>
+          f.socket?.isServer === true && f.socket.connected === false && f.socket.localPort === address.port,
+      );
       expect(listener?.name).toBe(`127.0.0.1:${address.port}`);
       expect(listener?.socket?.l4proto).toBe("tcp");
       const clientEnd = inet.find(
@@ -333,5 +336,19 @@ describe("bounded /proc reads", () => {
     writeFileSync(big, "x".repeat(100_000));
     expect(readBounded(big, 4096)?.length).toBe(4096);
     expect(readBounded(join(dir, "missing"), 10)).toBeUndefined();
+  });
+});
+
+describe("seeding in steps", () => {
+  test("gives the same processes as the one-go seed, and lets the event loop run in between", async () => {
+    const t = tracker();
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    const report = await t.seedFromProcInSteps(4);
+    clearInterval(timer);
+    expect(report.processes).toBeGreaterThan(4);
+    expect(t.processes.get(sleeper.pid)?.comm).toBe("sleep");
+    expect(ticks).toBeGreaterThan(0);
+    expect(tracker().seedFromProc().processes).toBeGreaterThanOrEqual(report.processes - 5);
   });
 });

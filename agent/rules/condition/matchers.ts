@@ -3,11 +3,17 @@
 // iglob the same ignoring case; pmatch holds when one of the listed paths is a whole-component
 // prefix of the value, and a listed component may itself be a glob (/home/*/.ssh).
 // fnmatch never fails on a pattern: what it cannot read it matches literally or not at all, and
-// so does this translation (it never throws). The translation runs on RE2 (re2js), so matching is
-// linear in the value's length: a pattern of many '*' cannot make the agent backtrack.
+// so does this matcher (it never throws).
+//
+// Matching runs on a token list (literal runs, '?', bracket classes, '*') with the classic
+// two-pointer algorithm that backtracks only to the last '*': time is at most the product of the
+// pattern's and the value's lengths, never exponential, however many '*' a pattern has. (A regex
+// translation would backtrack on the JavaScript engine, or cost a regex engine call per event.)
 
-import { RE2JS } from "re2js";
-import type { WholeMatch } from "./re2-posix.ts";
+/** A pattern compiled for whole-value matching. */
+export interface WholeMatch {
+  test(value: string): boolean;
+}
 
 /** POSIX character classes, as fnmatch and RE2's POSIX mode read them. */
 export const POSIX_CLASSES: Readonly<Record<string, string>> = {
@@ -26,33 +32,74 @@ export const POSIX_CLASSES: Readonly<Record<string, string>> = {
   xdigit: "0-9A-Fa-f",
 };
 
-/** A class no character is in (RE2 has no lookahead). */
-const NOTHING = "[^\\x00-\\x{10FFFF}]";
-const NEVER: WholeMatch = { test: () => false };
+const NOTHING = "[^\\s\\S]";
+
+type GlobToken =
+  | { kind: "text"; text: string }
+  | { kind: "one" }
+  | { kind: "class"; re: RegExp }
+  | { kind: "star" };
 
 export function globToRegExp(pattern: string, ignoreCase: boolean): WholeMatch {
-  let source = "";
+  const tokens: GlobToken[] = [];
+  const text = (c: string): void => {
+    const last = tokens[tokens.length - 1];
+    const t = ignoreCase ? c.toLowerCase() : c;
+    if (last?.kind === "text") last.text += t;
+    else tokens.push({ kind: "text", text: t });
+  };
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i];
-    if (c === "*") source += "[\\s\\S]*";
-    else if (c === "?") source += "[\\s\\S]";
-    else if (c === "\\" && i + 1 < pattern.length) source += escapeRegExp(pattern[++i]);
+    if (c === "*") {
+      if (tokens[tokens.length - 1]?.kind !== "star") tokens.push({ kind: "star" });
+    } else if (c === "?") tokens.push({ kind: "one" });
+    else if (c === "\\" && i + 1 < pattern.length) text(pattern[++i]);
     else if (c === "[") {
       const parsed = bracketExpression(pattern, i);
-      if (parsed === undefined) source += "\\[";
+      if (parsed === undefined) text("[");
       else {
-        source += parsed.source;
+        // One character against one class: a RegExp that cannot backtrack.
+        tokens.push({ kind: "class", re: new RegExp(`^${parsed.source}$`, ignoreCase ? "i" : "") });
         i = parsed.end;
       }
-    } else source += escapeRegExp(c);
+    } else text(c);
   }
-  try {
-    const re = RE2JS.compile(source, ignoreCase ? RE2JS.CASE_INSENSITIVE : 0);
-    return { test: (value) => re.testExact(value) };
-  } catch {
-    // Unreachable with the translation above; a pattern that still fails matches nothing.
-    return NEVER;
+  return { test: (value) => matchTokens(tokens, ignoreCase ? value.toLowerCase() : value) };
+}
+
+/** Whole-value match; on a mismatch, only the last '*' seen takes one more character. */
+function matchTokens(tokens: readonly GlobToken[], s: string): boolean {
+  let ti = 0;
+  let si = 0;
+  let starTi = -1;
+  let starSi = 0;
+  while (ti < tokens.length || si < s.length) {
+    if (ti < tokens.length) {
+      const t = tokens[ti];
+      if (t.kind === "star") {
+        starTi = ti++;
+        starSi = si;
+        continue;
+      }
+      if (si < s.length) {
+        if (t.kind === "text") {
+          if (s.startsWith(t.text, si)) {
+            si += t.text.length;
+            ti++;
+            continue;
+          }
+        } else if (t.kind === "one" || t.re.test(s[si])) {
+          si++;
+          ti++;
+          continue;
+        }
+      }
+    }
+    if (starTi < 0 || starSi >= s.length) return false;
+    si = ++starSi;
+    ti = starTi + 1;
   }
+  return true;
 }
 
 /**
@@ -112,11 +159,7 @@ function bracketExpression(pattern: string, start: number): { source: string; en
 }
 
 function charClassEscape(code: number): string {
-  return `\\x{${code.toString(16)}}`;
-}
-
-function escapeRegExp(c: string): string {
-  return /[\\^$.*+?()[\]{}|/-]/.test(c) ? `\\${c}` : c;
+  return `\\u${code.toString(16).padStart(4, "0")}`;
 }
 
 const GLOB_CHARS = /[*?[]/;

@@ -9,6 +9,7 @@
 // fails if that path moves.
 
 import { RE2JS, RE2JSException } from "re2js";
+import type { WholeMatch } from "./matchers.ts";
 
 export class RegexDialectError extends Error {
   /** Where in the pattern RE2 stopped (0-based), when it says. */
@@ -20,10 +21,7 @@ export class RegexDialectError extends Error {
   }
 }
 
-/** A compiled pattern; `test` holds when the whole value matches. */
-export interface WholeMatch {
-  test(value: string): boolean;
-}
+export type { WholeMatch };
 
 /**
  * RE2 refuses programs beyond its memory budget (8 MiB by default in Falco); re2js has no such

@@ -20,6 +20,7 @@ import type {
   RuleKey,
   TextPiece,
 } from "./items.ts";
+import { RULE_DEFAULTS } from "./items.ts";
 
 /** The Falco rules-engine version whose language Lanner implements. */
 export const ENGINE_VERSION = "0.63.0";
@@ -221,15 +222,16 @@ export class Collection {
         condition: f.condition === undefined ? [] : [f.condition],
         output: f.output === undefined ? [] : [f.output],
         desc: f.desc ?? "",
+        // A definition always has a priority (the reader requires it); "Debug" only satisfies the type.
         priority: f.priority ?? "Debug",
-        source: f.source ?? "syscall",
-        enabled: f.enabled ?? true,
-        tags: new Set(f.tags ?? []),
-        exceptions: f.exceptions ?? [],
-        capture: f.capture ?? false,
-        captureDuration: f.captureDuration ?? 0,
-        warnEvttypes: f.warnEvttypes ?? true,
-        skipIfUnknownFilter: f.skipIfUnknownFilter ?? false,
+        source: f.source ?? RULE_DEFAULTS.source,
+        enabled: f.enabled ?? RULE_DEFAULTS.enabled,
+        tags: new Set(f.tags ?? RULE_DEFAULTS.tags),
+        exceptions: f.exceptions ?? [...RULE_DEFAULTS.exceptions],
+        capture: f.capture ?? RULE_DEFAULTS.capture,
+        captureDuration: f.captureDuration ?? RULE_DEFAULTS.captureDuration,
+        warnEvttypes: f.warnEvttypes ?? RULE_DEFAULTS.warnEvttypes,
+        skipIfUnknownFilter: f.skipIfUnknownFilter ?? RULE_DEFAULTS.skipIfUnknownFilter,
         location: item.location,
       });
       return;

@@ -3,7 +3,7 @@
 // it sits in ("rule 'X'", "condition"), like Falco's rule_loader::context but with every problem
 // reported, not only the first.
 
-import { escapeForTerminal, positionAt, type SourceFile, snippetAt } from "../../yaml/source.ts";
+import { clipMessage, escapeForTerminal, positionAt, type SourceFile, snippetAt } from "../../yaml/source.ts";
 import type { CheckIssueCode, CheckWarningCode } from "../condition/check.ts";
 
 export type Severity = "error" | "warning";
@@ -88,8 +88,9 @@ export function diagnosticToJson(d: Diagnostic): DiagnosticJson {
   return {
     severity: d.severity,
     code: d.code,
-    // Messages quote text from the file: control and escape bytes are shown escaped.
-    message: escapeForTerminal(d.message),
+    // Messages quote text from the file: control and escape bytes are shown escaped, and a quote
+    // of a huge value (a 10 MB key) is cut.
+    message: escapeForTerminal(clipMessage(d.message)),
     file: d.location?.file.name ?? d.fileName ?? null,
     line: pos?.line ?? null,
     column: pos?.column ?? null,
@@ -97,6 +98,8 @@ export function diagnosticToJson(d: Diagnostic): DiagnosticJson {
     snippet: d.location === undefined ? null : snippetAt(d.location.file, d.location.offset),
   };
 }
+
+export { MAX_MESSAGE_LENGTH } from "../../yaml/source.ts";
 
 /** "file:line:col: error[code]: message\n  in rule 'X' > condition\n  12 | ...\n     ^" */
 export function formatDiagnostic(d: Diagnostic): string {

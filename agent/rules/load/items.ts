@@ -66,19 +66,36 @@ export interface RuleKeyRow {
   readonly ignoredByAppendTrue: boolean;
 }
 
+/** What a rule definition gets for an optional key it does not give (collect.ts applies these). */
+export const RULE_DEFAULTS = {
+  source: "syscall",
+  enabled: true,
+  tags: [] as string[],
+  exceptions: [] as ExceptionSpec[],
+  warnEvttypes: true,
+  skipIfUnknownFilter: false,
+  capture: false,
+  captureDuration: 0,
+} as const satisfies Partial<Record<RuleKey, unknown>>;
+
+function defaultText(field: RuleKeyRow["field"]): string {
+  if (!Object.hasOwn(RULE_DEFAULTS, field)) return "";
+  const value: unknown = RULE_DEFAULTS[field as keyof typeof RULE_DEFAULTS];
+  return Array.isArray(value) ? "none" : `\`${String(value)}\``;
+}
+
 const row = (
   yaml: string,
   field: RuleKeyRow["field"],
   required: boolean,
   meaning: string,
-  defaultText: string,
   policy: { append?: boolean; replace?: boolean; appendTrue?: boolean; ignored?: boolean },
 ): RuleKeyRow => ({
   yaml,
   field,
   required,
   meaning,
-  default: defaultText,
+  default: defaultText(field),
   append: policy.append ?? false,
   replace: policy.replace ?? false,
   appendTrue: policy.appendTrue ?? false,
@@ -86,23 +103,23 @@ const row = (
 });
 
 export const RULE_KEY_TABLE: readonly RuleKeyRow[] = [
-  row("rule", "name", true, "the name", "", {}),
-  row("condition", "condition", true, "when it fires (Falco's condition language)", "", {
+  row("rule", "name", true, "the name", {}),
+  row("condition", "condition", true, "when it fires (Falco's condition language)", {
     append: true,
     replace: true,
     appendTrue: true,
   }),
-  row("output", "output", true, "the alert message, with `%field`s", "", {
+  row("output", "output", true, "the alert message, with `%field`s", {
     append: true,
     replace: true,
     ignored: true,
   }),
-  row("desc", "desc", true, "what it detects", "", { append: true, replace: true, ignored: true }),
-  row("priority", "priority", true, "severity", "", { replace: true, ignored: true }),
-  row("source", "source", false, "event source", "`syscall`", {}),
-  row("enabled", "enabled", false, "load it switched on or off", "`true`", { replace: true }),
-  row("tags", "tags", false, "labels for selection", "none", { append: true, replace: true, ignored: true }),
-  row("exceptions", "exceptions", false, "structured exclusions (section 7)", "none", {
+  row("desc", "desc", true, "what it detects", { append: true, replace: true, ignored: true }),
+  row("priority", "priority", true, "severity", { replace: true, ignored: true }),
+  row("source", "source", false, "event source", {}),
+  row("enabled", "enabled", false, "load it switched on or off", { replace: true }),
+  row("tags", "tags", false, "labels for selection", { append: true, replace: true, ignored: true }),
+  row("exceptions", "exceptions", false, "structured exclusions (section 7)", {
     append: true,
     replace: true,
     appendTrue: true,
@@ -112,7 +129,7 @@ export const RULE_KEY_TABLE: readonly RuleKeyRow[] = [
     "warnEvttypes",
     false,
     "warn when the condition does not narrow event types",
-    "`true`",
+
     {
       replace: true,
     },
@@ -122,13 +139,13 @@ export const RULE_KEY_TABLE: readonly RuleKeyRow[] = [
     "skipIfUnknownFilter",
     false,
     "skip the rule, with a warning, if it names an unknown field",
-    "`false`",
+
     { replace: true },
   ),
-  row("capture", "capture", false, "request a capture when it fires (kept, not used yet)", "`false`", {
+  row("capture", "capture", false, "request a capture when it fires (kept, not used yet)", {
     replace: true,
   }),
-  row("capture_duration", "captureDuration", false, "capture length in milliseconds", "`0`", {
+  row("capture_duration", "captureDuration", false, "capture length in milliseconds", {
     replace: true,
   }),
 ];

@@ -22,6 +22,7 @@ import {
   type RuleFields,
   type RuleFileItem,
   type RuleKey,
+  RULE_DEFAULTS,
   RULE_KEY_TABLE,
   type RuleKeyRow,
 } from "./items.ts";
@@ -421,7 +422,7 @@ function readRule(entry: YamlMapping, diagnostics: DiagnosticBag): RuleFileItem[
     context,
     false,
   );
-  fields.source ??= "syscall";
+  fields.source ??= RULE_DEFAULTS.source;
   return [{ kind: "rule", name, action: "define", fields, location }];
 }
 

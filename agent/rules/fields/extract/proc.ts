@@ -215,7 +215,7 @@ export const PROC_FIELDS: Readonly<Record<string, Binder>> = {
   "proc.is_exe_from_memfd": plain((ctx) => {
     const p = ctx.process;
     if (p === undefined) return undefined;
-    if (p.exeFromMemfd || p.exeUpperFromKernel !== undefined) return p.exeFromMemfd;
+    if (p.exeFromMemfd) return true;
     return ctx.facts.exeFile(p)?.memfd ?? false;
   }),
   "proc.is_exe_writable": exeFact((f) => f.writable),
