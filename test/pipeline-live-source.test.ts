@@ -4,7 +4,7 @@
 import { expect, test } from "bun:test";
 import { liveFrameSource } from "../agent/agent/index.ts";
 import { openLiveProbe } from "../agent/capture/index.ts";
-import { captureSelection, openProbe } from "../agent/cli/probe.ts";
+import { captureSelection, openProbe } from "../agent/cli/probe-setup.ts";
 import { DEFAULT_CONFIG, loadConfig } from "../agent/config/index.ts";
 
 test("frames from the live probe reach the sink; its counters are metrics; stop is idempotent", async () => {

@@ -15,7 +15,7 @@ import { joinAndNormalize, StateTracker, snapshotState, type UserTable } from ".
 import { many, parseArgs, single } from "./args.ts";
 import { buildEngine, buildOutputs, captureHeaderBase } from "./assemble.ts";
 import { EXIT_ENVIRONMENT, EXIT_OK } from "./exit-codes.ts";
-import { captureSelection, openProbe } from "./probe.ts";
+import { captureSelection, openProbe } from "./probe-setup.ts";
 import { startRunOperations } from "./run-operations.ts";
 import { stateOptions } from "./state-options.ts";
 import { CliFailure, loadCliConfigDetailed, loadRulesOrFail } from "./setup.ts";

@@ -15,7 +15,7 @@ import { StateTracker, UserTable } from "../state/index.ts";
 import { parseArgs } from "./args.ts";
 import { buildEngine } from "./assemble.ts";
 import { EXIT_INVALID, EXIT_OK } from "./exit-codes.ts";
-import { openProbe } from "./probe.ts";
+import { openProbe } from "./probe-setup.ts";
 import { type ActionContext, Cleanup, SELFTEST_ACTIONS, type SelftestAction } from "./selftest-actions.ts";
 import { CliFailure, loadCliConfig, loadCliRules } from "./setup.ts";
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { captureSelection } from "../../agent/cli/probe.ts";
+import { captureSelection } from "../../agent/cli/probe-setup.ts";
 import { metricTotal } from "../../agent/common/metrics.ts";
 import { openLiveProbe } from "../../agent/capture/probe.ts";
 import { DEFAULT_SELECTION, selectionFor, selectionMap, STATE_KINDS } from "../../agent/capture/selection.ts";

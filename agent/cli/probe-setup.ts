@@ -1,5 +1,6 @@
-// Attaching the live probe for the commands that capture (run, capture, selftest): which kinds
-// to record, and a refusal turned into a clear environment error.
+// Opening the live probe the way every live command does (run, capture, selftest): the ring and
+// drain settings from the configuration, the kernel's syscall selection from the rules, and a
+// refusal turned into an environment error (exit 2).
 
 import {
   CaptureError,
