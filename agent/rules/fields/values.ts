@@ -36,8 +36,3 @@ export function valueKindOf(falcoType: string): ValueKind {
       return "number";
   }
 }
-
-/** Falco accepts only integers for these (unsigned ones reject a minus sign). */
-export function isUnsignedType(falcoType: string): boolean {
-  return /^(UINT|FLAGS|ENUMFLAGS|MODE|UID|GID|RELTIME|ABSTIME|PORT|L4PROTO)/.test(falcoType);
-}
