@@ -3,7 +3,7 @@
 
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { Agent, liveFrameSource } from "../agent/index.ts";
+import { Agent, KernelDropWatch, liveFrameSource } from "../agent/index.ts";
 import {
   CaptureError,
   DEFAULT_SELECTION,
@@ -21,7 +21,7 @@ import { WebServerError } from "../server/http.ts";
 import { joinAndNormalize, StateTracker, snapshotState, type UserTable } from "../state/index.ts";
 import { many, parseArgs, single } from "./args.ts";
 import { buildEngine, buildOutputs, captureHeaderBase } from "./assemble.ts";
-import { EXIT_ENVIRONMENT, EXIT_OK } from "./exit-codes.ts";
+import { EXIT_ENVIRONMENT, EXIT_KERNEL_DROPS, EXIT_OK } from "./exit-codes.ts";
 import { startRunOperations } from "./run-operations.ts";
 import { stateOptions } from "./state-options.ts";
 import { CliFailure, loadCliConfigDetailed, loadRulesOrFail } from "./setup.ts";
@@ -39,7 +39,8 @@ Runs the agent: captures kernel events, evaluates the rules, writes alerts.
 Signals: SIGHUP reloads the configuration and rules (kept on error), SIGUSR1 reopens output
 files, SIGUSR2 logs a summary; SIGTERM, SIGINT and SIGQUIT stop after delivering what was
 captured (exit 0).
-Exit codes: 0 ok, 1 invalid config or rules, 2 environment (not root, no BPF/BTF, ...) or usage.`;
+Exit codes: 0 ok, 1 invalid config or rules, 2 environment (not root, no BPF/BTF, ...) or usage,
+3 stopped because the kernel dropped events (syscall_event_drops.actions has exit).`;
 
 export async function runCommand(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, [
@@ -115,15 +116,27 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     resolveExit = resolve;
   });
   let operations: ReturnType<typeof startRunOperations> | undefined;
-  const stop = (signal: string) => {
+  const stop = (signal: string, code = EXIT_OK) => {
     if (agent.status === "draining" || agent.status === "stopped") return;
     log.info("stopping", { signal });
+    kernelDrops.stop();
     operations?.close();
     void agent.stop().then(() => {
       ruleCapture?.close("signal");
-      resolveExit(EXIT_OK);
+      resolveExit(code);
     });
   };
+  // syscall_event_drops: once a second; the exit action stops like a signal, with its own code.
+  const kernelDrops = new KernelDropWatch({
+    counters: () => probe.counters(),
+    settings: config.syscall_event_drops,
+    log,
+    publish: (alert) => outputs.publish(alert),
+    hostname: host,
+    exit: () => stop("kernel drops", EXIT_KERNEL_DROPS),
+  });
+  agent.metrics.register(kernelDrops);
+  kernelDrops.start();
   try {
     operations = startRunOperations({
       sources: {
