@@ -11,6 +11,7 @@ export {
 } from "./probe.ts";
 export {
   ALL_KINDS,
+  captureSelection,
   DEFAULT_SELECTION,
   isEventKind,
   STATE_KINDS,

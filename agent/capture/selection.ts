@@ -91,3 +91,11 @@ export function selectionMap(kinds: Iterable<string>, arch: Arch = hostArch()): 
   }
   return map;
 }
+
+/** The kinds `run` records in the kernel for the active rules' event types: what they run on plus
+ * what the state needs; a rule on every event type gets the default selection (the read/write
+ * family stays off). */
+export function captureSelection(ruleTypes: ReadonlySet<string> | "all"): readonly EventKind[] {
+  if (ruleTypes === "all") return [...new Set([...DEFAULT_SELECTION, ...STATE_KINDS])].sort();
+  return selectionFor(ruleTypes).kinds;
+}

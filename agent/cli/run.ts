@@ -4,14 +4,7 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { Agent, KernelDropWatch, liveFrameSource } from "../agent/index.ts";
-import {
-  CaptureError,
-  DEFAULT_SELECTION,
-  type LiveProbe,
-  openLiveProbe,
-  STATE_KINDS,
-  selectionFor,
-} from "../capture/index.ts";
+import { CaptureError, captureSelection, type LiveProbe, openLiveProbe } from "../capture/index.ts";
 import { type LannerConfig, ringBytesForPreset } from "../config/index.ts";
 import { Logger } from "../log.ts";
 import { countFullyLive, rulesetLiveness } from "../rules/index.ts";
@@ -149,7 +142,10 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       rules: loaded,
       onEngineSwapped: (next) => {
         probe.setSelection(captureSelection(next.eventTypes()));
-        log.info("capture selection updated", { kinds: probe.selection().length });
+        log.info("capture selection updated", {
+          kinds: probe.selection().length,
+          selected: probe.selection().join(","),
+        });
       },
       agent,
       outputs,
@@ -169,13 +165,6 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     host_root: joinAndNormalize("/", config.state.host_root),
   });
   return await exited;
-}
-
-/** The kinds to record in the kernel: what the active rules run on plus what the state needs;
- * a rule on every event type gets the default selection (the read/write family stays off). */
-export function captureSelection(ruleTypes: ReadonlySet<string> | "all"): readonly string[] {
-  if (ruleTypes === "all") return [...new Set([...DEFAULT_SELECTION, ...STATE_KINDS])];
-  return selectionFor(ruleTypes).kinds;
 }
 
 /** Rule-triggered capture (config `capture`): a ring of recent records, written around an alert. */

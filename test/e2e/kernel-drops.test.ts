@@ -3,6 +3,8 @@
 // warning lines and internal alerts exact whatever the machine's speed; the exit action stops
 // the agent cleanly with exit code 3.
 import { afterEach, describe, expect, test } from "bun:test";
+import { explainCapture } from "../../agent/cli/rules-explain.ts";
+import { loadCliRules } from "../../agent/cli/setup.ts";
 import { liveUnavailable } from "../capture/live-support.ts";
 import { AgentRun } from "./agent-process.ts";
 
@@ -42,6 +44,12 @@ describe.skipIf(liveUnavailable !== null)("kernel drops in lanner run", () => {
       ].join("\n"),
     );
     await run.start(TINY_RING);
+    // run logs the kernel selection, the same that 'rules explain' shows for the embedded rules.
+    const selection = logLines(run, "capture selection")[0];
+    // (procexit and procfork come from tracepoints, always on: the syscall map does not list them.)
+    const explained = explainCapture(loadCliRules([]).ruleset).selected;
+    expect(explained).toContain("procexit");
+    expect(selection?.selected).toBe(explained.filter((k) => k !== "procexit" && k !== "procfork").join(","));
     const deadline = Date.now() + 30_000;
     while (run.alerts().filter((a) => a.rule === RULE).length < 2 && Date.now() < deadline) await storm(1500);
     // More seconds over the threshold: the bucket is empty and never refills.
