@@ -12,6 +12,7 @@ export {
 export {
   ALL_KINDS,
   captureSelection,
+  closePrefilterFor,
   DEFAULT_SELECTION,
   isEventKind,
   STATE_KINDS,

@@ -4,7 +4,7 @@
 // to or replaced it. This answers "which definition wins".
 
 import { existsSync } from "node:fs";
-import { ALL_KINDS, captureSelection, selectionFor } from "../capture/index.ts";
+import { ALL_KINDS, captureSelection, closePrefilterFor, selectionFor } from "../capture/index.ts";
 import {
   type CheckedExpr,
   type CompiledRule,
@@ -111,6 +111,8 @@ export interface CaptureExplanation {
   notSelected: readonly string[];
   /** Rule event types the probe cannot record at all. */
   unknown: readonly string[];
+  /** Whether the close prefilter runs (with engine.prefilter on): no enabled rule runs on close. */
+  closePrefilter: boolean;
 }
 
 export function explainCapture(ruleset: CompiledRuleset): CaptureExplanation {
@@ -126,6 +128,7 @@ export function explainCapture(ruleset: CompiledRuleset): CaptureExplanation {
     selected,
     notSelected: ALL_KINDS.filter((k) => !chosen.has(k)).sort(),
     unknown: types === "all" ? [] : selectionFor(types).unknown.sort(),
+    closePrefilter: closePrefilterFor(types, true),
   };
 }
 
@@ -136,6 +139,9 @@ export function renderCapture(c: CaptureExplanation): string {
     `  selected: ${list(c.selected)}`,
     `  dropped in the kernel: ${list(c.notSelected)}`,
     `  rule event types the probe cannot record: ${list(c.unknown)}`,
+    c.closePrefilter
+      ? "  close prefilter (engine.prefilter): on: successful closes of fds whose creation was not recorded are dropped in the kernel (no enabled rule runs on close)"
+      : "  close prefilter (engine.prefilter): off: an enabled rule runs on close (or on every event type), so every close is recorded",
   ].join("\n");
 }
 

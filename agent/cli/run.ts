@@ -4,7 +4,13 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { Agent, KernelDropWatch, liveFrameSource } from "../agent/index.ts";
-import { CaptureError, captureSelection, type LiveProbe, openLiveProbe } from "../capture/index.ts";
+import {
+  CaptureError,
+  captureSelection,
+  closePrefilterFor,
+  type LiveProbe,
+  openLiveProbe,
+} from "../capture/index.ts";
 import { type LannerConfig, ringBytesForPreset } from "../config/index.ts";
 import { Logger } from "../log.ts";
 import { countFullyLive, rulesetLiveness } from "../rules/index.ts";
@@ -70,7 +76,11 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const outputs = buildOutputs(config, log, hostname());
   let probe: LiveProbe;
   try {
-    probe = openProbe(config, captureSelection(engine.eventTypes()));
+    probe = openProbe(
+      config,
+      captureSelection(engine.eventTypes()),
+      closePrefilterFor(engine.eventTypes(), config.engine.prefilter),
+    );
   } catch (err) {
     await outputs.shutdown();
     throw err;
@@ -79,6 +89,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   log.info("capture selection", {
     kinds: probe.selection().length,
     selected: probe.selection().join(","),
+    close_prefilter: probe.prefilterClose(),
   });
   const host = hostname();
   const options = stateOptions(config, host, probe.clock);
@@ -141,10 +152,14 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       rulePaths,
       rules: loaded,
       onEngineSwapped: (next) => {
-        probe.setSelection(captureSelection(next.eventTypes()));
+        probe.setSelection(
+          captureSelection(next.eventTypes()),
+          closePrefilterFor(next.eventTypes(), config.engine.prefilter),
+        );
         log.info("capture selection updated", {
           kinds: probe.selection().length,
           selected: probe.selection().join(","),
+          close_prefilter: probe.prefilterClose(),
         });
       },
       agent,
@@ -192,13 +207,18 @@ function ruleCaptureTap(
 }
 
 /** Attaches the live probe; a refusal is an environment error (exit 2) with the kernel's detail. */
-export function openProbe(config: LannerConfig, selection?: readonly string[]): LiveProbe {
+export function openProbe(
+  config: LannerConfig,
+  selection?: readonly string[],
+  prefilterClose = false,
+): LiveProbe {
   try {
     return openLiveProbe({
       ringBytes: ringBytesForPreset(config.engine.modern_ebpf.buf_size_preset),
       drainIntervalMs: config.engine.modern_ebpf.drain_interval_ms,
       batchBytes: 1 << 20,
       ...(selection === undefined ? {} : { selection }),
+      prefilterClose,
     });
   } catch (err) {
     if (err instanceof CaptureError) {

@@ -76,12 +76,22 @@ test("rules explain shows the kernel selection the enabled rules imply", () => {
     const text = renderCapture(c);
     expect(text).toContain(`: ${c.selected.length} of ${ALL_KINDS.length} kinds`);
     expect(text).toContain("  dropped in the kernel: bpf, chmod,");
+    expect(c.closePrefilter).toBe(true);
+    expect(text).toContain("  close prefilter (engine.prefilter): on: ");
 
     // Enabled, the unknown type is named; the command prints the section after the rules.
     writeFileSync(rules, readFileSync(rules, "utf8").replace("enabled: false", "enabled: true"));
     const again = explainCapture(loadCliRules([rules]).ruleset);
     expect(again.selected).toContain("mount");
     expect(again.unknown).toEqual(["kexec_load"]);
+    // A rule on close turns the prefilter off.
+    writeFileSync(
+      rules,
+      readFileSync(rules, "utf8").replace("(mount, kexec_load)", "(mount, kexec_load, close)"),
+    );
+    const withClose = explainCapture(loadCliRules([rules]).ruleset);
+    expect(withClose.closePrefilter).toBe(false);
+    expect(renderCapture(withClose)).toContain("  close prefilter (engine.prefilter): off: ");
     const out: string[] = [];
     const log = console.log;
     console.log = (...a: unknown[]) => out.push(a.join(" "));
