@@ -12,7 +12,7 @@ import { type EventContext, snapshotState, StateTracker, type UserTable } from "
 import { many, parseArgs, single } from "./args.ts";
 import { buildEngine, captureHeaderBase } from "./assemble.ts";
 import { EXIT_ENVIRONMENT, EXIT_INVALID, EXIT_OK } from "./exit-codes.ts";
-import { openProbe } from "./run.ts";
+import { openProbe } from "./probe-setup.ts";
 import { CliFailure, loadCliConfig } from "./setup.ts";
 import { stateOptions } from "./state-options.ts";
 

@@ -4,14 +4,8 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { Agent, KernelDropWatch, liveFrameSource } from "../agent/index.ts";
-import {
-  CaptureError,
-  captureSelection,
-  closePrefilterFor,
-  type LiveProbe,
-  openLiveProbe,
-} from "../capture/index.ts";
-import { type LannerConfig, ringBytesForPreset } from "../config/index.ts";
+import { captureSelection, closePrefilterFor, type LiveProbe } from "../capture/index.ts";
+import type { LannerConfig } from "../config/index.ts";
 import { Logger } from "../log.ts";
 import { countFullyLive, rulesetLiveness } from "../rules/index.ts";
 import { RuleCaptureTap } from "../capturefile/index.ts";
@@ -21,6 +15,7 @@ import { joinAndNormalize, StateTracker, snapshotState, type UserTable } from ".
 import { many, parseArgs, single } from "./args.ts";
 import { buildEngine, buildOutputs, captureHeaderBase } from "./assemble.ts";
 import { EXIT_ENVIRONMENT, EXIT_KERNEL_DROPS, EXIT_OK } from "./exit-codes.ts";
+import { openProbe } from "./probe-setup.ts";
 import { startRunOperations } from "./run-operations.ts";
 import { stateOptions } from "./state-options.ts";
 import { CliFailure, loadCliConfigDetailed, loadRulesOrFail } from "./setup.ts";
@@ -204,27 +199,4 @@ function ruleCaptureTap(
     onWritten: (file, rule, records) => log.info("rule-triggered capture written", { file, rule, records }),
     onError: (error) => log.error("rule-triggered capture failed", { error }),
   });
-}
-
-/** Attaches the live probe; a refusal is an environment error (exit 2) with the kernel's detail. */
-export function openProbe(
-  config: LannerConfig,
-  selection?: readonly string[],
-  prefilterClose = false,
-): LiveProbe {
-  try {
-    return openLiveProbe({
-      ringBytes: ringBytesForPreset(config.engine.modern_ebpf.buf_size_preset),
-      drainIntervalMs: config.engine.modern_ebpf.drain_interval_ms,
-      batchBytes: 1 << 20,
-      ...(selection === undefined ? {} : { selection }),
-      prefilterClose,
-    });
-  } catch (err) {
-    if (err instanceof CaptureError) {
-      const detail = err.detail === "" ? "" : `\n${err.detail}`;
-      throw new CliFailure(`${err.message}${detail}`, EXIT_ENVIRONMENT);
-    }
-    throw err;
-  }
 }

@@ -1,6 +1,6 @@
 // The harmless actions `lanner selftest` performs, one per default rule it can exercise safely:
 // temp files and directories only (a few dot-files in /etc, /usr/local/bin and /var/log, removed
-// right away), 127.0.0.1 only, files opened without reading their content, kernel calls that are
+// right away), 127.0.0.1 only (or a private network namespace that dies with the action), files opened without reading their content, kernel calls that are
 // refused (an invalid fd for finit_module, no program for BPF_PROG_LOAD), and "containers" that are
 // only a cgroup named like one. Every action runs in a child process: the agent ignores itself.
 
@@ -348,12 +348,29 @@ export const SELFTEST_ACTIONS: readonly SelftestAction[] = [
     },
   },
   {
-    action: "a container-like process connects to 127.0.0.1 on an unusual port",
+    // The rule leaves loopback out (sidecars), so the connection goes to a TEST-NET address that
+    // exists only on the loopback of a private network namespace made for this action: nothing
+    // leaves the machine.
+    action: "a container-like process connects to an unusual port (private netns)",
     rule: "Outbound connection on an unusual port from a container",
-    needs: ["bash", "sh"],
+    needs: ["unshare", "ip", "python3", "sh"],
     async run(ctx) {
-      await spawn(inContainer(ctx, ["bash", "-c", `exec 3<>/dev/tcp/127.0.0.1/${ctx.port}`]));
-      return `port=${ctx.port}`;
+      const addr = "198.51.100.7";
+      const connect =
+        "import socket\n" +
+        `l = socket.socket(); l.bind(("${addr}", 4444)); l.listen()\n` +
+        `socket.create_connection(("${addr}", 4444)).close(); l.close()  # ${ctx.token}\n`;
+      await spawn(
+        inContainer(ctx, [
+          "unshare",
+          "--net",
+          "sh",
+          "-c",
+          `ip link set lo up && ip addr add ${addr}/32 dev lo && exec python3 -c "$0"`,
+          connect,
+        ]),
+      );
+      return ctx.token;
     },
   },
 ];

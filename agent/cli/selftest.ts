@@ -15,15 +15,15 @@ import { StateTracker, UserTable } from "../state/index.ts";
 import { parseArgs } from "./args.ts";
 import { buildEngine } from "./assemble.ts";
 import { EXIT_INVALID, EXIT_OK } from "./exit-codes.ts";
-import { openProbe } from "./run.ts";
+import { openProbe } from "./probe-setup.ts";
 import { type ActionContext, Cleanup, SELFTEST_ACTIONS, type SelftestAction } from "./selftest-actions.ts";
 import { CliFailure, loadCliConfig, loadCliRules } from "./setup.ts";
 
 export const SELFTEST_HELP = `Usage: lanner selftest [--json]
 
 Checks on this node that detection works: attaches the probe with the embedded default rules,
-performs a harmless version of what each rule watches for (temp files, 127.0.0.1 only, no secret
-content read, refused kernel calls), and prints per action the expected rule, whether it fired and
+performs a harmless version of what each rule watches for (temp files, 127.0.0.1 or a private
+network namespace only, no secret content read, refused kernel calls), and prints per action the expected rule, whether it fired and
 the latency from the action's event (its kernel time) to the alert. Everything created is removed,
 also when interrupted.
 

@@ -163,4 +163,5 @@ export const LANNER_DEFAULT_DIFFERS: Readonly<Record<string, string>> = {
   "http_output.client_cert": "empty: set with mtls; Falco's example path is not a default worth reading",
   "http_output.client_key": "empty: set with mtls; Falco's example path is not a default worth reading",
   "program_output.program": "empty: Falco's value is an example Slack webhook, not a command to run",
+  "capture.path_prefix": "Lanner's own prefix: /tmp/lanner",
 };

@@ -250,12 +250,20 @@ export const configSchema = z.strictObject({
         .max(3_600_000)
         .default(5000)
         .describe("Milliseconds (event time) captured after the alert, for rules without capture_duration"),
+      // falco.yaml leaves this key empty (null): read as not set, as Falco does.
       max_file_size_mb: z
-        .int()
-        .min(1, "must be at least 1: a capture file is always capped (Falco's 0 = unlimited is not accepted)")
-        .max(4096)
-        .default(100)
-        .describe("Cap on one capture file; the capture ends when it is reached"),
+        .preprocess(
+          (v) => (v === null ? undefined : v),
+          z
+            .int()
+            .min(
+              1,
+              "must be at least 1: a capture file is always capped (Falco's 0 = unlimited is not accepted)",
+            )
+            .max(4096)
+            .default(100),
+        )
+        .describe("Cap on one capture file; the capture ends when it is reached (empty: the default)"),
       ring_size_mb: z
         .int()
         .min(1)

@@ -3,3 +3,9 @@ declare module "*.yaml" {
   const text: string;
   export default text;
 }
+
+// TAB-separated tables imported with { type: "text" } (agent/rules/fields/fields.tsv).
+declare module "*.tsv" {
+  const text: string;
+  export default text;
+}

@@ -1290,11 +1290,11 @@ export const EVT_PARAMS: Readonly<Record<EventKind, readonly EvtParam[]>> = {
   creat: [
     { falco: "fd", field: "res", type: "i64", render: "fd" },
     { falco: "name", field: "name", type: "str" },
-    { falco: "mode", field: "mode", type: "u32", render: "mode" },
+    { falco: "mode", field: "mode", type: "u32", render: "octal" },
   ],
   close: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "fd", field: "fd", type: "i32" },
+    { falco: "fd", field: "fd", type: "i32", render: "fd" },
   ],
   socket: [
     { falco: "fd", field: "res", type: "i64", render: "fd" },
@@ -1307,13 +1307,13 @@ export const EVT_PARAMS: Readonly<Record<EventKind, readonly EvtParam[]>> = {
     { falco: "domain", field: "domain", type: "u32", render: "socket_family" },
     { falco: "type", field: "type", type: "u32", render: "socket_type" },
     { falco: "proto", field: "proto", type: "u32" },
-    { falco: "fd1", field: "fd1", type: "i32" },
-    { falco: "fd2", field: "fd2", type: "i32" },
+    { falco: "fd1", field: "fd1", type: "i32", render: "fd" },
+    { falco: "fd2", field: "fd2", type: "i32", render: "fd" },
   ],
   connect: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
     { falco: "tuple", field: "tuple", type: "tuple" },
-    { falco: "fd", field: "fd", type: "i32" },
+    { falco: "fd", field: "fd", type: "i32", render: "fd" },
     { falco: "addr", field: "addr", type: "sockaddr" },
   ],
   accept: [
@@ -1327,65 +1327,65 @@ export const EVT_PARAMS: Readonly<Record<EventKind, readonly EvtParam[]>> = {
   ],
   bind: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "fd", field: "fd", type: "i32" },
+    { falco: "fd", field: "fd", type: "i32", render: "fd" },
     { falco: "addr", field: "addr", type: "sockaddr" },
   ],
   listen: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "fd", field: "fd", type: "i32" },
+    { falco: "fd", field: "fd", type: "i32", render: "fd" },
     { falco: "backlog", field: "backlog", type: "i32" },
   ],
   sendto: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "fd", field: "fd", type: "i32" },
+    { falco: "fd", field: "fd", type: "i32", render: "fd" },
     { falco: "size", field: "size", type: "u32" },
     { falco: "tuple", field: "tuple", type: "tuple" },
   ],
   sendmsg: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "fd", field: "fd", type: "i32" },
+    { falco: "fd", field: "fd", type: "i32", render: "fd" },
     { falco: "tuple", field: "tuple", type: "tuple" },
   ],
   recvfrom: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "fd", field: "fd", type: "i32" },
+    { falco: "fd", field: "fd", type: "i32", render: "fd" },
     { falco: "size", field: "size", type: "u32" },
     { falco: "tuple", field: "tuple", type: "tuple" },
   ],
   recvmsg: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "fd", field: "fd", type: "i32" },
+    { falco: "fd", field: "fd", type: "i32", render: "fd" },
     { falco: "tuple", field: "tuple", type: "tuple" },
   ],
   dup: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "oldfd", field: "oldfd", type: "i32" },
+    { falco: "oldfd", field: "oldfd", type: "i32", render: "fd" },
   ],
   dup2: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "oldfd", field: "oldfd", type: "i32" },
-    { falco: "newfd", field: "newfd", type: "i32" },
+    { falco: "oldfd", field: "oldfd", type: "i32", render: "fd" },
+    { falco: "newfd", field: "newfd", type: "i32", render: "fd" },
   ],
   dup3: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "oldfd", field: "oldfd", type: "i32" },
-    { falco: "newfd", field: "newfd", type: "i32" },
+    { falco: "oldfd", field: "oldfd", type: "i32", render: "fd" },
+    { falco: "newfd", field: "newfd", type: "i32", render: "fd" },
     { falco: "flags", field: "flags", type: "u32", render: "open_flags" },
   ],
   fcntl: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "fd", field: "fd", type: "i32" },
+    { falco: "fd", field: "fd", type: "i32", render: "fd" },
     { falco: "cmd", field: "cmd", type: "u32", render: "fcntl_cmd" },
   ],
   pipe: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "fd1", field: "fd1", type: "i32" },
-    { falco: "fd2", field: "fd2", type: "i32" },
+    { falco: "fd1", field: "fd1", type: "i32", render: "fd" },
+    { falco: "fd2", field: "fd2", type: "i32", render: "fd" },
   ],
   pipe2: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "fd1", field: "fd1", type: "i32" },
-    { falco: "fd2", field: "fd2", type: "i32" },
+    { falco: "fd1", field: "fd1", type: "i32", render: "fd" },
+    { falco: "fd2", field: "fd2", type: "i32", render: "fd" },
     { falco: "flags", field: "flags", type: "u32", render: "open_flags" },
   ],
   symlink: [
@@ -1396,7 +1396,7 @@ export const EVT_PARAMS: Readonly<Record<EventKind, readonly EvtParam[]>> = {
   symlinkat: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
     { falco: "target", field: "target", type: "str" },
-    { falco: "linkdirfd", field: "linkdirfd", type: "i32" },
+    { falco: "linkdirfd", field: "linkdirfd", type: "i32", render: "fd" },
     { falco: "linkpath", field: "linkpath", type: "str" },
   ],
   link: [
@@ -1406,9 +1406,9 @@ export const EVT_PARAMS: Readonly<Record<EventKind, readonly EvtParam[]>> = {
   ],
   linkat: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "olddir", field: "olddir", type: "i32" },
+    { falco: "olddir", field: "olddir", type: "i32", render: "fd" },
     { falco: "oldpath", field: "oldpath", type: "str" },
-    { falco: "newdir", field: "newdir", type: "i32" },
+    { falco: "newdir", field: "newdir", type: "i32", render: "fd" },
     { falco: "newpath", field: "newpath", type: "str" },
     { falco: "flags", field: "flags", type: "u32", render: "linkat_flags" },
   ],
@@ -1418,7 +1418,7 @@ export const EVT_PARAMS: Readonly<Record<EventKind, readonly EvtParam[]>> = {
   ],
   unlinkat: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "dirfd", field: "dirfd", type: "i32" },
+    { falco: "dirfd", field: "dirfd", type: "i32", render: "fd" },
     { falco: "name", field: "name", type: "str" },
     { falco: "flags", field: "flags", type: "u32", render: "unlinkat_flags" },
   ],
@@ -1429,29 +1429,29 @@ export const EVT_PARAMS: Readonly<Record<EventKind, readonly EvtParam[]>> = {
   ],
   renameat: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "olddirfd", field: "olddirfd", type: "i32" },
+    { falco: "olddirfd", field: "olddirfd", type: "i32", render: "fd" },
     { falco: "oldpath", field: "oldpath", type: "str" },
-    { falco: "newdirfd", field: "newdirfd", type: "i32" },
+    { falco: "newdirfd", field: "newdirfd", type: "i32", render: "fd" },
     { falco: "newpath", field: "newpath", type: "str" },
   ],
   renameat2: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "olddirfd", field: "olddirfd", type: "i32" },
+    { falco: "olddirfd", field: "olddirfd", type: "i32", render: "fd" },
     { falco: "oldpath", field: "oldpath", type: "str" },
-    { falco: "newdirfd", field: "newdirfd", type: "i32" },
+    { falco: "newdirfd", field: "newdirfd", type: "i32", render: "fd" },
     { falco: "newpath", field: "newpath", type: "str" },
     { falco: "flags", field: "flags", type: "u32", render: "rename_flags" },
   ],
   mkdir: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
     { falco: "path", field: "path", type: "str" },
-    { falco: "mode", field: "mode", type: "u32", render: "mode" },
+    { falco: "mode", field: "mode", type: "u32", render: "hex" },
   ],
   mkdirat: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "dirfd", field: "dirfd", type: "i32" },
+    { falco: "dirfd", field: "dirfd", type: "i32", render: "fd" },
     { falco: "path", field: "path", type: "str" },
-    { falco: "mode", field: "mode", type: "u32", render: "mode" },
+    { falco: "mode", field: "mode", type: "u32", render: "hex" },
   ],
   rmdir: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
@@ -1464,12 +1464,12 @@ export const EVT_PARAMS: Readonly<Record<EventKind, readonly EvtParam[]>> = {
   ],
   fchmod: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "fd", field: "fd", type: "i32" },
+    { falco: "fd", field: "fd", type: "i32", render: "fd" },
     { falco: "mode", field: "mode", type: "u32", render: "mode" },
   ],
   fchmodat: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "dirfd", field: "dirfd", type: "i32" },
+    { falco: "dirfd", field: "dirfd", type: "i32", render: "fd" },
     { falco: "filename", field: "filename", type: "str" },
     { falco: "mode", field: "mode", type: "u32", render: "mode" },
   ],
@@ -1487,13 +1487,13 @@ export const EVT_PARAMS: Readonly<Record<EventKind, readonly EvtParam[]>> = {
   ],
   fchown: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "fd", field: "fd", type: "i32" },
+    { falco: "fd", field: "fd", type: "i32", render: "fd" },
     { falco: "uid", field: "uid", type: "u32" },
     { falco: "gid", field: "gid", type: "u32" },
   ],
   fchownat: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "dirfd", field: "dirfd", type: "i32" },
+    { falco: "dirfd", field: "dirfd", type: "i32", render: "fd" },
     { falco: "pathname", field: "pathname", type: "str" },
     { falco: "uid", field: "uid", type: "u32" },
     { falco: "gid", field: "gid", type: "u32" },
@@ -1505,7 +1505,7 @@ export const EVT_PARAMS: Readonly<Record<EventKind, readonly EvtParam[]>> = {
   ],
   fchdir: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "fd", field: "fd", type: "i32" },
+    { falco: "fd", field: "fd", type: "i32", render: "fd" },
   ],
   setuid: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
@@ -1558,7 +1558,7 @@ export const EVT_PARAMS: Readonly<Record<EventKind, readonly EvtParam[]>> = {
   ],
   setns: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "fd", field: "fd", type: "i32" },
+    { falco: "fd", field: "fd", type: "i32", render: "fd" },
     { falco: "nstype", field: "nstype", type: "u32", render: "clone_flags" },
   ],
   unshare: [
@@ -1576,7 +1576,7 @@ export const EVT_PARAMS: Readonly<Record<EventKind, readonly EvtParam[]>> = {
   ],
   finit_module: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "fd", field: "fd", type: "i32" },
+    { falco: "fd", field: "fd", type: "i32", render: "fd" },
     { falco: "uargs", field: "uargs", type: "str" },
     { falco: "flags", field: "flags", type: "u32" },
   ],
@@ -1628,33 +1628,33 @@ export const EVT_PARAMS: Readonly<Record<EventKind, readonly EvtParam[]>> = {
   ],
   read: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "fd", field: "fd", type: "i32" },
+    { falco: "fd", field: "fd", type: "i32", render: "fd" },
     { falco: "size", field: "size", type: "u64" },
   ],
   write: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "fd", field: "fd", type: "i32" },
+    { falco: "fd", field: "fd", type: "i32", render: "fd" },
     { falco: "size", field: "size", type: "u64" },
   ],
   pread: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "fd", field: "fd", type: "i32" },
+    { falco: "fd", field: "fd", type: "i32", render: "fd" },
     { falco: "size", field: "size", type: "u64" },
     { falco: "pos", field: "pos", type: "u64" },
   ],
   pwrite: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "fd", field: "fd", type: "i32" },
+    { falco: "fd", field: "fd", type: "i32", render: "fd" },
     { falco: "size", field: "size", type: "u64" },
     { falco: "pos", field: "pos", type: "u64" },
   ],
   readv: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "fd", field: "fd", type: "i32" },
+    { falco: "fd", field: "fd", type: "i32", render: "fd" },
   ],
   writev: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "fd", field: "fd", type: "i32" },
+    { falco: "fd", field: "fd", type: "i32", render: "fd" },
   ],
 };
 

@@ -70,12 +70,15 @@ export interface ParamSpec {
 }
 
 /** How Falco renders a parameter for evt.arg (evt.rawarg is always the raw value): a flag set
- * or enum named after the constants' prefix, a user or group name, an octal mode, or a result
- * that is an errno name when negative. The rules stage implements each rendering. */
+ * or enum named after the constants' prefix, a user or group id, a chmod mode as S_I* names, a
+ * number printed octal or hexadecimal, or a result that is an errno name when negative.
+ * agent/events/render.ts holds each rendering's table. */
 export type Rendering =
   | "errno"
   | "fd"
   | "mode"
+  | "octal"
+  | "hex"
   | "uid"
   | "gid"
   | "open_flags"
@@ -162,9 +165,9 @@ const userPath = (arg: number, falco: string, doc: string): ParamSpec => ({
   default: "",
   doc,
 });
-const fd = (arg: number, falco = "fd"): ParamSpec => argI32(arg, falco, "file descriptor");
+const fd = (arg: number, falco = "fd"): ParamSpec => rendered(argI32(arg, falco, "file descriptor"), "fd");
 const dirfd = (arg: number, falco = "dirfd"): ParamSpec =>
-  argI32(arg, falco, "directory fd the path is relative to (AT_FDCWD = -100)");
+  rendered(argI32(arg, falco, "directory fd the path is relative to (AT_FDCWD = -100)"), "fd");
 const tuple = (fdFrom: number | "ret", inbound = false): ParamSpec => ({
   name: "tuple",
   falco: "tuple",
@@ -192,6 +195,7 @@ const userFd = (arg: number, index: number, falco: string): ParamSpec => ({
   type: "i32",
   source: { from: "user_i32", arg, index },
   default: -1,
+  render: "fd",
   doc: `fd ${index} of the int[2] the kernel filled (-1 if unreadable)`,
 });
 const credCap = (set: "inheritable" | "permitted" | "effective"): ParamSpec => ({
@@ -407,7 +411,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     "creat",
     85,
     null,
-    [res("fd"), userPath(0, "name", "path"), rendered(argU32(1, "mode", "creation mode"), "mode")],
+    [res("fd"), userPath(0, "name", "path"), rendered(argU32(1, "mode", "creation mode"), "octal")],
     "create a file",
   ),
   K(9, "close", 3, 57, [res(), fd(0)], "close an fd"),
@@ -611,7 +615,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     "mkdir",
     83,
     null,
-    [res(), userPath(0, "path", "new directory"), rendered(argU32(1, "mode", "mode"), "mode")],
+    [res(), userPath(0, "path", "new directory"), rendered(argU32(1, "mode", "mode"), "hex")],
     "make a directory",
   ),
   K(
@@ -619,7 +623,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     "mkdirat",
     258,
     34,
-    [res(), dirfd(0), userPath(1, "path", "new directory"), rendered(argU32(2, "mode", "mode"), "mode")],
+    [res(), dirfd(0), userPath(1, "path", "new directory"), rendered(argU32(2, "mode", "mode"), "hex")],
     "make a directory",
   ),
   K(38, "rmdir", 84, null, [res(), userPath(0, "path", "removed directory")], "remove a directory"),

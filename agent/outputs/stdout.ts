@@ -5,16 +5,17 @@
 
 import { DeliveryError, type Transport } from "./delivery.ts";
 
-type Writer = ReturnType<typeof Bun.stdout.writer>;
-let shared: Writer | undefined;
+export type StreamWriter = ReturnType<typeof Bun.stdout.writer>;
+let shared: StreamWriter | undefined;
 
 export class StdoutTransport implements Transport {
   readonly name = "stdout";
-  private readonly writer: Writer;
+  private readonly writer: StreamWriter;
 
-  constructor() {
-    shared ??= Bun.stdout.writer();
-    this.writer = shared;
+  /** `writer`: fd 1's (shared by every stdout transport, so lines never interleave) unless given. */
+  constructor(writer?: StreamWriter) {
+    if (writer === undefined) shared ??= Bun.stdout.writer();
+    this.writer = writer ?? (shared as StreamWriter);
   }
 
   async writeBatch(lines: string[], signal: AbortSignal): Promise<number> {

@@ -59,7 +59,7 @@ describe.skipIf(liveUnavailable !== null)("state of processes started before the
     g.open();
     const alerts = await run.waitForAlerts(
       (a) => a.some((x) => x.output_fields["proc.pid"] === shell.pid),
-      15_000,
+      30_000,
     );
     expect(await run.stop()).toBe(0);
     const alert = alerts.find((x) => x.output_fields["proc.pid"] === shell.pid);
@@ -74,7 +74,7 @@ describe.skipIf(liveUnavailable !== null)("state of processes started before the
     });
     // append_output's suggested context is in the text.
     expect(alert?.output).toContain("container_id=host container_name=host");
-  }, 30_000);
+  }, 60_000);
 
   test("a program named nginx started before the agent spawns a shell: Falco's 'Run shell untrusted' fires", async () => {
     const g = gate();
@@ -99,7 +99,7 @@ describe.skipIf(liveUnavailable !== null)("state of processes started before the
       "user.name": "root",
     });
     expect(String(alert?.output_fields["proc.pcmdline"])).toStartWith("nginx -c read go");
-  }, 30_000);
+  }, 60_000);
 });
 
 /** The unified (v2) cgroup mount, where the probe reads the exec-time cgroup path. */
@@ -149,7 +149,7 @@ describe.skipIf(liveUnavailable !== null || unifiedMount() === undefined)(
       const alerts = await run.waitForAlerts((a) => pick(a).length > 0, 15_000);
       expect(await run.stop()).toBe(0);
       expect(pick(alerts)[0]?.output_fields["container.id"]).toBe(id.slice(0, 12));
-    }, 30_000);
+    }, 60_000);
   },
 );
 
@@ -189,9 +189,9 @@ describe.skipIf(liveUnavailable !== null)("fields of processes started after the
     const py = (code: string) =>
       Bun.spawnSync(["python3", "-c", code], { stdout: "ignore", stderr: "ignore" });
     py(
-      `import os, time; d = os.open("/etc", os.O_RDONLY | os.O_DIRECTORY); os.open("shadow", os.O_RDONLY, dir_fd=d); time.sleep(0.3)`,
+      `import os, time; d = os.open("/etc", os.O_RDONLY | os.O_DIRECTORY); os.open("shadow", os.O_RDONLY, dir_fd=d); time.sleep(2)`,
     );
-    py(`import os, time; os.chdir("/etc"); open("gshadow"); time.sleep(0.3)`);
+    py(`import os, time; os.chdir("/etc"); open("gshadow"); time.sleep(2)`);
     // Executables from /dev/shm, a memfd and an overlay's upper layer; each lives long enough to be inspected.
     const shm = "/dev/shm/lanner-e2e-exe";
     copyFileSync(sleep, shm);
@@ -216,7 +216,7 @@ describe.skipIf(liveUnavailable !== null)("fields of processes started after the
       (a) =>
         a.filter((x) => x.rule === "Lanner e2e exec facts").length >= 3 &&
         a.some((x) => x.rule === "Lanner e2e ancestors"),
-      15_000,
+      30_000,
     );
     expect(await run.stop()).toBe(0);
     const chain = alerts.find((x) => x.rule === "Lanner e2e ancestors");
@@ -246,7 +246,7 @@ describe.skipIf(liveUnavailable !== null)("fields of processes started after the
         "proc.is_exe_upper_layer"
       ],
     ).toBe(true);
-  }, 30_000);
+  }, 90_000);
 });
 
 const NET_RULES = `
@@ -325,5 +325,5 @@ describe.skipIf(liveUnavailable !== null)("sockets and cwd through the live prob
       "fd.nameraw": "hostname",
       "proc.cwd": "/etc/",
     });
-  }, 30_000);
+  }, 90_000);
 });

@@ -65,7 +65,7 @@ export async function captureAlongsideRun(
       const decoder = new TextDecoder();
       for await (const chunk of capture.stderr) captureLog += decoder.decode(chunk, { stream: true });
     })();
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 60_000;
     while (!captureLog.includes("capture started")) {
       if (capture.exitCode !== null || Date.now() > deadline)
         throw new Error(`capture did not start:\n${captureLog}`);
@@ -79,12 +79,12 @@ export async function captureAlongsideRun(
         alerts.some(
           (a) => a.rule === "Fixture program exited" && a.output_fields["proc.name"] === FIXTURE_COMM,
         ),
-      30_000,
+      60_000,
     );
     if (
       !seen.some((a) => a.rule === "Fixture program exited" && a.output_fields["proc.name"] === FIXTURE_COMM)
     )
-      throw new Error(`the live agent did not report the script's exit within 30 s:\n${live.stderr}`);
+      throw new Error(`the live agent did not report the script's exit within 60 s:\n${live.stderr}`);
     await Bun.sleep(200);
     capture.kill("SIGINT");
     const code = await capture.exited;

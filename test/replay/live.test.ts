@@ -58,5 +58,5 @@ test.each(["none", "zstd"])(
     }
     expect(readFileSync(alertFile, "utf8")).toContain('"proc.pname":"lanner-fixture-"');
   },
-  120_000,
+  240_000,
 );

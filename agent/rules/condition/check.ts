@@ -4,8 +4,7 @@
 // with the position of the culprit.
 
 import { EVENT_NAMES, SYSCALL_NAMES } from "../fields/event-names.ts";
-import { resolveField } from "../fields/catalog.ts";
-import { editDistance, FieldResolveError, type FieldRegistry } from "../fields/registry.ts";
+import { editDistance, FieldResolveError, type FieldRegistry, resolveField } from "../fields/registry.ts";
 import type { ValueKind } from "../fields/values.ts";
 import {
   type CheckExpr,

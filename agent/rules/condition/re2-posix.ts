@@ -5,8 +5,8 @@
 // back-references, \pL) is refused here with RE2's own message.
 //
 // re2js exposes POSIX mode only on its inner RE2 class (RE2.compilePOSIX, as RE2J does); we reach it
-// through a compiled object's constructor. The version is pinned and test/rules/re2-posix.test.ts
-// fails if that path moves.
+// through a compiled object's constructor. The version is pinned and
+// test/rules/condition/re2-posix.test.ts fails if that path moves.
 
 import { RE2JS, RE2JSException } from "re2js";
 import type { WholeMatch } from "./matchers.ts";

@@ -1,14 +1,22 @@
 // The field registry: every field Falco's syscall source defines (from the catalog), with its type,
 // and for the fields Lanner fills, how to read it. A field Lanner does not fill yet still resolves
-// (rules load), and reads as missing at run time.
+// (rules load), and reads as missing at run time. Field resolution lives here and only here:
+// resolveField says which catalog field a reference names, FieldRegistry.resolve binds it.
 
-import { DOT_SUFFIX_FIELDS, FIELD_CATALOG, type FieldInfo, resolveField } from "./catalog.ts";
+import {
+  DOT_SUFFIX_FIELDS,
+  FIELD_BY_NAME,
+  FIELD_CATALOG,
+  type FieldArgForm,
+  type FieldInfo,
+} from "./catalog.ts";
 import { CONTAINER_FIELDS } from "./extract/container.ts";
 import { EVT_FIELDS, EVT_TEXT_RENDERERS } from "./extract/evt.ts";
 import { ANY_END_FIELDS, FD_FIELDS } from "./extract/fd.ts";
 import { ANY_ANCESTOR_FIELDS, PROC_FIELDS } from "./extract/proc.ts";
 import { type Binder, type Extractor, FieldArgumentError } from "./extract/types.ts";
 import { USER_FIELDS } from "./extract/user.ts";
+import { EVENT_ARGS } from "./event-names.ts";
 import { RAWARG_NUMERIC_TYPES } from "./rawarg-types.ts";
 import { type ValueKind, valueKindOf } from "./values.ts";
 import type { EventContext } from "../../state/context.ts";
@@ -35,6 +43,88 @@ export interface ResolvedField {
   readonly extract: Extractor;
   /** The value may be several values (list field, or unindexed ancestor field). */
   readonly multi: "list" | "any" | "single";
+}
+
+/** Of the DOT_SUFFIX_FIELDS, the ones whose key can ONLY be written as a dotted suffix (a bracket argument is rejected). */
+const DOT_ONLY = new Set(["evt.rawarg", "evt.type.is", "evt.abspath", "thread.cgroup"]);
+
+/** Keyed fields whose empty key (`[""]`) libsinsp reads as no key (sinsp_filtercheck_thread.cpp). */
+const EMPTY_KEY_IS_BARE = new Set(["proc.env", "proc.aenv"]);
+
+/** Every parameter name of every event, which is what libsinsp accepts after `evt.arg.` / `evt.rawarg.`. */
+const ALL_EVENT_ARG_NAMES: ReadonlySet<string> = new Set(Object.values(EVENT_ARGS).flat());
+/** Event-table names, which is what libsinsp accepts after `evt.type.is.` (besides a number). */
+const EVENT_TABLE_NAMES: ReadonlySet<string> = new Set(Object.keys(EVENT_ARGS));
+
+/** Which catalog field a reference names, and its argument: the first step of resolving it. */
+export interface FieldMatch {
+  field: FieldInfo;
+  /** The argument (index or key) as text, if one was given. */
+  arg?: string;
+  /** How the argument was written. */
+  via: "none" | "bracket" | "dot";
+}
+
+const SIGNED_INT = /^[+-]?[0-9]+$/;
+const PLUGIN_INDEX = /^(0|[1-9][0-9]*)$/;
+
+function isRequired(form: FieldArgForm): boolean {
+  return form === "index_required" || form === "key_required" || form === "index_or_key_required";
+}
+
+/**
+ * Resolves a field reference as the condition parser produced it (`name` as written, `bracketArg` the
+ * text inside `[...]`, unquoted) to its catalog entry, accepting exactly what Falco accepts when it
+ * loads a rule. Returns undefined for an unknown field or an argument Falco would reject.
+ */
+export function resolveField(name: string, bracketArg?: string): FieldMatch | undefined {
+  const exact = FIELD_BY_NAME.get(name);
+  if (exact) {
+    if (bracketArg === undefined) {
+      return isRequired(exact.arg) ? undefined : { field: exact, via: "none" };
+    }
+    // libsinsp reads proc.env[""] and proc.aenv[""] as the bare field: the whole environment.
+    if (bracketArg === "" && EMPTY_KEY_IS_BARE.has(exact.name)) return { field: exact, via: "none" };
+    if (exact.arg === "none" || DOT_ONLY.has(exact.name) || bracketArg === "") return undefined;
+    if (exact.provider !== "libsinsp") {
+      // Plugin arguments: an index must be a plain decimal without leading zeros, a key is any text.
+      if (
+        (exact.arg === "index_optional" || exact.arg === "index_required") &&
+        !PLUGIN_INDEX.test(bracketArg)
+      ) {
+        return undefined;
+      }
+      return { field: exact, arg: bracketArg, via: "bracket" };
+    }
+    // libsinsp: evt.arg's bracket form is a parameter position; the other index forms are numbers too.
+    const indexOnly =
+      exact.arg === "index_optional" || exact.arg === "index_required" || exact.name === "evt.arg";
+    if (indexOnly && !SIGNED_INT.test(bracketArg)) return undefined;
+    return { field: exact, arg: bracketArg, via: "bracket" };
+  }
+  let base: string | undefined;
+  for (const d of DOT_SUFFIX_FIELDS) {
+    if (name.startsWith(d + ".") && (base === undefined || d.length > base.length)) base = d;
+  }
+  if (base === undefined || bracketArg !== undefined) return undefined;
+  const key = name.slice(base.length + 1);
+  const field = FIELD_BY_NAME.get(base)!;
+  switch (base) {
+    case "evt.arg":
+    case "evt.rawarg":
+      if (!ALL_EVENT_ARG_NAMES.has(key)) return undefined;
+      break;
+    case "evt.type.is":
+      if (!EVENT_TABLE_NAMES.has(key) && !/^[0-9]+$/.test(key)) return undefined;
+      break;
+    case "evt.abspath":
+      if (key !== "src" && key !== "dst") return undefined;
+      break;
+    case "thread.cgroup":
+      if (!/^[A-Za-z_]+$/.test(key)) return undefined;
+      break;
+  }
+  return { field, arg: key, via: "dot" };
 }
 
 export type FieldErrorKind = "unknown_field" | "bad_argument";

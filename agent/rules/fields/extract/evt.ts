@@ -4,9 +4,11 @@
 import { resultName } from "../../../events/errno.ts";
 import { EVT_PARAMS } from "../../../events/kinds.gen.ts";
 import { isOpenForRead, isOpenForWrite, renderOpenFlags } from "../../../events/open-flags.ts";
+import { octal, RENDERERS, rendererFor } from "../../../events/render.ts";
 import { clockTime, isoTime, toWallTime, wallTimeNs } from "../../../events/time.ts";
 import type { Event, EventKind } from "../../../events/types.ts";
 import type { EventContext } from "../../../state/context.ts";
+import type { L4Proto } from "../../../state/fds.ts";
 import type { FieldValue } from "../values.ts";
 import { type Binder, type Extractor, FieldArgumentError, indexArg, plain } from "./types.ts";
 
@@ -14,26 +16,54 @@ interface Param {
   name: string;
   /** The value as evt.rawarg gives it. */
   raw: (e: Event) => FieldValue;
-  /** The value as evt.arg renders it. */
-  text: (e: Event) => string;
+  /** The value as evt.arg renders it (an fd or an id may need the process's state). */
+  text: (e: Event, ctx: EventContext) => string;
 }
-
-const octal = (n: number): string => (n === 0 ? "0" : `0${n.toString(8)}`);
 
 function param(name: string, raw: (e: Event) => FieldValue, text?: (e: Event) => string): Param {
   return { name, raw, text: text ?? ((e) => String(raw(e))) };
 }
 
-const RES_FD = param(
-  "fd",
-  (e) => ("res" in e ? e.res : 0),
-  (e) => ("res" in e && e.res < 0 ? resultName(e.res) : String("res" in e ? e.res : 0)),
-);
-const RES = param(
-  "res",
-  (e) => ("res" in e ? e.res : 0),
-  (e) => resultName("res" in e ? e.res : 0),
-);
+/** libsinsp's PT_FD: an open fd of the thread shows as <typechar[l4]>name, AT_FDCWD and a
+ * -errno by name, anything else as the number. */
+function fdText(fd: number, ctx: EventContext): string {
+  const info = fd >= 0 ? ctx.process?.fds.get(fd) : undefined;
+  if (info === undefined) return RENDERERS.fd(fd);
+  const inet = info.type === "ipv4" || info.type === "ipv6";
+  const l4 = inet && info.socket?.l4proto !== undefined ? L4_CHAR[info.socket.l4proto] : "";
+  return `<${info.typechar}${l4}>${info.name ?? ""}`;
+}
+const L4_CHAR: Readonly<Record<L4Proto, string>> = { tcp: "t", udp: "u", icmp: "i", raw: "r" };
+
+/** libsinsp's PT_UID / PT_GID: the name in the process's user database, <NA> when unknown,
+ * <NONE> for -1. */
+function uidText(uid: number, ctx: EventContext): string {
+  if (uid >>> 0 === 0xffffffff || ctx.process === undefined)
+    return uid >>> 0 === 0xffffffff ? "<NONE>" : "<NA>";
+  return ctx.facts.usersOf(ctx.process).user(uid >>> 0)?.name ?? "<NA>";
+}
+function gidText(gid: number, ctx: EventContext): string {
+  if (gid >>> 0 === 0xffffffff || ctx.process === undefined)
+    return gid >>> 0 === 0xffffffff ? "<NONE>" : "<NA>";
+  return ctx.facts.usersOf(ctx.process).groupName(gid >>> 0) ?? "<NA>";
+}
+
+type NumberText = (v: number, ctx: EventContext) => string;
+/** The text of a rendering: the state-aware ones here, the rest from the events stage's tables. */
+function textOf(render: string | undefined): NumberText | undefined {
+  if (render === "fd") return fdText;
+  if (render === "uid") return uidText;
+  if (render === "gid") return gidText;
+  return rendererFor(render);
+}
+
+/** A numeric parameter shown through a rendering. */
+function rendered(name: string, raw: (e: Event) => number, text: NumberText): Param {
+  return { name, raw, text: (e, ctx) => text(raw(e), ctx) };
+}
+
+const RES_FD = rendered("fd", (e) => ("res" in e ? e.res : 0), fdText);
+const RES = rendered("res", (e) => ("res" in e ? e.res : 0), RENDERERS.errno);
 
 const OPEN_COMMON: Param[] = [
   param("name", (e) => (e.kind.startsWith("open") ? (e as { path: string }).path : "")),
@@ -48,14 +78,7 @@ const OPEN_COMMON: Param[] = [
     (e) => octal((e as { mode: number }).mode),
   ),
 ];
-const DIRFD = param(
-  "dirfd",
-  (e) => (e as { dirfd: number }).dirfd,
-  (e) => {
-    const d = (e as { dirfd: number }).dirfd;
-    return d === -100 ? "AT_FDCWD" : String(d);
-  },
-);
+const DIRFD = rendered("dirfd", (e) => (e as { dirfd: number }).dirfd, fdText);
 
 const EXEC_PARAMS: Param[] = [
   RES,
@@ -66,8 +89,8 @@ const EXEC_PARAMS: Param[] = [
   param("ptid", (e) => (e.kind === "execve" || e.kind === "execveat" ? e.ppid : 0)),
   param("comm", (e) => (e.kind === "execve" || e.kind === "execveat" ? e.comm : "")),
   param("cgroups", (e) => (e.kind === "execve" || e.kind === "execveat" ? e.cgroup : "")),
-  param("uid", (e) => (e.kind === "execve" || e.kind === "execveat" ? e.uid : 0)),
-  param("gid", (e) => (e.kind === "execve" || e.kind === "execveat" ? e.gid : 0)),
+  rendered("uid", (e) => (e.kind === "execve" || e.kind === "execveat" ? e.uid : 0), uidText),
+  rendered("gid", (e) => (e.kind === "execve" || e.kind === "execveat" ? e.gid : 0), gidText),
   param("filename", (e) => (e.kind === "execve" || e.kind === "execveat" ? e.filename : "")),
 ];
 
@@ -78,10 +101,15 @@ const HAND_PARAMS: Readonly<Partial<Record<EventKind, readonly Param[]>>> = {
   execve: EXEC_PARAMS,
   execveat: EXEC_PARAMS,
   procexit: [
-    param("status", (e) => (e.kind === "procexit" ? e.exitCode : 0)),
-    param("ret", (e) => (e.kind === "procexit" ? e.exitCode >> 8 : 0)),
-    param("sig", (e) => (e.kind === "procexit" ? e.exitCode & 0x7f : 0)),
-    param("core", (e) => (e.kind === "procexit" ? (e.exitCode & 0x80) !== 0 : false)),
+    rendered("status", (e) => (e.kind === "procexit" ? e.exitCode : 0), RENDERERS.errno),
+    rendered("ret", (e) => (e.kind === "procexit" ? e.exitCode >> 8 : 0), RENDERERS.errno),
+    rendered("sig", (e) => (e.kind === "procexit" ? e.exitCode & 0x7f : 0), RENDERERS.signal),
+    // libsinsp's core is a uint8: 1 or 0.
+    param(
+      "core",
+      (e) => (e.kind === "procexit" ? (e.exitCode & 0x80) !== 0 : false),
+      (e) => (e.kind === "procexit" && (e.exitCode & 0x80) !== 0 ? "1" : "0"),
+    ),
   ],
   procfork: [
     param("child_tid", (e) => (e.kind === "procfork" ? e.childTid : 0)),
@@ -89,12 +117,26 @@ const HAND_PARAMS: Readonly<Partial<Record<EventKind, readonly Param[]>>> = {
   ],
 };
 
-/** Kinds without hand-written renderings: the event table's parameters, raw values as text. */
+/** A table parameter: its raw value, and its text through its rendering when it has one. */
+function tableParam(p: { falco: string; field: string; render?: string }): Param {
+  const raw = (e: Event): FieldValue => (e as unknown as Record<string, FieldValue>)[p.field] ?? null;
+  const text = textOf(p.render);
+  if (text === undefined) return param(p.falco, raw);
+  return {
+    name: p.falco,
+    raw,
+    text: (e, ctx) => {
+      const v = raw(e);
+      return typeof v === "number" ? text(v, ctx) : String(v);
+    },
+  };
+}
+
+/** Kinds without hand-written parameters: the event table's, each through its rendering. */
 const PARAMS = Object.fromEntries(
   Object.entries(EVT_PARAMS).map(([kind, list]) => [
     kind,
-    HAND_PARAMS[kind as EventKind] ??
-      list.map((p) => param(p.falco, (e) => (e as unknown as Record<string, FieldValue>)[p.field] ?? null)),
+    HAND_PARAMS[kind as EventKind] ?? list.map(tableParam),
   ]),
 ) as Readonly<Record<EventKind, readonly Param[]>>;
 
@@ -112,7 +154,7 @@ function paramBinder(render: "raw" | "text"): Binder {
       const params = PARAMS[ctx.event.kind];
       const p = byIndex >= 0 ? params[byIndex] : params.find((q) => q.name === arg);
       if (p === undefined) return undefined;
-      return render === "raw" ? p.raw(ctx.event) : p.text(ctx.event);
+      return render === "raw" ? p.raw(ctx.event) : p.text(ctx.event, ctx);
     };
   };
 }
@@ -122,8 +164,16 @@ const res = (ctx: EventContext): number | undefined => ("res" in ctx.event ? ctx
 const openFlags = (ctx: EventContext): number | undefined =>
   ctx.event.kind.startsWith("open") ? (ctx.event as { flags: number }).flags : undefined;
 
+/** evt.args as libsinsp prints it: name=value, and name=value(rendering) when a rendering
+ * differs from the value. */
 const allArgs: Extractor = (ctx) =>
-  PARAMS[ctx.event.kind].map((p) => `${p.name}=${p.text(ctx.event)}`).join(" ");
+  PARAMS[ctx.event.kind]
+    .map((p) => {
+      const raw = String(p.raw(ctx.event));
+      const text = p.text(ctx.event, ctx);
+      return text === raw ? `${p.name}=${raw}` : `${p.name}=${raw}(${text})`;
+    })
+    .join(" ");
 
 export const EVT_FIELDS: Readonly<Record<string, Binder>> = {
   "evt.num": plain((ctx) => ctx.event.num),

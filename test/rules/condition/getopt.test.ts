@@ -1,12 +1,12 @@
 // getopt() as libsinsp implements it; the cases are libsinsp's own (test/filter_transformer.ut.cpp).
 
 import { describe, expect, test } from "bun:test";
-import { type CheckScope, checkCondition } from "../../agent/rules/condition/check.ts";
-import { getopt } from "../../agent/rules/condition/getopt.ts";
-import { parseCondition } from "../../agent/rules/condition/parser.ts";
-import { planCondition } from "../../agent/rules/condition/plan.ts";
-import { FieldRegistry } from "../../agent/rules/fields/registry.ts";
-import type { FieldValue } from "../../agent/rules/fields/values.ts";
+import { type CheckScope, checkCondition } from "../../../agent/rules/condition/check.ts";
+import { getopt } from "../../../agent/rules/condition/getopt.ts";
+import { parseCondition } from "../../../agent/rules/condition/parser.ts";
+import { planCondition } from "../../../agent/rules/condition/plan.ts";
+import { FieldRegistry } from "../../../agent/rules/fields/registry.ts";
+import type { FieldValue } from "../../../agent/rules/fields/values.ts";
 
 const scope: CheckScope = {
   registry: FieldRegistry.default(),

@@ -14,11 +14,11 @@ import {
   FIELD_CLASSES,
   type FalcoParamType,
   type FieldArgForm,
-  resolveField,
-} from "../../agent/rules/fields/catalog.ts";
-import { EVENT_ARGS, EVENT_NAMES, SYSCALL_NAMES } from "../../agent/rules/fields/event-names.ts";
+} from "../../../agent/rules/fields/catalog.ts";
+import { resolveField } from "../../../agent/rules/fields/registry.ts";
+import { EVENT_ARGS, EVENT_NAMES, SYSCALL_NAMES } from "../../../agent/rules/fields/event-names.ts";
 
-const RULES_DIR = resolve(import.meta.dir, "../../../shared/falco-rules");
+const RULES_DIR = resolve(import.meta.dir, "../../../../shared/falco-rules");
 const HAVE_RULES = existsSync(RULES_DIR);
 if (!HAVE_RULES) {
   console.error(

@@ -4,19 +4,19 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { type CheckScope, checkCondition } from "../../agent/rules/condition/check.ts";
+import { type CheckScope, checkCondition } from "../../../agent/rules/condition/check.ts";
 import {
   LIST_OPERATORS,
   MODIFIABLE_OPERATORS,
   OPERATORS,
   operatorOf,
-} from "../../agent/rules/condition/operators.ts";
-import { parseCondition, SUPPORTED_OPERATORS } from "../../agent/rules/condition/parser.ts";
-import { operatorProblem } from "../../agent/rules/condition/compare.ts";
-import { FieldRegistry } from "../../agent/rules/fields/registry.ts";
-import type { ValueKind } from "../../agent/rules/fields/values.ts";
+} from "../../../agent/rules/condition/operators.ts";
+import { parseCondition, SUPPORTED_OPERATORS } from "../../../agent/rules/condition/parser.ts";
+import { operatorProblem } from "../../../agent/rules/condition/compare.ts";
+import { FieldRegistry } from "../../../agent/rules/fields/registry.ts";
+import type { ValueKind } from "../../../agent/rules/fields/values.ts";
 
-const ROOT = resolve(import.meta.dir, "../..");
+const ROOT = resolve(import.meta.dir, "../../..");
 
 function operatorTable(): string {
   const lines = [

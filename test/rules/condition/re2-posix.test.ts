@@ -6,8 +6,8 @@ import {
   compileRe2Posix,
   MAX_REGEX_INSTRUCTIONS,
   RegexDialectError,
-} from "../../agent/rules/condition/re2-posix.ts";
-import { globToRegExp } from "../../agent/rules/condition/matchers.ts";
+} from "../../../agent/rules/condition/re2-posix.ts";
+import { globToRegExp } from "../../../agent/rules/condition/matchers.ts";
 
 function refusal(pattern: string): RegexDialectError {
   try {

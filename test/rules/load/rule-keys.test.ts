@@ -4,10 +4,10 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { RULE_KEY_TABLE } from "../../agent/rules/load/items.ts";
-import { loadRuleSources } from "../../agent/rules/load/load.ts";
+import { RULE_KEY_TABLE } from "../../../agent/rules/load/items.ts";
+import { loadRuleSources } from "../../../agent/rules/load/load.ts";
 
-const ROOT = resolve(import.meta.dir, "../..");
+const ROOT = resolve(import.meta.dir, "../../..");
 
 function ruleKeyTable(): string {
   const yes = (b: boolean) => (b ? "yes" : "no");

@@ -4,22 +4,22 @@
 // events through the state tracker and the registry's extractors.
 
 import { describe, expect, test } from "bun:test";
-import type { Event, ExecEvent, OpenEvent } from "../../agent/events/types.ts";
-import type { CheckScope } from "../../agent/rules/condition/check.ts";
-import type { FieldBinder } from "../../agent/rules/condition/plan.ts";
-import { FieldRegistry } from "../../agent/rules/fields/registry.ts";
-import type { FieldValue } from "../../agent/rules/fields/values.ts";
-import { loadRuleSources } from "../../agent/rules/load/load.ts";
-import { liveBinder, liveText } from "../../agent/rules/live.ts";
+import type { Event, ExecEvent, OpenEvent } from "../../../agent/events/types.ts";
+import type { CheckScope } from "../../../agent/rules/condition/check.ts";
+import type { FieldBinder } from "../../../agent/rules/condition/plan.ts";
+import { FieldRegistry } from "../../../agent/rules/fields/registry.ts";
+import type { FieldValue } from "../../../agent/rules/fields/values.ts";
+import { loadRuleSources } from "../../../agent/rules/load/load.ts";
+import { liveBinder, liveText } from "../../../agent/rules/live.ts";
 import {
   bindOutput,
   compileOutput,
   type OutputProblem,
   type OutputToken,
-} from "../../agent/rules/output/format.ts";
-import type { EventContext } from "../../agent/state/context.ts";
-import { StateTracker } from "../../agent/state/tracker.ts";
-import { UserTable } from "../../agent/state/users.ts";
+} from "../../../agent/rules/output/format.ts";
+import type { EventContext } from "../../../agent/state/context.ts";
+import { StateTracker } from "../../../agent/state/tracker.ts";
+import { UserTable } from "../../../agent/state/users.ts";
 
 const scope: CheckScope = {
   registry: FieldRegistry.default(),

@@ -2,12 +2,12 @@
 // parameters compare as numbers: `evt.rawarg.res < -1` holds for -22.
 
 import { describe, expect, test } from "bun:test";
-import { type CheckScope, checkCondition } from "../../agent/rules/condition/check.ts";
-import { parseCondition } from "../../agent/rules/condition/parser.ts";
-import { planCondition } from "../../agent/rules/condition/plan.ts";
-import { FieldRegistry } from "../../agent/rules/fields/registry.ts";
-import { RAWARG_NUMERIC_TYPES } from "../../agent/rules/fields/rawarg-types.ts";
-import type { FieldValue } from "../../agent/rules/fields/values.ts";
+import { type CheckScope, checkCondition } from "../../../agent/rules/condition/check.ts";
+import { parseCondition } from "../../../agent/rules/condition/parser.ts";
+import { planCondition } from "../../../agent/rules/condition/plan.ts";
+import { FieldRegistry } from "../../../agent/rules/fields/registry.ts";
+import { RAWARG_NUMERIC_TYPES } from "../../../agent/rules/fields/rawarg-types.ts";
+import type { FieldValue } from "../../../agent/rules/fields/values.ts";
 
 const registry = FieldRegistry.default();
 const scope: CheckScope = {
