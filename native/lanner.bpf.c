@@ -76,6 +76,29 @@ struct {
 	__type(value, __u32);
 } agent_host SEC(".maps");
 
+/* The close prefilter's fd tracker (schema.h): tgid -> one byte per fd, 1 = its creation was
+ * recorded (or it was open when the process was forked: the state inherits the parent's fds).
+ * Bytes, not bits: a plain store, so threads of one process never undo each other's update. A
+ * process without an entry (started before the probe, or the map was full) has all its closes
+ * sent. Stale 1s (fds closed by exec or close_range) only mean a close sent needlessly. */
+struct fd_marks {
+	__u8 open[LANNER_FD_TRACK_FDS];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LANNER_FD_TRACK_PROCS);
+	__type(key, __u32);
+	__type(value, struct fd_marks);
+} fd_track SEC(".maps");
+
+/* A zeroed value to insert from (too big for the stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fd_marks);
+} fd_zero SEC(".maps");
+
 /* LANNER_PROG_* -> the tail program; filled by the loader. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
@@ -465,6 +488,71 @@ static __always_inline __u32 selected_kind(struct pt_regs *regs)
 	return kind ? *kind & (LANNER_KIND_SLOTS - 1) : 0;
 }
 
+static __always_inline bool prefilter_on(void)
+{
+	__u32 key = LANNER_PREFILTER_SLOT;
+	__u32 *on = bpf_map_lookup_elem(&selection, &key);
+	return on && *on != 0;
+}
+
+static __always_inline void mark_fd(struct fd_marks *m, long fd)
+{
+	if (fd >= 0 && fd < LANNER_FD_TRACK_FDS)
+		m->open[fd & (LANNER_FD_TRACK_FDS - 1)] = 1;
+}
+
+/* Keeps the calling process's fd marks: marks the fds a recorded kind created, and decides a
+ * close. Returns true when the event is to be dropped (a successful close of an unmarked fd with
+ * the prefilter on). */
+static __always_inline bool track_fds(__u32 kind, struct pt_regs *regs, long ret, __u32 tgid)
+{
+	struct fd_marks *m = bpf_map_lookup_elem(&fd_track, &tgid);
+	if (!m)
+		return false;
+	switch (kind) {
+	case LANNER_KIND_CLOSE: {
+		long fd = (int)syscall_arg(regs, 0);
+		if (ret != 0 || fd < 0 || fd >= LANNER_FD_TRACK_FDS)
+			return false;
+		__u32 i = fd & (LANNER_FD_TRACK_FDS - 1);
+		if (m->open[i]) {
+			m->open[i] = 0;
+			return false;
+		}
+		return prefilter_on();
+	}
+	case LANNER_KIND_OPEN:
+	case LANNER_KIND_OPENAT:
+	case LANNER_KIND_OPENAT2:
+	case LANNER_KIND_CREAT:
+	case LANNER_KIND_SOCKET:
+	case LANNER_KIND_ACCEPT:
+	case LANNER_KIND_ACCEPT4:
+	case LANNER_KIND_DUP:
+	case LANNER_KIND_DUP2:
+	case LANNER_KIND_DUP3:
+	case LANNER_KIND_FCNTL:
+	case LANNER_KIND_MEMFD_CREATE:
+	case LANNER_KIND_USERFAULTFD:
+	case LANNER_KIND_BPF:
+		mark_fd(m, ret);
+		return false;
+	case LANNER_KIND_PIPE:
+	case LANNER_KIND_PIPE2:
+	case LANNER_KIND_SOCKETPAIR: {
+		if (ret != 0)
+			return false;
+		int fds[2] = {-1, -1};
+		bpf_probe_read_user(fds, sizeof(fds),
+				    (const void *)syscall_arg(regs, kind == LANNER_KIND_SOCKETPAIR ? 3 : 0));
+		mark_fd(m, fds[0]);
+		mark_fd(m, fds[1]);
+		return false;
+	}
+	}
+	return false;
+}
+
 /* Every syscall exit on the machine comes through here: reject unselected syscalls first, then
  * the agent's own threads, before touching anything else. */
 SEC("tp_btf/sys_exit")
@@ -473,7 +561,8 @@ int BPF_PROG(lanner_sys_exit, struct pt_regs *regs, long ret)
 	__u32 kind = selected_kind(regs);
 	if (kind == 0)
 		return 0;
-	if (is_agent(bpf_get_current_pid_tgid() >> 32))
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (is_agent(tgid))
 		return 0;
 	/* ia32 syscall numbers overlap the x86_64 ones (437 is openat2 in both): ignore them. */
 	if (in_ia32_syscall((struct task_struct *)bpf_get_current_task()))
@@ -486,6 +575,10 @@ int BPF_PROG(lanner_sys_exit, struct pt_regs *regs, long ret)
 		__u32 cmd = syscall_arg(regs, 1);
 		if (cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC)
 			return 0;
+	}
+	if (track_fds(kind, regs, ret, tgid)) {
+		count(LANNER_COUNTER_PREFILTERED);
+		return 0;
 	}
 	count(LANNER_COUNTER_SEEN);
 	bpf_tail_call(ctx, &progs, lanner_kinds[kind].prog);
@@ -773,6 +866,10 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(lanner_exit, struct task_struct *p)
 {
 	count(LANNER_COUNTER_SEEN);
+	/* The leader's exit ends the process's fd marks (later closes of its threads are all sent). */
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+	if (BPF_CORE_READ(p, pid) == tgid)
+		bpf_map_delete_elem(&fd_track, &tgid);
 	__u8 *buf = scratch_for(SLOT_EXIT);
 	if (!buf)
 		return 0;
@@ -781,6 +878,42 @@ int BPF_PROG(lanner_exit, struct task_struct *p)
 	off = mp_int(buf, off, BPF_CORE_READ(p, exit_code));
 	submit(buf, off, LANNER_KIND_PROCEXIT);
 	return 0;
+}
+
+/* A new process (not a thread, not sharing its parent's fd table) gets fd marks: the fds open in
+ * it now, which it inherited and the state copies from the parent, are marked. */
+static __always_inline void track_new_process(struct task_struct *parent, struct task_struct *child)
+{
+	__u32 tgid = BPF_CORE_READ(child, tgid);
+	if (BPF_CORE_READ(child, pid) != tgid || BPF_CORE_READ(child, files) == BPF_CORE_READ(parent, files))
+		return;
+	__u32 zero_key = 0;
+	struct fd_marks *zero = bpf_map_lookup_elem(&fd_zero, &zero_key);
+	if (!zero)
+		return;
+	if (bpf_map_update_elem(&fd_track, &tgid, zero, BPF_ANY) != 0) {
+		count(LANNER_COUNTER_FD_TRACK_FULL);
+		return;
+	}
+	struct fd_marks *m = bpf_map_lookup_elem(&fd_track, &tgid);
+	if (!m)
+		return;
+	__u64 words[LANNER_FD_TRACK_FDS / 64] = {};
+	struct fdtable *fdt = BPF_CORE_READ(child, files, fdt);
+	unsigned long *open_fds = BPF_CORE_READ(fdt, open_fds);
+	__u32 max_fds = BPF_CORE_READ(fdt, max_fds);
+	__u32 n = max_fds < LANNER_FD_TRACK_FDS ? max_fds / 64 : LANNER_FD_TRACK_FDS / 64;
+	bool fault = false;
+	for (__u32 w = 0; w < LANNER_FD_TRACK_FDS / 64; w++) {
+		if (w >= n)
+			break;
+		if (bpf_probe_read_kernel(&words[w], sizeof(words[w]), &open_fds[w]) != 0)
+			fault = true;
+	}
+	for (__u32 i = 0; i < LANNER_FD_TRACK_FDS; i++) {
+		/* Unreadable: every fd counts as marked, so no close is dropped. */
+		m->open[i] = fault ? 1 : (words[i / 64] >> (i % 64)) & 1;
+	}
 }
 
 /* A thread or process was created; the header is the parent. */
@@ -796,5 +929,6 @@ int BPF_PROG(lanner_fork, struct task_struct *parent, struct task_struct *child)
 	off = mp_uint(buf, off, BPF_CORE_READ(child, pid));
 	off = mp_uint(buf, off, BPF_CORE_READ(child, tgid));
 	submit(buf, off, LANNER_KIND_PROCFORK);
+	track_new_process(parent, child);
 	return 0;
 }

@@ -30,11 +30,23 @@
 #define LANNER_COUNTER_RING_FULL 2
 #define LANNER_COUNTER_TOO_BIG 3
 #define LANNER_COUNTER_READ_FAULT 4
+/* Successful closes dropped by the close prefilter (the fd's creation was never recorded). */
+#define LANNER_COUNTER_PREFILTERED 5
+/* New processes the fd tracker had no room for (their closes are all sent). */
+#define LANNER_COUNTER_FD_TRACK_FULL 6
 #define LANNER_COUNTER_KIND_WRITTEN 8
 #define LANNER_COUNTER_KIND_DROPPED 136
 #define LANNER_COUNTERS 264
 
 /* Ring buffer size when the loader does not set one: 8 MiB. */
 #define LANNER_RING_DEFAULT_BYTES 8388608
+
+/* Close prefilter: per process (tgid), which fds below LANNER_FD_TRACK_FDS were created by a
+ * recorded event since the process was forked under the probe; at most LANNER_FD_TRACK_PROCS
+ * processes. The selection map's slot LANNER_PREFILTER_SLOT (no syscall has that number) is the
+ * switch: nonzero = drop successful closes of untracked fds. */
+#define LANNER_FD_TRACK_FDS 512
+#define LANNER_FD_TRACK_PROCS 8192
+#define LANNER_PREFILTER_SLOT 511
 
 #endif

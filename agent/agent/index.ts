@@ -1,6 +1,12 @@
 // The agent assembly's entry module (docs/ARCHITECTURE.md, "The Agent").
 
 export { Agent, type AgentParts, type AgentPhase } from "./agent.ts";
+export {
+  KERNEL_DROP_RULE,
+  type KernelDropSettings,
+  KernelDropWatch,
+  type KernelDropWatchOptions,
+} from "./kernel-drops.ts";
 export { AgentClock, type ClockMode } from "./clock.ts";
 export { type FrameSink, type FrameSource, liveFrameSource, type SourceEnd } from "./frame-source.ts";
 export { type AgentOutputs, type OutputsHealth, agentOutputs } from "./outputs.ts";

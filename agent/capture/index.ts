@@ -11,6 +11,8 @@ export {
 } from "./probe.ts";
 export {
   ALL_KINDS,
+  captureSelection,
+  closePrefilterFor,
   DEFAULT_SELECTION,
   isEventKind,
   STATE_KINDS,

@@ -3,7 +3,7 @@
 // ([u32 little-endian length][MessagePack record], docs/EVENTS.md).
 import { closeSync, openSync, statSync } from "node:fs";
 import type { MetricSample, MetricSource } from "../common/metrics.ts";
-import { BOUNDS, COUNTER, KIND_BY_ID, SCHEMA_VERSION } from "../events/schema.ts";
+import { BOUNDS, COUNTER, FD_TRACK, KIND_BY_ID, SCHEMA_VERSION } from "../events/schema.ts";
 import type { EventKind } from "../events/types.ts";
 import { checkEnvironment, readEnvironment } from "./environment.ts";
 import { CaptureError } from "./errors.ts";
@@ -25,6 +25,10 @@ export interface KernelCounters {
   tooBig: number;
   /** Reads of user or kernel memory that failed (the value was sent empty; not a drop). */
   readFault: number;
+  /** Successful closes the close prefilter dropped: their fd's creation was never recorded. */
+  prefiltered: number;
+  /** New processes the prefilter's fd tracker had no room for (all their closes are sent). */
+  fdTrackFull: number;
   /** Events the kernel never handed to the probe because its program was already running on
    * that CPU (preempted mid-record; Linux 5.12+ counts them, 0 before). */
   programBusy: number;
@@ -48,9 +52,13 @@ export interface LiveProbe extends MetricSource {
   /**
    * Records exactly these kinds from now on (plus the tracepoint kinds, always on): rewrites the
    * kernel's selection map without detaching; unselected syscalls are dropped before any record
-   * is built. Throws RangeError for a name the event table does not know.
+   * is built. `prefilterClose` turns the close prefilter on (successful closes of fds whose
+   * creation was not recorded are dropped in the kernel). Throws RangeError for a name the event
+   * table does not know.
    */
-  setSelection(kinds: Iterable<string>): void;
+  setSelection(kinds: Iterable<string>, prefilterClose?: boolean): void;
+  /** Whether the close prefilter is on. */
+  prefilterClose(): boolean;
   /** The kinds selected now, sorted. */
   selection(): readonly EventKind[];
   /** The agent's tgid as the host numbers it, once the probe has seen the agent (else 0). */
@@ -72,6 +80,8 @@ export interface ProbeOptions {
   object?: Uint8Array;
   /** Kinds to record from the start (DEFAULT_SELECTION if absent); see LiveProbe.setSelection. */
   selection?: Iterable<string>;
+  /** The close prefilter from the start (off if absent); see LiveProbe.setSelection. */
+  prefilterClose?: boolean;
 }
 
 const PAGE_BYTES = 4096;
@@ -99,7 +109,11 @@ export function openLiveProbe(options: ProbeOptions): LiveProbe {
     );
   }
 
-  const selection = selectionMap(options.selection ?? DEFAULT_SELECTION);
+  const selection = selectionMap(
+    options.selection ?? DEFAULT_SELECTION,
+    undefined,
+    options.prefilterClose ?? false,
+  );
   const openErr = new Int32Array(1);
   const handle = asPointer(shim.lanner_open(object, object.length, process.pid, options.ringBytes, openErr));
   if (handle === null) {
@@ -195,11 +209,14 @@ class RingDrainer implements LiveProbe {
     ringFull: 0,
     tooBig: 0,
     readFault: 0,
+    prefiltered: 0,
+    fdTrackFull: 0,
     programBusy: 0,
     writtenByKind: {},
     droppedByKind: {},
   };
   private selected: EventKind[];
+  private prefilter: boolean;
   /** Enough batches to empty a full ring, so one tick never runs unbounded. */
   private readonly maxBatchesPerTick: number;
 
@@ -211,6 +228,7 @@ class RingDrainer implements LiveProbe {
     selection: Uint32Array,
   ) {
     this.selected = kindsOf(selection);
+    this.prefilter = options.prefilterClose ?? false;
     this.handle = handle;
     this.clock = clock;
     this.batch = new Uint8Array(Math.max(options.batchBytes, BOUNDS.record + FRAME_HEADER_BYTES));
@@ -239,12 +257,17 @@ class RingDrainer implements LiveProbe {
     }
   }
 
-  setSelection(kinds: Iterable<string>): void {
-    const map = selectionMap(kinds);
+  setSelection(kinds: Iterable<string>, prefilterClose = false): void {
+    const map = selectionMap(kinds, undefined, prefilterClose);
     if (this.handle === null) throw new Error("the probe is stopped");
     const rc = this.shim.lanner_select(this.handle, map, map.length);
     if (rc !== 0) throw new Error(`writing the syscall selection map failed (${errnoName(rc)})`);
     this.selected = kindsOf(map);
+    this.prefilter = prefilterClose;
+  }
+
+  prefilterClose(): boolean {
+    return this.prefilter;
   }
 
   selection(): readonly EventKind[] {
@@ -273,6 +296,8 @@ class RingDrainer implements LiveProbe {
       ringFull: Number(this.raw[COUNTER.ringFull]),
       tooBig: Number(this.raw[COUNTER.tooBig]),
       readFault: Number(this.raw[COUNTER.readFault]),
+      prefiltered: Number(this.raw[COUNTER.prefiltered]),
+      fdTrackFull: Number(this.raw[COUNTER.fdTrackFull]),
       programBusy: this.misses(),
       writtenByKind,
       droppedByKind,
@@ -332,6 +357,18 @@ class RingDrainer implements LiveProbe {
         value: k.readFault,
       },
       {
+        name: "kernel_prefiltered_total",
+        type: "counter",
+        help: "Successful closes the close prefilter dropped in the kernel (fd creation never recorded)",
+        value: k.prefiltered,
+      },
+      {
+        name: "kernel_fd_track_full_total",
+        type: "counter",
+        help: "New processes the close prefilter's fd tracker had no room for (their closes all sent)",
+        value: k.fdTrackFull,
+      },
+      {
         name: "kernel_selected_kinds",
         type: "gauge",
         help: "Event kinds selected in the kernel",
@@ -370,8 +407,9 @@ class RingDrainer implements LiveProbe {
 /** The kinds a selection map records, sorted. */
 function kindsOf(map: Uint32Array): EventKind[] {
   const kinds = new Set<EventKind>();
-  for (const id of map) {
-    const kind = id === 0 ? undefined : KIND_BY_ID.get(id);
+  for (let nr = 0; nr < map.length; nr++) {
+    const id = map[nr] as number;
+    const kind = id === 0 || nr === FD_TRACK.switchSlot ? undefined : KIND_BY_ID.get(id);
     if (kind !== undefined) kinds.add(kind);
   }
   return [...kinds].sort();

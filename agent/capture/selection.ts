@@ -2,6 +2,7 @@
 // kind id). Kinds not fed by a syscall (procexit, procfork) and successful execs come from
 // tracepoints and are always recorded; everything else unselected is dropped in the kernel before
 // any record is built.
+import { FD_TRACK } from "../events/schema.ts";
 import { EVENT_TABLE, type KindSpec, SYSCALL_SLOTS } from "../events/table.ts";
 import type { EventKind } from "../events/types.ts";
 
@@ -79,15 +80,36 @@ export function selectionFor(ruleKinds: Iterable<string>): { kinds: EventKind[];
   return { kinds: [...kinds].sort(), unknown };
 }
 
-/** The selection map's contents: entry nr = kind id to record, 0 = drop. Throws on a name the
- * event table does not have. */
-export function selectionMap(kinds: Iterable<string>, arch: Arch = hostArch()): Uint32Array {
+/** The selection map's contents: entry nr = kind id to record, 0 = drop; the slot no syscall has
+ * (FD_TRACK.switchSlot) is the close prefilter's switch. Throws on a name the event table does
+ * not have. */
+export function selectionMap(
+  kinds: Iterable<string>,
+  arch: Arch = hostArch(),
+  prefilterClose = false,
+): Uint32Array {
   const map = new Uint32Array(SYSCALL_SLOTS);
   for (const name of kinds) {
     const spec = BY_NAME.get(name);
     if (spec === undefined) throw new RangeError(`"${name}" is not an event kind the probe knows`);
     const nr = spec.nr[arch];
+    if (nr === FD_TRACK.switchSlot) throw new RangeError(`syscall ${nr} collides with the prefilter switch`);
     if (nr !== null) map[nr] = spec.id;
   }
+  if (prefilterClose) map[FD_TRACK.switchSlot] = 1;
   return map;
+}
+
+/** Whether the close prefilter may run for these rule event types: only when no rule can match a
+ * close (a rule on close, or on every type, needs them all). Configured off: never. */
+export function closePrefilterFor(ruleTypes: ReadonlySet<string> | "all", enabled: boolean): boolean {
+  return enabled && ruleTypes !== "all" && !ruleTypes.has("close");
+}
+
+/** The kinds `run` records in the kernel for the active rules' event types: what they run on plus
+ * what the state needs; a rule on every event type gets the default selection (the read/write
+ * family stays off). */
+export function captureSelection(ruleTypes: ReadonlySet<string> | "all"): readonly EventKind[] {
+  if (ruleTypes === "all") return [...new Set([...DEFAULT_SELECTION, ...STATE_KINDS])].sort();
+  return selectionFor(ruleTypes).kinds;
 }

@@ -2,33 +2,28 @@
 // drain settings from the configuration, the kernel's syscall selection from the rules, and a
 // refusal turned into an environment error (exit 2).
 
-import {
-  CaptureError,
-  DEFAULT_SELECTION,
-  type LiveProbe,
-  openLiveProbe,
-  STATE_KINDS,
-  selectionFor,
-} from "../capture/index.ts";
+import { CaptureError, type LiveProbe, openLiveProbe } from "../capture/index.ts";
 import { type LannerConfig, ringBytesForPreset } from "../config/index.ts";
 import { EXIT_ENVIRONMENT } from "./exit-codes.ts";
 import { CliFailure } from "./setup.ts";
 
-/** The kinds to record in the kernel: what the active rules run on plus what the state needs;
- * a rule on every event type gets the default selection (the read/write family stays off). */
-export function captureSelection(ruleTypes: ReadonlySet<string> | "all"): readonly string[] {
-  if (ruleTypes === "all") return [...new Set([...DEFAULT_SELECTION, ...STATE_KINDS])];
-  return selectionFor(ruleTypes).kinds;
-}
+/** The kinds to record in the kernel for the rules' event types (agent/capture/selection.ts). */
+export { captureSelection } from "../capture/index.ts";
 
-/** Attaches the live probe; a refusal is an environment error (exit 2) with the kernel's detail. */
-export function openProbe(config: LannerConfig, selection?: readonly string[]): LiveProbe {
+/** Attaches the live probe; a refusal is an environment error (exit 2) with the kernel's detail.
+ * `prefilterClose`: the close prefilter (only `run` turns it on, from engine.prefilter and the rules). */
+export function openProbe(
+  config: LannerConfig,
+  selection?: readonly string[],
+  prefilterClose = false,
+): LiveProbe {
   try {
     return openLiveProbe({
       ringBytes: ringBytesForPreset(config.engine.modern_ebpf.buf_size_preset),
       drainIntervalMs: config.engine.modern_ebpf.drain_interval_ms,
       batchBytes: 1 << 20,
       ...(selection === undefined ? {} : { selection }),
+      prefilterClose,
     });
   } catch (err) {
     if (err instanceof CaptureError) {

@@ -4,6 +4,7 @@
 // to or replaced it. This answers "which definition wins".
 
 import { existsSync } from "node:fs";
+import { ALL_KINDS, captureSelection, closePrefilterFor, selectionFor } from "../capture/index.ts";
 import {
   type CheckedExpr,
   type CompiledRule,
@@ -92,9 +93,56 @@ export function explainCommand(argv: readonly string[]): number {
   }
   const explanations = rules.map((r) => explainRule(r, result.ruleset));
   if (args.switches.has("json")) console.log(JSON.stringify(explanations, null, 2));
-  // Rule text comes from files: control and escape characters are shown escaped.
-  else console.log(escapeLines(explanations.map(renderExplanation).join("\n\n")));
+  else {
+    const text = explanations.map(renderExplanation);
+    // With every rule explained, what the set of them asks of the kernel.
+    if (name === undefined) text.push(renderCapture(explainCapture(result.ruleset)));
+    // Rule text comes from files: control and escape characters are shown escaped.
+    console.log(escapeLines(text.join("\n\n")));
+  }
   return EXIT_OK;
+}
+
+/** What `run` asks of the kernel for the enabled rules of a ruleset. */
+export interface CaptureExplanation {
+  /** Kinds recorded in the kernel (rules' event types plus the state set). */
+  selected: readonly string[];
+  /** Kinds the probe could record but drops in the kernel for these rules. */
+  notSelected: readonly string[];
+  /** Rule event types the probe cannot record at all. */
+  unknown: readonly string[];
+  /** Whether the close prefilter runs (with engine.prefilter on): no enabled rule runs on close. */
+  closePrefilter: boolean;
+}
+
+export function explainCapture(ruleset: CompiledRuleset): CaptureExplanation {
+  let types: Set<string> | "all" = new Set();
+  for (const r of ruleset.rules) {
+    if (!r.enabled) continue;
+    if (r.eventTypes === "all") types = "all";
+    else if (types !== "all") for (const t of r.eventTypes) types.add(t);
+  }
+  const selected = captureSelection(types);
+  const chosen = new Set<string>(selected);
+  return {
+    selected,
+    notSelected: ALL_KINDS.filter((k) => !chosen.has(k)).sort(),
+    unknown: types === "all" ? [] : selectionFor(types).unknown.sort(),
+    closePrefilter: closePrefilterFor(types, true),
+  };
+}
+
+export function renderCapture(c: CaptureExplanation): string {
+  const list = (xs: readonly string[]) => (xs.length === 0 ? "(none)" : xs.join(", "));
+  return [
+    `Kernel selection for the enabled rules (what 'lanner run' records): ${c.selected.length} of ${c.selected.length + c.notSelected.length} kinds`,
+    `  selected: ${list(c.selected)}`,
+    `  dropped in the kernel: ${list(c.notSelected)}`,
+    `  rule event types the probe cannot record: ${list(c.unknown)}`,
+    c.closePrefilter
+      ? "  close prefilter (engine.prefilter): on: successful closes of fds whose creation was not recorded are dropped in the kernel (no enabled rule runs on close)"
+      : "  close prefilter (engine.prefilter): off: an enabled rule runs on close (or on every event type), so every close is recorded",
+  ].join("\n");
 }
 
 export function explainRule(rule: CompiledRule, ruleset: CompiledRuleset): RuleExplanation {

@@ -3,8 +3,8 @@
 
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { Agent, liveFrameSource } from "../agent/index.ts";
-import type { LiveProbe } from "../capture/index.ts";
+import { Agent, KernelDropWatch, liveFrameSource } from "../agent/index.ts";
+import { captureSelection, closePrefilterFor, type LiveProbe } from "../capture/index.ts";
 import type { LannerConfig } from "../config/index.ts";
 import { Logger } from "../log.ts";
 import { countFullyLive, rulesetLiveness } from "../rules/index.ts";
@@ -14,8 +14,8 @@ import { WebServerError } from "../server/http.ts";
 import { joinAndNormalize, StateTracker, snapshotState, type UserTable } from "../state/index.ts";
 import { many, parseArgs, single } from "./args.ts";
 import { buildEngine, buildOutputs, captureHeaderBase } from "./assemble.ts";
-import { EXIT_ENVIRONMENT, EXIT_OK } from "./exit-codes.ts";
-import { captureSelection, openProbe } from "./probe-setup.ts";
+import { EXIT_ENVIRONMENT, EXIT_KERNEL_DROPS, EXIT_OK } from "./exit-codes.ts";
+import { openProbe } from "./probe-setup.ts";
 import { startRunOperations } from "./run-operations.ts";
 import { stateOptions } from "./state-options.ts";
 import { CliFailure, loadCliConfigDetailed, loadRulesOrFail } from "./setup.ts";
@@ -33,7 +33,8 @@ Runs the agent: captures kernel events, evaluates the rules, writes alerts.
 Signals: SIGHUP reloads the configuration and rules (kept on error), SIGUSR1 reopens output
 files, SIGUSR2 logs a summary; SIGTERM, SIGINT and SIGQUIT stop after delivering what was
 captured (exit 0).
-Exit codes: 0 ok, 1 invalid config or rules, 2 environment (not root, no BPF/BTF, ...) or usage.`;
+Exit codes: 0 ok, 1 invalid config or rules, 2 environment (not root, no BPF/BTF, ...) or usage,
+3 stopped because the kernel dropped events (syscall_event_drops.actions has exit).`;
 
 export async function runCommand(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, [
@@ -70,7 +71,11 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const outputs = buildOutputs(config, log, hostname());
   let probe: LiveProbe;
   try {
-    probe = openProbe(config, captureSelection(engine.eventTypes()));
+    probe = openProbe(
+      config,
+      captureSelection(engine.eventTypes()),
+      closePrefilterFor(engine.eventTypes(), config.engine.prefilter),
+    );
   } catch (err) {
     await outputs.shutdown();
     throw err;
@@ -79,6 +84,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   log.info("capture selection", {
     kinds: probe.selection().length,
     selected: probe.selection().join(","),
+    close_prefilter: probe.prefilterClose(),
   });
   const host = hostname();
   const options = stateOptions(config, host, probe.clock);
@@ -109,15 +115,27 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     resolveExit = resolve;
   });
   let operations: ReturnType<typeof startRunOperations> | undefined;
-  const stop = (signal: string) => {
+  const stop = (signal: string, code = EXIT_OK) => {
     if (agent.status === "draining" || agent.status === "stopped") return;
     log.info("stopping", { signal });
+    kernelDrops.stop();
     operations?.close();
     void agent.stop().then(() => {
       ruleCapture?.close("signal");
-      resolveExit(EXIT_OK);
+      resolveExit(code);
     });
   };
+  // syscall_event_drops: once a second; the exit action stops like a signal, with its own code.
+  const kernelDrops = new KernelDropWatch({
+    counters: () => probe.counters(),
+    settings: config.syscall_event_drops,
+    log,
+    publish: (alert) => outputs.publish(alert),
+    hostname: host,
+    exit: () => stop("kernel drops", EXIT_KERNEL_DROPS),
+  });
+  agent.metrics.register(kernelDrops);
+  kernelDrops.start();
   try {
     operations = startRunOperations({
       sources: {
@@ -129,8 +147,15 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       rulePaths,
       rules: loaded,
       onEngineSwapped: (next) => {
-        probe.setSelection(captureSelection(next.eventTypes()));
-        log.info("capture selection updated", { kinds: probe.selection().length });
+        probe.setSelection(
+          captureSelection(next.eventTypes()),
+          closePrefilterFor(next.eventTypes(), config.engine.prefilter),
+        );
+        log.info("capture selection updated", {
+          kinds: probe.selection().length,
+          selected: probe.selection().join(","),
+          close_prefilter: probe.prefilterClose(),
+        });
       },
       agent,
       outputs,

@@ -82,6 +82,12 @@ export const configSchema = z.strictObject({
             .describe("Lanner: how often the ring buffer is drained"),
         })
         .prefault({}),
+      prefilter: z
+        .boolean()
+        .default(true)
+        .describe(
+          "Lanner: drop in the kernel successful closes of fds whose creation was not recorded, when no loaded rule runs on close",
+        ),
     })
     .prefault({}),
   syscall_event_drops: z

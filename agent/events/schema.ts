@@ -25,10 +25,15 @@ export const NATIVE_SCHEMA = {
   LANNER_COUNTER_RING_FULL: 2,
   LANNER_COUNTER_TOO_BIG: 3,
   LANNER_COUNTER_READ_FAULT: 4,
+  LANNER_COUNTER_PREFILTERED: 5,
+  LANNER_COUNTER_FD_TRACK_FULL: 6,
   LANNER_COUNTER_KIND_WRITTEN: 8,
   LANNER_COUNTER_KIND_DROPPED: 136,
   LANNER_COUNTERS: 264,
   LANNER_RING_DEFAULT_BYTES: 8388608,
+  LANNER_FD_TRACK_FDS: 512,
+  LANNER_FD_TRACK_PROCS: 8192,
+  LANNER_PREFILTER_SLOT: 511,
 } as const;
 
 const S = NATIVE_SCHEMA;
@@ -63,6 +68,13 @@ export const BOUNDS = {
   record: S.LANNER_RECORD_MAX,
 } as const;
 
+/** The close prefilter's fd tracker bounds, and its switch's slot in the selection map. */
+export const FD_TRACK = {
+  fds: S.LANNER_FD_TRACK_FDS,
+  processes: S.LANNER_FD_TRACK_PROCS,
+  switchSlot: S.LANNER_PREFILTER_SLOT,
+} as const;
+
 /** Order of the kernel counters as the shim returns them. */
 export const COUNTER = {
   seen: S.LANNER_COUNTER_SEEN,
@@ -70,6 +82,8 @@ export const COUNTER = {
   ringFull: S.LANNER_COUNTER_RING_FULL,
   tooBig: S.LANNER_COUNTER_TOO_BIG,
   readFault: S.LANNER_COUNTER_READ_FAULT,
+  prefiltered: S.LANNER_COUNTER_PREFILTERED,
+  fdTrackFull: S.LANNER_COUNTER_FD_TRACK_FULL,
   kindWritten: S.LANNER_COUNTER_KIND_WRITTEN,
   kindDropped: S.LANNER_COUNTER_KIND_DROPPED,
   count: S.LANNER_COUNTERS,

@@ -1,13 +1,21 @@
 // Selection in the kernel, drop counters, and self-exclusion inside a pid namespace: real probe,
 // real processes. Needs root, BTF and Linux 5.8+; prints why and skips otherwise.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { captureSelection } from "../../agent/cli/probe-setup.ts";
+import { explainCapture, explainCommand, renderCapture } from "../../agent/cli/rules-explain.ts";
+import { loadCliRules } from "../../agent/cli/setup.ts";
 import { metricTotal } from "../../agent/common/metrics.ts";
 import { openLiveProbe } from "../../agent/capture/probe.ts";
-import { DEFAULT_SELECTION, selectionFor, selectionMap, STATE_KINDS } from "../../agent/capture/selection.ts";
+import {
+  ALL_KINDS,
+  captureSelection,
+  DEFAULT_SELECTION,
+  selectionFor,
+  selectionMap,
+  STATE_KINDS,
+} from "../../agent/capture/selection.ts";
 import { RecordDecoder } from "../../agent/events/decode.ts";
 import type { Event } from "../../agent/events/types.ts";
 import { LIVE_SETUP_MS, LIVE_TEST_MS, liveUnavailable, waitFor } from "./live-support.ts";
@@ -35,6 +43,67 @@ test("run selects what the rules run on plus the state set; a rule on every type
   const all = captureSelection("all");
   expect(all).toContain("mount");
   expect(all).not.toContain("read");
+});
+
+test("rules explain shows the kernel selection the enabled rules imply", () => {
+  const dir = mkdtempSync(join(tmpdir(), "lanner-explain-"));
+  try {
+    const rules = join(dir, "rules.yaml");
+    writeFileSync(
+      rules,
+      [
+        "- rule: Ptrace attached",
+        "  desc: d",
+        "  condition: evt.type = ptrace and proc.name = gdb",
+        "  output: x",
+        "  priority: WARNING",
+        "- rule: Mounted",
+        "  desc: d",
+        "  condition: evt.type in (mount, kexec_load)",
+        "  output: x",
+        "  priority: WARNING",
+        "  enabled: false",
+      ].join("\n"),
+    );
+    const loaded = loadCliRules([rules]);
+    const c = explainCapture(loaded.ruleset);
+    expect(c.selected).toEqual(captureSelection(new Set(["ptrace"])));
+    expect(c.selected).toContain("ptrace");
+    // The disabled rule's types are not selected, and not reported as unknown.
+    expect(c.notSelected).toContain("mount");
+    expect(c.unknown).toEqual([]);
+    expect(c.selected.length + c.notSelected.length).toBe(ALL_KINDS.length);
+    const text = renderCapture(c);
+    expect(text).toContain(`: ${c.selected.length} of ${ALL_KINDS.length} kinds`);
+    expect(text).toContain("  dropped in the kernel: bpf, chmod,");
+    expect(c.closePrefilter).toBe(true);
+    expect(text).toContain("  close prefilter (engine.prefilter): on: ");
+
+    // Enabled, the unknown type is named; the command prints the section after the rules.
+    writeFileSync(rules, readFileSync(rules, "utf8").replace("enabled: false", "enabled: true"));
+    const again = explainCapture(loadCliRules([rules]).ruleset);
+    expect(again.selected).toContain("mount");
+    expect(again.unknown).toEqual(["kexec_load"]);
+    // A rule on close turns the prefilter off.
+    writeFileSync(
+      rules,
+      readFileSync(rules, "utf8").replace("(mount, kexec_load)", "(mount, kexec_load, close)"),
+    );
+    const withClose = explainCapture(loadCliRules([rules]).ruleset);
+    expect(withClose.closePrefilter).toBe(false);
+    expect(renderCapture(withClose)).toContain("  close prefilter (engine.prefilter): off: ");
+    const out: string[] = [];
+    const log = console.log;
+    console.log = (...a: unknown[]) => out.push(a.join(" "));
+    try {
+      expect(explainCommand([rules])).toBe(0);
+    } finally {
+      console.log = log;
+    }
+    expect(out.join("\n")).toContain("  rule event types the probe cannot record: kexec_load");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 describe.skipIf(liveUnavailable !== null)("selection, drops and self-exclusion, live", () => {

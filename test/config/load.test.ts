@@ -22,7 +22,11 @@ const SCHEMA_DEFAULTS: LannerConfig = {
   // The output keys' defaults are checked in test/outputs/settings.test.ts.
   ...defaultOutputSettings(),
   log_level: "info",
-  engine: { kind: "modern_ebpf", modern_ebpf: { buf_size_preset: 4, drain_interval_ms: 10 } },
+  engine: {
+    kind: "modern_ebpf",
+    modern_ebpf: { buf_size_preset: 4, drain_interval_ms: 10 },
+    prefilter: true,
+  },
   state: {
     max_processes: 65_536,
     host_root: "/",
@@ -121,6 +125,7 @@ describe("defaults", () => {
     expect(config.engine).toEqual({
       kind: "modern_ebpf",
       modern_ebpf: { buf_size_preset: 6, drain_interval_ms: 10 },
+      prefilter: true,
     });
   });
 

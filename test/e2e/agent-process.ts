@@ -126,6 +126,12 @@ export class AgentRun {
     return code;
   }
 
+  /** Waits for the agent to exit by itself; -1 if it has not within `ms`. */
+  async waitExit(ms = 15_000): Promise<number> {
+    if (this.proc === undefined) throw new Error("not started");
+    return await Promise.race([this.proc.exited, Bun.sleep(ms).then(() => -1)]);
+  }
+
   cleanup(): void {
     if (this.proc !== undefined && this.proc.exitCode === null) this.proc.kill("SIGKILL");
     rmSync(this.dir, { recursive: true, force: true });

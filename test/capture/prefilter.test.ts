@@ -1,0 +1,120 @@
+// The close prefilter on a real probe: successful closes are sent only for fds whose creation was
+// recorded (or that a process inherited at a fork the probe saw); the rest are dropped in the
+// kernel and counted. It never hides the close of an fd the state tracks, nor any open.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { type LiveProbe, openLiveProbe } from "../../agent/capture/probe.ts";
+import { closePrefilterFor, DEFAULT_SELECTION, selectionMap } from "../../agent/capture/selection.ts";
+import { RecordDecoder } from "../../agent/events/decode.ts";
+import { FD_TRACK } from "../../agent/events/schema.ts";
+import type { CloseEvent, Event, OpenEvent } from "../../agent/events/types.ts";
+import { LIVE_SETUP_MS, LIVE_TEST_MS, liveUnavailable, waitFor } from "./live-support.ts";
+
+test("the switch: a selection map slot no syscall has; off when a rule can match a close", () => {
+  expect(selectionMap(["openat"], "x86_64", true)[FD_TRACK.switchSlot]).toBe(1);
+  expect(selectionMap(["openat"], "x86_64", false)[FD_TRACK.switchSlot]).toBe(0);
+  expect(selectionMap(["openat"], "arm64", true)[FD_TRACK.switchSlot]).toBe(1);
+  expect(closePrefilterFor(new Set(["openat", "connect"]), true)).toBe(true);
+  expect(closePrefilterFor(new Set(["openat", "close"]), true)).toBe(false);
+  expect(closePrefilterFor("all", true)).toBe(false);
+  expect(closePrefilterFor(new Set(["openat"]), false)).toBe(false);
+});
+
+/** A child python (forked after the probe attached): fd 7 inherited from its shell (opened by a
+ * recorded openat), an eventfd (not a recorded kind), /etc/shadow and /etc/hostname opened; all
+ * closed. Prints "eventfd opened" fd numbers. */
+const SCRIPT = [
+  "import os",
+  "e = os.eventfd(0)",
+  "s = os.open('/etc/shadow', os.O_RDONLY)",
+  "h = os.open('/etc/hostname', os.O_RDONLY)",
+  "print(e, s, h, flush=True)",
+  "os.close(e); os.close(s); os.close(h); os.close(7)",
+].join("\n");
+
+async function child(): Promise<{ pid: number; eventfd: number; shadow: number; hostname: number }> {
+  const p = Bun.spawn(["sh", "-c", `exec 7</etc/hostname; exec python3 -c "${SCRIPT}"`], {
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const out = await new Response(p.stdout).text();
+  if ((await p.exited) !== 0) throw new Error(`child failed: ${out}`);
+  const [eventfd, shadow, hostname] = out.trim().split(" ").map(Number) as [number, number, number];
+  return { pid: p.pid, eventfd, shadow, hostname };
+}
+
+describe.skipIf(liveUnavailable !== null)("close prefilter, live", () => {
+  let probe: LiveProbe;
+  const events: Event[] = [];
+
+  beforeAll(() => {
+    probe = openLiveProbe({
+      ringBytes: 4 << 20,
+      drainIntervalMs: 10,
+      batchBytes: 1 << 20,
+      selection: DEFAULT_SELECTION,
+      prefilterClose: true,
+    });
+    const decoder = new RecordDecoder();
+    probe.start((frames, count) =>
+      decoder.decodeFrames(
+        frames,
+        count,
+        (e) => events.push(e),
+        (e) => {
+          throw e;
+        },
+      ),
+    );
+  }, LIVE_SETUP_MS);
+  afterAll(() => probe?.stop(), LIVE_SETUP_MS);
+
+  /** The closes of `pid` after its open of /etc/hostname (the script's last four calls). */
+  const closesAfterOpen = (pid: number) => {
+    const mine = events.filter((e) => e.pid === pid);
+    const at = mine.findLastIndex((e) => e.kind === "openat" && (e as OpenEvent).path === "/etc/hostname");
+    if (at < 0) return [];
+    return mine
+      .slice(at + 1)
+      .filter((e) => e.kind === "close")
+      .map((e) => (e as CloseEvent).fd);
+  };
+
+  test(
+    "on: the eventfd's close is dropped and counted; opens and the closes of tracked fds arrive",
+    async () => {
+      expect(probe.prefilterClose()).toBe(true);
+      const before = probe.counters().prefiltered;
+      const c = await child();
+      // The inherited fd 7 is closed last: once it is here, everything before it was drained.
+      const closes = await waitFor(() => {
+        const got = closesAfterOpen(c.pid);
+        return got.includes(7) ? got : undefined;
+      });
+      expect(closes).toEqual([c.shadow, c.hostname, 7]);
+      const opens = events
+        .filter((e) => e.kind === "openat" && e.pid === c.pid)
+        .map((e) => (e as OpenEvent).path);
+      expect(opens).toContain("/etc/shadow");
+      expect(probe.counters().prefiltered).toBeGreaterThan(before);
+    },
+    LIVE_TEST_MS,
+  );
+
+  test(
+    "off (the switch, rewritten while attached): the eventfd's close arrives too",
+    async () => {
+      probe.setSelection(DEFAULT_SELECTION, false);
+      expect(probe.prefilterClose()).toBe(false);
+      expect(probe.selection()).toEqual(
+        [...DEFAULT_SELECTION].filter((k) => k !== "procexit" && k !== "procfork").sort(),
+      );
+      const c = await child();
+      const closes = await waitFor(() => {
+        const got = closesAfterOpen(c.pid);
+        return got.includes(7) ? got : undefined;
+      });
+      expect(closes).toEqual([c.eventfd, c.shadow, c.hostname, 7]);
+    },
+    LIVE_TEST_MS,
+  );
+});
