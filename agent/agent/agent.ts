@@ -9,7 +9,7 @@ import { OUTPUT_METRICS } from "../outputs/index.ts";
 import type { RuleEngine } from "../rules/index.ts";
 import type { EventContext, StateTracker } from "../state/index.ts";
 import { AgentClock, type ClockMode } from "./clock.ts";
-import type { FrameSource, SourceEnd } from "./frame-source.ts";
+import type { FrameSource, SourceEnd } from "../capture/index.ts";
 import type { AgentOutputs } from "./outputs.ts";
 import { Pipeline, type PipelineStats, type RecordTap } from "./pipeline.ts";
 

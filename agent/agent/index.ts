@@ -8,6 +8,7 @@ export {
   type KernelDropWatchOptions,
 } from "./kernel-drops.ts";
 export { AgentClock, type ClockMode } from "./clock.ts";
-export { type FrameSink, type FrameSource, liveFrameSource, type SourceEnd } from "./frame-source.ts";
+export type { FrameSink, FrameSource, SourceEnd } from "../capture/index.ts";
+export { liveFrameSource } from "./frame-source.ts";
 export { type AgentOutputs, type OutputsHealth, agentOutputs } from "./outputs.ts";
 export { Pipeline, type PipelineParts, type PipelineStats, type RecordTap } from "./pipeline.ts";

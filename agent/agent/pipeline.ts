@@ -7,6 +7,7 @@ import type { Logger } from "../log.ts";
 import type { Alert } from "../outputs/alert.ts";
 import type { ActiveRule, RuleEngine } from "../rules/index.ts";
 import type { EventContext, StateTracker } from "../state/index.ts";
+import type { RecordTap } from "../capturefile/index.ts";
 import type { AgentClock } from "./clock.ts";
 import type { AgentOutputs } from "./outputs.ts";
 
@@ -14,13 +15,7 @@ import type { AgentOutputs } from "./outputs.ts";
 const LOGGED_DECODE_ERRORS = 20;
 const FRAME_HEADER_BYTES = 4;
 
-/** Sees every record after the state applied it (capture writers, the rule-triggered ring). */
-export interface RecordTap {
-  /** bytes[start, end) is the raw record; valid only during the call. */
-  onRecord(bytes: Uint8Array, start: number, end: number, ctx: EventContext): void;
-  /** Called for each alert, after onRecord for the same record. */
-  onAlert?(rule: ActiveRule<EventContext>, ctx: EventContext): void;
-}
+export type { RecordTap };
 
 export interface PipelineParts {
   engine: RuleEngine<EventContext>;

@@ -20,3 +20,4 @@ export {
   selectionMap,
 } from "./selection.ts";
 export { type DropAction, type DropCounters, DropPolicy, type DropVerdict } from "./drop-policy.ts";
+export type { FrameSource, SourceEnd } from "./frames.ts";

@@ -15,3 +15,4 @@ export { CaptureFileSource } from "./source.ts";
 export { CaptureTap } from "./tap.ts";
 export { type RuleCaptureOptions, RuleCaptureTap, slug } from "./trigger.ts";
 export { type CaptureLimits, CaptureWriter } from "./writer.ts";
+export type { RecordTap } from "./record-tap.ts";

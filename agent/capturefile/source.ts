@@ -2,7 +2,7 @@
 // SLICE_FRAMES frames with a turn of the event loop between them, so the outputs drain as they
 // would live and a progress display can update; memory stays one block.
 
-import type { FrameSink, FrameSource, SourceEnd } from "../agent/index.ts";
+import type { FrameSink, FrameSource, SourceEnd } from "../capture/index.ts";
 import type { MetricSample } from "../common/metrics.ts";
 import type { BootClock } from "../events/index.ts";
 import { CaptureFileError } from "./format.ts";

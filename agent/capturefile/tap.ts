@@ -2,7 +2,7 @@
 // records that keep the process tree (exec, fork, exit) are always written, so a replay knows
 // every process; the filter selects among the others.
 
-import type { RecordTap } from "../agent/index.ts";
+import type { RecordTap } from "./record-tap.ts";
 import type { RuleEngine } from "../rules/index.ts";
 import type { EventContext } from "../state/index.ts";
 import type { CaptureWriter } from "./writer.ts";

@@ -4,7 +4,7 @@
 // named after the rule and the alert's time. One capture at a time; one that would start while
 // another is open is counted as skipped. Memory: the ring, preallocated, and one writer block.
 
-import type { RecordTap } from "../agent/index.ts";
+import type { RecordTap } from "./record-tap.ts";
 import type { MetricSample, MetricSource } from "../common/metrics.ts";
 import type { ActiveRule } from "../rules/index.ts";
 import type { EventContext } from "../state/index.ts";
