@@ -32,6 +32,7 @@ import {
   type RuleSource,
 } from "../agent/rules/index.ts";
 import { type EventContext, parseSnapshot, restoreState } from "../agent/state/index.ts";
+import { BENCH_PATHS, BENCH_PROGRAMS } from "./bench-mix.ts";
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number) => {
@@ -43,28 +44,6 @@ const runs = flag("--runs", 3);
 const asJson = args.includes("--json");
 const FALCO_STABLE = `${import.meta.dir}/../../shared/falco-rules/falco_rules.yaml`;
 
-const PROGRAMS: [string, string, string[]][] = [
-  ["bash", "/usr/bin/bash", ["-c", "make all"]],
-  ["cat", "/usr/bin/cat", ["/var/log/syslog"]],
-  ["nginx", "/usr/sbin/nginx", ["-g", "daemon off;"]],
-  ["python3", "/usr/bin/python3", ["app.py"]],
-  ["gcc", "/usr/bin/gcc", ["-O2", "-c", "x.c"]],
-  ["sh", "/bin/sh", ["-c", "ls -la"]],
-  ["curl", "/usr/bin/curl", ["https://example.com"]],
-  ["sshd", "/usr/sbin/sshd", ["-D"]],
-];
-const PATHS = [
-  "/usr/lib/x86_64-linux-gnu/libc.so.6",
-  "/etc/ld.so.cache",
-  "/proc/self/status",
-  "/tmp/build/x.o",
-  "/var/log/app.log",
-  "/etc/passwd",
-  "/home/user/.bashrc",
-  "/etc/shadow",
-  "/dev/null",
-  "/usr/share/zoneinfo/UTC",
-];
 const CGROUPS = [
   ["x.service", "system.slice"],
   ["ab".repeat(32), "pod1", "besteffort", "kubepods"],
@@ -102,7 +81,7 @@ function writeCapture(path: string, compression: Compression): number {
     n++;
   };
   for (let i = 0; n < eventCount; i++) {
-    const [comm, exe, argv] = PROGRAMS[i % PROGRAMS.length];
+    const [comm, exe, argv] = BENCH_PROGRAMS[i % BENCH_PROGRAMS.length];
     const pid = 10_000 + (i % 30_000);
     const sec = 100 + Math.floor(t / 1e9);
     const blob = enc.encode([exe, ...argv].map((a) => `${a}\0`).join(""));
@@ -131,7 +110,7 @@ function writeCapture(path: string, compression: Compression): number {
         pid,
         j === 9 ? -2 : 3 + j,
         -100,
-        PATHS[(i + j) % PATHS.length],
+        BENCH_PATHS[(i + j) % BENCH_PATHS.length],
         j % 4 === 0 ? 0o101 : 0,
         0o644,
         0,

@@ -12,6 +12,7 @@ import { liveBinder, liveEventKey, liveText } from "../agent/rules/live.ts";
 import { loadRuleSources, type RuleSource } from "../agent/rules/load/load.ts";
 import { StateTracker } from "../agent/state/tracker.ts";
 import { UserTable } from "../agent/state/users.ts";
+import { BENCH_PATHS, BENCH_PROGRAMS } from "./bench-mix.ts";
 
 const args = process.argv.slice(2);
 const eventCount = Number(args[args.indexOf("--events") + 1] || 2_000_000);
@@ -20,36 +21,12 @@ const runs = Number(args[args.indexOf("--runs") + 1] || 5);
 
 const FALCO_STABLE = `${import.meta.dir}/../../shared/falco-rules/falco_rules.yaml`;
 
-const PROGRAMS: [string, string, string[]][] = [
-  ["bash", "/usr/bin/bash", ["-c", "make all"]],
-  ["cat", "/usr/bin/cat", ["/var/log/syslog"]],
-  ["nginx", "/usr/sbin/nginx", ["-g", "daemon off;"]],
-  ["python3", "/usr/bin/python3", ["app.py"]],
-  ["gcc", "/usr/bin/gcc", ["-O2", "-c", "x.c"]],
-  ["sh", "/bin/sh", ["-c", "ls -la"]],
-  ["curl", "/usr/bin/curl", ["https://example.com"]],
-  ["sshd", "/usr/sbin/sshd", ["-D"]],
-];
-
-const PATHS = [
-  "/usr/lib/x86_64-linux-gnu/libc.so.6",
-  "/etc/ld.so.cache",
-  "/proc/self/status",
-  "/tmp/build/x.o",
-  "/var/log/app.log",
-  "/etc/passwd",
-  "/home/user/.bashrc",
-  "/etc/shadow",
-  "/dev/null",
-  "/usr/share/zoneinfo/UTC",
-];
-
 /** A repeating mix: per process one exec, ten opens, one exit. */
 function makeEvents(): Event[] {
   const events: Event[] = [];
   let t = 1_000_000;
   for (let i = 0; i < 1024; i++) {
-    const [comm, exe, args] = PROGRAMS[i % PROGRAMS.length];
+    const [comm, exe, args] = BENCH_PROGRAMS[i % BENCH_PROGRAMS.length];
     const pid = 10_000 + i;
     // evt.num starts at 1: Falco's placeholder macros test evt.num=0 to mean "never".
     const base = { num: events.length + 1, tid: pid, pid, cut: 0 };
@@ -76,7 +53,7 @@ function makeEvents(): Event[] {
         bootNsec: t++,
         res: j === 9 ? -2 : 3 + j,
         dirfd: -100,
-        path: PATHS[(i + j) % PATHS.length],
+        path: BENCH_PATHS[(i + j) % BENCH_PATHS.length],
         flags: j % 4 === 0 ? 0o101 : 0,
         mode: 0o644,
         resolve: 0,
