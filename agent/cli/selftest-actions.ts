@@ -1,8 +1,9 @@
 // The harmless actions `lanner selftest` performs, one per default rule it can exercise safely:
 // temp files and directories only (a few dot-files in /etc, /usr/local/bin and /var/log, removed
 // right away), 127.0.0.1 only (or a private network namespace that dies with the action), files opened without reading their content, kernel calls that are
-// refused (an invalid fd for finit_module, no program for BPF_PROG_LOAD), and "containers" that are
-// only a cgroup named like one. Every action runs in a child process: the agent ignores itself.
+// refused (an invalid fd for finit_module, no program for BPF_PROG_LOAD), "containers" that are
+// only a cgroup named like one, and private mount namespaces (a tmpfs over /run, an overlay in the
+// temp dir) that die with the action. Every action runs in a child process: the agent ignores itself.
 
 import {
   chmodSync,
@@ -370,6 +371,82 @@ export const SELFTEST_ACTIONS: readonly SelftestAction[] = [
           connect,
         ]),
       );
+      return ctx.token;
+    },
+  },
+  {
+    // The token is a dummy file on a tmpfs mounted over /run in a private mount namespace: the
+    // host's /run (and any real token) stays out of reach and the mount dies with the action.
+    action: "a shell opens a dummy service-account token (tmpfs over /run, private mount ns)",
+    rule: "Service account token read by a shell tool",
+    needs: ["unshare", "mount", "sh"],
+    async run(ctx) {
+      const dir = "/run/secrets/kubernetes.io/serviceaccount";
+      await spawn([
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        `mount -t tmpfs tmpfs /run && mkdir -p ${dir} && echo not-a-token > ${dir}/token && exec 3<${dir}/token; : ${ctx.token}`,
+      ]);
+      return ctx.token;
+    },
+  },
+  {
+    // `script` gives the shell a pseudo-terminal, as `kubectl exec -it` does.
+    action: "a shell on a pseudo-terminal in a container-like cgroup",
+    rule: "Interactive shell in a container",
+    needs: ["script", "sh"],
+    async run(ctx) {
+      await spawn(inContainer(ctx, ["script", "-qc", `sh -c ': ${ctx.token}'`, "/dev/null"]));
+      return ctx.token;
+    },
+  },
+  {
+    // A private overlay mount in the temp dir stands in for a container's image + writable layer;
+    // the copied program sleeps briefly so its mounts can be read while it runs.
+    action: "a container-like process runs a program copied into an overlay upper layer",
+    rule: "Binary dropped and run in a container",
+    needs: ["unshare", "mount", "sh", "cp", "sleep"],
+    async run(ctx) {
+      const base = join(ctx.dir, `overlay-${ctx.token}`);
+      for (const d of ["lower", "upper", "work", "merged"]) mkdirSync(join(base, d), { recursive: true });
+      const opts = `lowerdir=${base}/lower,upperdir=${base}/upper,workdir=${base}/work`;
+      const exe = `${base}/merged/dropped-${ctx.token}`;
+      await spawn(
+        inContainer(ctx, [
+          "unshare",
+          "--mount",
+          "--propagation",
+          "private",
+          "sh",
+          "-c",
+          `mount -t overlay overlay -o ${opts} ${base}/merged && cp "$(command -v sleep)" ${exe} && ${exe} 1`,
+        ]),
+      );
+      return ctx.token;
+    },
+  },
+  {
+    // A numeric uid: nodes without a "daemon" passwd entry still have the uid.
+    action: "system uid 1 (daemon) gets a shell on a pseudo-terminal",
+    rule: "Interactive session of a system user",
+    needs: ["setpriv", "script", "sh"],
+    async run(ctx) {
+      await spawn([
+        "setpriv",
+        "--reuid",
+        "1",
+        "--regid",
+        "1",
+        "--clear-groups",
+        "script",
+        "-qc",
+        `sh -c ': ${ctx.token}'`,
+        "/dev/null",
+      ]);
       return ctx.token;
     },
   },

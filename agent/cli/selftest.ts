@@ -11,13 +11,14 @@ import { Agent, type AgentOutputs, liveFrameSource } from "../agent/index.ts";
 import { Logger } from "../log.ts";
 import type { Alert } from "../outputs/alert.ts";
 import { ruleLiveness } from "../rules/index.ts";
-import { StateTracker, UserTable } from "../state/index.ts";
+import { StateTracker } from "../state/index.ts";
 import { parseArgs } from "./args.ts";
 import { buildEngine } from "./assemble.ts";
 import { EXIT_INVALID, EXIT_OK } from "./exit-codes.ts";
 import { openProbe } from "./probe-setup.ts";
 import { type ActionContext, Cleanup, SELFTEST_ACTIONS, type SelftestAction } from "./selftest-actions.ts";
 import { CliFailure, loadCliConfig, loadCliRules } from "./setup.ts";
+import { stateOptions } from "./state-options.ts";
 
 export const SELFTEST_HELP = `Usage: lanner selftest [--json]
 
@@ -114,11 +115,9 @@ export async function runSelftest(actions: readonly SelftestAction[]): Promise<S
   cleanup.path(dir);
   const agent = new Agent({
     source: liveFrameSource(probe),
-    state: new StateTracker({
-      processCapacity: config.state.max_processes,
-      users: UserTable.load(config.state.host_root),
-      host: { hostname: hostname(), clock: probe.clock },
-    }),
+    // The same state settings as `lanner run`: with the host root set, facts read from /proc
+    // (an executable's overlay layer, for one) are filled as they are on a running agent.
+    state: new StateTracker(stateOptions(config, hostname(), probe.clock)),
     engine: buildEngine(loaded, config),
     outputs,
     log,
