@@ -23,9 +23,9 @@ import { stateOptions } from "./state-options.ts";
 export const SELFTEST_HELP = `Usage: lanner selftest [--json]
 
 Checks on this node that detection works: attaches the probe with the embedded default rules,
-performs a harmless version of what each rule watches for (temp files, 127.0.0.1 or a private
-network namespace only, no secret content read, refused kernel calls), and prints per action the expected rule, whether it fired and
-the latency from the action's event (its kernel time) to the alert. Everything created is removed,
+performs a harmless version of what each rule watches for (temp files, 127.0.0.1, private
+network and mount namespaces it creates, no secret content read, refused kernel calls), and prints
+per action the expected rule, whether it fired and the latency from the action's event (its kernel time) to the alert. Everything created is removed,
 also when interrupted.
 
   --json       print {"results": [{"action", "rule", "fired", "latency_ms"}...]}
