@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import type { ExecEvent } from "../../agent/events/types.ts";
 import { cgroupPathFromProcFile, containerIdFromCgroup } from "../../agent/state/containers.ts";
 import { StateTracker } from "../../agent/state/tracker.ts";
 import { UserTable } from "../../agent/state/users.ts";
+import { execEvent } from "./events.ts";
 
 interface Hierarchy {
   mount: string;
@@ -116,23 +116,11 @@ describe("real cgroups named as containerd names them", () => {
         expect(t.processes.get(sleeper.pid)?.containerId).toBe(ID.slice(0, 12));
         if (!h.v2) {
           // An exec whose v2 path names no container (a hybrid host) takes the v1 hierarchy's.
-          const exec: ExecEvent = {
-            kind: "execve",
-            num: 1,
-            bootSec: 1,
-            bootNsec: 0,
-            tid: sleeper.pid,
-            pid: sleeper.pid,
-            cut: 0,
-            res: 0,
-            ppid: 1,
-            uid: 0,
-            gid: 0,
+          const exec = execEvent(sleeper.pid, {
             comm: "sleep",
             filename: "/usr/bin/sleep",
             args: ["sleep", "120"],
-            cgroup: "/",
-          };
+          });
           expect(t.apply(exec).process?.containerId).toBe(ID.slice(0, 12));
         }
       } finally {

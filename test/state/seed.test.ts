@@ -10,11 +10,12 @@ import { createServer, type Server, type Socket, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import type { ExecEvent, OpenEvent } from "../../agent/events/types.ts";
+import type { Event } from "../../agent/events/types.ts";
 import { USER_FIELDS } from "../../agent/rules/fields/extract/user.ts";
 import { readBounded } from "../../agent/state/proc-reader.ts";
 import { StateTracker } from "../../agent/state/tracker.ts";
 import { UserTable } from "../../agent/state/users.ts";
+import { execEvent, openEvent } from "./events.ts";
 
 const dir = realpathSync(mkdtempSync(join(tmpdir(), "lanner-seed-")));
 let sleeper: Subprocess;
@@ -119,23 +120,11 @@ describe("seedFromProc on this machine's /proc", () => {
 
   test("a process the kernel's events already described keeps the events' facts", () => {
     const t = tracker();
-    const exec: ExecEvent = {
-      kind: "execve",
-      num: 1,
-      bootSec: 1,
-      bootNsec: 0,
-      tid: sleeper.pid,
-      pid: sleeper.pid,
-      cut: 0,
-      res: 0,
-      ppid: 1,
-      uid: 0,
-      gid: 0,
+    const exec = execEvent(sleeper.pid, {
       comm: "from-kernel",
       filename: "/usr/bin/from-kernel",
       args: ["from-kernel"],
-      cgroup: "/",
-    };
+    });
     t.apply(exec);
     const report = t.seedFromProc();
     expect(report.alreadyKnown).toBeGreaterThanOrEqual(1);
@@ -144,21 +133,7 @@ describe("seedFromProc on this machine's /proc", () => {
 
   test("an event of a process first seen mid-life repairs it from /proc once, counted", () => {
     const t = tracker();
-    const open: OpenEvent = {
-      kind: "openat",
-      num: 1,
-      bootSec: 1,
-      bootNsec: 0,
-      tid: sleeper.pid,
-      pid: sleeper.pid,
-      cut: 0,
-      res: 9,
-      dirfd: -100,
-      path: "rel.txt",
-      flags: 0,
-      mode: 0,
-      resolve: 0,
-    };
+    const open = openEvent(sleeper.pid, "rel.txt", { res: 9 });
     const ctx = t.apply(open);
     expect(ctx.process?.comm).toBe("sleep");
     // The relative path resolves against the repaired cwd.
@@ -171,21 +146,7 @@ describe("seedFromProc on this machine's /proc", () => {
   test("repairs are rate limited; the denied ones are counted", () => {
     let now = 0n;
     const t = tracker({ repairRate: 1, repairBurst: 1, clock: () => now });
-    const openBy = (pid: number): OpenEvent => ({
-      kind: "openat",
-      num: 1,
-      bootSec: 1,
-      bootNsec: 0,
-      tid: pid,
-      pid,
-      cut: 0,
-      res: 3,
-      dirfd: -100,
-      path: "/x",
-      flags: 0,
-      mode: 0,
-      resolve: 0,
-    });
+    const openBy = (pid: number) => openEvent(pid, "/x");
     expect(t.apply(openBy(process.pid)).process?.pid).toBe(process.pid);
     // The bucket is empty: the sleeper is not read.
     expect(t.apply(openBy(sleeper.pid)).process).toBeUndefined();
@@ -312,7 +273,7 @@ describe("fds the table does not know", () => {
         res: 1,
         fd,
         size: 1,
-      }) as unknown as OpenEvent;
+      }) as unknown as Event;
     // The first event repairs the process (one token) with its fds; forget two of them, as if
     // the table had dropped them.
     t.apply(sys(1));
