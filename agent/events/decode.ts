@@ -1,13 +1,18 @@
 // Kernel records (one MessagePack array each, docs/EVENTS.md) to Event objects.
-// msgpackr parses; this file checks the shape (kind, arity, type of each element) and builds
-// the event. A record that fails any check is a DecodeError; decodeFrames reports it and goes on.
+// Two paths with one result. The direct path (wire.ts, FAST_DECODERS) reads the fixed layouts
+// straight from the bytes: msgpackr's generic arrays and per-character strings were about a
+// quarter of replay CPU (docs/PERFORMANCE.md, Replay). Whatever it does not recognise as a good
+// record goes to the reference path: msgpackr parses, this file checks the shape (kind, arity,
+// type of each element) and builds the event, or names what is wrong. A record that fails any
+// check is a DecodeError; decodeFrames reports it and goes on.
 import { Unpackr } from "msgpackr/unpack";
 import { DecodeError } from "./decode-error.ts";
-import { DECODERS, PARAM_COUNT } from "./kinds.gen.ts";
+import { DECODERS, FAST_DECODERS, PARAM_COUNT } from "./kinds.gen.ts";
 import type { Base } from "./readers.ts";
 import { typeName } from "./readers.ts";
 import { HEADER_FIELDS, SCHEMA_VERSION, SCHEMA_VERSIONS_READ } from "./schema.ts";
 import type { Event } from "./types.ts";
+import { Cursor, FALLBACK, arrayHeader, u32 } from "./wire.ts";
 
 export { DecodeError };
 
@@ -34,7 +39,7 @@ export class RecordDecoder {
   /** Decodes the record in bytes[start, end). Throws DecodeError with offset = start. */
   decode(bytes: Uint8Array, start: number, end: number): Event {
     try {
-      const event = this.build(this.unpack(bytes, start, end), start);
+      const event = this.direct(bytes, start, end) ?? this.build(this.unpack(bytes, start, end), start);
       this.stats.decoded++;
       return event;
     } catch (error) {
@@ -91,6 +96,46 @@ export class RecordDecoder {
         continue;
       }
       onEvent(event);
+    }
+  }
+
+  /** The reference path alone (msgpackr and the checked readers), for comparison in tests. */
+  decodeGeneric(bytes: Uint8Array, start: number, end: number): Event {
+    try {
+      const event = this.build(this.unpack(bytes, start, end), start);
+      this.stats.decoded++;
+      return event;
+    } catch (error) {
+      this.stats.malformed++;
+      throw error;
+    }
+  }
+
+  private readonly cursor = new Cursor();
+
+  /** The direct path: the event, or undefined when the record needs the reference path. */
+  private direct(bytes: Uint8Array, start: number, end: number): Event | undefined {
+    if (!(start >= 0 && end <= bytes.length && start < end)) return undefined;
+    const c = this.cursor;
+    c.reset(bytes, start, end);
+    try {
+      const count = arrayHeader(c);
+      if (count < HEADER_FIELDS + 1) return undefined;
+      const decode = FAST_DECODERS[u32(c)];
+      if (decode === undefined) return undefined;
+      const b = this.base;
+      b.num = this.lastNum + 1;
+      b.bootSec = u32(c);
+      b.bootNsec = u32(c);
+      b.tid = u32(c);
+      b.pid = u32(c);
+      c.present = count - HEADER_FIELDS - 1;
+      const event = decode(c, b);
+      this.lastNum = b.num;
+      return event;
+    } catch (error) {
+      if (error === FALLBACK) return undefined;
+      throw error;
     }
   }
 
