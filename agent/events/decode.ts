@@ -22,7 +22,9 @@ const FRAME_HEADER_BYTES = 4;
 
 /** Turns records into events. Not thread-safe; one per stream, since it numbers the events. */
 export class RecordDecoder {
-  readonly stats = { decoded: 0, malformed: 0 };
+  /** generic: records the direct path handed to the reference path (non-ASCII text, other
+   * encodings, and every malformed one). */
+  readonly stats = { decoded: 0, malformed: 0, generic: 0 };
   private lastNum = 0;
   // Reused for every unpack call: msgpackr reads start/end from it.
   private readonly range = { start: 0, end: 0 };
@@ -39,7 +41,11 @@ export class RecordDecoder {
   /** Decodes the record in bytes[start, end). Throws DecodeError with offset = start. */
   decode(bytes: Uint8Array, start: number, end: number): Event {
     try {
-      const event = this.direct(bytes, start, end) ?? this.build(this.unpack(bytes, start, end), start);
+      let event = this.direct(bytes, start, end);
+      if (event === undefined) {
+        this.stats.generic++;
+        event = this.build(this.unpack(bytes, start, end), start);
+      }
       this.stats.decoded++;
       return event;
     } catch (error) {

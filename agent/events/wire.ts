@@ -358,8 +358,12 @@ function skip(c: Cursor, depth: number): void {
     strStart(c);
   } else if (t >= 0xc4 && t <= 0xc6) {
     binStart(c);
-  } else if (t === 0xc0) {
-    c.pos++;
+  } else if (t >= 0xc0 && t <= 0xc3 && t !== 0xc1) {
+    c.pos++; // nil, false, true
+  } else if (t === 0xca || t === 0xcb) {
+    const size = t === 0xca ? 5 : 9;
+    if (c.pos + size > c.end) throw FALLBACK;
+    c.pos += size;
   } else if ((t >= 0x90 && t <= 0x9f) || t === 0xdc || t === 0xdd) {
     if (depth >= SKIP_DEPTH_MAX) throw FALLBACK;
     const count = arrayHeader(c);
