@@ -2,7 +2,8 @@
 // scripts/bench-rules.ts, written by Lanner's CaptureWriter) is replayed through the Agent exactly
 // as `lanner replay` wires it: file read, record decode, state, rules, alerts formatted as JSON and
 // written by the configured file sink. With Falco's stable rules and with Lanner's default rules, uncompressed
-// and zstd. Prints events/s (the median of the runs) and the heap allocated per event.
+// and zstd. Prints events/s (the median of the runs) and the heap allocated per event; then record
+// decode alone, the direct path against the reference (msgpackr) path.
 //
 //   node_modules/.bin/bun scripts/bench-replay.ts [--events N] [--runs R] [--json]
 //   (pin it to one core with: taskset -c 0 node_modules/.bin/bun scripts/bench-replay.ts)
@@ -21,7 +22,7 @@ import {
 } from "../agent/capturefile/index.ts";
 import { buildOutputs } from "../agent/cli/assemble.ts";
 import { DEFAULT_CONFIG, DEFAULT_RULES, loadConfig } from "../agent/config/index.ts";
-import { KIND_ID, SCHEMA_VERSION } from "../agent/events/index.ts";
+import { type Event, KIND_ID, RecordDecoder, SCHEMA_VERSION } from "../agent/events/index.ts";
 import { Logger } from "../agent/log.ts";
 import {
   liveBinder,
@@ -50,34 +51,12 @@ const CGROUPS = [
 ];
 
 /** Records in the probe's layout (docs/EVENTS.md): per process one exec, ten opens, one exit. */
-function writeCapture(path: string, compression: Compression): number {
-  const writer = new CaptureWriter(
-    path,
-    {
-      schemaVersion: SCHEMA_VERSION,
-      eventTableHash: eventTableHash(),
-      agentVersion: "bench",
-      hostname: "bench",
-      kernelRelease: "bench",
-      bootTime: [1_700_000_000, 0],
-      startTime: [1_700_000_100, 0],
-      reason: "command",
-      detail: "",
-    },
-    {
-      processes: [],
-      paths: [{ pid: 1, cwd: "/", fds: [] }],
-      users: [[0, "root", "/root", "/bin/sh"]],
-      groups: [[0, "root"]],
-    },
-    compression,
-  );
+function benchRecords(eventCount: number, emit: (record: Uint8Array) => void): number {
   const enc = new TextEncoder();
   let t = 0;
   let n = 0;
   const add = (record: unknown[]) => {
-    const bytes = pack(record);
-    writer.addRecord(bytes, 0, bytes.length);
+    emit(pack(record));
     n++;
   };
   for (let i = 0; n < eventCount; i++) {
@@ -118,6 +97,32 @@ function writeCapture(path: string, compression: Compression): number {
       ]);
     if (n < eventCount) add([KIND_ID.procexit, sec, t++ % 1e9, pid, pid, 0, 0]);
   }
+  return n;
+}
+
+function writeCapture(path: string, compression: Compression): number {
+  const writer = new CaptureWriter(
+    path,
+    {
+      schemaVersion: SCHEMA_VERSION,
+      eventTableHash: eventTableHash(),
+      agentVersion: "bench",
+      hostname: "bench",
+      kernelRelease: "bench",
+      bootTime: [1_700_000_000, 0],
+      startTime: [1_700_000_100, 0],
+      reason: "command",
+      detail: "",
+    },
+    {
+      processes: [],
+      paths: [{ pid: 1, cwd: "/", fds: [] }],
+      users: [[0, "root", "/root", "/bin/sh"]],
+      groups: [[0, "root"]],
+    },
+    compression,
+  );
+  const n = benchRecords(eventCount, (bytes) => writer.addRecord(bytes, 0, bytes.length));
   writer.close("source_end");
   return n;
 }
@@ -199,6 +204,56 @@ async function replayOnce(path: string, sources: RuleSource[]) {
   };
 }
 
+/**
+ * Record decode alone over the same mix, the direct path (what replay uses) against the reference
+ * path (msgpackr and the checked readers): CPU nanoseconds per record, and the heap the decoded
+ * events hold (every event kept, measured after a full GC, so garbage does not count), per record.
+ */
+function decodeAlone(count: number) {
+  const records: Uint8Array[] = [];
+  benchRecords(count, (r) => records.push(r));
+  let size = 0;
+  for (const r of records) size += r.length;
+  const bytes = new Uint8Array(size);
+  const starts = new Int32Array(records.length + 1);
+  let at = 0;
+  records.forEach((r, i) => {
+    starts[i] = at;
+    bytes.set(r, at);
+    at += r.length;
+  });
+  starts[records.length] = at;
+  records.length = 0;
+  const kept: Event[] = new Array(count);
+  const measure = (generic: boolean) => {
+    const decoder = new RecordDecoder();
+    for (let i = 0; i < Math.min(count, 50_000); i++)
+      generic
+        ? decoder.decodeGeneric(bytes, starts[i], starts[i + 1])
+        : decoder.decode(bytes, starts[i], starts[i + 1]);
+    kept.fill(undefined as unknown as Event);
+    Bun.gc(true);
+    const heapBefore = process.memoryUsage().heapUsed;
+    const cpuBefore = process.cpuUsage();
+    for (let i = 0; i < count; i++)
+      kept[i] = generic
+        ? decoder.decodeGeneric(bytes, starts[i], starts[i + 1])
+        : decoder.decode(bytes, starts[i], starts[i + 1]);
+    const cpu = process.cpuUsage(cpuBefore);
+    Bun.gc(true);
+    const heap = process.memoryUsage().heapUsed - heapBefore;
+    if (decoder.stats.malformed > 0) throw new Error("bench records did not decode");
+    return {
+      nsPerRecord: Number((((cpu.user + cpu.system) * 1000) / count).toFixed(1)),
+      keptBytesPerEvent: Number((heap / count).toFixed(1)),
+      genericRecords: generic ? count : decoder.stats.generic,
+    };
+  };
+  const result = { records: count, direct: measure(false), reference: measure(true) };
+  kept.length = 0;
+  return result;
+}
+
 const dir = mkdtempSync(join(tmpdir(), "lanner-bench-replay-"));
 const alertFile = join(dir, "alerts.jsonl");
 const results: Result[] = [];
@@ -236,8 +291,15 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-if (asJson) console.log(JSON.stringify(results, null, 2));
-else
+const decode = decodeAlone(Math.min(eventCount, 1_000_000));
+if (asJson) console.log(JSON.stringify({ replay: results, decode }, null, 2));
+else {
+  const d = decode;
+  console.log(
+    `decode alone, ${d.records} records: direct ${d.direct.nsPerRecord} ns/record CPU (${d.direct.genericRecords} took the reference path), ${d.direct.keptBytesPerEvent} B heap per kept event; reference path (msgpackr) ${d.reference.nsPerRecord} ns/record, ${d.reference.keptBytesPerEvent} B per kept event`,
+  );
+}
+if (!asJson)
   for (const r of results)
     console.log(
       `${r.ruleset}, ${r.compression} (${r.fileMb} MB): ${r.rules} rules, ${r.events} events in ${r.seconds}s = ${r.eventsPerSecond.toLocaleString("en")} events/s (${r.eventsPerCpuSecond.toLocaleString("en")} per CPU second), ${r.alerts} alerts, retained ${r.heapBytesPerEvent} B/event`,

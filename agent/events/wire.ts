@@ -189,12 +189,37 @@ function strStart(c: Cursor): number {
   return s;
 }
 
-/** Only ASCII: msgpackr's decoding of other UTF-8 (and of invalid bytes) is its own. */
+/**
+ * Only ASCII: msgpackr's decoding of other UTF-8 (and of invalid bytes) is its own. Short strings
+ * come from a direct-mapped cache (the same paths, comms and names recur): a hit costs a byte
+ * compare instead of a new string, and equal strings are then one string for the rules.
+ */
 function ascii(c: Cursor, s: number, e: number): string {
   const b = c.bytes;
-  for (let k = s; k < e; k++) if (b[k] >= 0x80) throw FALLBACK;
-  return s === e ? "" : c.text.latin1Slice(s, e);
+  const length = e - s;
+  let h = length;
+  for (let k = s; k < e; k++) {
+    const byte = b[k];
+    if (byte >= 0x80) throw FALLBACK;
+    h = Math.imul(h ^ byte, 0x01000193);
+  }
+  if (length === 0) return "";
+  if (length > STRING_CACHE_LENGTH) return c.text.latin1Slice(s, e);
+  const slot = (h ^ (h >>> 15)) & (STRING_CACHE_SLOTS - 1);
+  const hit = STRING_CACHE[slot];
+  if (hit.length === length) {
+    let k = 0;
+    while (k < length && hit.charCodeAt(k) === b[s + k]) k++;
+    if (k === length) return hit;
+  }
+  const fresh = c.text.latin1Slice(s, e);
+  STRING_CACHE[slot] = fresh;
+  return fresh;
 }
+/** Bounded: at most STRING_CACHE_SLOTS strings of at most STRING_CACHE_LENGTH characters. */
+const STRING_CACHE_SLOTS = 4096;
+const STRING_CACHE_LENGTH = 128;
+const STRING_CACHE: string[] = new Array(STRING_CACHE_SLOTS).fill("");
 
 export function str(c: Cursor): string {
   const s = strStart(c);
