@@ -1,7 +1,7 @@
 // An alert in Falco's shape: time, rule, priority, output (the time and priority prefix, then the
 // rule's rendered message), output_fields (typed; missing ones null), source, tags, hostname.
 
-import { clockTime, isoTime, type WallTime, wallTimeNs } from "../events/time.ts";
+import { clockTime, isoTime, type WallTime, wallTimeNs, wallTimeNsText } from "../events/time.ts";
 import type { Priority } from "../rules/load/items.ts";
 import type { JsonFieldValue } from "../rules/output/format.ts";
 import { type JsonValue, sortedJson } from "./json.ts";
@@ -87,7 +87,7 @@ function alertJsonNative(alert: Alert, format: AlertFormat): string | undefined 
     }
     const b = JSON.stringify(before);
     const a = JSON.stringify(after);
-    const timeValue = format.isoTime ? JSON.stringify(time) : wallTimeNs(alert.time).toString();
+    const timeValue = format.isoTime ? JSON.stringify(time) : wallTimeNsText(alert.time);
     out = `${out.slice(0, -1)},"output_fields":{${b.length > 2 ? `${b.slice(1, -1)},` : ""}"${timeKey}":${timeValue}${a.length > 2 ? `,${a.slice(1, -1)}` : ""}}}`;
   }
   const tail: Record<string, unknown> = { priority: alert.priority, rule: alert.rule, source: alert.source };
