@@ -5,7 +5,7 @@
 // and zstd. Prints events/s (the median of the runs) and the heap allocated per event; then record
 // decode alone, the direct path against the reference (msgpackr) path.
 //
-//   node_modules/.bin/bun scripts/bench-replay.ts [--events N] [--runs R] [--json] [--decode-only]
+//   node_modules/.bin/bun scripts/bench-replay.ts [--events N] [--runs R] [--json] [--decode-only] [--ab ROUNDS]
 //   (pin it to one core with: taskset -c 0 node_modules/.bin/bun scripts/bench-replay.ts)
 
 import { mkdtempSync, rmSync, statSync } from "node:fs";
@@ -267,6 +267,7 @@ function decodeAlone(count: number) {
 const dir = mkdtempSync(join(tmpdir(), "lanner-bench-replay-"));
 const alertFile = join(dir, "alerts.jsonl");
 const results: Result[] = [];
+let ab: Awaited<ReturnType<typeof alternateDecoders>> | undefined;
 try {
   for (const compression of decodeOnly ? [] : (["none", "zstd"] as const)) {
     const path = join(dir, `bench-${compression}.lcap`);
@@ -298,11 +299,39 @@ try {
       });
     }
   }
+  if (args.includes("--ab")) ab = await alternateDecoders(flag("--ab", 5));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
+/**
+ * The direct decoder's effect end to end, robust to a shared machine's load: replay rounds with
+ * the direct path and with the reference path alternate in this one process (Falco stable,
+ * uncompressed); the ratio of their events per CPU second, per pair, median.
+ */
+async function alternateDecoders(rounds: number) {
+  const path = join(dir, "bench-ab.lcap");
+  writeCapture(path, "none");
+  const sources = [{ name: FALCO_STABLE, text: await Bun.file(FALCO_STABLE).text() }];
+  const ratios: number[] = [];
+  const rate = (r: { events: number; cpuSeconds: number }) => r.events / r.cpuSeconds;
+  await replayOnce(path, sources); // warm-up
+  for (let i = 0; i < rounds; i++) {
+    RecordDecoder.directPath = false;
+    const reference = await replayOnce(path, sources);
+    RecordDecoder.directPath = true;
+    const direct = await replayOnce(path, sources);
+    ratios.push(rate(direct) / rate(reference));
+  }
+  ratios.sort((a, b) => a - b);
+  return { rounds, ratios: ratios.map((r) => Number(r.toFixed(3))), median: ratios[Math.floor(rounds / 2)] };
+}
+
 const decode = decodeAlone(Math.min(eventCount, 1_000_000));
-if (asJson) console.log(JSON.stringify({ replay: results, decode }, null, 2));
+if (ab !== undefined && !asJson)
+  console.log(
+    `replay, Falco stable, direct against reference decoder in alternating rounds: ${ab.median.toFixed(3)}x events per CPU second (pairs ${ab.ratios.join(", ")})`,
+  );
+if (asJson) console.log(JSON.stringify({ replay: results, decode, alternating: ab }, null, 2));
 else {
   const d = decode;
   console.log(

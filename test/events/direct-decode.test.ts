@@ -158,6 +158,18 @@ describe("every kind of the event table, direct path", () => {
     expect(r.generic).toEqual(r.direct);
   });
 
+  test("with the direct path switched off (benchmarks), every record takes the reference path", () => {
+    const record = openRecord({ path: "/etc/passwd" });
+    const decoder = new RecordDecoder();
+    RecordDecoder.directPath = false;
+    try {
+      expect(both(record).generic).toEqual({ event: decoder.decode(record, 0, record.length) });
+      expect(decoder.stats.generic).toBe(1);
+    } finally {
+      RecordDecoder.directPath = true;
+    }
+  });
+
   test("a record in the middle of a batch: the direct path reads only its bytes", () => {
     const record = openRecord({ path: "/etc/passwd" });
     const batch = new Uint8Array(100 + record.length + 50).fill(0xc1);
