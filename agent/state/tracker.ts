@@ -2,9 +2,8 @@
 // Owns every table (processes with their fds, containers, the caches) and their counters.
 
 import { readFileSync, readlinkSync } from "node:fs";
-import type { MetricSample, MetricSource } from "../common/metrics.ts";
-import { type MonotonicClock, TokenBucket } from "../common/token-bucket.ts";
-import type { Event } from "../events/types.ts";
+import { type MetricSample, type MetricSource, type MonotonicClock, TokenBucket } from "../common/index.ts";
+import type { Event } from "../events/index.ts";
 import { ContainerMetadataStore, type ContainerEngineDirs, type ContainerMeta } from "./container-meta.ts";
 import { ContainerUserTables } from "./container-users.ts";
 import { ContainerIdCache, cgroupPathFromProcFile, fullContainerIdFromCgroup } from "./containers.ts";
