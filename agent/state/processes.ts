@@ -19,7 +19,9 @@ export interface ExeFileFacts {
   ctimeNs: bigint;
   mtimeNs: bigint;
   writable: boolean;
+  /** On an overlay mount, in its upper (written) or lower layer; both false off overlay, as in Falco. */
   upperLayer: boolean;
+  lowerLayer: boolean;
 }
 
 export interface ProcessInfo {

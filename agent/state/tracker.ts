@@ -11,7 +11,7 @@ import type { EventContext, HostInfo, LazyFacts } from "./context.ts";
 import { applyFdSyscall, type FdEventHost, type SyscallParams } from "./fd-events.ts";
 import { FdBudget, type FdInfo, fdFromOpen, type PathBaseResolver } from "./fds.ts";
 import {
-  isOnOverlayUpper,
+  overlayLayerOf,
   listPids,
   type ProcSnapshot,
   readExeStat,
@@ -434,10 +434,11 @@ export class StateTracker implements MetricSource {
     const procRoot = this.procRoot;
     if (p.exeFile === undefined && procRoot !== undefined) {
       const s = p.exited ? undefined : readExeStat(procRoot, p.pid, p.uid, p.gid);
-      p.exeFile =
-        s === undefined
-          ? null
-          : { ...s, upperLayer: isOnOverlayUpper(procRoot, this.hostRoot, p.pid, p.exepath) };
+      if (s === undefined) p.exeFile = null;
+      else {
+        const layer = overlayLayerOf(procRoot, this.hostRoot, p.pid, p.exepath, s.dev);
+        p.exeFile = { ...s, upperLayer: layer === "upper", lowerLayer: layer === "lower" };
+      }
     }
     return p.exeFile ?? undefined;
   }

@@ -223,7 +223,7 @@ export const PROC_FIELDS: Readonly<Record<string, Binder>> = {
   }),
   "proc.is_exe_writable": exeFact((f) => f.writable),
   "proc.is_exe_upper_layer": exeFact((f) => f.upperLayer),
-  "proc.is_exe_lower_layer": exeFact((f) => !f.upperLayer),
+  "proc.is_exe_lower_layer": exeFact((f) => f.lowerLayer),
   "proc.exe_ino": exeFact((f) => f.ino),
   "proc.exe_ino.ctime": exeFact((f) => f.ctimeNs),
   "proc.exe_ino.mtime": exeFact((f) => f.mtimeNs),
