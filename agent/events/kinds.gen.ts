@@ -873,7 +873,7 @@ export interface Clone3Event extends EventBase {
   kind: "clone3";
   /** return value: -errno on failure (evt.arg.res) */
   res: number;
-  /** clone_args.flags (0 in the child, whose copy of the struct may be gone) (evt.arg.flags) */
+  /** clone_args.flags; in the child, the parent's (read at fork; 0 before Linux 5.15) (evt.arg.flags) */
   flags: number;
 }
 

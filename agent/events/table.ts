@@ -37,7 +37,8 @@ export type Source =
   /** The `index`-th int32 of an int array in user memory at argument `arg` (pipe, socketpair). */
   | { from: "user_i32"; arg: number; index: number }
   /** The first u64 of a struct in user memory at argument `arg` (clone3's clone_args.flags), read
-   * only when the return value is not 0. */
+   * by the caller; a child (return value 0) reports what its parent's struct held, as the fork
+   * tracepoint read it (0 if unknown). */
   | { from: "user_u64"; arg: number }
   /** The socket behind an fd (argument `arg`, or the return value when `arg` is "ret"). */
   | { from: "sock"; fd: number | "ret"; inbound: boolean }
@@ -861,7 +862,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
         source: { from: "user_u64", arg: 0 },
         default: 0,
         render: "clone_flags",
-        doc: "clone_args.flags (0 in the child, whose copy of the struct may be gone)",
+        doc: "clone_args.flags; in the child, the parent's (read at fork; 0 before Linux 5.15)",
       },
     ],
     "create a thread or process (0 in the child)",
