@@ -172,7 +172,9 @@ export class StateTracker implements MetricSource {
     switch (event.kind) {
       case "execve":
       case "execveat": {
-        if (event.res === 0 && this.processes.get(event.pid) === undefined) this.repair(event.pid);
+        // A failed exec changes nothing (libsinsp's parser returns before touching the thread):
+        // its fields are the caller's, so an unknown caller is repaired like any other.
+        if (this.processes.get(event.pid) === undefined) this.repair(event.pid);
         const p = this.processes.onExec(event);
         if (p !== undefined && event.res === 0 && p.containerId === "host" && this.hybridCgroups)
           this.cgroupFromProc(p);

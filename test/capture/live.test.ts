@@ -243,13 +243,22 @@ describe.skipIf(liveUnavailable !== null)("live capture", () => {
   );
 
   test(
-    "failed execve: res -ENOENT, the filename as passed, no args",
+    "failed execve: res -ENOENT, the filename as passed, no args, the caller's cwd",
     async () => {
       const missing = `/nonexistent/lanner-${crypto.randomUUID()}`;
-      const child = Bun.spawnSync(["env", missing, "arg"]);
+      const cwd = realpathSync(tmpdir());
+      const child = Bun.spawnSync(["env", missing, "arg"], { cwd });
       expect(child.exitCode).toBe(127);
       const exec = await waitFor(() => session.events.find((x) => isExec(x) && x.filename === missing));
-      expect(exec).toMatchObject({ kind: "execve", res: -ENOENT, pid: child.pid, comm: "env", args: [] });
+      // The caller stays what it was (a failed exec replaces nothing): its comm, its cwd.
+      expect(exec).toMatchObject({
+        kind: "execve",
+        res: -ENOENT,
+        pid: child.pid,
+        comm: "env",
+        args: [],
+        cwd,
+      });
     },
     LIVE_TEST_MS,
   );
