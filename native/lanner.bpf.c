@@ -332,16 +332,45 @@ static __always_inline __u64 cred_cap(const struct cred *cred, __u32 which)
 	return v;
 }
 
-/* Bit 0: the executable is a memfd (its dentry is named "memfd:..."). Bit 1 (overlay upper
- * layer) is not read yet and always 0. */
+/* The exec record's `flags` (docs/EVENTS.md; agent/state/processes.ts reads them). */
+#define EXE_FROM_MEMFD 1
+#define EXE_UPPER_LAYER 2
+#define EXE_LOWER_LAYER 4
+#define EXE_LAYER_READ 8 /* the probe looked: bits 1 and 2 say where the exe is */
+/* include/uapi/linux/magic.h */
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+
+/* Which overlayfs layer holds the file of `dentry`: EXE_LAYER_READ, plus EXE_UPPER_LAYER or
+ * EXE_LOWER_LAYER when it is on an overlay. fs/overlayfs/ovl_entry.h: struct ovl_inode has the
+ * upper dentry right after its embedded vfs inode (overlayfs may be a module, whose types are
+ * not in vmlinux's BTF, so the offset is sizeof(struct inode) of the running kernel); a copied
+ * up or newly written file has one with an inode. */
+static __always_inline __u32 overlay_layer(struct dentry *dentry)
+{
+	if (BPF_CORE_READ(dentry, d_sb, s_magic) != OVERLAYFS_SUPER_MAGIC)
+		return EXE_LAYER_READ;
+	const char *vfs_inode = (const char *)BPF_CORE_READ(dentry, d_inode);
+	struct dentry *upper = NULL;
+	if (!vfs_inode || bpf_probe_read_kernel(&upper, sizeof(upper), vfs_inode + bpf_core_type_size(struct inode)) != 0)
+		return EXE_LAYER_READ | EXE_LOWER_LAYER;
+	if (upper && BPF_CORE_READ(upper, d_inode, i_ino) != 0)
+		return EXE_LAYER_READ | EXE_UPPER_LAYER;
+	return EXE_LAYER_READ | EXE_LOWER_LAYER;
+}
+
+/* The executable's flags: a memfd (its dentry is named "memfd:..."), and its overlayfs layer. */
 static __always_inline __u32 exe_flags(struct task_struct *task)
 {
 	char name[8] = {};
-	const unsigned char *dname = BPF_CORE_READ(task, mm, exe_file, f_path.dentry, d_name.name);
-	if (!dname || bpf_probe_read_kernel_str(name, sizeof(name), dname) < 6)
+	struct dentry *dentry = BPF_CORE_READ(task, mm, exe_file, f_path.dentry);
+	if (!dentry)
 		return 0;
-	return name[0] == 'm' && name[1] == 'e' && name[2] == 'm' && name[3] == 'f' && name[4] == 'd' &&
-	       name[5] == ':';
+	__u32 flags = overlay_layer(dentry);
+	const unsigned char *dname = BPF_CORE_READ(dentry, d_name.name);
+	if (dname && bpf_probe_read_kernel_str(name, sizeof(name), dname) >= 6 && name[0] == 'm' &&
+	    name[1] == 'e' && name[2] == 'm' && name[3] == 'f' && name[4] == 'd' && name[5] == ':')
+		flags |= EXE_FROM_MEMFD;
+	return flags;
 }
 
 /* The hand-written encoders below write exactly these many parameters, in the table's order: a

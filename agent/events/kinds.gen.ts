@@ -116,7 +116,7 @@ export interface ExecEvent extends EventBase {
   pgid?: number;
   /** effective capabilities after exec (evt.arg.cap_effective) */
   capEffective?: number;
-  /** bit 0: exe is a memfd; bit 1: exe is on an overlayfs upper layer (evt.arg.flags) */
+  /** bit 0: exe is a memfd; bit 1: on an overlayfs upper layer; bit 2: on a lower layer; bit 3: layer read (evt.arg.flags) */
   exeFlags?: number;
 }
 

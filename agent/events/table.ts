@@ -328,7 +328,7 @@ const EXEC_PARAMS: ParamSpec[] = [
     "u32",
     "exe_file",
     0,
-    "bit 0: exe is a memfd; bit 1: exe is on an overlayfs upper layer",
+    "bit 0: exe is a memfd; bit 1: on an overlayfs upper layer; bit 2: on a lower layer; bit 3: layer read",
     undefined,
     2,
   ),

@@ -6,7 +6,7 @@ import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync,
 import { parseCapabilityMask } from "./capabilities.ts";
 import { type FdInfo, type FdType, newFd, socketName } from "./fds.ts";
 import type { SocketIndex } from "./sockets.ts";
-import { boundEnv, ENV_MAX_BYTES } from "./processes.ts";
+import { boundEnv, ENV_MAX_BYTES, type ExeLayer } from "./processes.ts";
 
 /** USER_HZ: /proc/PID/stat times are in these ticks on every Linux architecture Lanner targets. */
 const TICKS_PER_SECOND = 100;
@@ -312,21 +312,23 @@ function mountOf(
   return best;
 }
 
-/** Whether `exepath` of process `pid` lives in the upper (written) layer of an overlay mount. */
-export function isOnOverlayUpper(procRoot: string, hostRoot: string, pid: number, exepath: string): boolean {
+/** Which layer of an overlay mount holds `exepath` of process `pid`, judged from its mountinfo
+ * now (used when the probe did not say at exec): the upper (written) layer if the path exists
+ * under upperdir, else a lower one; "none" off overlayfs or when mountinfo cannot be read. */
+export function overlayLayerOf(procRoot: string, hostRoot: string, pid: number, exepath: string): ExeLayer {
   const mountinfo = read(`${procRoot}/${pid}/mountinfo`);
-  if (mountinfo === undefined) return false;
+  if (mountinfo === undefined) return "none";
   const m = mountOf(mountinfo, exepath);
-  if (m === undefined || m.fstype !== "overlay") return false;
+  if (m === undefined || m.fstype !== "overlay") return "none";
   const upper = /(?:^|,)upperdir=([^,]+)/.exec(m.options)?.[1];
-  if (upper === undefined) return false;
+  if (upper === undefined) return "lower";
   const rel = m.point === "/" ? exepath : exepath.slice(m.point.length);
   const root = hostRoot.endsWith("/") ? hostRoot.slice(0, -1) : hostRoot;
   try {
     statSync(`${root}${upper}${rel}`);
-    return true;
+    return "upper";
   } catch {
-    return false;
+    return "lower";
   }
 }
 

@@ -12,7 +12,7 @@ import type { EventContext, HostInfo, LazyFacts } from "./context.ts";
 import { applyFdSyscall, type FdEventHost, type SyscallParams } from "./fd-events.ts";
 import { FdBudget, type FdInfo, fdFromOpen, type PathBaseResolver } from "./fds.ts";
 import {
-  isOnOverlayUpper,
+  overlayLayerOf,
   listPids,
   type ProcSnapshot,
   readExeStat,
@@ -381,7 +381,7 @@ export class StateTracker implements MetricSource {
       capInheritable: s.capInheritable,
       exeFromMemfd: exepath.startsWith("/memfd:"),
       exeFile: undefined,
-      exeUpperFromKernel: undefined,
+      exeLayerFromKernel: undefined,
       cgroup,
       containerId: this.containerIds.idOf(cgroup),
       pidTsBootNs: s.startBootNs,
@@ -440,7 +440,11 @@ export class StateTracker implements MetricSource {
       p.exeFile =
         s === undefined
           ? null
-          : { ...s, upperLayer: isOnOverlayUpper(procRoot, this.hostRoot, p.pid, p.exepath) };
+          : {
+              ...s,
+              // The probe's word from exec time; else where mountinfo puts the path now.
+              layer: p.exeLayerFromKernel ?? overlayLayerOf(procRoot, this.hostRoot, p.pid, p.exepath),
+            };
     }
     return p.exeFile ?? undefined;
   }
