@@ -2,9 +2,8 @@
 // Owns every table (processes with their fds, containers, the caches) and their counters.
 
 import { readFileSync, readlinkSync } from "node:fs";
-import type { MetricSample, MetricSource } from "../common/metrics.ts";
-import { type MonotonicClock, TokenBucket } from "../common/token-bucket.ts";
-import type { Event } from "../events/types.ts";
+import { type MetricSample, type MetricSource, type MonotonicClock, TokenBucket } from "../common/index.ts";
+import type { Event } from "../events/index.ts";
 import { ContainerMetadataStore, type ContainerEngineDirs, type ContainerMeta } from "./container-meta.ts";
 import { ContainerUserTables } from "./container-users.ts";
 import { ContainerIdCache, cgroupPathFromProcFile, fullContainerIdFromCgroup } from "./containers.ts";
@@ -437,14 +436,13 @@ export class StateTracker implements MetricSource {
     const procRoot = this.procRoot;
     if (p.exeFile === undefined && procRoot !== undefined) {
       const s = p.exited ? undefined : readExeStat(procRoot, p.pid, p.uid, p.gid);
-      p.exeFile =
-        s === undefined
-          ? null
-          : {
-              ...s,
-              // The probe's word from exec time; else where mountinfo puts the path now.
-              layer: p.exeLayerFromKernel ?? overlayLayerOf(procRoot, this.hostRoot, p.pid, p.exepath),
-            };
+      if (s === undefined) p.exeFile = null;
+      else {
+        // The probe's word from exec time; else where mountinfo puts the path now.
+        const layer =
+          p.exeLayerFromKernel ?? overlayLayerOf(procRoot, this.hostRoot, p.pid, p.exepath, s.dev);
+        p.exeFile = { ...s, layer };
+      }
     }
     return p.exeFile ?? undefined;
   }

@@ -1,9 +1,12 @@
 // proc.*, thread.* and the ancestor fields, from the process table.
 
-import { toWallTime, wallTimeNs } from "../../../events/time.ts";
-import { renderCapabilities } from "../../../state/capabilities.ts";
-import type { EventContext } from "../../../state/context.ts";
-import type { ProcessInfo, ProcessLookup } from "../../../state/processes.ts";
+import { toWallTime, wallTimeNs } from "../../../events/index.ts";
+import {
+  type EventContext,
+  type ProcessInfo,
+  type ProcessLookup,
+  renderCapabilities,
+} from "../../../state/index.ts";
 import type { FieldValue } from "../values.ts";
 import { type Binder, type Extractor, FieldArgumentError, indexArg, plain } from "./types.ts";
 
