@@ -6,12 +6,14 @@ import {
   type Event,
   type EventKind,
   EVT_PARAMS,
+  falcoExeFlags,
   isOpenForRead,
   isOpenForWrite,
   isoTime,
   octal,
   rendererFor,
   RENDERERS,
+  renderExeFlags,
   renderOpenFlags,
   resultName,
   toWallTime,
@@ -101,6 +103,12 @@ const EXEC_PARAMS: Param[] = [
   rendered("uid", (e) => (e.kind === "execve" || e.kind === "execveat" ? e.uid : 0), uidText),
   rendered("gid", (e) => (e.kind === "execve" || e.kind === "execveat" ? e.gid : 0), gidText),
   param("filename", (e) => (e.kind === "execve" || e.kind === "execveat" ? e.filename : "")),
+  // PPM_EXE_* numbering and names, as Falco's exe_flags outputs show them.
+  rendered(
+    "flags",
+    (e) => (e.kind === "execve" || e.kind === "execveat" ? falcoExeFlags(e.exeFlags ?? 0) : 0),
+    renderExeFlags,
+  ),
 ];
 
 const HAND_PARAMS: Readonly<Partial<Record<EventKind, readonly Param[]>>> = {
