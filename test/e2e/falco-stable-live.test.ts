@@ -2,7 +2,8 @@
 // the rules whose events the probe did not capture before (symlink, socket, dup2, ptrace, connect)
 // fire on the real action, each matched to the pid of the process that did it (other work on
 // the machine raises alerts too). The actions are small C calls (falco-actions.c), run the way
-// the rule expects: in a containerd-named cgroup for the container-only rules, and from a program
+// the rule expects: in a containerd-named cgroup and a private mount namespace for the
+// container-only rules, and from a program
 // named ssh in a private network namespace with a public-looking address for the outbound one.
 // Each rule also has a near miss (same call, one condition false) that must raise nothing.
 
@@ -109,8 +110,13 @@ describe.skipIf(missing.length > 0)(
       return { pid: out.pid, out };
     }
 
-    /** argv that moves a shell into the container cgroup and execs `inner` there. */
+    /** argv that runs `inner` as a container would: in a private mount namespace, moved into the
+     * container-named cgroup before it is exec'd (unshare and sh exec in place: one pid). */
     const inContainer = (inner: string[]) => [
+      "unshare",
+      "--mount",
+      "--propagation",
+      "private",
       "sh",
       "-c",
       'echo $$ > "$0/cgroup.procs" && exec "$@"',
