@@ -3,8 +3,8 @@
 // fire on the real action, each matched to the pid of the process that did it (other work on
 // the machine raises alerts too). The actions are small C calls (falco-actions.c), run the way
 // the rule expects: in a containerd-named cgroup and a private mount namespace for the
-// container-only rules, and from a program
-// named ssh in a private network namespace with a public-looking address for the outbound one.
+// container-only rules, and from a program named ssh in a private network namespace with a
+// public-looking address for the outbound one.
 // Each rule also has a near miss (same call, one condition false) that must raise nothing.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
