@@ -27,7 +27,7 @@ const missing = [
   liveUnavailable,
   existsSync(STABLE_RULES) ? null : `${STABLE_RULES} is missing`,
   cgroup2Root() === undefined ? "no cgroup v2 hierarchy for a container-like cgroup" : null,
-  ...["clang", "unshare", "ip"].map((p) => (Bun.which(p) === null ? `${p} is not installed` : null)),
+  ...["clang", "unshare", "ip", "mount"].map((p) => (Bun.which(p) === null ? `${p} is not installed` : null)),
 ].filter((m) => m !== null);
 if (missing.length > 0) console.warn(`Falco stable rules live test SKIPPED: ${missing.join("; ")}`);
 
@@ -98,7 +98,7 @@ describe.skipIf(missing.length > 0)(
     }, 30_000);
 
     /** Runs one action to completion (exit 0 required) and returns the pid it printed. */
-    async function act(argv: string[]): Promise<{ pid: number; out: Record<string, number> }> {
+    async function act(argv: string[]): Promise<{ pid: number; out: Record<string, number>; text: string }> {
       const p = Bun.spawn(argv, { cwd: dir, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
       const text = await new Response(p.stdout).text();
       const code = await p.exited;
@@ -107,7 +107,7 @@ describe.skipIf(missing.length > 0)(
       const out: Record<string, number> = {};
       for (const [, k, v] of text.matchAll(/^(\w+)=(\d+)$/gm)) out[k] = Number(v);
       if (out.pid === undefined) throw new Error(`${argv.join(" ")} printed no pid: ${text}`);
-      return { pid: out.pid, out };
+      return { pid: out.pid, out, text };
     }
 
     /** argv that runs `inner` as a container would: in a private mount namespace, moved into the
@@ -232,6 +232,36 @@ describe.skipIf(missing.length > 0)(
       });
       expect(String(a.output_fields["fd.name"])).toEndWith(`->${PUBLIC_LOOKING_IP}:${SSH_ODD_PORT}`);
       await expectNoAlert(rule, standard.pid);
+    }, 30_000);
+
+    test("a program written into a container's overlay upper layer and run: 'Drop and execute new binary in container'; one from the lower layer: nothing", async () => {
+      const base = mkdtempSync(join(dir, "overlay-"));
+      for (const d of ["lower", "upper", "work", "merged"]) mkdirSync(join(base, d));
+      copyFileSync(helper, join(base, "lower", "from-image"));
+      chmodSync(join(base, "lower", "from-image"), 0o755);
+      const merged = join(base, "merged");
+      // The image's program runs first (a child of the shell), then the dropped one replaces the shell.
+      const { text } = await act(
+        inContainer([
+          "sh",
+          "-c",
+          `mount -t overlay overlay -o lowerdir=${base}/lower,upperdir=${base}/upper,workdir=${base}/work ${merged} && ` +
+            `${merged}/from-image noop && cp ${helper} ${merged}/dropped && exec ${merged}/dropped noop`,
+        ]),
+      );
+      const [fromImage, dropped] = [...text.matchAll(/^pid=(\d+)$/gm)].map((m) => Number(m[1]));
+      expect([fromImage, dropped].every((pid) => pid > 0)).toBe(true);
+      const rule = "Drop and execute new binary in container";
+      const a = await alertFor(rule, dropped);
+      expect(a.priority).toBe("Critical");
+      expect(a.output_fields).toMatchObject({
+        "proc.exepath": `${merged}/dropped`,
+        "evt.type": "execve",
+        // The probe's word on the layer, in Falco's names.
+        "evt.arg.flags": "EXE_UPPER_LAYER",
+      });
+      expect(String(a.output_fields["container.id"])).toMatch(/^[0-9a-f]{12}$/);
+      await expectNoAlert(rule, fromImage);
     }, 30_000);
   },
 );
