@@ -350,8 +350,9 @@ static __always_inline __u32 overlay_layer(struct dentry *dentry)
 	if (BPF_CORE_READ(dentry, d_sb, s_magic) != OVERLAYFS_SUPER_MAGIC)
 		return EXE_LAYER_READ;
 	const char *vfs_inode = (const char *)BPF_CORE_READ(dentry, d_inode);
+	const void *upper_at = vfs_inode + bpf_core_type_size(struct inode);
 	struct dentry *upper = NULL;
-	if (!vfs_inode || bpf_probe_read_kernel(&upper, sizeof(upper), vfs_inode + bpf_core_type_size(struct inode)) != 0)
+	if (!vfs_inode || bpf_probe_read_kernel(&upper, sizeof(upper), upper_at) != 0)
 		return EXE_LAYER_READ | EXE_LOWER_LAYER;
 	if (upper && BPF_CORE_READ(upper, d_inode, i_ino) != 0)
 		return EXE_LAYER_READ | EXE_UPPER_LAYER;
