@@ -5,6 +5,7 @@
  *
  *   falco-actions symlink TARGET LINK      symlink(TARGET, LINK)
  *   falco-actions symlinkat TARGET LINK    symlinkat(TARGET, AT_FDCWD, LINK)
+ *   falco-actions link OLD NEW             link(OLD, NEW)
  *   falco-actions packet             socket(AF_PACKET, SOCK_RAW, ETH_P_ALL)
  *   falco-actions dup2 PORT          a TCP connection to 127.0.0.1:PORT dup2'd onto stdin
  *   falco-actions ptrace             PTRACE_ATTACH to a child of its own, then detach
@@ -90,6 +91,9 @@ int main(int argc, char **argv)
 	} else if (strcmp(action, "symlinkat") == 0 && argc == 4) {
 		if (symlinkat(argv[2], AT_FDCWD, argv[3]) != 0)
 			die("symlinkat");
+	} else if (strcmp(action, "link") == 0 && argc == 4) {
+		if (link(argv[2], argv[3]) != 0)
+			die("link");
 	} else if (strcmp(action, "packet") == 0 && argc == 2) {
 		int s = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
 		if (s < 0)

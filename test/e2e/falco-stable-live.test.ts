@@ -8,7 +8,16 @@
 // Each rule also has a near miss (same call, one condition false) that must raise nothing.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cgroup2Root } from "../../agent/cli/selftest-actions.ts";
@@ -97,9 +106,12 @@ describe.skipIf(missing.length > 0)(
       expect(code).toBe(0);
     }, 30_000);
 
-    /** Runs one action to completion (exit 0 required) and returns the pid it printed. */
-    async function act(argv: string[]): Promise<{ pid: number; out: Record<string, number>; text: string }> {
-      const p = Bun.spawn(argv, { cwd: dir, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    /** Runs one action to completion (exit 0 required) in `cwd` and returns the pid it printed. */
+    async function act(
+      argv: string[],
+      cwd = dir,
+    ): Promise<{ pid: number; out: Record<string, number>; text: string }> {
+      const p = Bun.spawn(argv, { cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
       const text = await new Response(p.stdout).text();
       const code = await p.exited;
       if (code !== 0)
@@ -165,6 +177,26 @@ describe.skipIf(missing.length > 0)(
       });
       await expectNoAlert(rule, harmless.pid);
     }, 30_000);
+
+    // A hard link needs both names on one filesystem: the temp dir must be on /etc's.
+    test.skipIf(statSync("/etc").dev !== statSync(tmpdir()).dev)(
+      "link of /etc/pam.conf named relative to the cwd /etc: 'Create Hardlink Over Sensitive Files' with the resolved oldpath; of /etc/hostname: nothing",
+      async () => {
+        const rule = "Create Hardlink Over Sensitive Files";
+        const harmless = await act([helper, "link", "hostname", join(dir, "hostname-hardlink")], "/etc");
+        const sensitive = await act([helper, "link", "pam.conf", join(dir, "pam-hardlink")], "/etc");
+        const a = await alertFor(rule, sensitive.pid);
+        expect(a.priority).toBe("Warning");
+        // oldpath is a path Falco resolves against the cwd for evt.arg: the rule's list holds /etc/pam.conf.
+        expect(a.output_fields).toMatchObject({
+          "evt.type": "link",
+          "evt.arg.oldpath": "/etc/pam.conf",
+          "evt.arg.newpath": join(dir, "pam-hardlink"),
+        });
+        await expectNoAlert(rule, harmless.pid);
+      },
+      30_000,
+    );
 
     test("a packet socket in a container: 'Packet socket created in container'; the same socket on the host: nothing", async () => {
       const onHost = await act([helper, "packet"]);
