@@ -118,7 +118,9 @@ describe.skipIf(liveUnavailable !== null)("the default rules stay quiet on a ben
       expect(await run.stop()).toBe(0);
       const alerts = run.alerts();
       expect([...seen(alerts)].filter((r) => r.startsWith("witness")).sort()).toEqual(expected.sort());
-      const fromDefaults = alerts.filter((a) => !a.rule.startsWith("witness"));
+      // Internal alerts (kernel drops when other work on a shared machine floods the ring) are
+      // the agent's own health, not the default rules': the claim is about the rules.
+      const fromDefaults = alerts.filter((a) => !a.rule.startsWith("witness") && a.source !== "internal");
       expect(fromDefaults.map((a) => `${a.rule}: ${a.output}`)).toEqual([]);
     } finally {
       run.cleanup();
