@@ -17,7 +17,12 @@ const iterations = Number(iterationsArg);
 const rounds = Number(roundsArg);
 // The close prefilter on, as `run` has it with rules that do not run on close (it drops nothing in
 // this loop: every close is of an fd whose openat was recorded).
-const PROBE = { ringBytes: 8 << 20, drainIntervalMs: 10, batchBytes: 1 << 20, prefilterClose: true };
+const PROBE = {
+  ringBytes: 8 << 20,
+  drainIntervalMs: 10,
+  batchBytes: 1 << 20,
+  prefilter: { close: true, open: "all" as const },
+};
 
 const dir = mkdtempSync(join(tmpdir(), "lanner-bench-"));
 const target = join(dir, "target");
