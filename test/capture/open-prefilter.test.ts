@@ -77,7 +77,7 @@ describe("the kernel's test, in TypeScript", () => {
     expect(boundOpenFilter([{ need: 0, prefix: "" }])).toBe("all");
     expect(boundOpenFilter([{ need: unclean, prefix: "/x" }])).toEqual([{ need: unclean, prefix: "" }]);
     const long = `/${"é".repeat(60)}`;
-    const [cut] = boundOpenFilter([{ need: 0, prefix: long }]) as { prefix: string }[];
+    const [cut] = boundOpenFilter([{ need: 0, prefix: long }]) as readonly { prefix: string }[];
     expect(new TextEncoder().encode(cut.prefix).length).toBeLessThanOrEqual(OPEN_FILTER.prefixBytes);
     expect(long.startsWith(cut.prefix)).toBe(true);
     // 40 entries: at most the map's 16, and every open the 40 pass still passes.

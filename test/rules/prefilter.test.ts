@@ -6,11 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  describeOpenEntry,
-  type OpenFilter,
-  openFilterPasses,
-} from "../../agent/capture/open-filter.ts";
+import { describeOpenEntry, type OpenFilter, openFilterPasses } from "../../agent/capture/open-filter.ts";
 import { DEFAULT_RULES } from "../../agent/config/embedded.ts";
 import type { Event, OpenEvent } from "../../agent/events/types.ts";
 import { OPEN_FILTER } from "../../agent/events/schema.ts";
@@ -46,7 +42,13 @@ function compile(sources: RuleSource[]): CompiledRuleset {
 function rules(...conditions: string[]): RuleSource {
   const text = conditions
     .map((c, i) =>
-      [`- rule: r${i}`, "  desc: d", `  condition: ${JSON.stringify(c)}`, "  output: \"%fd.name\"", "  priority: WARNING"].join("\n"),
+      [
+        `- rule: r${i}`,
+        "  desc: d",
+        `  condition: ${JSON.stringify(c)}`,
+        '  output: "%fd.name"',
+        "  priority: WARNING",
+      ].join("\n"),
     )
     .join("\n");
   return { name: "test.yaml", text };
@@ -91,9 +93,9 @@ describe("derivation", () => {
   });
 
   test("flags, results and prefixes are read from the condition", () => {
-    expect(derive("evt.type = openat and evt.is_open_write = true and fd.name startswith /etc/").filter).toEqual([
-      { need: write, prefix: "/etc/" },
-    ]);
+    expect(
+      derive("evt.type = openat and evt.is_open_write = true and fd.name startswith /etc/").filter,
+    ).toEqual([{ need: write, prefix: "/etc/" }]);
     expect(
       derive("evt.type in (open, openat) and evt.is_open_read = true and fd.num >= 0 and fd.name in (/a, /b)")
         .filter,
@@ -104,23 +106,31 @@ describe("derivation", () => {
     expect(derive("evt.type = openat and evt.rawres < 0 and fd.directory = /var").filter).toEqual([
       { need: failed, prefix: "/var" },
     ]);
-    expect(derive("evt.type = openat and evt.arg.flags contains O_CREAT and fd.name glob '/x/*/y'").filter).toEqual(
-      [{ need: create, prefix: "/x/" }],
-    );
-    expect(derive("evt.type = openat and fd.name pmatch (/srv)").filter).toEqual([{ need: 0, prefix: "/srv" }]);
-    // and: the narrower prefix; prefixes that exclude each other match nothing.
-    expect(derive("evt.type = openat and fd.name startswith /etc and fd.name startswith /etc/ssh").filter).toEqual([
-      { need: 0, prefix: "/etc/ssh" },
+    expect(
+      derive("evt.type = openat and evt.arg.flags contains O_CREAT and fd.name glob '/x/*/y'").filter,
+    ).toEqual([{ need: create, prefix: "/x/" }]);
+    expect(derive("evt.type = openat and fd.name pmatch (/srv)").filter).toEqual([
+      { need: 0, prefix: "/srv" },
     ]);
-    expect(derive("evt.type = openat and fd.name startswith /etc and fd.name startswith /usr").filter).toEqual([]);
+    // and: the narrower prefix; prefixes that exclude each other match nothing.
+    expect(
+      derive("evt.type = openat and fd.name startswith /etc and fd.name startswith /etc/ssh").filter,
+    ).toEqual([{ need: 0, prefix: "/etc/ssh" }]);
+    expect(
+      derive("evt.type = openat and fd.name startswith /etc and fd.name startswith /usr").filter,
+    ).toEqual([]);
     // A name that holds "/." can only be an unclean raw path.
-    expect(derive("evt.type = openat and fd.name endswith /.bashrc").filter).toEqual([{ need: unclean, prefix: "" }]);
+    expect(derive("evt.type = openat and fd.name endswith /.bashrc").filter).toEqual([
+      { need: unclean, prefix: "" },
+    ]);
     // Socket-only fields and event types that never see an open's fd match no open.
     expect(derive("evt.type = openat and fd.l4proto = tcp").filter).toEqual([]);
     expect(derive("evt.type = connect and fd.l4proto = tcp").filter).toEqual([]);
     expect(derive("evt.type = execve and fd.name startswith /x").filter).toEqual([]);
     // A connect on an fd from an open (it fails, but a rule may match it) needs that open.
-    expect(derive("evt.type = connect and fd.name startswith /x").filter).toEqual([{ need: 0, prefix: "/x" }]);
+    expect(derive("evt.type = connect and fd.name startswith /x").filter).toEqual([
+      { need: 0, prefix: "/x" },
+    ]);
   });
 
   test("conditions it cannot narrow keep every open", () => {
@@ -146,7 +156,9 @@ describe("derivation", () => {
   });
 
   test("a rule on another event bounds the opens whose fds it reads by its fd conditions", () => {
-    expect(derive("evt.type = close and fd.name startswith /data/").filter).toEqual([{ need: 0, prefix: "/data/" }]);
+    expect(derive("evt.type = close and fd.name startswith /data/").filter).toEqual([
+      { need: 0, prefix: "/data/" },
+    ]);
     // execve's fd fields are never an open's: an exec rule with fd.name in its output needs none.
     expect(derive("evt.type = execve and proc.name = cat").filter).toEqual([]);
     // socket's fd is the new socket.
@@ -156,7 +168,11 @@ describe("derivation", () => {
   test("prefilterFor: the switch off drops nothing; on, the close prefilter follows rules on close", () => {
     const rs = enabled(compile([rules("evt.type = openat and fd.name startswith /etc/")]));
     expect(prefilterFor(rs, false)).toEqual({ close: false, open: "all", keptAllBy: [] });
-    expect(prefilterFor(rs, true)).toEqual({ close: true, open: [{ need: 0, prefix: "/etc/" }], keptAllBy: [] });
+    expect(prefilterFor(rs, true)).toEqual({
+      close: true,
+      open: [{ need: 0, prefix: "/etc/" }],
+      keptAllBy: [],
+    });
     const withClose = enabled(compile([rules("evt.type = close and fd.name startswith /x")]));
     expect(prefilterFor(withClose, true).close).toBe(false);
   });
@@ -164,7 +180,19 @@ describe("derivation", () => {
 
 // ---- property: the engine never matches an event the filter would drop ----
 
-const PROCESSES = ["cat", "bash", "python3", "nginx", "sshd", "vi", "touch", "node", "sudo", "apt", "crontab"];
+const PROCESSES = [
+  "cat",
+  "bash",
+  "python3",
+  "nginx",
+  "sshd",
+  "vi",
+  "touch",
+  "node",
+  "sudo",
+  "apt",
+  "crontab",
+];
 const FLAGS = [0, 1, 2, 0o1101, 0o102, 0o200000, 0o2000000, 0o1000 | 1, 0o100 | 2];
 const RESULTS = [3, -2, -13];
 const EXTRA_PATHS = [
@@ -240,7 +268,15 @@ function checkProperty(sources: RuleSource[], followUps: (open: OpenEvent) => Ev
   const hidden: string[] = [];
   for (const comm of PROCESSES) {
     pid++;
-    h.matches(execEvent(pid, { comm, filename: `/usr/bin/${comm}`, args: [comm, "-x"], ppid: 1, uid: comm === "node" ? 1000 : 0 }));
+    h.matches(
+      execEvent(pid, {
+        comm,
+        filename: `/usr/bin/${comm}`,
+        args: [comm, "-x"],
+        ppid: 1,
+        uid: comm === "node" ? 1000 : 0,
+      }),
+    );
     for (const path of pathsFor(h.ruleset)) {
       for (const flags of FLAGS) {
         for (const res of RESULTS) {
