@@ -1,4 +1,4 @@
-// The close prefilter in the real agent (engine.prefilter, on by default): run logs it with the
+// The close and open prefilters in the real agent (engine.prefilter, on by default): run logs it with the
 // selection; an open of /etc/shadow still alerts while it is on; turned off, run says so.
 import { afterEach, describe, expect, test } from "bun:test";
 import { liveUnavailable } from "../capture/live-support.ts";
@@ -19,6 +19,8 @@ describe.skipIf(liveUnavailable !== null)("close prefilter in lanner run", () =>
     run = new AgentRun();
     await run.start();
     expect(selectionLine(run)?.close_prefilter).toBe(true);
+    // The open prefilter derived from the default rules keeps reads of /etc/shadow.
+    expect(selectionLine(run)?.open_prefilter).toContain("read+success /etc/shadow");
     Bun.spawnSync(["cat", "/etc/shadow"], { stdout: "ignore" });
     const alerts = await run.waitForAlerts((a) =>
       a.some((x) => x.output_fields["fd.name"] === "/etc/shadow"),
@@ -34,6 +36,7 @@ describe.skipIf(liveUnavailable !== null)("close prefilter in lanner run", () =>
     run = new AgentRun();
     await run.start(["-o", "engine.prefilter=false"]);
     expect(selectionLine(run)?.close_prefilter).toBe(false);
+    expect(selectionLine(run)?.open_prefilter).toBe("off");
     expect(await run.stop()).toBe(0);
   }, 60_000);
 });
