@@ -44,6 +44,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -358,9 +359,24 @@ static int map_ring(struct lanner *l)
 	return 0;
 }
 
+/* The verifier gives up with EAGAIN when a signal is pending for the loading thread, and the
+ * runtime signals its threads often (its sampling profiler every millisecond, its collector to
+ * suspend threads); a big program takes longer to verify than the gap between them on a busy
+ * machine, so libbpf's five retries can all fail. Signals wait until the load is done. */
+static int load_with_signals_blocked(struct bpf_object *obj)
+{
+	sigset_t all, before;
+	sigfillset(&all);
+	int blocked = pthread_sigmask(SIG_BLOCK, &all, &before) == 0;
+	int rc = bpf_object__load(obj);
+	if (blocked)
+		pthread_sigmask(SIG_SETMASK, &before, NULL);
+	return rc;
+}
+
 API int32_t lanner_load(struct lanner *l)
 {
-	int rc = bpf_object__load(l->obj);
+	int rc = load_with_signals_blocked(l->obj);
 	if (rc)
 		return rc;
 	l->loaded = true;

@@ -2,9 +2,8 @@
 // drains its ring buffer on a timer into a sink as batches of frames
 // ([u32 little-endian length][MessagePack record], docs/EVENTS.md).
 import { closeSync, openSync, statSync } from "node:fs";
-import type { MetricSample, MetricSource } from "../common/metrics.ts";
-import { BOUNDS, COUNTER, FD_TRACK, KIND_BY_ID, SCHEMA_VERSION } from "../events/schema.ts";
-import type { EventKind } from "../events/types.ts";
+import type { MetricSample, MetricSource } from "../common/index.ts";
+import { BOUNDS, COUNTER, type EventKind, FD_TRACK, KIND_BY_ID, SCHEMA_VERSION } from "../events/index.ts";
 import { checkEnvironment, readEnvironment } from "./environment.ts";
 import { CaptureError } from "./errors.ts";
 import { errnoName, loadFailure } from "./load-failure.ts";

@@ -2,9 +2,7 @@
 // kind id). Kinds not fed by a syscall (procexit, procfork) and successful execs come from
 // tracepoints and are always recorded; everything else unselected is dropped in the kernel before
 // any record is built.
-import { FD_TRACK } from "../events/schema.ts";
-import { EVENT_TABLE, type KindSpec, SYSCALL_SLOTS } from "../events/table.ts";
-import type { EventKind } from "../events/types.ts";
+import { EVENT_TABLE, type EventKind, FD_TRACK, type KindSpec, SYSCALL_SLOTS } from "../events/index.ts";
 
 export type Arch = "x86_64" | "arm64";
 

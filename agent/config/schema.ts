@@ -3,9 +3,9 @@
 // feature; Lanner's own keys are marked as such.
 
 import { z } from "zod";
-import { PRIORITY_SPELLINGS } from "../common/priorities.ts";
+import { PRIORITY_SPELLINGS } from "../common/index.ts";
 import { LOG_LEVELS } from "../log.ts";
-import { outputKeys } from "../outputs/settings.ts";
+import { outputKeys } from "../outputs/index.ts";
 
 // The spellings come from the one priority table the rule loader reads too.
 const priorityNames = PRIORITY_SPELLINGS;

@@ -3,7 +3,7 @@
 // process first seen mid-life), emptied by exit events, and capped: when full, the least recently
 // used entry is evicted and counted, so memory stays bounded however many processes a node runs.
 
-import type { ExecEvent, ExitEvent, ForkEvent } from "../events/types.ts";
+import type { ExecEvent, ExitEvent, ForkEvent } from "../events/index.ts";
 import { containerIdFromCgroup } from "./containers.ts";
 import { FdBudget, FdTable } from "./fds.ts";
 import { joinAndNormalize } from "./paths.ts";
@@ -19,7 +19,9 @@ export interface ExeFileFacts {
   ctimeNs: bigint;
   mtimeNs: bigint;
   writable: boolean;
+  /** On an overlay mount, in its upper (written) or lower layer; both false off overlay, as in Falco. */
   upperLayer: boolean;
+  lowerLayer: boolean;
 }
 
 export interface ProcessInfo {

@@ -2,9 +2,8 @@
 // Owns every table (processes with their fds, containers, the caches) and their counters.
 
 import { readFileSync, readlinkSync } from "node:fs";
-import type { MetricSample, MetricSource } from "../common/metrics.ts";
-import { type MonotonicClock, TokenBucket } from "../common/token-bucket.ts";
-import type { Event } from "../events/types.ts";
+import { type MetricSample, type MetricSource, type MonotonicClock, TokenBucket } from "../common/index.ts";
+import type { Event } from "../events/index.ts";
 import { ContainerMetadataStore, type ContainerEngineDirs, type ContainerMeta } from "./container-meta.ts";
 import { ContainerUserTables } from "./container-users.ts";
 import { ContainerIdCache, cgroupPathFromProcFile, fullContainerIdFromCgroup } from "./containers.ts";
@@ -12,7 +11,7 @@ import type { EventContext, HostInfo, LazyFacts } from "./context.ts";
 import { applyFdSyscall, type FdEventHost, type SyscallParams } from "./fd-events.ts";
 import { FdBudget, type FdInfo, fdFromOpen, type PathBaseResolver } from "./fds.ts";
 import {
-  isOnOverlayUpper,
+  overlayLayerOf,
   listPids,
   type ProcSnapshot,
   readExeStat,
@@ -435,10 +434,11 @@ export class StateTracker implements MetricSource {
     const procRoot = this.procRoot;
     if (p.exeFile === undefined && procRoot !== undefined) {
       const s = p.exited ? undefined : readExeStat(procRoot, p.pid, p.uid, p.gid);
-      p.exeFile =
-        s === undefined
-          ? null
-          : { ...s, upperLayer: isOnOverlayUpper(procRoot, this.hostRoot, p.pid, p.exepath) };
+      if (s === undefined) p.exeFile = null;
+      else {
+        const layer = overlayLayerOf(procRoot, this.hostRoot, p.pid, p.exepath, s.dev);
+        p.exeFile = { ...s, upperLayer: layer === "upper", lowerLayer: layer === "lower" };
+      }
     }
     return p.exeFile ?? undefined;
   }

@@ -1,14 +1,23 @@
 // evt.*: the event's own facts and parameters (evt.arg.NAME / evt.arg[N] use Falco's parameter
 // names and renderings, e.g. flags as O_RDONLY|O_CLOEXEC and a failed result as ENOENT).
 
-import { resultName } from "../../../events/errno.ts";
-import { EVT_PARAMS } from "../../../events/kinds.gen.ts";
-import { isOpenForRead, isOpenForWrite, renderOpenFlags } from "../../../events/open-flags.ts";
-import { octal, RENDERERS, rendererFor } from "../../../events/render.ts";
-import { clockTime, isoTime, toWallTime, wallTimeNs } from "../../../events/time.ts";
-import type { Event, EventKind } from "../../../events/types.ts";
-import type { EventContext } from "../../../state/context.ts";
-import type { L4Proto } from "../../../state/fds.ts";
+import {
+  clockTime,
+  type Event,
+  type EventKind,
+  EVT_PARAMS,
+  isOpenForRead,
+  isOpenForWrite,
+  isoTime,
+  octal,
+  rendererFor,
+  RENDERERS,
+  renderOpenFlags,
+  resultName,
+  toWallTime,
+  wallTimeNs,
+} from "../../../events/index.ts";
+import type { EventContext, L4Proto } from "../../../state/index.ts";
 import type { FieldValue } from "../values.ts";
 import { type Binder, type Extractor, FieldArgumentError, indexArg, plain } from "./types.ts";
 

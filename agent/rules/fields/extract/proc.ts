@@ -1,9 +1,12 @@
 // proc.*, thread.* and the ancestor fields, from the process table.
 
-import { toWallTime, wallTimeNs } from "../../../events/time.ts";
-import { renderCapabilities } from "../../../state/capabilities.ts";
-import type { EventContext } from "../../../state/context.ts";
-import type { ProcessInfo, ProcessLookup } from "../../../state/processes.ts";
+import { toWallTime, wallTimeNs } from "../../../events/index.ts";
+import {
+  type EventContext,
+  type ProcessInfo,
+  type ProcessLookup,
+  renderCapabilities,
+} from "../../../state/index.ts";
 import type { FieldValue } from "../values.ts";
 import { type Binder, type Extractor, FieldArgumentError, indexArg, plain } from "./types.ts";
 
@@ -220,7 +223,7 @@ export const PROC_FIELDS: Readonly<Record<string, Binder>> = {
   }),
   "proc.is_exe_writable": exeFact((f) => f.writable),
   "proc.is_exe_upper_layer": exeFact((f) => f.upperLayer),
-  "proc.is_exe_lower_layer": exeFact((f) => !f.upperLayer),
+  "proc.is_exe_lower_layer": exeFact((f) => f.lowerLayer),
   "proc.exe_ino": exeFact((f) => f.ino),
   "proc.exe_ino.ctime": exeFact((f) => f.ctimeNs),
   "proc.exe_ino.mtime": exeFact((f) => f.mtimeNs),
