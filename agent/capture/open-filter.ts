@@ -4,7 +4,7 @@
 // `openFilterPasses` is the kernel's test (tail_open in native/lanner.bpf.c) written again in
 // TypeScript, so tests can hold the derived filters against the rule engine; the two must change
 // together. Which entries the rules need is derived in agent/rules/open-prefilter.ts.
-import { OPEN_FILTER, PREFILTER_SWITCH } from "../events/schema.ts";
+import { OPEN_FILTER, PREFILTER_SWITCH } from "../events/index.ts";
 
 /** One entry: every bit of `need` must be in the open's class, and the path must start with
  * `prefix` ("" = any path), unless the class has the unclean bit (the prefix cannot decide). */

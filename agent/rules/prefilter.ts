@@ -26,7 +26,7 @@ import {
   type OpenFilter,
   type OpenFilterEntry,
 } from "../capture/index.ts";
-import { EVT_PARAMS, type EvtParam, OPEN_FILTER } from "../events/schema.ts";
+import { EVT_PARAMS, type EvtParam, OPEN_FILTER } from "../events/index.ts";
 import type { CheckedCompare, CheckedExpr, CheckedOperand } from "./condition/checked.ts";
 import type { CompiledRule } from "./load/compile.ts";
 import type { OutputToken } from "./output/format.ts";
