@@ -60,7 +60,8 @@ describe.skipIf(liveUnavailable !== null)("close and open prefilters in lanner r
   }, 60_000);
 
   test("a reload that widens the rules widens the open prefilter: the newly needed opens arrive", async () => {
-    run = new AgentRun("watch_config_files: false");
+    const agent = new AgentRun("watch_config_files: false");
+    run = agent;
     const rules = join(run.dir, "rules.yaml");
     const target = join(run.dir, "target.txt");
     writeFileSync(target, "x");
@@ -83,7 +84,7 @@ describe.skipIf(liveUnavailable !== null)("close and open prefilters in lanner r
         ),
     );
     run.signal("SIGHUP");
-    expect(await until(() => updatedLine(run) !== undefined)).toBe(true);
+    expect(await until(() => updatedLine(agent) !== undefined)).toBe(true);
     expect(updatedLine(run)?.open_prefilter).toBe(`write /etc/; any ${run.dir}/`);
     const pid = Bun.spawnSync(["cat", target], { stdout: "ignore" }).pid;
     const alerts = await run.waitForAlerts((a) =>
