@@ -844,7 +844,7 @@ static __always_inline __u32 open_class(__u32 flags, long ret)
 
 /* Whether the path (NUL-terminated in w, n bytes with the NUL) is one a prefix test decides: the
  * state normalizes paths, so only an absolute one without "//", "/." or "./" that fits the window
- * reads the same raw and normalized. */
+ * reads the same raw and normalized (n == the window: the path may have been cut). */
 static __always_inline bool path_clean(const struct path_window *w, long n)
 {
 	if (n <= 1 || n >= LANNER_OPEN_FILTER_PATH || w->b[0] != '/')

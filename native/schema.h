@@ -59,13 +59,13 @@
 
 /* Open prefilter: at most LANNER_OPEN_FILTER_ENTRIES entries (need bits, path prefix of at most
  * LANNER_OPEN_FILTER_PREFIX bytes); an open is kept when one entry matches. The path is read into
- * a window of LANNER_OPEN_FILTER_PATH bytes; a longer one counts as unclean (always kept). */
+ * a window of LANNER_OPEN_FILTER_PATH bytes with its NUL; one that fills it counts as unclean. */
 #define LANNER_OPEN_FILTER_ENTRIES 16
 #define LANNER_OPEN_FILTER_PREFIX 64
 #define LANNER_OPEN_FILTER_PATH 256
 /* An open's class bits, which an entry's need bits must all be in: access mode read (O_RDONLY or
  * O_RDWR), write (O_WRONLY or O_RDWR), O_CREAT, result >= 0, result < 0, and a path the prefix
- * test cannot decide (relative, with "//", "/." or "./", or longer than the window). */
+ * test cannot decide (relative, with "//", "/." or "./", or filling the window). */
 #define LANNER_OPEN_READ 1
 #define LANNER_OPEN_WRITE 2
 #define LANNER_OPEN_CREATE 4

@@ -45,7 +45,9 @@ const encoder = new TextEncoder();
  * that fits the kernel's window. */
 export function openPathClass(path: string): number {
   const bytes = encoder.encode(path);
-  if (bytes.length === 0 || bytes.length >= OPEN_FILTER.pathWindow || bytes[0] !== 0x2f)
+  // The kernel reads at most pathWindow bytes with the NUL: a path of pathWindow - 1 bytes fills
+  // the window exactly and cannot be told from a longer, cut one.
+  if (bytes.length === 0 || bytes.length >= OPEN_FILTER.pathWindow - 1 || bytes[0] !== 0x2f)
     return OPEN_FILTER.unclean;
   for (let i = 1; i < bytes.length; i++) {
     const prev = bytes[i - 1];
