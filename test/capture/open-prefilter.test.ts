@@ -256,6 +256,74 @@ describe.skipIf(liveUnavailable !== null)("open prefilter, live", () => {
   );
 
   test(
+    "the kernel and its TypeScript twin agree, path by path (clean, unclean, cut, directories, failures)",
+    async () => {
+      const filter = [
+        { need: read, prefix: "/etc/host" },
+        { need: failed, prefix: "/nonexistent/" },
+      ];
+      probe.setSelection(DEFAULT_SELECTION, { close: true, open: filter });
+      // Failed opens outside every prefix: kept only when unclean, i.e. when they fill the window.
+      const long = (n: number) => `/nonexistenv/${"a".repeat(n - 13)}`;
+      const paths = [
+        "/etc/hostname",
+        "/etc/hosts",
+        "/etc//hostname",
+        "/etc/./hostname",
+        "/tmp/../etc/hostname",
+        "etc/hostname",
+        "/etc/passwd",
+        "/etc",
+        "/usr/",
+        "/nonexistent/x",
+        "/nonexistent/",
+        "/nonexistentx",
+        long(254),
+        long(255),
+        `/etc/passwd/${"b".repeat(250)}`,
+        "",
+      ];
+      const script = [
+        "import os, json",
+        "os.chdir('/')",
+        `out = []`,
+        `for p in json.loads(${JSON.stringify(JSON.stringify(paths))}):`,
+        "    try:",
+        "        fd = os.open(p, os.O_RDONLY)",
+        "        out.append([p, fd, os.path.isdir(p)])",
+        "        os.close(fd)",
+        "    except OSError as e:",
+        "        out.append([p, -e.errno, False])",
+        `os.chdir(${JSON.stringify(dir)})`,
+        "fd = os.open('lanner-sentinel', os.O_RDONLY | os.O_CREAT)",
+        "os.close(fd)",
+        "print(json.dumps(out), flush=True)",
+      ].join("\n");
+      const p = Bun.spawn(["python3", "-c", script], { stdout: "pipe", stderr: "inherit" });
+      const results = JSON.parse(await new Response(p.stdout).text()) as [string, number, boolean][];
+      expect(await p.exited).toBe(0);
+      const arrived = await waitFor(() => {
+        const mine = events.filter((e) => e.pid === p.pid && e.kind === "openat").map((e) => e as OpenEvent);
+        return mine.some((e) => e.path === "lanner-sentinel") ? mine : undefined;
+      });
+      if (arrived === undefined) throw new Error("the sentinel open never arrived");
+      const recorded = new Set(arrived.map((e) => `${e.path}\0${e.res}`));
+      const expected: string[] = [];
+      const got: string[] = [];
+      for (const [path, res, isDirectory] of results) {
+        const passes = openFilterPasses(filter, { flags: 0, res, path, isDirectory });
+        expected.push(`${path.slice(0, 30)} ${res} ${passes}`);
+        got.push(`${path.slice(0, 30)} ${res} ${recorded.has(`${path}\0${res}`)}`);
+      }
+      expect(got).toEqual(expected);
+      // Both outcomes happen.
+      expect(expected.some((x) => x.endsWith("true"))).toBe(true);
+      expect(expected.some((x) => x.endsWith("false"))).toBe(true);
+    },
+    LIVE_TEST_MS,
+  );
+
+  test(
     "a reload that widens the rules (rewritten while attached) starts passing the /tmp open",
     async () => {
       probe.setSelection(
