@@ -12,7 +12,9 @@ export {
   FD_TRACK,
   KIND_BY_ID,
   KIND_ID,
+  OPEN_FILTER,
   PARAM_COUNT,
+  PREFILTER_SWITCH,
   SCHEMA_VERSION,
   SCHEMA_VERSIONS_READ,
 } from "./schema.ts";
