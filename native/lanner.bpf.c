@@ -32,6 +32,7 @@ static __always_inline void count(__u32 which);
 #define S_IALLUGO 07777
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
+#define S_IFDIR 0040000
 #define F_DUPFD 0
 #define F_DUPFD_CLOEXEC 1030
 #define AF_UNIX 1
@@ -98,6 +99,37 @@ struct {
 	__type(key, __u32);
 	__type(value, struct fd_marks);
 } fd_zero SEC(".maps");
+
+/* The open prefilter's entries (schema.h), two copies: the switch's LANNER_PREFILTER_OPEN_BUFFER
+ * bit says which one is live, so the agent rewrites the other and flips the bit, and an open
+ * never reads a half-written filter. Laid out as agent/capture/open-filter.ts encodes it. */
+struct open_filter_entry {
+	__u32 need;
+	__u32 len;
+	__u8 prefix[LANNER_OPEN_FILTER_PREFIX];
+};
+struct open_filter {
+	__u32 count;
+	__u32 pad;
+	struct open_filter_entry e[LANNER_OPEN_FILTER_ENTRIES];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct open_filter);
+} open_filter SEC(".maps");
+
+/* The path an open passed, read for the prefilter (too big for the stack). */
+struct path_window {
+	__u8 b[LANNER_OPEN_FILTER_PATH];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct path_window);
+} open_path SEC(".maps");
 
 /* LANNER_PROG_* -> the tail program; filled by the loader. */
 struct {
@@ -332,16 +364,46 @@ static __always_inline __u64 cred_cap(const struct cred *cred, __u32 which)
 	return v;
 }
 
-/* Bit 0: the executable is a memfd (its dentry is named "memfd:..."). Bit 1 (overlay upper
- * layer) is not read yet and always 0. */
+/* The exec record's `flags` (docs/EVENTS.md; agent/state/processes.ts reads them). */
+#define EXE_FROM_MEMFD 1
+#define EXE_UPPER_LAYER 2
+#define EXE_LOWER_LAYER 4
+#define EXE_LAYER_READ 8 /* the probe looked: bits 1 and 2 say where the exe is */
+/* include/uapi/linux/magic.h */
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+
+/* Which overlayfs layer holds the file of `dentry`: EXE_LAYER_READ, plus EXE_UPPER_LAYER or
+ * EXE_LOWER_LAYER when it is on an overlay. fs/overlayfs/ovl_entry.h: struct ovl_inode has the
+ * upper dentry right after its embedded vfs inode (overlayfs may be a module, whose types are
+ * not in vmlinux's BTF, so the offset is sizeof(struct inode) of the running kernel); a copied
+ * up or newly written file has one with an inode. */
+static __always_inline __u32 overlay_layer(struct dentry *dentry)
+{
+	if (BPF_CORE_READ(dentry, d_sb, s_magic) != OVERLAYFS_SUPER_MAGIC)
+		return EXE_LAYER_READ;
+	const char *vfs_inode = (const char *)BPF_CORE_READ(dentry, d_inode);
+	const void *upper_at = vfs_inode + bpf_core_type_size(struct inode);
+	struct dentry *upper = NULL;
+	if (!vfs_inode || bpf_probe_read_kernel(&upper, sizeof(upper), upper_at) != 0)
+		return EXE_LAYER_READ | EXE_LOWER_LAYER;
+	if (upper && BPF_CORE_READ(upper, d_inode, i_ino) != 0)
+		return EXE_LAYER_READ | EXE_UPPER_LAYER;
+	return EXE_LAYER_READ | EXE_LOWER_LAYER;
+}
+
+/* The executable's flags: a memfd (its dentry is named "memfd:..."), and its overlayfs layer. */
 static __always_inline __u32 exe_flags(struct task_struct *task)
 {
 	char name[8] = {};
-	const unsigned char *dname = BPF_CORE_READ(task, mm, exe_file, f_path.dentry, d_name.name);
-	if (!dname || bpf_probe_read_kernel_str(name, sizeof(name), dname) < 6)
+	struct dentry *dentry = BPF_CORE_READ(task, mm, exe_file, f_path.dentry);
+	if (!dentry)
 		return 0;
-	return name[0] == 'm' && name[1] == 'e' && name[2] == 'm' && name[3] == 'f' && name[4] == 'd' &&
-	       name[5] == ':';
+	__u32 flags = overlay_layer(dentry);
+	const unsigned char *dname = BPF_CORE_READ(dentry, d_name.name);
+	if (dname && bpf_probe_read_kernel_str(name, sizeof(name), dname) >= 6 && name[0] == 'm' &&
+	    name[1] == 'e' && name[2] == 'm' && name[3] == 'f' && name[4] == 'd' && name[5] == ':')
+		flags |= EXE_FROM_MEMFD;
+	return flags;
 }
 
 /* The hand-written encoders below write exactly these many parameters, in the table's order: a
@@ -488,11 +550,17 @@ static __always_inline __u32 selected_kind(struct pt_regs *regs)
 	return kind ? *kind & (LANNER_KIND_SLOTS - 1) : 0;
 }
 
-static __always_inline bool prefilter_on(void)
+/* The prefilter switch: LANNER_PREFILTER_* bits in the selection map's spare slot. */
+static __always_inline __u32 prefilter_switch(void)
 {
 	__u32 key = LANNER_PREFILTER_SLOT;
 	__u32 *on = bpf_map_lookup_elem(&selection, &key);
-	return on && *on != 0;
+	return on ? *on : 0;
+}
+
+static __always_inline bool prefilter_on(void)
+{
+	return prefilter_switch() & LANNER_PREFILTER_CLOSE;
 }
 
 static __always_inline void mark_fd(struct fd_marks *m, long fd)
@@ -521,9 +589,6 @@ static __always_inline bool track_fds(__u32 kind, struct pt_regs *regs, long ret
 		}
 		return prefilter_on();
 	}
-	case LANNER_KIND_OPEN:
-	case LANNER_KIND_OPENAT:
-	case LANNER_KIND_OPENAT2:
 	case LANNER_KIND_CREAT:
 	case LANNER_KIND_SOCKET:
 	case LANNER_KIND_ACCEPT:
@@ -580,7 +645,9 @@ int BPF_PROG(lanner_sys_exit, struct pt_regs *regs, long ret)
 		count(LANNER_COUNTER_PREFILTERED);
 		return 0;
 	}
-	count(LANNER_COUNTER_SEEN);
+	/* Opens are counted, marked and maybe prefiltered in tail_open, which reads their path. */
+	if (lanner_kinds[kind].prog != LANNER_PROG_OPEN)
+		count(LANNER_COUNTER_SEEN);
 	bpf_tail_call(ctx, &progs, lanner_kinds[kind].prog);
 	/* Only reached if the tail program is missing: counted, never silent. */
 	count(LANNER_COUNTER_KIND_DROPPED + kind);
@@ -591,6 +658,33 @@ int BPF_PROG(lanner_sys_exit, struct pt_regs *regs, long ret)
  * encoding step, so every branch ends in the same verifier state. */
 static __always_inline __u32 put_param(__u8 *buf, __u32 off, __u32 i, const struct lanner_param_desc *p,
 				       struct pt_regs *regs, long ret, bool sockets);
+
+/* clone3's flags, carried from the parent to its child's record. The child's own copy of struct
+ * clone_args cannot be trusted: a child that shares the parent's memory (a thread, CLONE_VM) may
+ * first run after the parent has returned and reused that memory. So the fork tracepoint, which
+ * runs in the parent while it is still inside clone3 and before the child can run, reads the
+ * struct and stores its flags under the child's tid; the child's syscall exit takes them. An
+ * entry whose child never reports (its clone3 exit filtered) is evicted as least recently used. */
+#define CLONE3_PENDING_MAX 4096
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CLONE3_PENDING_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} clone3_pending SEC(".maps");
+
+/* The flags the parent passed to clone3, for the child's record; 0 if unknown (kernel before
+ * 5.15, where the fork tracepoint cannot read the parent's registers, or the entry was evicted). */
+static __always_inline __u64 take_clone3_flags(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 *pending = bpf_map_lookup_elem(&clone3_pending, &tid);
+	if (!pending)
+		return 0;
+	__u64 flags = *pending;
+	bpf_map_delete_elem(&clone3_pending, &tid);
+	return flags;
+}
 
 static __always_inline __u64 int_param(const struct lanner_param_desc *p, struct pt_regs *regs, long ret)
 {
@@ -610,9 +704,11 @@ static __always_inline __u64 int_param(const struct lanner_param_desc *p, struct
 		return (__s64)v;
 	}
 	if (src == LANNER_SRC_USER_U64) {
+		/* The child (ret 0) gets what its parent passed, as the fork tracepoint saw it. */
+		if (ret == 0)
+			return take_clone3_flags();
 		__u64 v = 0;
-		/* Read in the caller only: a clone3 child's copy of the struct may already be reused. */
-		if (ret != 0 && bpf_probe_read_user(&v, sizeof(v), (const void *)arg) != 0)
+		if (bpf_probe_read_user(&v, sizeof(v), (const void *)arg) != 0)
 			count(LANNER_COUNTER_READ_FAULT);
 		return v;
 	}
@@ -792,6 +888,81 @@ int BPF_PROG(tail_sock, struct pt_regs *regs, long ret)
 	return emit_generic(regs, ret, true);
 }
 
+/* The open's class bits from its flags and result (LANNER_OPEN_*; the unclean bit is the path's). */
+static __always_inline __u32 open_class(__u32 flags, long ret)
+{
+	__u32 mode = flags & 3, c = 0;
+	if (mode == 0 || mode == 2)
+		c |= LANNER_OPEN_READ;
+	if (mode == 1 || mode == 2)
+		c |= LANNER_OPEN_WRITE;
+	if (flags & O_CREAT)
+		c |= LANNER_OPEN_CREATE;
+	return c | (ret >= 0 ? LANNER_OPEN_SUCCESS : LANNER_OPEN_FAILED);
+}
+
+/* Whether the path (NUL-terminated in w, n bytes with the NUL) is one a prefix test decides: the
+ * state normalizes paths, so only an absolute one without "//", "/." or "./" that fits the window
+ * reads the same raw and normalized (n == the window: the path may have been cut). */
+static __always_inline bool path_clean(const struct path_window *w, long n)
+{
+	if (n <= 1 || n >= LANNER_OPEN_FILTER_PATH || w->b[0] != '/')
+		return false;
+	__u8 prev = '/';
+	for (__u32 i = 1; i < LANNER_OPEN_FILTER_PATH; i++) {
+		__u8 c = w->b[i];
+		if (c == 0)
+			break;
+		if ((prev == '/' && (c == '/' || c == '.')) || (prev == '.' && c == '/'))
+			return false;
+		prev = c;
+	}
+	return true;
+}
+
+static __always_inline bool prefix_matches(const struct path_window *w, const struct open_filter_entry *e)
+{
+	__u32 len = e->len;
+	for (__u32 j = 0; j < LANNER_OPEN_FILTER_PREFIX; j++) {
+		if (j >= len)
+			return true;
+		/* The path's NUL differs from every prefix byte, so bytes past it are never compared. */
+		if (w->b[j] != e->prefix[j])
+			return false;
+	}
+	return true;
+}
+
+/* The open prefilter (mirrored by openFilterPasses in agent/capture/open-filter.ts): an open is
+ * kept when an entry's need bits are all in its class and its path starts with the entry's prefix
+ * (or the path is unclean), or when it opened a directory, which a later openat or fchdir may
+ * resolve paths through. */
+static __always_inline bool open_wanted(__u32 sw, long ret, const void *path, __u32 flags)
+{
+	__u32 key = sw & LANNER_PREFILTER_OPEN_BUFFER ? 1 : 0;
+	struct open_filter *f = bpf_map_lookup_elem(&open_filter, &key);
+	__u32 zero = 0;
+	struct path_window *w = bpf_map_lookup_elem(&open_path, &zero);
+	if (!f || !w)
+		return true;
+	long n = bpf_probe_read_user_str(w->b, sizeof(w->b), path);
+	__u32 cls = open_class(flags, ret);
+	if (!path_clean(w, n))
+		cls |= LANNER_OPEN_UNCLEAN;
+	__u32 count = f->count;
+	for (__u32 i = 0; i < LANNER_OPEN_FILTER_ENTRIES; i++) {
+		if (i >= count)
+			break;
+		const struct open_filter_entry *e = &f->e[i];
+		if ((cls & e->need) != e->need)
+			continue;
+		if ((cls & LANNER_OPEN_UNCLEAN) || prefix_matches(w, e))
+			return true;
+	}
+	struct file *file = ret >= 0 ? fd_file(ret) : NULL;
+	return file && (BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) == S_IFDIR;
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(tail_open, struct pt_regs *regs, long ret)
 {
@@ -802,17 +973,33 @@ int BPF_PROG(tail_open, struct pt_regs *regs, long ret)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u64 a0 = syscall_arg(regs, 0), a1 = syscall_arg(regs, 1), a2 = syscall_arg(regs, 2),
 	      a3 = syscall_arg(regs, 3);
+	__s32 dirfd = a0;
+	const void *path = (const void *)a1;
+	struct lanner_open_how how = {};
 	if (kind == LANNER_KIND_OPEN) {
-		emit_open(buf, kind, pid_tgid, ret, AT_FDCWD, (const void *)a0, a1, open_mode(a1, a2), 0);
+		dirfd = AT_FDCWD;
+		path = (const void *)a0;
+		how.flags = a1;
+		how.mode = open_mode(a1, a2);
 	} else if (kind == LANNER_KIND_OPENAT) {
-		emit_open(buf, kind, pid_tgid, ret, a0, (const void *)a1, a2, open_mode(a2, a3), 0);
-	} else if (kind == LANNER_KIND_OPENAT2) {
-		/* The caller's struct open_how, read at exit. */
-		struct lanner_open_how how = {};
-		if (a3 >= sizeof(how))
-			bpf_probe_read_user(&how, sizeof(how), (const void *)a2);
-		emit_open(buf, kind, pid_tgid, ret, a0, (const void *)a1, how.flags, how.mode, how.resolve);
+		how.flags = a2;
+		how.mode = open_mode(a2, a3);
+	} else if (a3 >= sizeof(how)) {
+		/* openat2: the caller's struct open_how, read at exit. */
+		bpf_probe_read_user(&how, sizeof(how), (const void *)a2);
 	}
+	__u32 sw = prefilter_switch();
+	if ((sw & LANNER_PREFILTER_OPEN) && !open_wanted(sw, ret, path, how.flags)) {
+		count(LANNER_COUNTER_OPEN_PREFILTERED);
+		return 0;
+	}
+	count(LANNER_COUNTER_SEEN);
+	/* Marked only when recorded: the close of an fd whose open was dropped is dropped too. */
+	__u32 tgid = pid_tgid >> 32;
+	struct fd_marks *m = bpf_map_lookup_elem(&fd_track, &tgid);
+	if (m)
+		mark_fd(m, ret);
+	emit_open(buf, kind, pid_tgid, ret, dirfd, path, how.flags, how.mode, how.resolve);
 	return 0;
 }
 
@@ -916,6 +1103,29 @@ static __always_inline void track_new_process(struct task_struct *parent, struct
 	}
 }
 
+/* include/linux/sched.h: task_struct.flags of a kernel thread (it has no user registers). */
+#define PF_KTHREAD 0x00200000
+
+/* In the fork tracepoint: if the parent (the current task, still inside the syscall) is in a
+ * selected clone3, keep the flags of its struct clone_args for the child (take_clone3_flags). */
+static __always_inline void remember_clone3_flags(struct task_struct *parent, struct task_struct *child)
+{
+	if (!bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs))
+		return; /* Linux < 5.15: the child reports 0 */
+	if ((BPF_CORE_READ(parent, flags) & PF_KTHREAD) || in_ia32_syscall(parent))
+		return;
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(parent);
+	if (!regs || selected_kind(regs) != LANNER_KIND_CLONE3)
+		return;
+	__u64 flags = 0;
+	if (bpf_probe_read_user(&flags, sizeof(flags), (const void *)syscall_arg(regs, 0)) != 0) {
+		count(LANNER_COUNTER_READ_FAULT);
+		return;
+	}
+	__u32 tid = BPF_CORE_READ(child, pid);
+	bpf_map_update_elem(&clone3_pending, &tid, &flags, BPF_ANY);
+}
+
 /* A thread or process was created; the header is the parent. */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(lanner_fork, struct task_struct *parent, struct task_struct *child)
@@ -930,5 +1140,6 @@ int BPF_PROG(lanner_fork, struct task_struct *parent, struct task_struct *child)
 	off = mp_uint(buf, off, BPF_CORE_READ(child, tgid));
 	submit(buf, off, LANNER_KIND_PROCFORK);
 	track_new_process(parent, child);
+	remember_clone3_flags(parent, child);
 	return 0;
 }

@@ -3,7 +3,7 @@
 // through one MetricRegistry) and the lifecycle: start, reload, drain, stop. `lanner run`,
 // `lanner capture` and `lanner replay` are thin commands over it.
 
-import { type MetricSample, MetricRegistry, metricTotal } from "../common/metrics.ts";
+import { type MetricSample, MetricRegistry, metricTotal } from "../common/index.ts";
 import type { LogFields, Logger } from "../log.ts";
 import { OUTPUT_METRICS } from "../outputs/index.ts";
 import type { RuleEngine } from "../rules/index.ts";

@@ -2,7 +2,7 @@
 // checks). Live it is the kernel's monotonic clock; on replay it is the time of the last event
 // read, so a rate limit behaves in a replay as it did when the events happened.
 
-import { type MonotonicClock, monotonicNs } from "../common/token-bucket.ts";
+import { type MonotonicClock, monotonicNs } from "../common/index.ts";
 import type { BootClock } from "../events/index.ts";
 
 export type ClockMode = "kernel" | "event";

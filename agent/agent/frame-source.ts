@@ -2,7 +2,7 @@
 // capture file's reader meets too) is in agent/capture/frames.ts, below both.
 
 import type { FrameSource, LiveProbe } from "../capture/index.ts";
-import type { MetricSample } from "../common/metrics.ts";
+import type { MetricSample } from "../common/index.ts";
 
 /** The live probe as a frame source; its kernel counters become metrics. */
 export function liveFrameSource(probe: LiveProbe): FrameSource {

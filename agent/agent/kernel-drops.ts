@@ -3,13 +3,11 @@
 // naming reasons and kinds, an internal alert through the outputs, or a clean stop that exits
 // with EXIT_KERNEL_DROPS (the caller does the stopping).
 
-import type { DropAction, DropVerdict, KernelCounters } from "../capture/index.ts";
-import { DropPolicy } from "../capture/index.ts";
-import type { MetricSample, MetricSource } from "../common/metrics.ts";
-import type { MonotonicClock } from "../common/token-bucket.ts";
-import type { EventKind } from "../events/types.ts";
+import { type DropAction, DropPolicy, type DropVerdict, type KernelCounters } from "../capture/index.ts";
+import type { MetricSample, MetricSource, MonotonicClock } from "../common/index.ts";
+import type { EventKind } from "../events/index.ts";
 import type { Logger } from "../log.ts";
-import type { Alert } from "../outputs/alert.ts";
+import type { Alert } from "../outputs/index.ts";
 
 /** The config block `syscall_event_drops`. */
 export interface KernelDropSettings {

@@ -1,9 +1,8 @@
 // What the agent needs from the alert outputs. agent/outputs builds them from the config
 // (`createOutputs`); `agentOutputs` puts them behind this interface.
 
-import type { MetricSource } from "../common/metrics.ts";
-import type { Alert } from "../outputs/alert.ts";
-import type { Outputs } from "../outputs/index.ts";
+import type { MetricSource } from "../common/index.ts";
+import type { Alert, Outputs } from "../outputs/index.ts";
 import type { Logger } from "../log.ts";
 
 export interface OutputsHealth {

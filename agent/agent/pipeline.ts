@@ -1,10 +1,10 @@
 // The per-record path: frames -> decode -> state -> rules -> alerts. One instance per agent; the
 // rule engine can be swapped between two batches (hot reload) without touching the source.
 
-import type { MetricSample, MetricSource } from "../common/metrics.ts";
+import type { MetricSample, MetricSource } from "../common/index.ts";
 import { DecodeError, type Event, RecordDecoder, toWallTime } from "../events/index.ts";
 import type { Logger } from "../log.ts";
-import type { Alert } from "../outputs/alert.ts";
+import type { Alert } from "../outputs/index.ts";
 import type { ActiveRule, RuleEngine } from "../rules/index.ts";
 import type { EventContext, StateTracker } from "../state/index.ts";
 import type { RecordTap } from "../capturefile/index.ts";

@@ -1,7 +1,7 @@
 // What to do when the kernel drops events (falco.yaml's syscall_event_drops): every second the
 // caller passes the probe's counters; when the share of events dropped since the last check passes
 // the threshold, the configured actions are due, at most as often as a token bucket allows.
-import { type MonotonicClock, TokenBucket } from "../common/token-bucket.ts";
+import { type MonotonicClock, TokenBucket } from "../common/index.ts";
 
 export type DropAction = "ignore" | "log" | "alert" | "exit";
 

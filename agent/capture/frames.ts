@@ -3,7 +3,7 @@
 // say how kernel boot time maps to wall time; only a file ever ends. It lives in the capture stage
 // so the sources (capture, capturefile) implement it without importing the agent above them.
 
-import type { MetricSource } from "../common/metrics.ts";
+import type { MetricSource } from "../common/index.ts";
 import type { BootClock } from "../events/index.ts";
 import type { FrameSink } from "./probe.ts";
 

@@ -2,9 +2,7 @@
 // kind id). Kinds not fed by a syscall (procexit, procfork) and successful execs come from
 // tracepoints and are always recorded; everything else unselected is dropped in the kernel before
 // any record is built.
-import { FD_TRACK } from "../events/schema.ts";
-import { EVENT_TABLE, type KindSpec, SYSCALL_SLOTS } from "../events/table.ts";
-import type { EventKind } from "../events/types.ts";
+import { EVENT_TABLE, type EventKind, FD_TRACK, type KindSpec, SYSCALL_SLOTS } from "../events/index.ts";
 
 export type Arch = "x86_64" | "arm64";
 
@@ -81,12 +79,12 @@ export function selectionFor(ruleKinds: Iterable<string>): { kinds: EventKind[];
 }
 
 /** The selection map's contents: entry nr = kind id to record, 0 = drop; the slot no syscall has
- * (FD_TRACK.switchSlot) is the close prefilter's switch. Throws on a name the event table does
- * not have. */
+ * (FD_TRACK.switchSlot) holds the prefilter switch bits (open-filter.ts, prefilterSwitch). Throws
+ * on a name the event table does not have. */
 export function selectionMap(
   kinds: Iterable<string>,
   arch: Arch = hostArch(),
-  prefilterClose = false,
+  prefilterSwitch = 0,
 ): Uint32Array {
   const map = new Uint32Array(SYSCALL_SLOTS);
   for (const name of kinds) {
@@ -96,7 +94,7 @@ export function selectionMap(
     if (nr === FD_TRACK.switchSlot) throw new RangeError(`syscall ${nr} collides with the prefilter switch`);
     if (nr !== null) map[nr] = spec.id;
   }
-  if (prefilterClose) map[FD_TRACK.switchSlot] = 1;
+  map[FD_TRACK.switchSlot] = prefilterSwitch;
   return map;
 }
 

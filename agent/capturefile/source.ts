@@ -3,7 +3,7 @@
 // would live and a progress display can update; memory stays one block.
 
 import type { FrameSink, FrameSource, SourceEnd } from "../capture/index.ts";
-import type { MetricSample } from "../common/metrics.ts";
+import type { MetricSample } from "../common/index.ts";
 import type { BootClock } from "../events/index.ts";
 import { CaptureFileError } from "./format.ts";
 import type { CaptureReader, RecordBatch } from "./reader.ts";

@@ -5,7 +5,7 @@
 // another is open is counted as skipped. Memory: the ring, preallocated, and one writer block.
 
 import type { RecordTap } from "./record-tap.ts";
-import type { MetricSample, MetricSource } from "../common/metrics.ts";
+import type { MetricSample, MetricSource } from "../common/index.ts";
 import type { ActiveRule } from "../rules/index.ts";
 import type { EventContext } from "../state/index.ts";
 import type { CaptureHeader, Compression } from "./format.ts";

@@ -3,7 +3,7 @@
 import { release } from "node:os";
 import pkg from "../../package.json" with { type: "json" };
 import { type CaptureHeader, eventTableHash } from "../capturefile/index.ts";
-import type { MonotonicClock } from "../common/token-bucket.ts";
+import type { MonotonicClock } from "../common/index.ts";
 import type { LannerConfig } from "../config/index.ts";
 import { type BootClock, SCHEMA_VERSION } from "../events/index.ts";
 import type { Logger } from "../log.ts";

@@ -3,7 +3,7 @@
 // prints the JSON Schema of the configuration, for editors.
 
 import { z } from "zod";
-import { configSchema } from "../config/schema.ts";
+import { configSchema } from "../config/index.ts";
 import { many, parseArgs, UsageError } from "./args.ts";
 import { EXIT_OK } from "./exit-codes.ts";
 import { loadCliConfigDetailed } from "./setup.ts";

@@ -2,12 +2,12 @@
 // agent/ops, wired to the running Agent. Reload loads the same -c/-o/-r as the start did.
 
 import type { Agent, AgentOutputs } from "../agent/index.ts";
-import { metricTotal } from "../common/metrics.ts";
+import { metricTotal } from "../common/index.ts";
 import type { LannerConfig, LoadedConfig } from "../config/index.ts";
 import type { Logger } from "../log.ts";
-import { Operations, type PreparedSet } from "../ops/operate.ts";
+import { Operations, type PreparedSet } from "../ops/index.ts";
 import { countFullyLive, type LoadResult, type RuleEngine, rulesetLiveness } from "../rules/index.ts";
-import { captureCheck, kernelDropCheck, sinksCheck } from "../server/health.ts";
+import { captureCheck, kernelDropCheck, sinksCheck } from "../server/index.ts";
 import type { EventContext } from "../state/index.ts";
 import { buildEngine } from "./assemble.ts";
 import { loadCliConfigDetailed, loadRulesOrFail } from "./setup.ts";

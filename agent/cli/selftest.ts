@@ -9,7 +9,7 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Agent, type AgentOutputs, liveFrameSource } from "../agent/index.ts";
 import { Logger } from "../log.ts";
-import type { Alert } from "../outputs/alert.ts";
+import type { Alert } from "../outputs/index.ts";
 import { ruleLiveness } from "../rules/index.ts";
 import { StateTracker } from "../state/index.ts";
 import { parseArgs } from "./args.ts";

@@ -1,11 +1,9 @@
 // The state tracker's and append_output's settings from the configuration.
 
-import type { LannerConfig } from "../config/schema.ts";
-import type { BootClock } from "../events/time.ts";
-import { AppendOutput, AppendOutputError } from "../rules/output/append.ts";
-import { joinAndNormalize } from "../state/paths.ts";
-import type { StateOptions } from "../state/tracker.ts";
-import { UserTable } from "../state/users.ts";
+import type { LannerConfig } from "../config/index.ts";
+import type { BootClock } from "../events/index.ts";
+import { AppendOutput, AppendOutputError } from "../rules/index.ts";
+import { joinAndNormalize, type StateOptions, UserTable } from "../state/index.ts";
 import { EXIT_INVALID } from "./exit-codes.ts";
 import { CliFailure } from "./setup.ts";
 

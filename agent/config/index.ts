@@ -2,4 +2,4 @@
 
 export { DEFAULT_CONFIG, DEFAULT_RULES } from "./embedded.ts";
 export { ConfigError, type ConfigSource, type LoadedConfig, loadConfig, loadConfigDetailed } from "./load.ts";
-export { durationMs, type LannerConfig, ringBytesForPreset } from "./schema.ts";
+export { configSchema, durationMs, type LannerConfig, ringBytesForPreset } from "./schema.ts";

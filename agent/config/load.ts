@@ -5,16 +5,20 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { z } from "zod";
-import { editDistance } from "../rules/fields/registry.ts";
+import { editDistance } from "../rules/index.ts";
 import {
+  clipMessage,
   coreScalarValue,
+  escapeForTerminal,
   isNullScalar,
   parseYamlDocuments,
   parseYamlText,
+  positionAt,
+  type SourceFile,
+  sourceFile,
   type YamlNode,
   YamlSyntaxError,
-} from "../yaml/positioned.ts";
-import { clipMessage, escapeForTerminal, positionAt, type SourceFile, sourceFile } from "../yaml/source.ts";
+} from "../yaml/index.ts";
 import { adaptFalcoConfig, type Origins, type Plain, type PlainMap } from "./falco-compat.ts";
 import { configSchema, type LannerConfig } from "./schema.ts";
 

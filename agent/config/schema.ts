@@ -3,9 +3,9 @@
 // feature; Lanner's own keys are marked as such.
 
 import { z } from "zod";
-import { PRIORITY_SPELLINGS } from "../common/priorities.ts";
+import { PRIORITY_SPELLINGS } from "../common/index.ts";
 import { LOG_LEVELS } from "../log.ts";
-import { outputKeys } from "../outputs/settings.ts";
+import { outputKeys } from "../outputs/index.ts";
 
 // The spellings come from the one priority table the rule loader reads too.
 const priorityNames = PRIORITY_SPELLINGS;
@@ -86,7 +86,7 @@ export const configSchema = z.strictObject({
         .boolean()
         .default(true)
         .describe(
-          "Lanner: drop in the kernel successful closes of fds whose creation was not recorded, when no loaded rule runs on close",
+          "Lanner: drop in the kernel what no loaded rule and no state update can use: opens whose flags and path no rule can match (the open prefilter, derived from the rules; `rules explain` shows it) and successful closes of fds whose creation was not recorded (when no rule runs on close)",
         ),
     })
     .prefault({}),

@@ -1,9 +1,9 @@
 // Alerts the agent raises about itself (a rejected reload, a metrics snapshot), in the same
 // Falco shape as rule alerts so they reach the same outputs; source "internal", as Falco's.
 
-import type { JsonFieldValue } from "../rules/output/format.ts";
-import type { Alert } from "../outputs/alert.ts";
-import type { Priority } from "../rules/load/items.ts";
+import type { JsonFieldValue } from "../rules/index.ts";
+import type { Alert } from "../outputs/index.ts";
+import type { Priority } from "../common/index.ts";
 
 export function internalAlert(
   rule: string,

@@ -3,13 +3,11 @@
 // metrics snapshots. The agent is reached only through the functions given here, so this module
 // does not depend on how the agent is assembled.
 
-import type { MetricSample, MetricSource } from "../common/metrics.ts";
-import type { LannerConfig } from "../config/schema.ts";
+import type { MetricSample, MetricSource } from "../common/index.ts";
+import type { LannerConfig } from "../config/index.ts";
 import type { LogFields, Logger } from "../log.ts";
-import type { Alert } from "../outputs/alert.ts";
-import type { HealthCheck } from "../server/health.ts";
-import { WebServer } from "../server/http.ts";
-import { ProcessMetrics } from "../server/process-metrics.ts";
+import type { Alert } from "../outputs/index.ts";
+import { type HealthCheck, ProcessMetrics, WebServer } from "../server/index.ts";
 import { internalAlert } from "./internal-alert.ts";
 import { MetricsReporter } from "./periodic-metrics.ts";
 import { type ReloadResult, Reloader, type ReloadStep } from "./reload.ts";

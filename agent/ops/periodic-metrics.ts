@@ -3,10 +3,10 @@
 // else a log line, and also appended as a JSON line to metrics.output_file when set.
 
 import { appendFileSync } from "node:fs";
-import type { MetricSample, MetricSource } from "../common/metrics.ts";
-import { durationMs } from "../config/schema.ts";
+import type { MetricSample, MetricSource } from "../common/index.ts";
+import { durationMs } from "../config/index.ts";
 import type { Logger } from "../log.ts";
-import type { Alert } from "../outputs/alert.ts";
+import type { Alert } from "../outputs/index.ts";
 import { internalAlert } from "./internal-alert.ts";
 
 export const METRICS_RULE = "Lanner internal: metrics snapshot";

@@ -2,7 +2,7 @@
 // running set keeps working; only a complete, valid set is swapped in. A rejected set leaves the
 // running one untouched, and every problem is logged and reported (an internal alert).
 
-import type { MetricSample, MetricSource } from "../common/metrics.ts";
+import type { MetricSample, MetricSource } from "../common/index.ts";
 import type { Logger } from "../log.ts";
 
 export interface ReloadStep<T> {

@@ -1,9 +1,9 @@
 // An alert in Falco's shape: time, rule, priority, output (the time and priority prefix, then the
 // rule's rendered message), output_fields (typed; missing ones null), source, tags, hostname.
 
-import { clockTime, isoTime, type WallTime, wallTimeNs, wallTimeNsText } from "../events/time.ts";
-import type { Priority } from "../rules/load/items.ts";
-import type { JsonFieldValue } from "../rules/output/format.ts";
+import { clockTime, isoTime, type WallTime, wallTimeNs, wallTimeNsText } from "../events/index.ts";
+import type { Priority } from "../common/index.ts";
+import type { JsonFieldValue } from "../rules/index.ts";
 import { type JsonValue, sortedJson } from "./json.ts";
 
 export interface Alert {

@@ -7,8 +7,7 @@
 // fails goes back to the head of the spool (spool policy) or is retried from memory; the worker
 // always sends the spool's head before the queue, so alerts arrive in the order they were produced.
 
-import type { MetricSample } from "../common/metrics.ts";
-import { TokenBucket } from "../common/token-bucket.ts";
+import { type MetricSample, TokenBucket } from "../common/index.ts";
 import { LineQueue, lineBytes } from "./queue.ts";
 import type { FullPolicy } from "./settings.ts";
 import { type Spool, SpoolError } from "./spool.ts";

@@ -17,7 +17,7 @@ import {
   writeSync,
   openSync,
 } from "node:fs";
-import type { MetricSample } from "../common/metrics.ts";
+import type { MetricSample } from "../common/index.ts";
 import { DeliveryError, type Transport } from "./delivery.ts";
 
 export class FileSinkError extends Error {}

@@ -7,7 +7,7 @@
 
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { TokenBucket } from "../common/token-bucket.ts";
+import { TokenBucket } from "../common/index.ts";
 import { DeliveryError, type Transport } from "./delivery.ts";
 import type { CollectorSettings, HttpBatchMode } from "./settings.ts";
 

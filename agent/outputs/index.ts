@@ -4,8 +4,7 @@
 // it to every sink: it never waits and never throws. Drops raise a rate-limited internal alert
 // (source "internal"). docs/OUTPUTS.md describes every sink, queue, policy and counter.
 
-import type { MetricSample, MetricSource } from "../common/metrics.ts";
-import { type MonotonicClock, TokenBucket } from "../common/token-bucket.ts";
+import { type MetricSample, type MetricSource, type MonotonicClock, TokenBucket } from "../common/index.ts";
 import type { Logger } from "../log.ts";
 import { type Alert, type AlertFormat, alertJson, alertText } from "./alert.ts";
 import {

@@ -4,8 +4,8 @@
 // namespace when the alert has them. Record: time, severity from the priority, the rendered output
 // as body, rule/priority/source/tags and every output field as attributes.
 
-import { wallTimeNs } from "../events/time.ts";
-import type { Priority } from "../rules/load/items.ts";
+import { wallTimeNs } from "../events/index.ts";
+import type { Priority } from "../common/index.ts";
 import type { Alert } from "./alert.ts";
 
 /** Falco priority -> OpenTelemetry severity number (FATAL 21-24, ERROR 17, WARN 13, INFO 9-12, DEBUG 5). */

@@ -5,7 +5,7 @@
 // pipe gives no receipt), as with Falco's program_output.
 
 import type { Subprocess } from "bun";
-import type { MetricSample } from "../common/metrics.ts";
+import type { MetricSample } from "../common/index.ts";
 import { DeliveryError, type Transport } from "./delivery.ts";
 
 type Child = Subprocess<"pipe", "ignore", "inherit">;

@@ -4,7 +4,7 @@
 // stuck syslog daemon makes this sink retry (EAGAIN), never blocks the event loop.
 
 import { dlopen, FFIType, ptr, read } from "bun:ffi";
-import type { Priority } from "../rules/load/items.ts";
+import type { Priority } from "../common/index.ts";
 import { DeliveryError, type Transport } from "./delivery.ts";
 
 const AF_UNIX = 1;

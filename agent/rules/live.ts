@@ -1,7 +1,7 @@
 // Binding rules to live state: fields read through the registry's extractors over the state
 // tracker's event context.
 
-import type { EventContext } from "../state/context.ts";
+import type { EventContext } from "../state/index.ts";
 import type { CheckedOperand } from "./condition/checked.ts";
 import type { FieldBinder } from "./condition/plan.ts";
 

@@ -5,7 +5,7 @@
 // The captured event types come from the event schema (agent/events), the filled fields from the
 // field registry: neither list is kept here.
 
-import { KIND_BY_ID } from "../events/schema.ts";
+import { KIND_BY_ID } from "../events/index.ts";
 import type {
   CheckedExpr,
   CheckedOperand,

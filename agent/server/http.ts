@@ -5,7 +5,7 @@
 
 import { readFileSync } from "node:fs";
 import type { Server } from "bun";
-import type { MetricSample, MetricSource } from "../common/metrics.ts";
+import type { MetricSample, MetricSource } from "../common/index.ts";
 import { type HealthCheck, type HealthReport, runChecks } from "./health.ts";
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./prometheus.ts";
 

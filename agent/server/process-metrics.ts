@@ -1,7 +1,7 @@
 // The agent process's own resource use, as metric samples: resident memory, CPU time, heap and
 // the start time (Prometheus' usual process_* metrics, under the lanner_ prefix).
 
-import type { MetricSample, MetricSource } from "../common/metrics.ts";
+import type { MetricSample, MetricSource } from "../common/index.ts";
 
 export class ProcessMetrics implements MetricSource {
   private readonly startSeconds = Date.now() / 1000 - process.uptime();

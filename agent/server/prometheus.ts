@@ -3,7 +3,7 @@
 // as Prometheus asks); label values are escaped; a family reported twice with another type, and
 // a sample repeating a label set, are left out and counted so /metrics always parses.
 
-import type { MetricSample, MetricType } from "../common/metrics.ts";
+import type { MetricSample, MetricType } from "../common/index.ts";
 
 export const METRIC_PREFIX = "lanner_";
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";

@@ -2,8 +2,7 @@
 // (its process, the fd it refers to, users, containers, the host). One context object is reused
 // for every event; it is valid until the next event is applied.
 
-import type { Event } from "../events/types.ts";
-import type { BootClock } from "../events/time.ts";
+import type { BootClock, Event } from "../events/index.ts";
 import type { ContainerMeta } from "./container-meta.ts";
 import type { FdInfo } from "./fds.ts";
 import type { ExeFileFacts, ProcessInfo, ProcessLookup } from "./processes.ts";

@@ -2,8 +2,7 @@
 // budget all tables share (FdBudget) so the total stays under a cap however many processes a node
 // runs. Types and type characters are Falco's (fd.type / fd.typechar).
 
-import { O_DIRECTORY } from "../events/open-flags.ts";
-import type { OpenEvent } from "../events/types.ts";
+import { O_DIRECTORY, type OpenEvent } from "../events/index.ts";
 import { basename, dirname, joinAndNormalize } from "./paths.ts";
 
 export type FdType =

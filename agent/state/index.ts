@@ -1,7 +1,16 @@
 // The state stage's entry module: the tracker, its tables and the context the rules read.
 
+export { renderCapabilities } from "./capabilities.ts";
+export type { ContainerMeta } from "./container-meta.ts";
 export type { EventContext, HostInfo } from "./context.ts";
-export type { FdInfo, PathBaseResolver } from "./fds.ts";
+export {
+  type FdInfo,
+  fdDirectory,
+  fdFilename,
+  type L4Proto,
+  type PathBaseResolver,
+  type SocketEnds,
+} from "./fds.ts";
 export { joinAndNormalize } from "./paths.ts";
 export type { ProcessInfo, ProcessLookup, ProcessTableStats } from "./processes.ts";
 export {

@@ -2,9 +2,8 @@
 // Owns every table (processes with their fds, containers, the caches) and their counters.
 
 import { readFileSync, readlinkSync } from "node:fs";
-import type { MetricSample, MetricSource } from "../common/metrics.ts";
-import { type MonotonicClock, TokenBucket } from "../common/token-bucket.ts";
-import type { Event } from "../events/types.ts";
+import { type MetricSample, type MetricSource, type MonotonicClock, TokenBucket } from "../common/index.ts";
+import type { Event } from "../events/index.ts";
 import { ContainerMetadataStore, type ContainerEngineDirs, type ContainerMeta } from "./container-meta.ts";
 import { ContainerUserTables } from "./container-users.ts";
 import { ContainerIdCache, cgroupPathFromProcFile } from "./containers.ts";
@@ -12,7 +11,7 @@ import type { EventContext, HostInfo, LazyFacts } from "./context.ts";
 import { applyFdSyscall, type FdEventHost, type SyscallParams } from "./fd-events.ts";
 import { FdBudget, type FdInfo, fdFromOpen, type PathBaseResolver } from "./fds.ts";
 import {
-  isOnOverlayUpper,
+  overlayLayerOf,
   listPids,
   type ProcSnapshot,
   readExeStat,
@@ -172,7 +171,9 @@ export class StateTracker implements MetricSource {
     switch (event.kind) {
       case "execve":
       case "execveat": {
-        if (event.res === 0 && this.processes.get(event.pid) === undefined) this.repair(event.pid);
+        // A failed exec changes nothing (libsinsp's parser returns before touching the thread):
+        // its fields are the caller's, so an unknown caller is repaired like any other.
+        if (this.processes.get(event.pid) === undefined) this.repair(event.pid);
         const p = this.processes.onExec(event);
         if (p !== undefined && event.res === 0 && p.containerId === "host" && this.hybridCgroups)
           this.cgroupFromProc(p);
@@ -379,7 +380,7 @@ export class StateTracker implements MetricSource {
       capInheritable: s.capInheritable,
       exeFromMemfd: exepath.startsWith("/memfd:"),
       exeFile: undefined,
-      exeUpperFromKernel: undefined,
+      exeLayerFromKernel: undefined,
       cgroup,
       containerId: this.containerIds.idOf(cgroup),
       pidTsBootNs: s.startBootNs,
@@ -435,10 +436,13 @@ export class StateTracker implements MetricSource {
     const procRoot = this.procRoot;
     if (p.exeFile === undefined && procRoot !== undefined) {
       const s = p.exited ? undefined : readExeStat(procRoot, p.pid, p.uid, p.gid);
-      p.exeFile =
-        s === undefined
-          ? null
-          : { ...s, upperLayer: isOnOverlayUpper(procRoot, this.hostRoot, p.pid, p.exepath) };
+      if (s === undefined) p.exeFile = null;
+      else {
+        // The probe's word from exec time; else where mountinfo puts the path now.
+        const layer =
+          p.exeLayerFromKernel ?? overlayLayerOf(procRoot, this.hostRoot, p.pid, p.exepath, s.dev);
+        p.exeFile = { ...s, layer };
+      }
     }
     return p.exeFile ?? undefined;
   }

@@ -12,6 +12,7 @@ import type { OpenEvent } from "../../agent/events/types.ts";
 import { parseOperandPrefix } from "../../agent/rules/condition/parser.ts";
 import { FieldRegistry } from "../../agent/rules/fields/registry.ts";
 import type { EventContext } from "../../agent/state/context.ts";
+import { deviceMajor } from "../../agent/state/proc-reader.ts";
 import { StateTracker } from "../../agent/state/tracker.ts";
 import { UserTable } from "../../agent/state/users.ts";
 
@@ -97,6 +98,7 @@ describe("where the executable came from", () => {
       expect(read(ctx, "proc.exepath")).toBe(copy);
       expect(read(ctx, "proc.is_exe_from_memfd")).toBe(false);
       expect(read(ctx, "proc.is_exe_upper_layer")).toBe(false);
+      expect(read(ctx, "proc.is_exe_lower_layer")).toBe(false);
       expect(read(ctx, "proc.is_exe_writable")).toBe(true);
       const st = statSync(copy, { bigint: true });
       expect(read(ctx, "proc.exe_ino")).toBe(Number(st.ino));
@@ -104,6 +106,29 @@ describe("where the executable came from", () => {
     } finally {
       rmSync(copy, { force: true });
     }
+  });
+
+  test("a binary off overlay (tmpfs, the test's temp dir): neither overlay layer, as in Falco", async () => {
+    const copy = join(dir, "plain-sleep");
+    copyFileSync(SLEEP, copy);
+    const pid = await start([copy, "60"], "plain-sleep");
+    const ctx = contextOf(pid);
+    expect(read(ctx, "proc.exepath")).toBe(copy);
+    expect(read(ctx, "proc.is_exe_upper_layer")).toBe(false);
+    expect(read(ctx, "proc.is_exe_lower_layer")).toBe(false);
+    expect(read(ctx, "proc.is_exe_from_memfd")).toBe(false);
+  });
+
+  test("deviceMajor splits stat's device id as the kernel encodes it", () => {
+    // /dev/null is character device 1:3; st_rdev carries its number, st_dev the fs it sits on.
+    expect(deviceMajor(statSync("/dev/null", { bigint: true }).rdev)).toBe(1);
+    expect(deviceMajor((259n << 8n) | 5n)).toBe(259);
+    // glibc's makedev: major bits 0-11 at 8-19, bits 12 and up from bit 44; minor around them.
+    const makedev = (major: bigint, minor: bigint) =>
+      ((major & 0xfffn) << 8n) | ((major & ~0xfffn) << 32n) | (minor & 0xffn) | ((minor & ~0xffn) << 12n);
+    expect(deviceMajor(makedev(0x1234n, 0xabcdn))).toBe(0x1234);
+    // /proc is on an anonymous device: major 0, like every overlay mount.
+    expect(deviceMajor(statSync("/proc/self", { bigint: true }).dev)).toBe(0);
   });
 
   test("a binary written to an overlay's upper layer: proc.is_exe_upper_layer", async () => {

@@ -19,7 +19,7 @@ import { USER_FIELDS } from "./extract/user.ts";
 import { EVENT_ARGS } from "./event-names.ts";
 import { RAWARG_NUMERIC_TYPES } from "./rawarg-types.ts";
 import { type ValueKind, valueKindOf } from "./values.ts";
-import type { EventContext } from "../../state/context.ts";
+import type { EventContext } from "../../state/index.ts";
 
 export interface FieldDef {
   readonly name: string;

@@ -2,8 +2,7 @@
 // macros parsed and checked (each once), every rule condition parsed, extended with its exceptions,
 // checked, and its output compiled. Every problem is reported at its place in its file.
 
-import { scalarOffset } from "../../yaml/positioned.ts";
-import { positionAt } from "../../yaml/source.ts";
+import { positionAt, scalarOffset } from "../../yaml/index.ts";
 import type { CheckExpr, Expr, ListLiteral, Literal } from "../condition/ast.ts";
 import {
   type CheckIssue,

@@ -3,7 +3,7 @@
 // it sits in ("rule 'X'", "condition"), like Falco's rule_loader::context but with every problem
 // reported, not only the first.
 
-import { clipMessage, escapeForTerminal, positionAt, type SourceFile, snippetAt } from "../../yaml/source.ts";
+import { clipMessage, escapeForTerminal, positionAt, type SourceFile, snippetAt } from "../../yaml/index.ts";
 import type { CheckIssueCode, CheckWarningCode } from "../condition/check.ts";
 
 export type Severity = "error" | "warning";
@@ -99,7 +99,7 @@ export function diagnosticToJson(d: Diagnostic): DiagnosticJson {
   };
 }
 
-export { MAX_MESSAGE_LENGTH } from "../../yaml/source.ts";
+export { MAX_MESSAGE_LENGTH } from "../../yaml/index.ts";
 
 /** "file:line:col: error[code]: message\n  in rule 'X' > condition\n  12 | ...\n     ^" */
 export function formatDiagnostic(d: Diagnostic): string {

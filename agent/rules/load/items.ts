@@ -1,7 +1,7 @@
 // The items of a rules file after reading: what each YAML entry asks for, with the position of
 // every piece, before any definition is applied.
 
-import type { YamlScalar } from "../../yaml/positioned.ts";
+import type { YamlScalar } from "../../yaml/index.ts";
 import type { Location } from "./diagnostics.ts";
 
 /** A condition or output written in a file, with the YAML node it came from (for error positions). */
@@ -11,9 +11,9 @@ export interface TextPiece {
 }
 
 // Priorities are one table shared with the config schema (agent/common/priorities.ts).
-export { PRIORITIES, type Priority, parsePriority } from "../../common/priorities.ts";
+export { PRIORITIES, type Priority, parsePriority } from "../../common/index.ts";
 
-import type { Priority } from "../../common/priorities.ts";
+import type { Priority } from "../../common/index.ts";
 
 /** A value in an exception: a single string, or (for list-form comparisons) a list of strings. */
 export type ExceptionValue = { text: string; location: Location } | { items: string[]; location: Location };

@@ -4,8 +4,7 @@
 
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { readYamlFile } from "../../yaml/read-file.ts";
-import { type SourceFile, sourceFile } from "../../yaml/source.ts";
+import { readYamlFile, type SourceFile, sourceFile } from "../../yaml/index.ts";
 import { FieldRegistry } from "../fields/registry.ts";
 import { Collection } from "./collect.ts";
 import { type CompiledRuleset, compileCollection } from "./compile.ts";

@@ -6,13 +6,13 @@ import {
   isNullScalar,
   mappingGet,
   parseYamlDocuments,
+  type SourceFile,
   type YamlMapping,
   type YamlNode,
   type YamlScalar,
   YamlSyntaxError,
-} from "../../yaml/positioned.ts";
-import { PRIORITY_SPELLINGS } from "../../common/priorities.ts";
-import type { SourceFile } from "../../yaml/source.ts";
+} from "../../yaml/index.ts";
+import { PRIORITY_SPELLINGS } from "../../common/index.ts";
 import type { DiagnosticBag, Location } from "./diagnostics.ts";
 import {
   type ExceptionSpec,

@@ -5,10 +5,11 @@ import {
   isNullScalar,
   mappingGet,
   parseYamlDocuments,
+  positionAt,
+  type SourceFile,
   type YamlNode,
   YamlSyntaxError,
-} from "../../yaml/positioned.ts";
-import { positionAt, type SourceFile } from "../../yaml/source.ts";
+} from "../../yaml/index.ts";
 
 export type CaseValue = string | number | boolean | null | CaseValue[];
 

@@ -1,7 +1,7 @@
 // container.* and k8s.*: the id from the process's cgroup at exec, the rest from the container
 // runtime's on-disk state (read lazily through the state's facts, cached there).
 
-import type { ContainerMeta } from "../../../state/container-meta.ts";
+import type { ContainerMeta } from "../../../state/index.ts";
 import type { FieldValue } from "../values.ts";
 import { type Binder, FieldArgumentError, plain } from "./types.ts";
 

@@ -1,7 +1,12 @@
 // fd.*, from the fd the event refers to (the process's fd table, seeded from /proc).
 
-import type { EventContext } from "../../../state/context.ts";
-import { type FdInfo, fdDirectory, fdFilename, type SocketEnds } from "../../../state/fds.ts";
+import {
+  type EventContext,
+  fdDirectory,
+  fdFilename,
+  type FdInfo,
+  type SocketEnds,
+} from "../../../state/index.ts";
 import type { FieldValue } from "../values.ts";
 import { type Binder, indexArg, plain } from "./types.ts";
 

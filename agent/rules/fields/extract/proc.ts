@@ -1,9 +1,12 @@
 // proc.*, thread.* and the ancestor fields, from the process table.
 
-import { toWallTime, wallTimeNs } from "../../../events/time.ts";
-import { renderCapabilities } from "../../../state/capabilities.ts";
-import type { EventContext } from "../../../state/context.ts";
-import type { ProcessInfo, ProcessLookup } from "../../../state/processes.ts";
+import { toWallTime, wallTimeNs } from "../../../events/index.ts";
+import {
+  type EventContext,
+  type ProcessInfo,
+  type ProcessLookup,
+  renderCapabilities,
+} from "../../../state/index.ts";
 import type { FieldValue } from "../values.ts";
 import { type Binder, type Extractor, FieldArgumentError, indexArg, plain } from "./types.ts";
 
@@ -121,6 +124,17 @@ function exeFact(
   });
 }
 
+/** Whether the executable is on that overlayfs layer: the probe's word from exec time when it
+ * gave one (no /proc read, still right after the process exited), else the lazy file facts. */
+function exeLayerIs(layer: "upper" | "lower"): Binder {
+  return plain((ctx) => {
+    const p = ctx.process;
+    if (p === undefined) return undefined;
+    const known = p.exeLayerFromKernel ?? ctx.facts.exeFile(p)?.layer;
+    return known === undefined ? undefined : known === layer;
+  });
+}
+
 export const PROC_FIELDS: Readonly<Record<string, Binder>> = {
   // The record carries the pid even when the process is unknown.
   "proc.pid": plain((ctx) => ctx.process?.pid ?? ctx.event.pid),
@@ -219,8 +233,8 @@ export const PROC_FIELDS: Readonly<Record<string, Binder>> = {
     return ctx.facts.exeFile(p)?.memfd ?? false;
   }),
   "proc.is_exe_writable": exeFact((f) => f.writable),
-  "proc.is_exe_upper_layer": exeFact((f) => f.upperLayer),
-  "proc.is_exe_lower_layer": exeFact((f) => !f.upperLayer),
+  "proc.is_exe_upper_layer": exeLayerIs("upper"),
+  "proc.is_exe_lower_layer": exeLayerIs("lower"),
   "proc.exe_ino": exeFact((f) => f.ino),
   "proc.exe_ino.ctime": exeFact((f) => f.ctimeNs),
   "proc.exe_ino.mtime": exeFact((f) => f.mtimeNs),

@@ -2,7 +2,7 @@
 // load time, for the argument written in the rule (`proc.aname[2]`, `evt.arg.flags`), so the
 // per-event work is a property read or a short walk.
 
-import type { EventContext } from "../../../state/context.ts";
+import type { EventContext } from "../../../state/index.ts";
 import type { FieldValue } from "../values.ts";
 
 export type Extractor = (ctx: EventContext) => FieldValue | undefined;

@@ -2,7 +2,7 @@
 // the host's, outside containers). A uid or gid with no entry reads as Falco shows it: the name
 // "<NA>" (the id itself stays readable).
 
-import type { EventContext } from "../../../state/context.ts";
+import type { EventContext } from "../../../state/index.ts";
 import { type Binder, plain } from "./types.ts";
 
 const NO_ENTRY = "<NA>";

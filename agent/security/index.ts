@@ -1,0 +1,3 @@
+// The security folder's entry module: dropping privileges once the probe is attached.
+
+export { dropPrivilegesAfterAttach } from "./drop.ts";
