@@ -147,7 +147,7 @@ async function replayOnce(path: string, sources: RuleSource[]) {
   if (loaded.diagnostics.errorCount > 0) throw new Error("rules do not load");
   const engine = new RuleEngine<EventContext>(
     loaded.ruleset,
-    { minPriority: "Debug", matching: "first", selection: [] },
+    { minPriority: "Debug", matching: "first", selection: [], planPerEventType: true },
     liveBinder,
     liveText,
     liveEventKey,

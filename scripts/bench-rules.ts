@@ -82,7 +82,7 @@ function bench(name: string, sources: RuleSource[]): Result {
   if (loaded.diagnostics.errorCount > 0) throw new Error(`${name}: rules do not load`);
   const engine = new RuleEngine(
     loaded.ruleset,
-    { minPriority: "Debug", matching: "first", selection: [] },
+    { minPriority: "Debug", matching: "first", selection: [], planPerEventType: true },
     liveBinder,
     liveText,
     liveEventKey,

@@ -32,6 +32,8 @@ export function buildEngine(loaded: LoadResult, config: LannerConfig): RuleEngin
         "enable" in s ? { action: "enable", ...s.enable } : { action: "disable", ...s.disable },
       ),
       appendOutput: appendOutputOrFail(config.append_output),
+      // The pipeline evaluates each event under its own kind, which is what evt.type reads.
+      planPerEventType: true,
     },
     liveBinder,
     liveText,

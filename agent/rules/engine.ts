@@ -3,7 +3,7 @@
 // in load order (the first definition's position), as Falco evaluates them.
 
 import type { EventTypeSet } from "./condition/evttypes.ts";
-import { type FieldBinder, Planner, type Predicate } from "./condition/plan.ts";
+import { decidedValue, type FieldBinder, Planner, type Predicate } from "./condition/plan.ts";
 import type { CompiledRule, CompiledRuleset } from "./load/compile.ts";
 import { PRIORITIES, type Priority } from "./load/items.ts";
 import { type BoundOutput, bindOutput, type OutputToken } from "./output/format.ts";
@@ -23,6 +23,12 @@ export interface EngineOptions {
   selection: readonly RuleSelectionStep[];
   /** falco.yaml's append_output: tokens added to each matching rule's output. */
   appendOutput?: { tokensFor(rule: CompiledRule): OutputToken[] };
+  /**
+   * The event type given to evaluate() is always the context's evt.type value (the live binding:
+   * both are the event's kind). Rules are then planned once per event type they run on, with
+   * their evt.type comparisons decided at planning time; a rule decided false is not tested.
+   */
+  planPerEventType?: boolean;
 }
 
 export interface ActiveRule<C> {
@@ -38,7 +44,10 @@ export interface ActiveRule<C> {
 export class RuleEngine<C> {
   readonly active: readonly ActiveRule<C>[];
   private readonly byType = new Map<string, ActiveRule<C>[]>();
+  /** Per event type: the candidates that can still match and their predicates for that type. */
+  private readonly plans = new Map<string, TypePlan<C>>();
   private readonly matching: "first" | "all";
+  private readonly typedPlanning: { bind: FieldBinder<C>; eventKey?: (ctx: C) => unknown } | undefined;
 
   /**
    * `eventKey` identifies the event a context holds (the live binding uses the event object): with
@@ -52,6 +61,7 @@ export class RuleEngine<C> {
     eventKey?: (ctx: C) => unknown,
   ) {
     this.matching = options.matching;
+    this.typedPlanning = options.planPerEventType === true ? { bind, eventKey } : undefined;
     const planner = new Planner(bind, eventKey);
     const threshold = PRIORITIES.indexOf(options.minPriority);
     const enabled = selectRules(ruleset.rules, options.selection);
@@ -84,17 +94,39 @@ export class RuleEngine<C> {
 
   /** Tests the event against its candidate rules; calls onMatch for each match (or the first). */
   evaluate(eventType: string, ctx: C, onMatch: (rule: ActiveRule<C>) => void): number {
-    const rules = this.candidates(eventType);
+    let plan = this.plans.get(eventType);
+    if (plan === undefined) {
+      plan = this.planFor(eventType);
+      this.plans.set(eventType, plan);
+    }
+    const { rules, predicates } = plan;
     let n = 0;
     for (let i = 0; i < rules.length; i++) {
+      if (!predicates[i](ctx)) continue;
       const r = rules[i];
-      if (!r.predicate(ctx)) continue;
       r.matches++;
       n++;
       onMatch(r);
       if (this.matching === "first") break;
     }
     return n;
+  }
+
+  private planFor(eventType: string): TypePlan<C> {
+    const candidates = this.candidates(eventType);
+    const typed = this.typedPlanning;
+    if (typed === undefined) return { rules: candidates, predicates: candidates.map((r) => r.predicate) };
+    // One planner per type, so macros stay shared between the rules of that type.
+    const planner = new Planner(typed.bind, typed.eventKey, eventType);
+    const rules: ActiveRule<C>[] = [];
+    const predicates: Predicate<C>[] = [];
+    for (const r of candidates) {
+      const p = planner.condition(r.rule.condition);
+      if (decidedValue(p) === false) continue;
+      rules.push(r);
+      predicates.push(p);
+    }
+    return { rules, predicates };
   }
 
   /** Every event type some active rule runs on ("all" if a rule runs on every type). */
@@ -106,6 +138,11 @@ export class RuleEngine<C> {
     }
     return out;
   }
+}
+
+interface TypePlan<C> {
+  readonly rules: readonly ActiveRule<C>[];
+  readonly predicates: readonly Predicate<C>[];
 }
 
 function typeMatches(set: EventTypeSet, eventType: string): boolean {

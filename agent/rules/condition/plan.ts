@@ -31,9 +31,15 @@ export type Predicate<C> = (ctx: C) => boolean;
 export class Planner<C> {
   private readonly macros = new Map<CheckedExpr, Predicate<C>>();
 
+  /**
+   * `eventType`, when given, is the evt.type of every event the planned conditions will see (the
+   * engine plans a rule once per event type it runs on): comparisons of evt.type are decided here,
+   * and the and/or/not around them folded, so per event only what can still differ is tested.
+   */
   constructor(
     private readonly bind: FieldBinder<C>,
     private readonly eventKey?: (ctx: C) => unknown,
+    private readonly eventType?: string,
   ) {}
 
   condition(expr: CheckedExpr): Predicate<C> {
@@ -44,12 +50,16 @@ export class Planner<C> {
         return planOr(expr.children.map((c) => this.condition(c)));
       case "not": {
         const child = this.condition(expr.child);
+        if (child === ALWAYS) return NEVER;
+        if (child === NEVER) return ALWAYS;
         return (ctx) => !child(ctx);
       }
       case "macro":
         return this.macro(expr.body);
       case "compare":
-        return planCompare(expr, this.bind);
+        return this.eventType !== undefined && isPlainEventType(expr)
+          ? decided(expr, this.eventType)
+          : planCompare(expr, this.bind);
     }
   }
 
@@ -58,7 +68,7 @@ export class Planner<C> {
     if (planned === undefined) {
       const inner = this.condition(body);
       const key = this.eventKey;
-      if (key === undefined) planned = inner;
+      if (key === undefined || inner === ALWAYS || inner === NEVER) planned = inner;
       else {
         let lastKey: unknown = NO_EVENT;
         let lastValue = false;
@@ -77,6 +87,33 @@ export class Planner<C> {
   }
 }
 
+/** Predicates decided at planning time; and/or/not fold them away. */
+const ALWAYS: Predicate<unknown> = () => true;
+const NEVER: Predicate<unknown> = () => false;
+
+/** Whether the planned predicate is decided whatever the event: true, false, or undefined if not. */
+export function decidedValue<C>(p: Predicate<C>): boolean | undefined {
+  return p === ALWAYS ? true : p === NEVER ? false : undefined;
+}
+
+/** A literal test of evt.type itself (no transformer, no field on the right). */
+function isPlainEventType(cmp: CheckedCompare): boolean {
+  const left = cmp.left;
+  return (
+    left.kind === "field" &&
+    left.field.def.name === "evt.type" &&
+    left.field.arg === undefined &&
+    left.multi === "single" &&
+    cmp.right === undefined
+  );
+}
+
+/** The comparison's result when evt.type is `eventType` (it always has a value). */
+function decided<C>(cmp: CheckedCompare, eventType: string): Predicate<C> {
+  if (cmp.op === "exists") return ALWAYS;
+  return (cmp.test as Test)(eventType) ? ALWAYS : NEVER;
+}
+
 /**
  * Plans one condition on its own (no sharing across rules). A macro's result is remembered per
  * context object, so a macro used many times is evaluated once per call.
@@ -89,7 +126,10 @@ export function planCondition<C>(expr: CheckedExpr, bind: FieldBinder<C>): Predi
 const NO_EVENT: unique symbol = Symbol("no event");
 
 // Small fixed arities get straight-line closures; the loop form covers the rest.
-function planAnd<C>(ps: Predicate<C>[]): Predicate<C> {
+function planAnd<C>(all: Predicate<C>[]): Predicate<C> {
+  if (all.includes(NEVER)) return NEVER;
+  const ps = all.filter((p) => p !== ALWAYS);
+  if (ps.length === 0) return ALWAYS;
   if (ps.length === 1) return ps[0];
   if (ps.length === 2) {
     const [a, b] = ps;
@@ -105,7 +145,10 @@ function planAnd<C>(ps: Predicate<C>[]): Predicate<C> {
   };
 }
 
-function planOr<C>(ps: Predicate<C>[]): Predicate<C> {
+function planOr<C>(all: Predicate<C>[]): Predicate<C> {
+  if (all.includes(ALWAYS)) return ALWAYS;
+  const ps = all.filter((p) => p !== NEVER);
+  if (ps.length === 0) return NEVER;
   if (ps.length === 1) return ps[0];
   if (ps.length === 2) {
     const [a, b] = ps;
