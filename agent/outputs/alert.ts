@@ -57,44 +57,103 @@ export function alertJson(alert: Alert, format: AlertFormat): string {
 }
 
 /**
- * The same text from a few native JSON.stringify calls on objects built in sorted key order (a
- * call per key and value was most of an alert's cost). evt.time (a bigint) is spliced in as
- * digits. Returns undefined for what objects would write differently: bigint field values and
- * integer-like keys (which objects order first); alertJsonWritten handles those.
+ * The same text from one native JSON.stringify call on an object built in sorted key order (a
+ * call per key and value was most of an alert's cost). evt.time (a bigint) is written as a 0
+ * placeholder and its digits spliced in: the placeholder's key, quoted, cannot occur elsewhere
+ * (a quote inside a JSON string is escaped, and only output_fields holds that key). A rule's tags
+ * are written once per tags list. Returns undefined for what objects would write differently:
+ * bigint field values and integer-like keys (which objects order first); alertJsonWritten
+ * handles those.
  */
 function alertJsonNative(alert: Alert, format: AlertFormat): string | undefined {
   const time = isoTime(alert.time);
-  const head: Record<string, unknown> = { hostname: alert.hostname };
-  if (format.includeMessage) head.message = alert.message;
-  if (format.includeOutput) head.output = alertText(alert, format);
-  let out = JSON.stringify(head);
+  const out: Record<string, unknown> = { hostname: alert.hostname };
+  if (format.includeMessage) out.message = alert.message;
+  if (format.includeOutput) out.output = alertText(alert, format);
   if (format.includeOutputFields) {
-    const timeKey = format.isoTime ? "evt.time.iso8601" : "evt.time";
     const fields = alert.outputFields;
-    const keys = Object.keys(fields);
-    keys.sort();
-    const before: Record<string, unknown> = {};
-    const after: Record<string, unknown> = {};
+    const keys = sortedKeys(alert.rule, fields, format.isoTime);
+    if (keys === undefined) return undefined;
+    const timeKey = format.isoTime ? "evt.time.iso8601" : "evt.time";
+    const sorted: Record<string, unknown> = {};
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i] as string;
-      if (k === timeKey) continue;
-      if (INDEX_LIKE.test(k)) return undefined;
+      if (k === timeKey) {
+        sorted[k] = format.isoTime ? time : 0;
+        continue;
+      }
       const v = fields[k];
       if (typeof v === "bigint") return undefined;
       if (Array.isArray(v)) for (const x of v) if (typeof x === "bigint") return undefined;
-      if (k < timeKey) before[k] = v;
-      else after[k] = v;
+      sorted[k] = v;
     }
-    const b = JSON.stringify(before);
-    const a = JSON.stringify(after);
-    const timeValue = format.isoTime ? JSON.stringify(time) : wallTimeNsText(alert.time);
-    out = `${out.slice(0, -1)},"output_fields":{${b.length > 2 ? `${b.slice(1, -1)},` : ""}"${timeKey}":${timeValue}${a.length > 2 ? `,${a.slice(1, -1)}` : ""}}}`;
+    out.output_fields = sorted;
   }
-  const tail: Record<string, unknown> = { priority: alert.priority, rule: alert.rule, source: alert.source };
-  if (format.includeTags) tail.tags = alert.tags;
-  tail.time = time;
-  return `${out.slice(0, -1)},${JSON.stringify(tail).slice(1)}`;
+  out.priority = alert.priority;
+  out.rule = alert.rule;
+  out.source = alert.source;
+  let json = JSON.stringify(out);
+  if (format.includeOutputFields && !format.isoTime) {
+    const at = json.indexOf(TIME_PLACEHOLDER) + TIME_PLACEHOLDER.length - 1;
+    json = `${json.slice(0, at)}${wallTimeNsText(alert.time)}${json.slice(at + 1)}`;
+  }
+  // The ISO time is digits and punctuation: quoting it is its JSON.
+  const tags = format.includeTags ? `,"tags":${tagsJson(alert.tags)}` : "";
+  return `${json.slice(0, -1)}${tags},"time":"${time}"}`;
 }
+const TIME_PLACEHOLDER = '"evt.time":0';
+
+/** A rule's tags list (the same array for each of its alerts) as JSON. */
+const TAGS_JSON = new WeakMap<readonly string[], string>();
+function tagsJson(tags: readonly string[]): string {
+  let json = TAGS_JSON.get(tags);
+  if (json === undefined) {
+    json = JSON.stringify(tags);
+    TAGS_JSON.set(tags, json);
+  }
+  return json;
+}
+
+/**
+ * output_fields keys in sorted order, the time key included; undefined when one is integer-like.
+ * A rule's alerts have the same keys in the same order, so the order is worked out once per rule
+ * (and time key) and only checked per alert: sorting was a quarter of an alert's formatting. At
+ * most SORTED_KEYS_CAP rules are remembered; alerts of others are sorted each time.
+ */
+function sortedKeys(
+  rule: string,
+  fields: Record<string, unknown>,
+  isoTime: boolean,
+): readonly string[] | undefined {
+  const plans = isoTime ? SORTED_KEYS_ISO : SORTED_KEYS;
+  const plan = plans.get(rule);
+  if (plan !== undefined) {
+    let i = 0;
+    let same = true;
+    for (const k in fields) {
+      if (k !== plan.order[i++]) {
+        same = false;
+        break;
+      }
+    }
+    if (same && i === plan.order.length) return plan.sorted;
+  }
+  const order = Object.keys(fields);
+  const timeKey = isoTime ? "evt.time.iso8601" : "evt.time";
+  const keys = order.includes(timeKey) ? [...order] : [...order, timeKey];
+  keys.sort();
+  const sorted = keys.some((k) => INDEX_LIKE.test(k)) ? undefined : keys;
+  if (plan !== undefined || plans.size < SORTED_KEYS_CAP) plans.set(rule, { order, sorted });
+  return sorted;
+}
+interface KeyPlan {
+  /** The keys in the fields object's own order. */
+  order: readonly string[];
+  sorted: readonly string[] | undefined;
+}
+const SORTED_KEYS_CAP = 4096;
+const SORTED_KEYS = new Map<string, KeyPlan>();
+const SORTED_KEYS_ISO = new Map<string, KeyPlan>();
 const INDEX_LIKE = /^(0|[1-9][0-9]*)$/;
 
 /** The reference writer: one JSON.stringify per key and value (exported for the equivalence test). */

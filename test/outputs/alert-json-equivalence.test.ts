@@ -92,3 +92,29 @@ test("bigint values and integer-like keys: the reference writer's line", () => {
   const line = alertJson(alertWith({ "10": 1, "9": 2 }, 0), FORMATS[8]);
   expect(line).toContain('"output_fields":{"10":1,"9":2,"evt.time":');
 });
+
+test("one rule whose fields change keys, order and values: each line as the reference writer's", () => {
+  // The fast writer remembers a rule's key order; a rule whose fields differ from it must not reuse it.
+  const sets: Record<string, JsonFieldValue>[] = [
+    { "proc.name": "sh", "fd.name": '"evt.time":0 in a value', "evt.time": 5 },
+    { "fd.name": "/etc/shadow", "proc.name": "sh" },
+    { "proc.name": "sh", "fd.name": "x", "a.b": null },
+    { "proc.name": "sh" },
+    { "proc.name": "sh", "fd.name": "x", "1": "integer-like" },
+    { "proc.name": "sh", "fd.name": "x" },
+    {},
+  ];
+  for (let round = 0; round < 3; round++)
+    sets.forEach((fields, i) => {
+      const a = { ...alertWith(fields, i), rule: "one rule", message: '{"evt.time":0}' };
+      for (const f of FORMATS) expect(alertJson(a, f)).toBe(alertJsonWritten(a, f));
+    });
+});
+
+test("more rules than the key-order memory holds: every line still the reference writer's", () => {
+  for (let i = 0; i < 30_000; i += 7) {
+    const a = { ...alertWith({ "fd.name": `/f${i}`, "proc.name": "sh" }, i), rule: `many ${i}` };
+    expect(alertJson(a, FORMATS[31])).toBe(alertJsonWritten(a, FORMATS[31]));
+    expect(alertJson(a, FORMATS[10])).toBe(alertJsonWritten(a, FORMATS[10]));
+  }
+});

@@ -132,8 +132,11 @@ export function bindOutput<C>(
     if ("read" in p && p.operand.kind === "field" && !jsonFields.has(p.operand.display))
       jsonFields.set(p.operand.display, p);
   }
+  // Parallel arrays for the per-alert loop (a Map iteration allocates an entry per field).
+  const fieldNames = [...jsonFields.keys()];
+  const fieldReads = [...jsonFields.values()].map((p) => p.read);
   return {
-    fieldNames: [...jsonFields.keys()],
+    fieldNames,
     text(ctx) {
       let out = "";
       for (const p of parts) {
@@ -155,7 +158,7 @@ export function bindOutput<C>(
     },
     fields(ctx) {
       const out: Record<string, JsonFieldValue> = {};
-      for (const [name, p] of jsonFields) out[name] = toJsonValue(p.read(ctx));
+      for (let i = 0; i < fieldNames.length; i++) out[fieldNames[i]] = toJsonValue(fieldReads[i](ctx));
       return out;
     },
   };
