@@ -285,6 +285,8 @@ const CONTAINERD_NAMESPACES = ["k8s.io", "moby", "default"];
 export class ContainerMetadataStore {
   private readonly cache = new Map<string, ContainerMeta | Missing>();
   private readonly counts = { reads: 0, missing: 0, errors: 0, evicted: 0 };
+  /** The key at the cache's young end: reading it again needs no move (container.* reads repeat). */
+  private youngest: string | undefined;
   /** The last parse error per runtime file, for the agent's log. */
   lastError: string | undefined;
 
@@ -302,8 +304,11 @@ export class ContainerMetadataStore {
     const known = this.cache.get(fullId);
     if (known !== undefined) {
       // Recently used to the young end.
-      this.cache.delete(fullId);
-      this.cache.set(fullId, known);
+      if (fullId !== this.youngest) {
+        this.cache.delete(fullId);
+        this.cache.set(fullId, known);
+        this.youngest = fullId;
+      }
       if (!("missing" in known)) return known;
       if (this.now() < known.retryAt) {
         this.counts.missing++;
@@ -327,6 +332,7 @@ export class ContainerMetadataStore {
 
   /** A container that is gone: forget it (its id will not come back). */
   forget(fullId: string): void {
+    if (fullId === this.youngest) this.youngest = undefined;
     this.cache.delete(fullId);
   }
 
@@ -343,6 +349,7 @@ export class ContainerMetadataStore {
       this.counts.evicted++;
     }
     this.cache.set(fullId, entry);
+    this.youngest = fullId;
   }
 
   private readText(path: string): string | undefined {

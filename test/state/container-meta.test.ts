@@ -277,6 +277,30 @@ describe("containerd's state directory", () => {
     store.get(APP);
     expect(store.stats().reads).toBe(reads);
   });
+
+  test("reading the youngest entry again keeps the order; a forgotten youngest is not kept as such", () => {
+    const store = new ContainerMetadataStore({ containerd, crio: undefined, docker: undefined }, 2);
+    store.get(APP);
+    store.get(PRIV);
+    store.get(PRIV);
+    store.get(PRIV);
+    store.get(APP);
+    store.get(APP);
+    // PRIV is the least recently used now: a new container evicts it, not APP.
+    store.get("e".repeat(64));
+    let reads = store.stats().reads;
+    store.get(APP);
+    expect(store.stats().reads).toBe(reads);
+    store.get(PRIV);
+    expect(store.stats().reads).toBeGreaterThan(reads);
+    // Forgetting the youngest (PRIV), then reading APP: APP moves to the young end again.
+    store.forget(PRIV);
+    store.get(APP);
+    store.get("d".repeat(64));
+    reads = store.stats().reads;
+    expect(store.get(APP)?.name).toBeDefined();
+    expect(store.stats().reads).toBe(reads);
+  });
 });
 
 describe("cri-o and docker", () => {
