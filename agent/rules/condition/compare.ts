@@ -259,7 +259,13 @@ function membership(spec: TestSpec): Test {
   const { kind, literals } = spec;
   if (kind === "string") {
     const set = new Set(literals);
-    return (v) => typeof v === "string" && set.has(v);
+    // Equal strings have equal lengths: a value of a length no literal has is out without hashing
+    // it (field values are mostly fresh strings per event, whose first hash walks every character).
+    let longest = 0;
+    for (const l of literals) longest = Math.max(longest, l.length);
+    const hasLength = new Uint8Array(longest + 1);
+    for (const l of literals) hasLength[l.length] = 1;
+    return (v) => typeof v === "string" && v.length <= longest && hasLength[v.length] === 1 && set.has(v);
   }
   if (kind === "number") {
     // Numbers in one set, exact 64-bit values (bigint literals, bigint field values) in another.
