@@ -67,6 +67,8 @@ export class FileTransport implements Transport {
   private dev = 0;
   private ino = 0;
   private size = 0;
+  /** Reused to encode batches (encode()). */
+  private scratch = Buffer.alloc(0);
   private reopenRequested = false;
   /** Times the file was reopened because it was renamed or deleted under the agent. */
   reopenedMoved = 0;
@@ -162,7 +164,7 @@ export class FileTransport implements Transport {
 
   async writeBatch(lines: string[]): Promise<number> {
     this.ensureOpen();
-    const data = Buffer.from(`${lines.join("\n")}\n`, "utf8");
+    const data = this.encode(lines);
     if (this.opts.maxBytes > 0 && this.size > 0 && this.size + data.length > this.opts.maxBytes) {
       try {
         this.rotate();
@@ -205,7 +207,34 @@ export class FileTransport implements Transport {
   async close(): Promise<void> {
     this.closeFd();
   }
+
+  /**
+   * The batch's bytes: its lines, each ending in "\n", UTF-8 (a lone surrogate as U+FFFD, as
+   * Buffer.from writes it). Encoded line by line into a buffer kept between batches: the joined
+   * string and a new buffer per batch cost more than the encoding. A batch whose bound (3 bytes
+   * per UTF-16 unit) passes SCRATCH_MAX_BYTES gets a buffer of its own.
+   */
+  private encode(lines: string[]): Buffer {
+    let bound = 0;
+    for (let i = 0; i < lines.length; i++) bound += lines[i].length * 3 + 1;
+    // (An empty batch is the one newline Buffer.from gives, as it always was.)
+    if (bound > SCRATCH_MAX_BYTES || lines.length === 0) return Buffer.from(`${lines.join("\n")}\n`, "utf8");
+    if (this.scratch.length < bound)
+      this.scratch = Buffer.allocUnsafe(
+        Math.min(SCRATCH_MAX_BYTES, Math.max(bound, this.scratch.length * 2)),
+      );
+    const out = this.scratch;
+    let off = 0;
+    for (let i = 0; i < lines.length; i++) {
+      off += out.write(lines[i], off, "utf8");
+      out[off++] = 10;
+    }
+    return out.subarray(0, off);
+  }
 }
+
+/** The most the file sink keeps allocated between batches for encoding them. */
+const SCRATCH_MAX_BYTES = 4 << 20;
 
 function countNewlines(data: Buffer, end: number): number {
   let n = 0;

@@ -21,7 +21,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createOutputs, defaultOutputSettings, type Outputs } from "../../agent/outputs/index.ts";
-import { openAlertFile } from "../../agent/outputs/file.ts";
+import { FileTransport, openAlertFile } from "../../agent/outputs/file.ts";
 import { fileLogger, makeAlert, range, until } from "./fixtures/alerts.ts";
 import { metricValue, OutputsChild } from "./fixtures/child.ts";
 
@@ -180,5 +180,25 @@ describe("a full disk (a real 64 KiB tmpfs)", () => {
       await out?.shutdown(100);
       Bun.spawnSync(["umount", mnt]);
     }
+  });
+});
+
+describe("batch bytes", () => {
+  test("each batch is written as its lines joined by newlines, UTF-8, whatever the characters and sizes", async () => {
+    const path = fresh();
+    const sink = new FileTransport({ path, maxBytes: 0, keep: 1, fsync: false });
+    const batches: string[][] = [
+      ["plain", "", "été 日本 🦀", "lone \ud800 high", "lone \udc00 low", "\ud83e\udd80 pair"],
+      // Larger than the kept encoding buffer (4 MiB bound): encoded on its own.
+      ["x".repeat(1 << 20), "é".repeat(1 << 20)],
+      ["after the big one", "\u0000 nul"],
+      [],
+      // Growing past the buffer the first batches left.
+      range(0, 2000).map((i) => `line ${i} ${"ü".repeat(i % 50)}`),
+    ];
+    for (const b of batches) await sink.writeBatch(b);
+    await sink.close();
+    const want = Buffer.concat(batches.map((b) => Buffer.from(`${b.join("\n")}\n`, "utf8")));
+    expect(Buffer.compare(readFileSync(path), want)).toBe(0);
   });
 });
