@@ -15,9 +15,14 @@ import { UserTable } from "../agent/state/users.ts";
 import { BENCH_PATHS, BENCH_PROGRAMS } from "./bench-mix.ts";
 
 const args = process.argv.slice(2);
-const eventCount = Number(args[args.indexOf("--events") + 1] || 2_000_000);
+// A flag's value, or the default when the flag is absent (not the first argument's value).
+const flag = (name: string, fallback: number) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const eventCount = flag("--events", 2_000_000);
 const asJson = args.includes("--json");
-const runs = Number(args[args.indexOf("--runs") + 1] || 5);
+const runs = flag("--runs", 5);
 
 const FALCO_STABLE = `${import.meta.dir}/../../shared/falco-rules/falco_rules.yaml`;
 
