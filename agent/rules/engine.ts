@@ -3,7 +3,7 @@
 // in load order (the first definition's position), as Falco evaluates them.
 
 import type { EventTypeSet } from "./condition/evttypes.ts";
-import { decidedValue, type FieldBinder, Planner, type Predicate } from "./condition/plan.ts";
+import { decidedValue, type FieldBinder, macrosUsedOnce, Planner, type Predicate } from "./condition/plan.ts";
 import type { CompiledRule, CompiledRuleset } from "./load/compile.ts";
 import { PRIORITIES, type Priority } from "./load/items.ts";
 import { type BoundOutput, bindOutput, type OutputToken } from "./output/format.ts";
@@ -117,7 +117,12 @@ export class RuleEngine<C> {
     const typed = this.typedPlanning;
     if (typed === undefined) return { rules: candidates, predicates: candidates.map((r) => r.predicate) };
     // One planner per type, so macros stay shared between the rules of that type.
-    const planner = new Planner(typed.bind, typed.eventKey, eventType);
+    const planner = new Planner(
+      typed.bind,
+      typed.eventKey,
+      eventType,
+      macrosUsedOnce(candidates.map((r) => r.rule.condition)),
+    );
     const rules: ActiveRule<C>[] = [];
     const predicates: Predicate<C>[] = [];
     for (const r of candidates) {

@@ -5,7 +5,8 @@
 
 import { describe, expect, test } from "bun:test";
 import type { Event } from "../../agent/events/index.ts";
-import type { FieldBinder } from "../../agent/rules/condition/plan.ts";
+import type { CheckedExpr } from "../../agent/rules/condition/checked.ts";
+import { type FieldBinder, macrosUsedOnce } from "../../agent/rules/condition/plan.ts";
 import { type EngineOptions, RuleEngine } from "../../agent/rules/engine.ts";
 import type { FieldValue } from "../../agent/rules/fields/values.ts";
 import { liveBinder, liveEventKey, liveText } from "../../agent/rules/live.ts";
@@ -161,5 +162,53 @@ describe("rules planned per event type", () => {
     }
     expect(fired[0].length).toBeGreaterThan(100);
     expect(fired[0]).toEqual(fired[1]);
+  });
+
+  test("macros used once are found, nested ones included; a shared macro still runs once an event", () => {
+    const text = `
+- macro: inner
+  condition: proc.name = sh
+- macro: shared
+  condition: (inner and fd.name exists)
+- macro: single
+  condition: evt.is_open_read = true
+- rule: one
+  desc: d
+  condition: evt.type = openat and shared and single
+  output: "%proc.name"
+  priority: WARNING
+- rule: two
+  desc: d
+  condition: evt.type = openat and shared and fd.name = /nowhere
+  output: "%proc.name"
+  priority: WARNING
+- rule: three
+  desc: d
+  condition: evt.type = openat and shared
+  output: "%proc.name"
+  priority: WARNING
+`;
+    const rules = load(text).rules;
+    const once = macrosUsedOnce(rules.map((r) => r.condition));
+    const bodies = new Map<string, CheckedExpr>();
+    const collect = (e: CheckedExpr): void => {
+      if (e.kind === "and" || e.kind === "or") e.children.forEach(collect);
+      else if (e.kind === "not") collect(e.child);
+      else if (e.kind === "macro") {
+        bodies.set(e.name, e.body);
+        collect(e.body);
+      }
+    };
+    for (const r of rules) collect(r.condition);
+    expect([...bodies.keys()].filter((n) => once.has(bodies.get(n) as CheckedExpr)).sort()).toEqual([
+      "inner",
+      "single",
+    ]);
+    // `shared` (three rules) is remembered for the event: proc.name, inside it, is read once.
+    const { engine, reads } = countingEngine(text, true);
+    const fields = { "evt.type": "openat", "evt.is_open_read": false, "fd.name": "/x", "proc.name": "sh" };
+    expect(fire(engine, fields)).toEqual(["three"]);
+    expect(reads.get("proc.name")).toBe(1);
+    expect(reads.get("evt.is_open_read")).toBe(1);
   });
 });

@@ -40,6 +40,8 @@ export class Planner<C> {
     private readonly bind: FieldBinder<C>,
     private readonly eventKey?: (ctx: C) => unknown,
     private readonly eventType?: string,
+    /** Macros referenced once among the conditions planned (evaluated at most once an event anyway). */
+    private readonly usedOnce?: ReadonlySet<CheckedExpr>,
   ) {}
 
   condition(expr: CheckedExpr): Predicate<C> {
@@ -68,7 +70,8 @@ export class Planner<C> {
     if (planned === undefined) {
       const inner = this.condition(body);
       const key = this.eventKey;
-      if (key === undefined || inner === ALWAYS || inner === NEVER) planned = inner;
+      if (key === undefined || inner === ALWAYS || inner === NEVER || this.usedOnce?.has(body) === true)
+        planned = inner;
       else {
         let lastKey: unknown = NO_EVENT;
         let lastValue = false;
@@ -85,6 +88,35 @@ export class Planner<C> {
     }
     return planned;
   }
+}
+
+/** The macros (their bodies) referenced exactly once in these conditions, nested macros included. */
+export function macrosUsedOnce(conditions: readonly CheckedExpr[]): Set<CheckedExpr> {
+  const uses = new Map<CheckedExpr, number>();
+  const walk = (e: CheckedExpr): void => {
+    switch (e.kind) {
+      case "and":
+      case "or":
+        for (const c of e.children) walk(c);
+        return;
+      case "not":
+        walk(e.child);
+        return;
+      case "macro": {
+        const n = uses.get(e.body) ?? 0;
+        uses.set(e.body, n + 1);
+        // A macro's body is walked once: however often the macro is used, it runs once an event.
+        if (n === 0) walk(e.body);
+        return;
+      }
+      case "compare":
+        return;
+    }
+  };
+  for (const c of conditions) walk(c);
+  const once = new Set<CheckedExpr>();
+  for (const [body, n] of uses) if (n === 1) once.add(body);
+  return once;
 }
 
 /** Predicates decided at planning time; and/or/not fold them away. */
