@@ -140,7 +140,8 @@ const FDS_CODES = { none: 0, ret: 1, pair: 2 } as const;
 function fdsArg(k: KindSpec): number {
   if (k.createsFds !== "pair") return 0;
   const args = new Set(k.params.flatMap((p) => (p.source.from === "user_i32" ? [p.source.arg] : [])));
-  if (args.size !== 1) throw new Error(`${k.name}: createsFds "pair" needs user_i32 parameters on one argument`);
+  if (args.size !== 1)
+    throw new Error(`${k.name}: createsFds "pair" needs user_i32 parameters on one argument`);
   return [...args][0] ?? 0;
 }
 
