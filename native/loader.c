@@ -430,7 +430,7 @@ static int create_rings(struct lanner *l, int *spare)
 {
 	struct bpf_map *table = bpf_object__find_map_by_name(l->obj, "rings");
 	if (!table)
-		return -ENOENT;
+		return l->rings ? -ENOENT : 0; /* an object without the table has the one ring */
 	if (!l->rings) {
 		*spare = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "lanner_spare", 0, 0, l->page, NULL);
 		return *spare < 0 ? -errno : bpf_map__set_inner_map_fd(table, *spare);
