@@ -30,8 +30,8 @@
  *   void lanner_detach(l);       detaches every program; the ring stays readable until close.
  *   int32_t lanner_drain(l, uint8_t *out, uint32_t cap, uint32_t result[2]);
  *       Copies whole records from the rings into out as frames [u32 LE length][record], oldest
- *       first (merged by timestamp across rings, see drain_rings), and stops before the first
- *       record that does not fit, leaving it in its ring.
+ *       first (merged by timestamp across rings; the order it guarantees is said there), and
+ *       stops before the first record that does not fit, leaving it in its ring.
  *       result[0] = frames, result[1] = bytes. 0, or -E2BIG if cap cannot hold even the first,
  *       or -EIO if a record header is impossible (the frames before it are still returned).
  *   uint32_t lanner_ring_count(l);   rings mapped (1 unless lanner_set_rings); 0 before load
