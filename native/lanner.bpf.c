@@ -358,16 +358,46 @@ static __always_inline __u64 cred_cap(const struct cred *cred, __u32 which)
 	return v;
 }
 
-/* Bit 0: the executable is a memfd (its dentry is named "memfd:..."). Bit 1 (overlay upper
- * layer) is not read yet and always 0. */
+/* The exec record's `flags` (docs/EVENTS.md; agent/state/processes.ts reads them). */
+#define EXE_FROM_MEMFD 1
+#define EXE_UPPER_LAYER 2
+#define EXE_LOWER_LAYER 4
+#define EXE_LAYER_READ 8 /* the probe looked: bits 1 and 2 say where the exe is */
+/* include/uapi/linux/magic.h */
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+
+/* Which overlayfs layer holds the file of `dentry`: EXE_LAYER_READ, plus EXE_UPPER_LAYER or
+ * EXE_LOWER_LAYER when it is on an overlay. fs/overlayfs/ovl_entry.h: struct ovl_inode has the
+ * upper dentry right after its embedded vfs inode (overlayfs may be a module, whose types are
+ * not in vmlinux's BTF, so the offset is sizeof(struct inode) of the running kernel); a copied
+ * up or newly written file has one with an inode. */
+static __always_inline __u32 overlay_layer(struct dentry *dentry)
+{
+	if (BPF_CORE_READ(dentry, d_sb, s_magic) != OVERLAYFS_SUPER_MAGIC)
+		return EXE_LAYER_READ;
+	const char *vfs_inode = (const char *)BPF_CORE_READ(dentry, d_inode);
+	const void *upper_at = vfs_inode + bpf_core_type_size(struct inode);
+	struct dentry *upper = NULL;
+	if (!vfs_inode || bpf_probe_read_kernel(&upper, sizeof(upper), upper_at) != 0)
+		return EXE_LAYER_READ | EXE_LOWER_LAYER;
+	if (upper && BPF_CORE_READ(upper, d_inode, i_ino) != 0)
+		return EXE_LAYER_READ | EXE_UPPER_LAYER;
+	return EXE_LAYER_READ | EXE_LOWER_LAYER;
+}
+
+/* The executable's flags: a memfd (its dentry is named "memfd:..."), and its overlayfs layer. */
 static __always_inline __u32 exe_flags(struct task_struct *task)
 {
 	char name[8] = {};
-	const unsigned char *dname = BPF_CORE_READ(task, mm, exe_file, f_path.dentry, d_name.name);
-	if (!dname || bpf_probe_read_kernel_str(name, sizeof(name), dname) < 6)
+	struct dentry *dentry = BPF_CORE_READ(task, mm, exe_file, f_path.dentry);
+	if (!dentry)
 		return 0;
-	return name[0] == 'm' && name[1] == 'e' && name[2] == 'm' && name[3] == 'f' && name[4] == 'd' &&
-	       name[5] == ':';
+	__u32 flags = overlay_layer(dentry);
+	const unsigned char *dname = BPF_CORE_READ(dentry, d_name.name);
+	if (dname && bpf_probe_read_kernel_str(name, sizeof(name), dname) >= 6 && name[0] == 'm' &&
+	    name[1] == 'e' && name[2] == 'm' && name[3] == 'f' && name[4] == 'd' && name[5] == ':')
+		flags |= EXE_FROM_MEMFD;
+	return flags;
 }
 
 /* The hand-written encoders below write exactly these many parameters, in the table's order: a
@@ -618,6 +648,33 @@ int BPF_PROG(lanner_sys_exit, struct pt_regs *regs, long ret)
 static __always_inline __u32 put_param(__u8 *buf, __u32 off, __u32 i, const struct lanner_param_desc *p,
 				       struct pt_regs *regs, long ret, bool sockets);
 
+/* clone3's flags, carried from the parent to its child's record. The child's own copy of struct
+ * clone_args cannot be trusted: a child that shares the parent's memory (a thread, CLONE_VM) may
+ * first run after the parent has returned and reused that memory. So the fork tracepoint, which
+ * runs in the parent while it is still inside clone3 and before the child can run, reads the
+ * struct and stores its flags under the child's tid; the child's syscall exit takes them. An
+ * entry whose child never reports (its clone3 exit filtered) is evicted as least recently used. */
+#define CLONE3_PENDING_MAX 4096
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CLONE3_PENDING_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} clone3_pending SEC(".maps");
+
+/* The flags the parent passed to clone3, for the child's record; 0 if unknown (kernel before
+ * 5.15, where the fork tracepoint cannot read the parent's registers, or the entry was evicted). */
+static __always_inline __u64 take_clone3_flags(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 *pending = bpf_map_lookup_elem(&clone3_pending, &tid);
+	if (!pending)
+		return 0;
+	__u64 flags = *pending;
+	bpf_map_delete_elem(&clone3_pending, &tid);
+	return flags;
+}
+
 static __always_inline __u64 int_param(const struct lanner_param_desc *p, struct pt_regs *regs, long ret)
 {
 	__u8 src = p->src;
@@ -636,9 +693,11 @@ static __always_inline __u64 int_param(const struct lanner_param_desc *p, struct
 		return (__s64)v;
 	}
 	if (src == LANNER_SRC_USER_U64) {
+		/* The child (ret 0) gets what its parent passed, as the fork tracepoint saw it. */
+		if (ret == 0)
+			return take_clone3_flags();
 		__u64 v = 0;
-		/* Read in the caller only: a clone3 child's copy of the struct may already be reused. */
-		if (ret != 0 && bpf_probe_read_user(&v, sizeof(v), (const void *)arg) != 0)
+		if (bpf_probe_read_user(&v, sizeof(v), (const void *)arg) != 0)
 			count(LANNER_COUNTER_READ_FAULT);
 		return v;
 	}
@@ -942,6 +1001,29 @@ static __always_inline void track_new_process(struct task_struct *parent, struct
 	}
 }
 
+/* include/linux/sched.h: task_struct.flags of a kernel thread (it has no user registers). */
+#define PF_KTHREAD 0x00200000
+
+/* In the fork tracepoint: if the parent (the current task, still inside the syscall) is in a
+ * selected clone3, keep the flags of its struct clone_args for the child (take_clone3_flags). */
+static __always_inline void remember_clone3_flags(struct task_struct *parent, struct task_struct *child)
+{
+	if (!bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs))
+		return; /* Linux < 5.15: the child reports 0 */
+	if ((BPF_CORE_READ(parent, flags) & PF_KTHREAD) || in_ia32_syscall(parent))
+		return;
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(parent);
+	if (!regs || selected_kind(regs) != LANNER_KIND_CLONE3)
+		return;
+	__u64 flags = 0;
+	if (bpf_probe_read_user(&flags, sizeof(flags), (const void *)syscall_arg(regs, 0)) != 0) {
+		count(LANNER_COUNTER_READ_FAULT);
+		return;
+	}
+	__u32 tid = BPF_CORE_READ(child, pid);
+	bpf_map_update_elem(&clone3_pending, &tid, &flags, BPF_ANY);
+}
+
 /* A thread or process was created; the header is the parent. */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(lanner_fork, struct task_struct *parent, struct task_struct *child)
@@ -956,5 +1038,6 @@ int BPF_PROG(lanner_fork, struct task_struct *parent, struct task_struct *child)
 	off = mp_uint(buf, off, BPF_CORE_READ(child, tgid));
 	submit(buf, off, LANNER_KIND_PROCFORK);
 	track_new_process(parent, child);
+	remember_clone3_flags(parent, child);
 	return 0;
 }

@@ -245,7 +245,7 @@ export function renderKinds(table: readonly KindSpec[]): string {
   out.push("};", "");
   out.push("/** One evt.arg parameter: Falco's name, the decoded field, its wire type. */");
   out.push(
-    "export interface EvtParam {\n  falco: string;\n  field: string;\n  type: rd.WireTypeName;\n  /** Falco's text rendering for evt.arg (Rendering in table.ts); absent: the value as is. */\n  render?: string;\n}",
+    'export interface EvtParam {\n  falco: string;\n  field: string;\n  type: rd.WireTypeName;\n  /** Falco\'s text rendering for evt.arg (Rendering in table.ts); absent: the value as is. */\n  render?: string;\n  /** A path evt.arg shows resolved: against the cwd ("cwd") or this directory-fd parameter. */\n  base?: string;\n}',
     "",
   );
   out.push("/** Per kind, its parameters in record order, named as Falco names them (evt.arg.NAME). */");
@@ -253,7 +253,7 @@ export function renderKinds(table: readonly KindSpec[]): string {
   for (const k of table) {
     const ps = k.params.map(
       (p) =>
-        `{ falco: ${JSON.stringify(p.falco)}, field: ${JSON.stringify(p.name)}, type: ${JSON.stringify(p.type)}${p.render === undefined ? "" : `, render: ${JSON.stringify(p.render)}`} }`,
+        `{ falco: ${JSON.stringify(p.falco)}, field: ${JSON.stringify(p.name)}, type: ${JSON.stringify(p.type)}${p.render === undefined ? "" : `, render: ${JSON.stringify(p.render)}`}${p.base === undefined ? "" : `, base: ${JSON.stringify(p.base)}`} }`,
     );
     out.push(`  ${k.name}: [${ps.join(", ")}],`);
   }

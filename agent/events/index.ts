@@ -3,7 +3,7 @@
 export { DecodeError, RecordDecoder } from "./decode.ts";
 export { resultName } from "./errno.ts";
 export { isOpenForRead, isOpenForWrite, O_DIRECTORY, renderOpenFlags } from "./open-flags.ts";
-export { octal, RENDERERS, rendererFor } from "./render.ts";
+export { falcoExeFlags, octal, RENDERERS, renderExeFlags, rendererFor } from "./render.ts";
 export {
   BOUNDS,
   COUNTER,

@@ -116,7 +116,7 @@ export interface ExecEvent extends EventBase {
   pgid?: number;
   /** effective capabilities after exec (evt.arg.cap_effective) */
   capEffective?: number;
-  /** bit 0: exe is a memfd; bit 1: exe is on an overlayfs upper layer (evt.arg.flags) */
+  /** bit 0: exe is a memfd; bit 1: on an overlayfs upper layer; bit 2: on a lower layer; bit 3: layer read (evt.arg.flags) */
   exeFlags?: number;
 }
 
@@ -873,7 +873,7 @@ export interface Clone3Event extends EventBase {
   kind: "clone3";
   /** return value: -errno on failure (evt.arg.res) */
   res: number;
-  /** clone_args.flags (0 in the child, whose copy of the struct may be gone) (evt.arg.flags) */
+  /** clone_args.flags; in the child, the parent's (read at fork; 0 before Linux 5.15) (evt.arg.flags) */
   flags: number;
 }
 
@@ -1218,6 +1218,8 @@ export interface EvtParam {
   type: rd.WireTypeName;
   /** Falco's text rendering for evt.arg (Rendering in table.ts); absent: the value as is. */
   render?: string;
+  /** A path evt.arg shows resolved: against the cwd ("cwd") or this directory-fd parameter. */
+  base?: string;
 }
 
 /** Per kind, its parameters in record order, named as Falco names them (evt.arg.NAME). */
@@ -1289,7 +1291,7 @@ export const EVT_PARAMS: Readonly<Record<EventKind, readonly EvtParam[]>> = {
   ],
   creat: [
     { falco: "fd", field: "res", type: "i64", render: "fd" },
-    { falco: "name", field: "name", type: "str" },
+    { falco: "name", field: "name", type: "str", base: "cwd" },
     { falco: "mode", field: "mode", type: "u32", render: "octal" },
   ],
   close: [
@@ -1391,75 +1393,75 @@ export const EVT_PARAMS: Readonly<Record<EventKind, readonly EvtParam[]>> = {
   symlink: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
     { falco: "target", field: "target", type: "str" },
-    { falco: "linkpath", field: "linkpath", type: "str" },
+    { falco: "linkpath", field: "linkpath", type: "str", base: "cwd" },
   ],
   symlinkat: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
     { falco: "target", field: "target", type: "str" },
     { falco: "linkdirfd", field: "linkdirfd", type: "i32", render: "fd" },
-    { falco: "linkpath", field: "linkpath", type: "str" },
+    { falco: "linkpath", field: "linkpath", type: "str", base: "linkdirfd" },
   ],
   link: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "oldpath", field: "oldpath", type: "str" },
-    { falco: "newpath", field: "newpath", type: "str" },
+    { falco: "oldpath", field: "oldpath", type: "str", base: "cwd" },
+    { falco: "newpath", field: "newpath", type: "str", base: "cwd" },
   ],
   linkat: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
     { falco: "olddir", field: "olddir", type: "i32", render: "fd" },
-    { falco: "oldpath", field: "oldpath", type: "str" },
+    { falco: "oldpath", field: "oldpath", type: "str", base: "olddir" },
     { falco: "newdir", field: "newdir", type: "i32", render: "fd" },
-    { falco: "newpath", field: "newpath", type: "str" },
+    { falco: "newpath", field: "newpath", type: "str", base: "newdir" },
     { falco: "flags", field: "flags", type: "u32", render: "linkat_flags" },
   ],
   unlink: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "path", field: "path", type: "str" },
+    { falco: "path", field: "path", type: "str", base: "cwd" },
   ],
   unlinkat: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
     { falco: "dirfd", field: "dirfd", type: "i32", render: "fd" },
-    { falco: "name", field: "name", type: "str" },
+    { falco: "name", field: "name", type: "str", base: "dirfd" },
     { falco: "flags", field: "flags", type: "u32", render: "unlinkat_flags" },
   ],
   rename: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "oldpath", field: "oldpath", type: "str" },
-    { falco: "newpath", field: "newpath", type: "str" },
+    { falco: "oldpath", field: "oldpath", type: "str", base: "cwd" },
+    { falco: "newpath", field: "newpath", type: "str", base: "cwd" },
   ],
   renameat: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
     { falco: "olddirfd", field: "olddirfd", type: "i32", render: "fd" },
-    { falco: "oldpath", field: "oldpath", type: "str" },
+    { falco: "oldpath", field: "oldpath", type: "str", base: "olddirfd" },
     { falco: "newdirfd", field: "newdirfd", type: "i32", render: "fd" },
-    { falco: "newpath", field: "newpath", type: "str" },
+    { falco: "newpath", field: "newpath", type: "str", base: "newdirfd" },
   ],
   renameat2: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
     { falco: "olddirfd", field: "olddirfd", type: "i32", render: "fd" },
-    { falco: "oldpath", field: "oldpath", type: "str" },
+    { falco: "oldpath", field: "oldpath", type: "str", base: "olddirfd" },
     { falco: "newdirfd", field: "newdirfd", type: "i32", render: "fd" },
-    { falco: "newpath", field: "newpath", type: "str" },
+    { falco: "newpath", field: "newpath", type: "str", base: "newdirfd" },
     { falco: "flags", field: "flags", type: "u32", render: "rename_flags" },
   ],
   mkdir: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "path", field: "path", type: "str" },
+    { falco: "path", field: "path", type: "str", base: "cwd" },
     { falco: "mode", field: "mode", type: "u32", render: "hex" },
   ],
   mkdirat: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
     { falco: "dirfd", field: "dirfd", type: "i32", render: "fd" },
-    { falco: "path", field: "path", type: "str" },
+    { falco: "path", field: "path", type: "str", base: "dirfd" },
     { falco: "mode", field: "mode", type: "u32", render: "hex" },
   ],
   rmdir: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "path", field: "path", type: "str" },
+    { falco: "path", field: "path", type: "str", base: "cwd" },
   ],
   chmod: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "filename", field: "filename", type: "str" },
+    { falco: "filename", field: "filename", type: "str", base: "cwd" },
     { falco: "mode", field: "mode", type: "u32", render: "mode" },
   ],
   fchmod: [
@@ -1470,18 +1472,18 @@ export const EVT_PARAMS: Readonly<Record<EventKind, readonly EvtParam[]>> = {
   fchmodat: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
     { falco: "dirfd", field: "dirfd", type: "i32", render: "fd" },
-    { falco: "filename", field: "filename", type: "str" },
+    { falco: "filename", field: "filename", type: "str", base: "dirfd" },
     { falco: "mode", field: "mode", type: "u32", render: "mode" },
   ],
   chown: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "path", field: "path", type: "str" },
+    { falco: "path", field: "path", type: "str", base: "cwd" },
     { falco: "uid", field: "uid", type: "u32" },
     { falco: "gid", field: "gid", type: "u32" },
   ],
   lchown: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "path", field: "path", type: "str" },
+    { falco: "path", field: "path", type: "str", base: "cwd" },
     { falco: "uid", field: "uid", type: "u32" },
     { falco: "gid", field: "gid", type: "u32" },
   ],
@@ -1494,7 +1496,7 @@ export const EVT_PARAMS: Readonly<Record<EventKind, readonly EvtParam[]>> = {
   fchownat: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
     { falco: "dirfd", field: "dirfd", type: "i32", render: "fd" },
-    { falco: "pathname", field: "pathname", type: "str" },
+    { falco: "pathname", field: "pathname", type: "str", base: "dirfd" },
     { falco: "uid", field: "uid", type: "u32" },
     { falco: "gid", field: "gid", type: "u32" },
     { falco: "flags", field: "flags", type: "u32" },
@@ -1547,13 +1549,13 @@ export const EVT_PARAMS: Readonly<Record<EventKind, readonly EvtParam[]>> = {
   mount: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
     { falco: "dev", field: "dev", type: "str" },
-    { falco: "dir", field: "dir", type: "str" },
+    { falco: "dir", field: "dir", type: "str", base: "cwd" },
     { falco: "type", field: "type", type: "str" },
     { falco: "flags", field: "flags", type: "u32", render: "mount_flags" },
   ],
   umount2: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
-    { falco: "name", field: "name", type: "str" },
+    { falco: "name", field: "name", type: "str", base: "cwd" },
     { falco: "flags", field: "flags", type: "u32", render: "umount_flags" },
   ],
   setns: [

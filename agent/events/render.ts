@@ -211,6 +211,22 @@ export const MEMFD_FLAGS: Names = [
   [2, "MFD_ALLOW_SEALING"],
   [4, "MFD_HUGETLB"],
 ];
+/** The exec event's flags as Falco numbers and names them (PPM_EXE_*). */
+export const EXE_FLAGS: Names = [
+  [1, "EXE_WRITABLE"],
+  [2, "EXE_UPPER_LAYER"],
+  [4, "EXE_FROM_MEMFD"],
+  [8, "EXE_LOWER_LAYER"],
+];
+
+/** The probe's exec flags (bit 0 memfd, 1 upper layer, 2 lower layer; docs/EVENTS.md) in
+ * Falco's numbering. EXE_WRITABLE is never set: the probe does not check write permission. */
+export function falcoExeFlags(probeFlags: number): number {
+  return ((probeFlags & 1) << 2) | (probeFlags & 2) | ((probeFlags & 4) << 1);
+}
+
+/** Falco's evt.arg text of exec flags (Falco-numbered): names joined by |, "0" when none. */
+export const renderExeFlags = flagRenderer(EXE_FLAGS, true);
 
 /** chmod(2) mode bits, lowest first as libsinsp lists them; file-type bits are dropped. */
 export const MODE_BITS: Names = [

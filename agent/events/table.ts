@@ -37,7 +37,8 @@ export type Source =
   /** The `index`-th int32 of an int array in user memory at argument `arg` (pipe, socketpair). */
   | { from: "user_i32"; arg: number; index: number }
   /** The first u64 of a struct in user memory at argument `arg` (clone3's clone_args.flags), read
-   * only when the return value is not 0. */
+   * by the caller; a child (return value 0) reports what its parent's struct held, as the fork
+   * tracepoint read it (0 if unknown). */
   | { from: "user_u64"; arg: number }
   /** The socket behind an fd (argument `arg`, or the return value when `arg` is "ret"). */
   | { from: "sock"; fd: number | "ret"; inbound: boolean }
@@ -63,6 +64,10 @@ export interface ParamSpec {
   default: number | string | null;
   /** Falco's text rendering for evt.arg; absent: the value as is. */
   render?: Rendering;
+  /** A file path Falco resolves when evt.arg shows it (evt.rawarg keeps it as passed): "cwd" for
+   * its PT_FSPATH parameters (relative to the working directory), else the Falco name of the
+   * directory-fd parameter of its PT_FSRELPATH ones (AT_FDCWD: the working directory). */
+  base?: string;
   /** Schema version that appended it (absent: there from the start). Appended parameters are
    * optional in the TypeScript type, for events built by hand; the decoder always sets them. */
   since?: number;
@@ -155,7 +160,8 @@ const argU64 = (arg: number, falco: string, doc: string): ParamSpec => ({
   doc,
 });
 const PATH_MAX = 4096;
-const userPath = (arg: number, falco: string, doc: string): ParamSpec => ({
+/** A string in user memory; `base` marks a path Falco resolves for evt.arg (see ParamSpec.base). */
+const userPath = (arg: number, falco: string, doc: string, base?: string): ParamSpec => ({
   name: falco,
   falco,
   type: "str",
@@ -163,6 +169,7 @@ const userPath = (arg: number, falco: string, doc: string): ParamSpec => ({
   bound: PATH_MAX,
   cuttable: true,
   default: "",
+  ...(base === undefined ? {} : { base }),
   doc,
 });
 const fd = (arg: number, falco = "fd"): ParamSpec => rendered(argI32(arg, falco, "file descriptor"), "fd");
@@ -327,7 +334,7 @@ const EXEC_PARAMS: ParamSpec[] = [
     "u32",
     "exe_file",
     0,
-    "bit 0: exe is a memfd; bit 1: exe is on an overlayfs upper layer",
+    "bit 0: exe is a memfd; bit 1: on an overlayfs upper layer; bit 2: on a lower layer; bit 3: layer read",
     undefined,
     2,
   ),
@@ -411,7 +418,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     "creat",
     85,
     null,
-    [res("fd"), userPath(0, "name", "path"), rendered(argU32(1, "mode", "creation mode"), "octal")],
+    [res("fd"), userPath(0, "name", "path", "cwd"), rendered(argU32(1, "mode", "creation mode"), "octal")],
     "create a file",
   ),
   K(9, "close", 3, 57, [res(), fd(0)], "close an fd"),
@@ -520,7 +527,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     "symlink",
     88,
     null,
-    [res(), userPath(0, "target", "what the link points to"), userPath(1, "linkpath", "the new link")],
+    [res(), userPath(0, "target", "what the link points to"), userPath(1, "linkpath", "the new link", "cwd")],
     "make a symbolic link",
   ),
   K(
@@ -532,7 +539,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
       res(),
       userPath(0, "target", "what the link points to"),
       dirfd(1, "linkdirfd"),
-      userPath(2, "linkpath", "the new link"),
+      userPath(2, "linkpath", "the new link", "linkdirfd"),
     ],
     "make a symbolic link",
   ),
@@ -541,7 +548,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     "link",
     86,
     null,
-    [res(), userPath(0, "oldpath", "existing file"), userPath(1, "newpath", "new name")],
+    [res(), userPath(0, "oldpath", "existing file", "cwd"), userPath(1, "newpath", "new name", "cwd")],
     "make a hard link",
   ),
   K(
@@ -552,14 +559,14 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     [
       res(),
       dirfd(0, "olddir"),
-      userPath(1, "oldpath", "existing file"),
+      userPath(1, "oldpath", "existing file", "olddir"),
       dirfd(2, "newdir"),
-      userPath(3, "newpath", "new name"),
+      userPath(3, "newpath", "new name", "newdir"),
       rendered(argU32(4, "flags", "AT_* flags"), "linkat_flags"),
     ],
     "make a hard link",
   ),
-  K(31, "unlink", 87, null, [res(), userPath(0, "path", "removed name")], "remove a name"),
+  K(31, "unlink", 87, null, [res(), userPath(0, "path", "removed name", "cwd")], "remove a name"),
   K(
     32,
     "unlinkat",
@@ -568,7 +575,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     [
       res(),
       dirfd(0),
-      userPath(1, "name", "removed name"),
+      userPath(1, "name", "removed name", "dirfd"),
       rendered(argU32(2, "flags", "AT_REMOVEDIR"), "unlinkat_flags"),
     ],
     "remove a name",
@@ -578,7 +585,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     "rename",
     82,
     null,
-    [res(), userPath(0, "oldpath", "old name"), userPath(1, "newpath", "new name")],
+    [res(), userPath(0, "oldpath", "old name", "cwd"), userPath(1, "newpath", "new name", "cwd")],
     "rename a file",
   ),
   K(
@@ -589,9 +596,9 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     [
       res(),
       dirfd(0, "olddirfd"),
-      userPath(1, "oldpath", "old name"),
+      userPath(1, "oldpath", "old name", "olddirfd"),
       dirfd(2, "newdirfd"),
-      userPath(3, "newpath", "new name"),
+      userPath(3, "newpath", "new name", "newdirfd"),
     ],
     "rename a file",
   ),
@@ -603,9 +610,9 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     [
       res(),
       dirfd(0, "olddirfd"),
-      userPath(1, "oldpath", "old name"),
+      userPath(1, "oldpath", "old name", "olddirfd"),
       dirfd(2, "newdirfd"),
-      userPath(3, "newpath", "new name"),
+      userPath(3, "newpath", "new name", "newdirfd"),
       rendered(argU32(4, "flags", "RENAME_* flags"), "rename_flags"),
     ],
     "rename a file",
@@ -615,7 +622,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     "mkdir",
     83,
     null,
-    [res(), userPath(0, "path", "new directory"), rendered(argU32(1, "mode", "mode"), "hex")],
+    [res(), userPath(0, "path", "new directory", "cwd"), rendered(argU32(1, "mode", "mode"), "hex")],
     "make a directory",
   ),
   K(
@@ -623,16 +630,21 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     "mkdirat",
     258,
     34,
-    [res(), dirfd(0), userPath(1, "path", "new directory"), rendered(argU32(2, "mode", "mode"), "hex")],
+    [
+      res(),
+      dirfd(0),
+      userPath(1, "path", "new directory", "dirfd"),
+      rendered(argU32(2, "mode", "mode"), "hex"),
+    ],
     "make a directory",
   ),
-  K(38, "rmdir", 84, null, [res(), userPath(0, "path", "removed directory")], "remove a directory"),
+  K(38, "rmdir", 84, null, [res(), userPath(0, "path", "removed directory", "cwd")], "remove a directory"),
   K(
     39,
     "chmod",
     90,
     null,
-    [res(), userPath(0, "filename", "file"), rendered(argU32(1, "mode", "mode"), "mode")],
+    [res(), userPath(0, "filename", "file", "cwd"), rendered(argU32(1, "mode", "mode"), "mode")],
     "change mode",
   ),
   K(40, "fchmod", 91, 52, [res(), fd(0), rendered(argU32(1, "mode", "mode"), "mode")], "change mode"),
@@ -641,7 +653,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     "fchmodat",
     268,
     53,
-    [res(), dirfd(0), userPath(1, "filename", "file"), rendered(argU32(2, "mode", "mode"), "mode")],
+    [res(), dirfd(0), userPath(1, "filename", "file", "dirfd"), rendered(argU32(2, "mode", "mode"), "mode")],
     "change mode",
   ),
   K(
@@ -649,7 +661,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     "chown",
     92,
     null,
-    [res(), userPath(0, "path", "file"), argU32(1, "uid", "owner"), argU32(2, "gid", "group")],
+    [res(), userPath(0, "path", "file", "cwd"), argU32(1, "uid", "owner"), argU32(2, "gid", "group")],
     "change owner",
   ),
   K(
@@ -657,7 +669,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     "lchown",
     94,
     null,
-    [res(), userPath(0, "path", "file"), argU32(1, "uid", "owner"), argU32(2, "gid", "group")],
+    [res(), userPath(0, "path", "file", "cwd"), argU32(1, "uid", "owner"), argU32(2, "gid", "group")],
     "change owner of a link",
   ),
   K(
@@ -676,7 +688,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     [
       res(),
       dirfd(0),
-      userPath(1, "pathname", "file"),
+      userPath(1, "pathname", "file", "dirfd"),
       argU32(2, "uid", "owner"),
       argU32(3, "gid", "group"),
       argU32(4, "flags", "AT_* flags"),
@@ -727,7 +739,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     [
       res(),
       userPath(0, "dev", "source"),
-      userPath(1, "dir", "mount point"),
+      userPath(1, "dir", "mount point", "cwd"),
       userPath(2, "type", "filesystem type"),
       rendered(argU32(3, "flags", "MS_* flags"), "mount_flags"),
     ],
@@ -738,7 +750,11 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     "umount2",
     166,
     39,
-    [res(), userPath(0, "name", "mount point"), rendered(argU32(1, "flags", "MNT_* flags"), "umount_flags")],
+    [
+      res(),
+      userPath(0, "name", "mount point", "cwd"),
+      rendered(argU32(1, "flags", "MNT_* flags"), "umount_flags"),
+    ],
     "unmount",
   ),
   K(
@@ -861,7 +877,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
         source: { from: "user_u64", arg: 0 },
         default: 0,
         render: "clone_flags",
-        doc: "clone_args.flags (0 in the child, whose copy of the struct may be gone)",
+        doc: "clone_args.flags; in the child, the parent's (read at fork; 0 before Linux 5.15)",
       },
     ],
     "create a thread or process (0 in the child)",

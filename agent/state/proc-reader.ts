@@ -6,7 +6,7 @@ import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync,
 import { parseCapabilityMask } from "./capabilities.ts";
 import { type FdInfo, type FdType, newFd, socketName } from "./fds.ts";
 import type { SocketIndex } from "./sockets.ts";
-import { boundEnv, ENV_MAX_BYTES } from "./processes.ts";
+import { boundEnv, ENV_MAX_BYTES, type ExeLayer } from "./processes.ts";
 
 /** USER_HZ: /proc/PID/stat times are in these ticks on every Linux architecture Lanner targets. */
 const TICKS_PER_SECOND = 100;
@@ -312,19 +312,18 @@ function mountOf(
   return best;
 }
 
-/** Which overlay layer holds a file, as Falco's driver reports it: "none" off overlay. */
-export type OverlayLayer = "upper" | "lower" | "none";
-
 /** The major number of a device id as stat returns it (the kernel's new_encode_dev layout). */
 export function deviceMajor(dev: bigint): number {
   return Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn));
 }
 
 /**
- * The overlay layer of `exepath` of process `pid`, on device `dev`. Overlay files always sit on
- * an anonymous device (major 0) on the kernels Lanner supports, so a file on a block device is
- * answered without reading the process's mountinfo, which is long on a host and was most of the
- * agent's cost per exec on a build.
+ * Which layer of an overlay mount holds `exepath` of process `pid`, on device `dev`, judged from
+ * its mountinfo now (used when the probe did not say at exec): the upper (written) layer if the
+ * path exists under upperdir, else a lower one; "none" off overlayfs or when mountinfo cannot be
+ * read. Overlay files always sit on an anonymous device (major 0) on the kernels Lanner
+ * supports, so a file on a block device is answered without reading the process's mountinfo,
+ * which is long on a host and was most of the agent's cost per exec on a build.
  */
 export function overlayLayerOf(
   procRoot: string,
@@ -332,7 +331,7 @@ export function overlayLayerOf(
   pid: number,
   exepath: string,
   dev: bigint,
-): OverlayLayer {
+): ExeLayer {
   if (deviceMajor(dev) !== 0) return "none";
   const mountinfo = read(`${procRoot}/${pid}/mountinfo`);
   if (mountinfo === undefined) return "none";

@@ -19,10 +19,12 @@ export interface ExeFileFacts {
   ctimeNs: bigint;
   mtimeNs: bigint;
   writable: boolean;
-  /** On an overlay mount, in its upper (written) or lower layer; both false off overlay, as in Falco. */
-  upperLayer: boolean;
-  lowerLayer: boolean;
+  /** The overlayfs layer holding the executable; "none" off overlayfs. */
+  layer: ExeLayer;
 }
+
+/** Which overlayfs layer holds an executable (proc.is_exe_upper_layer / is_exe_lower_layer). */
+export type ExeLayer = "upper" | "lower" | "none";
 
 export interface ProcessInfo {
   pid: number;
@@ -60,8 +62,8 @@ export interface ProcessInfo {
   exeFromMemfd: boolean;
   /** undefined until read; null when it could not be read. */
   exeFile: ExeFileFacts | null | undefined;
-  /** The probe's word on the exe being on an overlay upper layer (exec flags), when it said. */
-  exeUpperFromKernel: boolean | undefined;
+  /** The probe's word on the exe's overlayfs layer (exec flags), when it looked. */
+  exeLayerFromKernel: ExeLayer | undefined;
   /** cgroup path (the hierarchy that names the container on hybrid hosts), at exec. */
   cgroup: string;
   /** 12-hex container id, or "host". */
@@ -114,13 +116,22 @@ export interface ExecExtras {
   cap_permitted?: bigint | number;
   cap_effective?: bigint | number;
   cap_inheritable?: bigint | number;
-  /** Bit 0: the exe is a memfd; bit 1: it is on an overlayfs upper layer. */
+  /** Bit 0: the exe is a memfd; bit 1: on an overlayfs upper layer; bit 2: on a lower layer;
+   * bit 3: the probe read the layer (bits 1-2 are meaningful). */
   exeFlags?: number;
   trusted_exepath?: string;
 }
 
 const EXE_FLAG_MEMFD = 1;
 const EXE_FLAG_UPPER = 2;
+const EXE_FLAG_LOWER = 4;
+const EXE_FLAG_LAYER_READ = 8;
+
+/** The layer the exec flags name; undefined when the probe did not look (older probes). */
+export function exeLayerOfFlags(flags: number | undefined): ExeLayer | undefined {
+  if (flags === undefined || (flags & EXE_FLAG_LAYER_READ) === 0) return undefined;
+  return (flags & EXE_FLAG_UPPER) !== 0 ? "upper" : (flags & EXE_FLAG_LOWER) !== 0 ? "lower" : "none";
+}
 const UNSET_LOGINUID = 0xffffffff;
 
 export interface ProcessTableOptions {
@@ -251,8 +262,7 @@ export class ProcessTable implements ProcessLookup {
       exeFromMemfd:
         (x.exeFlags !== undefined && (x.exeFlags & EXE_FLAG_MEMFD) !== 0) || exepath.startsWith("/memfd:"),
       exeFile: undefined,
-      // The probe does not read the upper-layer bit yet (always 0): only a set bit is believed.
-      exeUpperFromKernel: x.exeFlags !== undefined && (x.exeFlags & EXE_FLAG_UPPER) !== 0 ? true : undefined,
+      exeLayerFromKernel: exeLayerOfFlags(x.exeFlags),
       cgroup: event.cgroup,
       containerId: this.containerIdOf(event.cgroup),
       pidTsBootNs: before?.pidTsBootNs ?? bootNs(event),

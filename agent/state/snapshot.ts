@@ -225,7 +225,7 @@ function processInfo(p: ProcessSnapshot, fds: FdTable, cwdFromProc: string | und
     capInheritable: capOf(p.caps?.[2]),
     exeFromMemfd: p.exeFromMemfd ?? false,
     exeFile: undefined,
-    exeUpperFromKernel: undefined,
+    exeLayerFromKernel: undefined,
     cgroup: p.cgroup,
     containerId: containerIdOf(p.cgroup),
     pidTsBootNs: p.pidTsBootNs ?? p.startBootNs,

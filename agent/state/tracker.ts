@@ -171,7 +171,9 @@ export class StateTracker implements MetricSource {
     switch (event.kind) {
       case "execve":
       case "execveat": {
-        if (event.res === 0 && this.processes.get(event.pid) === undefined) this.repair(event.pid);
+        // A failed exec changes nothing (libsinsp's parser returns before touching the thread):
+        // its fields are the caller's, so an unknown caller is repaired like any other.
+        if (this.processes.get(event.pid) === undefined) this.repair(event.pid);
         const p = this.processes.onExec(event);
         if (p !== undefined && event.res === 0 && p.containerId === "host" && this.hybridCgroups)
           this.cgroupFromProc(p);
@@ -378,7 +380,7 @@ export class StateTracker implements MetricSource {
       capInheritable: s.capInheritable,
       exeFromMemfd: exepath.startsWith("/memfd:"),
       exeFile: undefined,
-      exeUpperFromKernel: undefined,
+      exeLayerFromKernel: undefined,
       cgroup,
       containerId: this.containerIds.idOf(cgroup),
       pidTsBootNs: s.startBootNs,
@@ -436,8 +438,10 @@ export class StateTracker implements MetricSource {
       const s = p.exited ? undefined : readExeStat(procRoot, p.pid, p.uid, p.gid);
       if (s === undefined) p.exeFile = null;
       else {
-        const layer = overlayLayerOf(procRoot, this.hostRoot, p.pid, p.exepath, s.dev);
-        p.exeFile = { ...s, upperLayer: layer === "upper", lowerLayer: layer === "lower" };
+        // The probe's word from exec time; else where mountinfo puts the path now.
+        const layer =
+          p.exeLayerFromKernel ?? overlayLayerOf(procRoot, this.hostRoot, p.pid, p.exepath, s.dev);
+        p.exeFile = { ...s, layer };
       }
     }
     return p.exeFile ?? undefined;

@@ -2,7 +2,15 @@
 // Needs root (or CAP_BPF + CAP_PERFMON), BTF and Linux 5.8+; prints why and skips otherwise.
 import { EVT_PARAMS } from "../../agent/events/kinds.gen.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type LiveProbe, openLiveProbe } from "../../agent/capture/probe.ts";
@@ -35,6 +43,9 @@ function capture(): { probe: LiveProbe; events: Event[]; decoder: RecordDecoder;
   );
   return { probe, events, decoder, errors };
 }
+
+/** The exec record's flags (native/lanner.bpf.c, docs/EVENTS.md). */
+const [EXE_FROM_MEMFD, EXE_UPPER_LAYER, EXE_LOWER_LAYER, EXE_LAYER_READ] = [1, 2, 4, 8];
 
 describe.skipIf(liveUnavailable !== null)("live capture", () => {
   let dir = "";
@@ -207,7 +218,8 @@ describe.skipIf(liveUnavailable !== null)("live capture", () => {
       expect(exec.tty).toBe(Number(stat[4]));
       expect(exec.capEffective).toBe(Number.parseInt(out.match(/^CapEff:\s*(\w+)/m)![1], 16));
       expect(exec.loginuid).toBe(Number(out.trim().split("\n").at(-1)));
-      expect(exec.exeFlags).toBe(0);
+      // The layer was read (bit 3): not on overlayfs, not a memfd.
+      expect(exec.exeFlags).toBe(EXE_LAYER_READ);
       expect(exec.cut).toBe(0);
     },
     LIVE_TEST_MS,
@@ -224,7 +236,39 @@ describe.skipIf(liveUnavailable !== null)("live capture", () => {
             | ExecEvent
             | undefined,
       );
-      expect(exec).toMatchObject({ kind: "execveat", res: 0, exeFlags: 1 });
+      expect(exec).toMatchObject({ kind: "execveat", res: 0, exeFlags: EXE_FROM_MEMFD | EXE_LAYER_READ });
+    },
+    LIVE_TEST_MS,
+  );
+
+  test(
+    "an exec from an overlay's upper layer and one from its lower layer are flagged as such",
+    async () => {
+      const base = mkdtempSync(join(dir, "overlay-"));
+      for (const d of ["lower", "upper", "work", "merged"]) mkdirSync(join(base, d));
+      copyFileSync("/bin/true", join(base, "lower", "lower-true"));
+      const merged = join(base, "merged");
+      // A private mount namespace: the overlay goes away with the shell.
+      const child = Bun.spawnSync([
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        `mount -t overlay overlay -o lowerdir=${base}/lower,upperdir=${base}/upper,workdir=${base}/work ${merged} && ` +
+          `${merged}/lower-true && cp /bin/true ${merged}/upper-true && exec ${merged}/upper-true`,
+      ]);
+      expect(child.exitCode).toBe(0);
+      const execOf = (name: string) =>
+        waitFor(
+          () =>
+            session.events.find((x) => isExec(x) && x.res === 0 && x.filename === `${merged}/${name}`) as
+              | ExecEvent
+              | undefined,
+        );
+      expect((await execOf("lower-true"))?.exeFlags).toBe(EXE_LOWER_LAYER | EXE_LAYER_READ);
+      expect((await execOf("upper-true"))?.exeFlags).toBe(EXE_UPPER_LAYER | EXE_LAYER_READ);
     },
     LIVE_TEST_MS,
   );
@@ -243,13 +287,22 @@ describe.skipIf(liveUnavailable !== null)("live capture", () => {
   );
 
   test(
-    "failed execve: res -ENOENT, the filename as passed, no args",
+    "failed execve: res -ENOENT, the filename as passed, no args, the caller's cwd",
     async () => {
       const missing = `/nonexistent/lanner-${crypto.randomUUID()}`;
-      const child = Bun.spawnSync(["env", missing, "arg"]);
+      const cwd = realpathSync(tmpdir());
+      const child = Bun.spawnSync(["env", missing, "arg"], { cwd });
       expect(child.exitCode).toBe(127);
       const exec = await waitFor(() => session.events.find((x) => isExec(x) && x.filename === missing));
-      expect(exec).toMatchObject({ kind: "execve", res: -ENOENT, pid: child.pid, comm: "env", args: [] });
+      // The caller stays what it was (a failed exec replaces nothing): its comm, its cwd.
+      expect(exec).toMatchObject({
+        kind: "execve",
+        res: -ENOENT,
+        pid: child.pid,
+        comm: "env",
+        args: [],
+        cwd,
+      });
     },
     LIVE_TEST_MS,
   );

@@ -565,12 +565,44 @@ static void k_clone(void)
 	reap(syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0));
 	fails(syscall(SYS_clone, CLONE_SIGHAND, 0, 0, 0, 0), EINVAL);
 }
+#if defined(__x86_64__)
+/* clone3 whose child (on its own stack, sharing this memory) exits at once without touching
+ * the stack; the parent gets the child's pid. */
+static long clone3_vm_child_exits(struct clone_args *args)
+{
+	long ret;
+	__asm__ volatile("syscall\n\t"
+			 "test %%rax, %%rax\n\t"
+			 "jnz 1f\n\t"
+			 "mov $60, %%eax\n\t" /* the child: exit(0) */
+			 "xor %%edi, %%edi\n\t"
+			 "syscall\n\t"
+			 "1:"
+			 : "=a"(ret)
+			 : "0"((long)SYS_clone3), "D"(args), "S"(sizeof(*args))
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+#endif
 static void k_clone3(void)
 {
 	struct clone_args args = { .flags = CLONE_CLEAR_SIGHAND, .exit_signal = SIGCHLD };
 	reap(syscall(SYS_clone3, &args, sizeof(args)));
 	struct clone_args bad = { .flags = CLONE_SIGHAND };
 	fails(syscall(SYS_clone3, &bad, sizeof(bad)), EINVAL);
+#if defined(__x86_64__)
+	/* A child sharing this memory: the struct is overwritten as soon as clone3 returns, maybe
+	 * before the child first runs, so its record must not read the flags from memory. */
+	static char stack[16384] __attribute__((aligned(16)));
+	struct clone_args vm = { .flags = CLONE_VM, .exit_signal = SIGCHLD, .stack = (uintptr_t)stack,
+				 .stack_size = sizeof(stack) };
+	long child = clone3_vm_child_exits(&vm);
+	memset(&vm, 0, sizeof(vm));
+	if (child < 0)
+		exit(12);
+	printf("vmchild=%ld\n", child);
+	waitpid(child, NULL, 0);
+#endif
 }
 static void k_fork(void)
 {

@@ -103,9 +103,11 @@ describe.skipIf(liveUnavailable !== null)("signals and hot reload (live eBPF)", 
     const rejected = run.alerts().find((a) => a.rule === "Lanner internal: reload rejected");
     expect(rejected?.priority).toBe("Error");
     expect(rejected?.source).toBe("internal");
-    expect(logLines(run).some((l) => l.msg === "reload problem" && String(l.detail).includes(rules))).toBe(
-      true,
-    );
+    // The log line goes to stderr, the alert to its own output: either may be read first.
+    const reloadProblem = () =>
+      logLines(run).some((l) => l.msg === "reload problem" && String(l.detail).includes(rules));
+    await until(reloadProblem);
+    expect(reloadProblem()).toBe(true);
     // The old rules still run.
     const pidC = readShadow();
     await until(() => alertsFor(run, pidC, "Shadow B").length === 1);

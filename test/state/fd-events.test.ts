@@ -323,7 +323,7 @@ describe("records in the probe's decoded shapes (agent/events table)", () => {
       pgid: 130,
       loginuid: 4294967295,
       capEffective: 2 ** 21,
-      exeFlags: 3,
+      exeFlags: 1 | 2 | 8, // memfd, upper layer, layer read
     } as ExecEvent;
     const ctx = t.apply(e);
     expect(read(ctx, "proc.cwd")).toBe("/srv/");
@@ -333,7 +333,16 @@ describe("records in the probe's decoded shapes (agent/events table)", () => {
     expect(read(ctx, "user.loginuid")).toBe(-1);
     expect(read(ctx, "thread.cap_effective")).toBe("CAP_SYS_ADMIN");
     expect(read(ctx, "proc.is_exe_from_memfd")).toBe(true);
-    expect(t.processes.get(130)?.exeUpperFromKernel).toBe(true);
+    expect(t.processes.get(130)?.exeLayerFromKernel).toBe("upper");
+    // The probe's word, without a /proc read (pid 130 is not this machine's).
+    expect(read(ctx, "proc.is_exe_upper_layer")).toBe(true);
+    expect(read(ctx, "proc.is_exe_lower_layer")).toBe(false);
+    const lower = t.apply({ ...exec(131), exeFlags: 4 | 8 } as ExecEvent);
+    expect(read(lower, "proc.is_exe_upper_layer")).toBe(false);
+    expect(read(lower, "proc.is_exe_lower_layer")).toBe(true);
+    const plain = t.apply({ ...exec(132), exeFlags: 8 } as ExecEvent);
+    expect(read(plain, "proc.is_exe_upper_layer")).toBe(false);
+    expect(read(plain, "proc.is_exe_lower_layer")).toBe(false);
     // A later exec without extras keeps what does not change across exec.
     const again = t.apply(exec(130));
     expect(read(again, "proc.tty")).toBe(34816);
@@ -367,7 +376,7 @@ describe("fexecve", () => {
     expect(read(ctx, "proc.is_exe_from_memfd")).toBe(true);
     // MFD_CLOEXEC: the memfd is closed by the exec it served.
     expect(t.processes.get(150)?.fds.get(3)).toBeUndefined();
-    // The probe's upper-layer bit is not believed when clear (it is not read yet).
-    expect(t.processes.get(150)?.exeUpperFromKernel).toBeUndefined();
+    // Without the layer-read bit (a record from an older probe) the layer is not the probe's word.
+    expect(t.processes.get(150)?.exeLayerFromKernel).toBeUndefined();
   });
 });

@@ -143,6 +143,20 @@ describe("seedFromProc on this machine's /proc", () => {
     expect(metric("state_process_misses_total")).toBe(1);
   });
 
+  test("a failed exec changes no state: an unknown caller is repaired from /proc, a known one keeps its identity and cwd", () => {
+    const t = tracker();
+    const failed = (pid: number) =>
+      execEvent(pid, { res: -2, comm: "sleep", filename: "/nonexistent/prog", args: [], cwd: "/elsewhere" });
+    // Unknown: its fields come from /proc (libsinsp looks an unknown thread up there too).
+    const ctx = t.apply(failed(sleeper.pid));
+    expect(ctx.process).toMatchObject({ comm: "sleep", cwd: dir, args: ["60", "61"] });
+    expect(t.metrics().find((m) => m.name === "state_process_repairs_total")?.value).toBe(1);
+    // Known: the record's filename, empty argv and cwd change nothing.
+    const again = t.apply(failed(sleeper.pid));
+    expect(again.process).toMatchObject({ comm: "sleep", cwd: dir, args: ["60", "61"] });
+    expect(again.process?.exepath).not.toBe("/nonexistent/prog");
+  });
+
   test("repairs are rate limited; the denied ones are counted", () => {
     let now = 0n;
     const t = tracker({ repairRate: 1, repairBurst: 1, clock: () => now });

@@ -336,12 +336,42 @@ describe("fields on other events", () => {
     expect(read(ctx, "evt.arg.ptid")).toBe("200");
     expect(read(ctx, "evt.arg.res")).toBe("0"); // PT_ERRNO names only a negative result
     expect(read(ctx, "evt.arg.uid")).toBe("root"); // PT_UID: the name from the user database
+    expect(read(ctx, "evt.arg.flags")).toBe("0"); // no exe flag
     expect(read(ctx, "evt.is_open_read")).toBeUndefined();
     expect(read(ctx, "fd.name")).toBeUndefined();
     expect(read(ctx, "proc.aname")).toEqual(["cat", "bash"]);
     expect(read(ctx, "user.name")).toBe("root");
     expect(read(ctx, "container.id")).toBe("host");
     expect(read(ctx, "thread.ismain")).toBe(true);
+  });
+
+  test("an exec's flags in Falco's numbering and names (PPM_EXE_*), from the probe's bits", () => {
+    const exec = (pid: number, exeFlags: number) =>
+      scenario().apply({
+        cut: 0,
+        kind: "execve",
+        num: 9,
+        bootSec: 14,
+        bootNsec: 0,
+        tid: pid,
+        pid,
+        res: 0,
+        ppid: 200,
+        uid: 0,
+        gid: 0,
+        comm: "sh",
+        filename: "/bin/sh",
+        args: ["sh"],
+        cgroup: "/",
+        exeFlags,
+      });
+    // Probe bits: 1 memfd, 2 upper layer, 4 lower layer, 8 layer read.
+    const upperMemfd = exec(301, 1 | 2 | 8);
+    expect(read(upperMemfd, "evt.arg.flags")).toBe("EXE_UPPER_LAYER|EXE_FROM_MEMFD");
+    expect(read(upperMemfd, "evt.rawarg.flags")).toBe(2 | 4);
+    const lower = exec(302, 4 | 8);
+    expect(read(lower, "evt.arg.flags")).toBe("EXE_LOWER_LAYER");
+    expect(read(lower, "evt.rawarg.flags")).toBe(8);
   });
 
   test("a process exit: status, return code and signal", () => {

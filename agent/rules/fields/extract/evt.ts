@@ -6,18 +6,21 @@ import {
   type Event,
   type EventKind,
   EVT_PARAMS,
+  type EvtParam,
+  falcoExeFlags,
   isOpenForRead,
   isOpenForWrite,
   isoTime,
   octal,
   rendererFor,
   RENDERERS,
+  renderExeFlags,
   renderOpenFlags,
   resultName,
   toWallTime,
   wallTimeNs,
 } from "../../../events/index.ts";
-import type { EventContext, L4Proto } from "../../../state/index.ts";
+import { type EventContext, joinAndNormalize, type L4Proto } from "../../../state/index.ts";
 import type { FieldValue } from "../values.ts";
 import { type Binder, type Extractor, FieldArgumentError, indexArg, plain } from "./types.ts";
 
@@ -43,6 +46,26 @@ function fdText(fd: number, ctx: EventContext): string {
   return `<${info.typechar}${l4}>${info.name ?? ""}`;
 }
 const L4_CHAR: Readonly<Record<L4Proto, string>> = { tcp: "t", udp: "u", icmp: "i", raw: "r" };
+
+const AT_FDCWD = -100;
+
+/** libsinsp's PT_FSPATH / PT_FSRELPATH text: a relative path joined to its directory (the cwd,
+ * or the path of the directory fd `dirfd`, AT_FDCWD meaning the cwd) and normalized; an absolute
+ * or empty path, or one whose directory the state does not know, as passed. */
+function resolvedPath(path: string, dirfd: number, ctx: EventContext): string {
+  if (path === "" || path.startsWith("/")) return path;
+  const dir = dirfd === AT_FDCWD ? ctx.process?.cwd : ctx.process?.fds.get(dirfd)?.name;
+  return dir === undefined || !dir.startsWith("/") ? path : joinAndNormalize(dir, path);
+}
+
+/** A string parameter evt.arg shows resolved against the cwd (`dirfdOf` undefined) or a dirfd. */
+function pathParam(name: string, path: (e: Event) => string, dirfdOf?: (e: Event) => number): Param {
+  return {
+    name,
+    raw: path,
+    text: (e, ctx) => resolvedPath(path(e), dirfdOf === undefined ? AT_FDCWD : dirfdOf(e), ctx),
+  };
+}
 
 /** libsinsp's PT_UID / PT_GID: the name in the process's user database, <NA> when unknown,
  * <NONE> for -1. */
@@ -75,7 +98,12 @@ const RES_FD = rendered("fd", (e) => ("res" in e ? e.res : 0), fdText);
 const RES = rendered("res", (e) => ("res" in e ? e.res : 0), RENDERERS.errno);
 
 const OPEN_COMMON: Param[] = [
-  param("name", (e) => (e.kind.startsWith("open") ? (e as { path: string }).path : "")),
+  // open's name is a PT_FSPATH (its dirfd is AT_FDCWD), openat's and openat2's a PT_FSRELPATH.
+  pathParam(
+    "name",
+    (e) => (e.kind.startsWith("open") ? (e as { path: string }).path : ""),
+    (e) => (e.kind.startsWith("open") ? (e as { dirfd: number }).dirfd : AT_FDCWD),
+  ),
   param(
     "flags",
     (e) => (e as { flags: number }).flags,
@@ -100,7 +128,13 @@ const EXEC_PARAMS: Param[] = [
   param("cgroups", (e) => (e.kind === "execve" || e.kind === "execveat" ? e.cgroup : "")),
   rendered("uid", (e) => (e.kind === "execve" || e.kind === "execveat" ? e.uid : 0), uidText),
   rendered("gid", (e) => (e.kind === "execve" || e.kind === "execveat" ? e.gid : 0), gidText),
-  param("filename", (e) => (e.kind === "execve" || e.kind === "execveat" ? e.filename : "")),
+  pathParam("filename", (e) => (e.kind === "execve" || e.kind === "execveat" ? e.filename : "")),
+  // PPM_EXE_* numbering and names, as Falco's exe_flags outputs show them.
+  rendered(
+    "flags",
+    (e) => (e.kind === "execve" || e.kind === "execveat" ? falcoExeFlags(e.exeFlags ?? 0) : 0),
+    renderExeFlags,
+  ),
 ];
 
 const HAND_PARAMS: Readonly<Partial<Record<EventKind, readonly Param[]>>> = {
@@ -126,9 +160,17 @@ const HAND_PARAMS: Readonly<Partial<Record<EventKind, readonly Param[]>>> = {
   ],
 };
 
-/** A table parameter: its raw value, and its text through its rendering when it has one. */
-function tableParam(p: { falco: string; field: string; render?: string }): Param {
+/** A table parameter: its raw value, and its text through its rendering when it has one (a path
+ * with a base: resolved against it). */
+function tableParam(p: EvtParam, kindParams: readonly EvtParam[]): Param {
   const raw = (e: Event): FieldValue => (e as unknown as Record<string, FieldValue>)[p.field] ?? null;
+  if (p.base !== undefined) {
+    const dirfdField = kindParams.find((q) => q.falco === p.base)?.field;
+    const str = (e: Event) => String(raw(e) ?? "");
+    if (p.base === "cwd") return pathParam(p.falco, str);
+    if (dirfdField === undefined) throw new Error(`event table: ${p.falco}'s base ${p.base} is no parameter`);
+    return pathParam(p.falco, str, (e) => Number((e as unknown as Record<string, FieldValue>)[dirfdField]));
+  }
   const text = textOf(p.render);
   if (text === undefined) return param(p.falco, raw);
   return {
@@ -145,7 +187,7 @@ function tableParam(p: { falco: string; field: string; render?: string }): Param
 const PARAMS = Object.fromEntries(
   Object.entries(EVT_PARAMS).map(([kind, list]) => [
     kind,
-    HAND_PARAMS[kind as EventKind] ?? list.map(tableParam),
+    HAND_PARAMS[kind as EventKind] ?? list.map((p) => tableParam(p, list)),
   ]),
 ) as Readonly<Record<EventKind, readonly Param[]>>;
 

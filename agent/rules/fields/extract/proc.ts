@@ -124,6 +124,17 @@ function exeFact(
   });
 }
 
+/** Whether the executable is on that overlayfs layer: the probe's word from exec time when it
+ * gave one (no /proc read, still right after the process exited), else the lazy file facts. */
+function exeLayerIs(layer: "upper" | "lower"): Binder {
+  return plain((ctx) => {
+    const p = ctx.process;
+    if (p === undefined) return undefined;
+    const known = p.exeLayerFromKernel ?? ctx.facts.exeFile(p)?.layer;
+    return known === undefined ? undefined : known === layer;
+  });
+}
+
 export const PROC_FIELDS: Readonly<Record<string, Binder>> = {
   // The record carries the pid even when the process is unknown.
   "proc.pid": plain((ctx) => ctx.process?.pid ?? ctx.event.pid),
@@ -222,8 +233,8 @@ export const PROC_FIELDS: Readonly<Record<string, Binder>> = {
     return ctx.facts.exeFile(p)?.memfd ?? false;
   }),
   "proc.is_exe_writable": exeFact((f) => f.writable),
-  "proc.is_exe_upper_layer": exeFact((f) => f.upperLayer),
-  "proc.is_exe_lower_layer": exeFact((f) => f.lowerLayer),
+  "proc.is_exe_upper_layer": exeLayerIs("upper"),
+  "proc.is_exe_lower_layer": exeLayerIs("lower"),
   "proc.exe_ino": exeFact((f) => f.ino),
   "proc.exe_ino.ctime": exeFact((f) => f.ctimeNs),
   "proc.exe_ino.mtime": exeFact((f) => f.mtimeNs),
