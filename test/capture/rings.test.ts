@@ -211,7 +211,7 @@ describe.skipIf(liveUnavailable !== null || !twoCpus)("one ring per CPU, live", 
   });
 });
 
-describe.skipIf(liveUnavailable !== null || !twoCpus)("a storm on one CPU, one small ring (64 KiB) per CPU", () => {
+describe.skipIf(liveUnavailable !== null || !twoCpus)("a storm on one CPU, a 64 KiB ring per CPU", () => {
   let probe: LiveProbe;
   let events: Event[];
 
