@@ -759,7 +759,9 @@ API int32_t lanner_counters(struct lanner *l, uint64_t *out, uint32_t n)
 {
 	if (!l->percpu || n > LANNER_COUNTERS)
 		return -EINVAL;
-	for (uint32_t key = 0; key < n; key++) {
+	/* Last key first: the probe bumps `seen` before `written` and a global counter before its
+	 * per-kind one, so reading backwards never shows written > seen or a kind above its total. */
+	for (uint32_t key = n; key-- > 0;) {
 		if (bpf_map_lookup_elem(l->counters_fd, &key, l->percpu) != 0)
 			return -errno;
 		uint64_t sum = 0;
