@@ -32,6 +32,7 @@ static __always_inline void count(__u32 which);
 #define S_IALLUGO 07777
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
+#define S_IFDIR 0040000
 #define F_DUPFD 0
 #define F_DUPFD_CLOEXEC 1030
 #define AF_UNIX 1
@@ -114,6 +115,37 @@ struct {
 	__type(key, __u32);
 	__type(value, struct fd_marks);
 } fd_zero SEC(".maps");
+
+/* The open prefilter's entries (schema.h), two copies: the switch's LANNER_PREFILTER_OPEN_BUFFER
+ * bit says which one is live, so the agent rewrites the other and flips the bit, and an open
+ * never reads a half-written filter. Laid out as agent/capture/open-filter.ts encodes it. */
+struct open_filter_entry {
+	__u32 need;
+	__u32 len;
+	__u8 prefix[LANNER_OPEN_FILTER_PREFIX];
+};
+struct open_filter {
+	__u32 count;
+	__u32 pad;
+	struct open_filter_entry e[LANNER_OPEN_FILTER_ENTRIES];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct open_filter);
+} open_filter SEC(".maps");
+
+/* The path an open passed, read for the prefilter (too big for the stack). */
+struct path_window {
+	__u8 b[LANNER_OPEN_FILTER_PATH];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct path_window);
+} open_path SEC(".maps");
 
 /* LANNER_PROG_* -> the tail program; filled by the loader. */
 struct {
@@ -544,11 +576,17 @@ static __always_inline __u32 selected_kind(struct pt_regs *regs)
 	return kind ? *kind & (LANNER_KIND_SLOTS - 1) : 0;
 }
 
-static __always_inline bool prefilter_on(void)
+/* The prefilter switch: LANNER_PREFILTER_* bits in the selection map's spare slot. */
+static __always_inline __u32 prefilter_switch(void)
 {
 	__u32 key = LANNER_PREFILTER_SLOT;
 	__u32 *on = bpf_map_lookup_elem(&selection, &key);
-	return on && *on != 0;
+	return on ? *on : 0;
+}
+
+static __always_inline bool prefilter_on(void)
+{
+	return prefilter_switch() & LANNER_PREFILTER_CLOSE;
 }
 
 static __always_inline void mark_fd(struct fd_marks *m, long fd)
@@ -577,9 +615,6 @@ static __always_inline bool track_fds(__u32 kind, struct pt_regs *regs, long ret
 		}
 		return prefilter_on();
 	}
-	case LANNER_KIND_OPEN:
-	case LANNER_KIND_OPENAT:
-	case LANNER_KIND_OPENAT2:
 	case LANNER_KIND_CREAT:
 	case LANNER_KIND_SOCKET:
 	case LANNER_KIND_ACCEPT:
@@ -636,7 +671,9 @@ int BPF_PROG(lanner_sys_exit, struct pt_regs *regs, long ret)
 		count(LANNER_COUNTER_PREFILTERED);
 		return 0;
 	}
-	count(LANNER_COUNTER_SEEN);
+	/* Opens are counted, marked and maybe prefiltered in tail_open, which reads their path. */
+	if (lanner_kinds[kind].prog != LANNER_PROG_OPEN)
+		count(LANNER_COUNTER_SEEN);
 	bpf_tail_call(ctx, &progs, lanner_kinds[kind].prog);
 	/* Only reached if the tail program is missing: counted, never silent. */
 	count(LANNER_COUNTER_KIND_DROPPED + kind);
@@ -877,6 +914,81 @@ int BPF_PROG(tail_sock, struct pt_regs *regs, long ret)
 	return emit_generic(regs, ret, true);
 }
 
+/* The open's class bits from its flags and result (LANNER_OPEN_*; the unclean bit is the path's). */
+static __always_inline __u32 open_class(__u32 flags, long ret)
+{
+	__u32 mode = flags & 3, c = 0;
+	if (mode == 0 || mode == 2)
+		c |= LANNER_OPEN_READ;
+	if (mode == 1 || mode == 2)
+		c |= LANNER_OPEN_WRITE;
+	if (flags & O_CREAT)
+		c |= LANNER_OPEN_CREATE;
+	return c | (ret >= 0 ? LANNER_OPEN_SUCCESS : LANNER_OPEN_FAILED);
+}
+
+/* Whether the path (NUL-terminated in w, n bytes with the NUL) is one a prefix test decides: the
+ * state normalizes paths, so only an absolute one without "//", "/." or "./" that fits the window
+ * reads the same raw and normalized (n == the window: the path may have been cut). */
+static __always_inline bool path_clean(const struct path_window *w, long n)
+{
+	if (n <= 1 || n >= LANNER_OPEN_FILTER_PATH || w->b[0] != '/')
+		return false;
+	__u8 prev = '/';
+	for (__u32 i = 1; i < LANNER_OPEN_FILTER_PATH; i++) {
+		__u8 c = w->b[i];
+		if (c == 0)
+			break;
+		if ((prev == '/' && (c == '/' || c == '.')) || (prev == '.' && c == '/'))
+			return false;
+		prev = c;
+	}
+	return true;
+}
+
+static __always_inline bool prefix_matches(const struct path_window *w, const struct open_filter_entry *e)
+{
+	__u32 len = e->len;
+	for (__u32 j = 0; j < LANNER_OPEN_FILTER_PREFIX; j++) {
+		if (j >= len)
+			return true;
+		/* The path's NUL differs from every prefix byte, so bytes past it are never compared. */
+		if (w->b[j] != e->prefix[j])
+			return false;
+	}
+	return true;
+}
+
+/* The open prefilter (mirrored by openFilterPasses in agent/capture/open-filter.ts): an open is
+ * kept when an entry's need bits are all in its class and its path starts with the entry's prefix
+ * (or the path is unclean), or when it opened a directory, which a later openat or fchdir may
+ * resolve paths through. */
+static __always_inline bool open_wanted(__u32 sw, long ret, const void *path, __u32 flags)
+{
+	__u32 key = sw & LANNER_PREFILTER_OPEN_BUFFER ? 1 : 0;
+	struct open_filter *f = bpf_map_lookup_elem(&open_filter, &key);
+	__u32 zero = 0;
+	struct path_window *w = bpf_map_lookup_elem(&open_path, &zero);
+	if (!f || !w)
+		return true;
+	long n = bpf_probe_read_user_str(w->b, sizeof(w->b), path);
+	__u32 cls = open_class(flags, ret);
+	if (!path_clean(w, n))
+		cls |= LANNER_OPEN_UNCLEAN;
+	__u32 count = f->count;
+	for (__u32 i = 0; i < LANNER_OPEN_FILTER_ENTRIES; i++) {
+		if (i >= count)
+			break;
+		const struct open_filter_entry *e = &f->e[i];
+		if ((cls & e->need) != e->need)
+			continue;
+		if ((cls & LANNER_OPEN_UNCLEAN) || prefix_matches(w, e))
+			return true;
+	}
+	struct file *file = ret >= 0 ? fd_file(ret) : NULL;
+	return file && (BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) == S_IFDIR;
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(tail_open, struct pt_regs *regs, long ret)
 {
@@ -887,17 +999,33 @@ int BPF_PROG(tail_open, struct pt_regs *regs, long ret)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u64 a0 = syscall_arg(regs, 0), a1 = syscall_arg(regs, 1), a2 = syscall_arg(regs, 2),
 	      a3 = syscall_arg(regs, 3);
+	__s32 dirfd = a0;
+	const void *path = (const void *)a1;
+	struct lanner_open_how how = {};
 	if (kind == LANNER_KIND_OPEN) {
-		emit_open(buf, kind, pid_tgid, ret, AT_FDCWD, (const void *)a0, a1, open_mode(a1, a2), 0);
+		dirfd = AT_FDCWD;
+		path = (const void *)a0;
+		how.flags = a1;
+		how.mode = open_mode(a1, a2);
 	} else if (kind == LANNER_KIND_OPENAT) {
-		emit_open(buf, kind, pid_tgid, ret, a0, (const void *)a1, a2, open_mode(a2, a3), 0);
-	} else if (kind == LANNER_KIND_OPENAT2) {
-		/* The caller's struct open_how, read at exit. */
-		struct lanner_open_how how = {};
-		if (a3 >= sizeof(how))
-			bpf_probe_read_user(&how, sizeof(how), (const void *)a2);
-		emit_open(buf, kind, pid_tgid, ret, a0, (const void *)a1, how.flags, how.mode, how.resolve);
+		how.flags = a2;
+		how.mode = open_mode(a2, a3);
+	} else if (a3 >= sizeof(how)) {
+		/* openat2: the caller's struct open_how, read at exit. */
+		bpf_probe_read_user(&how, sizeof(how), (const void *)a2);
 	}
+	__u32 sw = prefilter_switch();
+	if ((sw & LANNER_PREFILTER_OPEN) && !open_wanted(sw, ret, path, how.flags)) {
+		count(LANNER_COUNTER_OPEN_PREFILTERED);
+		return 0;
+	}
+	count(LANNER_COUNTER_SEEN);
+	/* Marked only when recorded: the close of an fd whose open was dropped is dropped too. */
+	__u32 tgid = pid_tgid >> 32;
+	struct fd_marks *m = bpf_map_lookup_elem(&fd_track, &tgid);
+	if (m)
+		mark_fd(m, ret);
+	emit_open(buf, kind, pid_tgid, ret, dirfd, path, how.flags, how.mode, how.resolve);
 	return 0;
 }
 

@@ -23,6 +23,9 @@
  *       Writes the syscall selection map: entry nr = the kind id to record for syscall nr, 0 to
  *       drop it in the kernel. n <= LANNER_SYSCALL_SLOTS; entries from n on are set to 0. Any time
  *       after load, attached or not: the programs read it on every syscall.
+ *   int32_t lanner_open_filter(l, uint32_t index, const uint8_t *value, uint32_t n);
+ *       Writes entry index (0 or 1) of the open prefilter map (struct open_filter in the probe,
+ *       as agent/capture/open-filter.ts encodes it); n must be the value's exact size.
  *   uint32_t lanner_agent_host(l);   the agent's host tgid once the probe has learnt it, else 0
  *   int32_t lanner_misses(l, uint64_t *out);
  *       Times the kernel skipped a hook program because it was already running on that CPU
@@ -118,6 +121,7 @@ struct lanner {
 	int counters_fd;
 	int selection_fd;
 	int agent_host_fd;
+	int open_filter_fd;
 	int ncpus;
 	uint64_t *percpu;
 };
@@ -317,7 +321,7 @@ API struct lanner *lanner_open(const void *obj, uint64_t obj_len, uint32_t agent
 		return NULL;
 	}
 	l->page = page;
-	l->counters_fd = l->selection_fd = l->agent_host_fd = -1;
+	l->counters_fd = l->selection_fd = l->agent_host_fd = l->open_filter_fd = -1;
 	/* libbpf may keep pointers into the ELF image; the caller's buffer belongs to the GC. */
 	l->obj_copy = malloc(obj_len);
 	if (!l->obj_copy) {
@@ -513,7 +517,8 @@ API int32_t lanner_load(struct lanner *l)
 	}
 	l->selection_fd = bpf_object__find_map_fd_by_name(l->obj, "selection");
 	l->agent_host_fd = bpf_object__find_map_fd_by_name(l->obj, "agent_host");
-	if (l->selection_fd < 0 || l->agent_host_fd < 0)
+	l->open_filter_fd = bpf_object__find_map_fd_by_name(l->obj, "open_filter");
+	if (l->selection_fd < 0 || l->agent_host_fd < 0 || l->open_filter_fd < 0)
 		return -ENOENT;
 	l->counters_fd = bpf_object__find_map_fd_by_name(l->obj, "counters");
 	l->ncpus = libbpf_num_possible_cpus();
@@ -557,6 +562,18 @@ API int32_t lanner_select(struct lanner *l, const uint32_t *kind_by_nr, uint32_t
 		if (bpf_map_update_elem(l->selection_fd, &nr, &kind, BPF_ANY) != 0)
 			return -errno;
 	}
+	return 0;
+}
+
+API int32_t lanner_open_filter(struct lanner *l, uint32_t index, const uint8_t *value, uint32_t n)
+{
+	if (l->open_filter_fd < 0)
+		return -EINVAL; /* not loaded */
+	struct bpf_map *map = bpf_object__find_map_by_name(l->obj, "open_filter");
+	if (!map || index > 1 || n != bpf_map__value_size(map))
+		return -EINVAL;
+	if (bpf_map_update_elem(l->open_filter_fd, &index, value, BPF_ANY) != 0)
+		return -errno;
 	return 0;
 }
 

@@ -34,6 +34,8 @@
 #define LANNER_COUNTER_PREFILTERED 5
 /* New processes the fd tracker had no room for (their closes are all sent). */
 #define LANNER_COUNTER_FD_TRACK_FULL 6
+/* Opens (open, openat, openat2) dropped by the open prefilter (no rule or state use can match). */
+#define LANNER_COUNTER_OPEN_PREFILTERED 7
 #define LANNER_COUNTER_KIND_WRITTEN 8
 #define LANNER_COUNTER_KIND_DROPPED 136
 #define LANNER_COUNTERS 264
@@ -48,5 +50,27 @@
 #define LANNER_FD_TRACK_FDS 512
 #define LANNER_FD_TRACK_PROCS 8192
 #define LANNER_PREFILTER_SLOT 511
+
+/* The switch slot's value, bit by bit: the close prefilter, the open prefilter, and which of the
+ * two open_filter map entries is live (the agent writes the other one, then flips this bit). */
+#define LANNER_PREFILTER_CLOSE 1
+#define LANNER_PREFILTER_OPEN 2
+#define LANNER_PREFILTER_OPEN_BUFFER 4
+
+/* Open prefilter: at most LANNER_OPEN_FILTER_ENTRIES entries (need bits, path prefix of at most
+ * LANNER_OPEN_FILTER_PREFIX bytes); an open is kept when one entry matches. The path is read into
+ * a window of LANNER_OPEN_FILTER_PATH bytes with its NUL; one that fills it counts as unclean. */
+#define LANNER_OPEN_FILTER_ENTRIES 16
+#define LANNER_OPEN_FILTER_PREFIX 64
+#define LANNER_OPEN_FILTER_PATH 256
+/* An open's class bits, which an entry's need bits must all be in: access mode read (O_RDONLY or
+ * O_RDWR), write (O_WRONLY or O_RDWR), O_CREAT, result >= 0, result < 0, and a path the prefix
+ * test cannot decide (relative, with "//", "/." or "./", or filling the window). */
+#define LANNER_OPEN_READ 1
+#define LANNER_OPEN_WRITE 2
+#define LANNER_OPEN_CREATE 4
+#define LANNER_OPEN_SUCCESS 8
+#define LANNER_OPEN_FAILED 16
+#define LANNER_OPEN_UNCLEAN 32
 
 #endif

@@ -16,7 +16,14 @@ if (!workload) throw new Error("usage: bench-capture-rings.ts WORKLOAD [ITERATIO
 const iterations = Number(iterationsArg);
 const rounds = Number(roundsArg);
 const online = parseCpuList(readFileSync("/sys/devices/system/cpu/online", "utf8"), "online");
-const PROBE = { ringBytes: 8 << 20, drainIntervalMs: 10, batchBytes: 1 << 20, prefilterClose: true };
+// Opens and closes all recorded (the prefilter keeps every close of a recorded open), as the main
+// benchmark's "with probe" rounds.
+const PROBE = {
+  ringBytes: 8 << 20,
+  drainIntervalMs: 10,
+  batchBytes: 1 << 20,
+  prefilter: { close: true, open: "all" as const },
+};
 
 const dir = mkdtempSync(join(tmpdir(), "lanner-bench-rings-"));
 const target = join(dir, "target");

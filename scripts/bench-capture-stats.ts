@@ -2,15 +2,31 @@
 // (kernel.bpf_stats_enabled): run the open/close loop with the probe attached and report, per
 // program, invocations and ns per invocation. Unlike wall-clock ratios these figures hold up on a
 // busy machine (they count time inside the programs only). Needs root and bpftool.
-// Usage: bun scripts/bench-capture-stats.ts WORKLOAD ITERATIONS [SELECTION...]
+// Usage: bun scripts/bench-capture-stats.ts WORKLOAD ITERATIONS [--prefilter] [SELECTION...]
+// --prefilter: the kernel prefilter `run` derives from the default rules (the loop's read-only
+// opens of a /tmp file and their closes are then dropped in the kernel).
 import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { KernelPrefilter } from "../agent/capture/open-filter.ts";
 import { openLiveProbe } from "../agent/capture/probe.ts";
+import { DEFAULT_RULES } from "../agent/config/embedded.ts";
+import { loadRuleSources } from "../agent/rules/load/load.ts";
+import { prefilterFor } from "../agent/rules/prefilter.ts";
 import { RecordDecoder } from "../agent/events/decode.ts";
 
-const [workload, iterationsArg = "300000", ...selectionArgs] = process.argv.slice(2);
+const [workload, iterationsArg = "300000", ...rest] = process.argv.slice(2);
+const withPrefilter = rest.includes("--prefilter");
+const selectionArgs = rest.filter((a) => a !== "--prefilter");
+function defaultPrefilter(): KernelPrefilter {
+  const rules = loadRuleSources([DEFAULT_RULES]).ruleset.rules.filter((r) => r.enabled);
+  const { close, open } = prefilterFor(
+    rules.map((rule) => ({ rule })),
+    true,
+  );
+  return { close, open };
+}
 if (!workload) throw new Error("usage: bench-capture-stats.ts WORKLOAD [ITERATIONS] [KIND...]");
 const STATS = "/proc/sys/kernel/bpf_stats_enabled";
 
@@ -53,6 +69,7 @@ try {
     drainIntervalMs: 10,
     batchBytes: 1 << 20,
     ...(selection ? { selection } : {}),
+    ...(withPrefilter ? { prefilter: defaultPrefilter() } : {}),
   });
   const decoder = new RecordDecoder();
   probe.start((f, n) =>
@@ -73,7 +90,7 @@ try {
   probe.stop();
   const iterations = Number(iterationsArg);
   console.log(
-    `selection: ${selection?.join(",") ?? "default"}; ${iterations} x (openat + close); loop ${(loopNs / iterations).toFixed(0)} ns per iteration`,
+    `selection: ${selection?.join(",") ?? "default"}${withPrefilter ? " + the default rules' prefilter" : ""}; ${iterations} x (openat + close); loop ${(loopNs / iterations).toFixed(0)} ns per iteration`,
   );
   for (const [name, e] of end) {
     const s = start.get(name) ?? { runs: 0, ns: 0 };
@@ -84,7 +101,9 @@ try {
     );
   }
   const c = probe.counters();
-  console.log(`  records written ${c.written}, ring full ${c.ringFull}, decoded ${decoder.stats.decoded}`);
+  console.log(
+    `  records written ${c.written}, ring full ${c.ringFull}, decoded ${decoder.stats.decoded}; prefiltered: ${c.openPrefiltered} opens, ${c.prefiltered} closes`,
+  );
 } finally {
   writeFileSync(STATS, before);
   rmSync(dir, { recursive: true, force: true });

@@ -7,7 +7,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, release, tmpdir } from "node:os";
 import { join } from "node:path";
+import type { KernelPrefilter } from "../agent/capture/open-filter.ts";
 import { type KernelCounters, openLiveProbe } from "../agent/capture/probe.ts";
+import { DEFAULT_RULES } from "../agent/config/embedded.ts";
+import { loadRuleSources } from "../agent/rules/load/load.ts";
+import { prefilterFor } from "../agent/rules/prefilter.ts";
 import { RecordDecoder } from "../agent/events/decode.ts";
 import type { Event } from "../agent/events/types.ts";
 
@@ -17,7 +21,24 @@ const iterations = Number(iterationsArg);
 const rounds = Number(roundsArg);
 // The close prefilter on, as `run` has it with rules that do not run on close (it drops nothing in
 // this loop: every close is of an fd whose openat was recorded).
-const PROBE = { ringBytes: 8 << 20, drainIntervalMs: 10, batchBytes: 1 << 20, prefilterClose: true };
+const PROBE = {
+  ringBytes: 8 << 20,
+  drainIntervalMs: 10,
+  batchBytes: 1 << 20,
+  prefilter: { close: true, open: "all" as const },
+};
+
+// The prefilter `run` derives from the default rules: the loop's read-only opens of a /tmp file
+// match none of its entries, so they (and their closes) are dropped in the kernel.
+const DEFAULT_PREFILTER: KernelPrefilter = (() => {
+  const { close, open } = prefilterFor(
+    loadRuleSources([DEFAULT_RULES])
+      .ruleset.rules.filter((r) => r.enabled)
+      .map((rule) => ({ rule })),
+    true,
+  );
+  return { close, open };
+})();
 
 const dir = mkdtempSync(join(tmpdir(), "lanner-bench-"));
 const target = join(dir, "target");
@@ -26,10 +47,11 @@ writeFileSync(target, "x");
 /** CPU seconds (user + system) the last workload run used: on a busy machine this moves far less
  * than wall time, which also counts waiting for a CPU. */
 let lastWorkloadCpu = 0;
-const workloadCpu: { baseline: number[]; probe: number[]; unselected: number[] } = {
+const workloadCpu: { baseline: number[]; probe: number[]; unselected: number[]; prefiltered: number[] } = {
   baseline: [],
   probe: [],
   unselected: [],
+  prefiltered: [],
 };
 
 /** Runs the workload without blocking the event loop (the drain timer must keep firing). */
@@ -52,8 +74,12 @@ interface ProbeRun {
   counters: KernelCounters;
 }
 
-async function runWithProbe(selection?: string[]): Promise<ProbeRun> {
-  const probe = openLiveProbe(selection === undefined ? PROBE : { ...PROBE, selection });
+async function runWithProbe(selection?: string[], prefilter?: KernelPrefilter): Promise<ProbeRun> {
+  const probe = openLiveProbe({
+    ...PROBE,
+    ...(selection === undefined ? {} : { selection }),
+    ...(prefilter === undefined ? {} : { prefilter }),
+  });
   const decoder = new RecordDecoder();
   let workloadEvents = 0;
   let sinkSeconds = 0;
@@ -91,6 +117,7 @@ const fmt = (n: number, digits = 3): string => n.toFixed(digits);
 const baseline: number[] = [];
 const withProbe: ProbeRun[] = [];
 const unselected: ProbeRun[] = [];
+const prefiltered: ProbeRun[] = [];
 try {
   await runWorkload(); // warm the page cache and the dentry
   for (let r = 0; r < rounds; r++) {
@@ -100,6 +127,8 @@ try {
     workloadCpu.probe.push(lastWorkloadCpu);
     unselected.push(await runWithProbe(["execve"]));
     workloadCpu.unselected.push(lastWorkloadCpu);
+    prefiltered.push(await runWithProbe(undefined, DEFAULT_PREFILTER));
+    workloadCpu.prefiltered.push(lastWorkloadCpu);
     const p = withProbe.at(-1)!;
     const u = unselected.at(-1)!;
     console.log(
@@ -146,6 +175,14 @@ const unselectedRatios = unselected.map((p, i) => p.seconds / baseline[i]);
 console.log(
   `unselected: median ${fmt(median(unselected.map((p) => p.seconds)))} s, ratio ${fmt(median(unselectedRatios), 2)}x ` +
     `(${unselectedRatios.map((r) => fmt(r, 2)).join(", ")}): probe attached, openat/close dropped at the selection map`,
+);
+const prefilteredRatios = prefiltered.map((p, i) => p.seconds / baseline[i]);
+const pre = prefiltered.toSorted((a, b) => a.seconds - b.seconds)[Math.floor(prefiltered.length / 2)];
+console.log(
+  `prefiltered: median ${fmt(median(prefiltered.map((p) => p.seconds)))} s, ratio ${fmt(median(prefilteredRatios), 2)}x ` +
+    `(${prefilteredRatios.map((r) => fmt(r, 2)).join(", ")}); workload CPU ${fmt(median(cpuRatio(workloadCpu.prefiltered)), 2)}x: ` +
+    `the default rules' prefilter, the loop's opens dropped in tail_open (median round: ${pre.counters.openPrefiltered} opens ` +
+    `and ${pre.counters.prefiltered} closes prefiltered, ${pre.workloadEvents} workload opens recorded)`,
 );
 console.log(
   `ratio:      ${fmt(median(ratios), 2)}x median of per-round ratios (${ratios.map((r) => fmt(r, 2)).join(", ")}); best/best ${fmt(bestProbe / bestBase, 2)}x`,

@@ -9,7 +9,10 @@
 //      kernel time to the alert line read on the agent's stdout.
 // Every figure is printed with the machine, kernel and commit (scripts/bench prints the header).
 //
-//   node_modules/.bin/bun scripts/bench-live.ts [--quick] [--json]
+//   node_modules/.bin/bun scripts/bench-live.ts [--quick] [--json] [--open-close]
+// --open-close: only the open/close loop, with the prefilter as `run` sets it (the loop's
+// read-only opens of a /tmp file dropped in the kernel for the default rules) and with
+// engine.prefilter=false (every open and close delivered).
 
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -23,6 +26,9 @@ const STABLE = resolve(ROOT, "../shared/falco-rules/falco_rules.yaml");
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const asJson = args.includes("--json");
+const openCloseOnly = args.includes("--open-close");
+/** Every event delivered (no kernel prefilter): what the load levels and the recording cost measure. */
+const NO_PREFILTER = ["-o", "engine.prefilter=false"];
 const CLK_TCK = 100;
 
 if (!existsSync(LANNER)) throw new Error(`${LANNER} is missing: run scripts/build first`);
@@ -46,7 +52,10 @@ class LiveAgent {
   private err = "";
   readonly alertLines: { line: string; at: number }[] = [];
 
-  constructor(private readonly rules: string[]) {}
+  constructor(
+    private readonly rules: string[],
+    private readonly extra: string[] = [],
+  ) {}
 
   async start(): Promise<void> {
     const argv = [
@@ -58,6 +67,7 @@ class LiveAgent {
       "engine.modern_ebpf.drain_interval_ms=10",
     ];
     for (const r of this.rules) argv.push("-r", r);
+    argv.push(...this.extra);
     this.proc = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
     void this.read(this.proc.stderr, (t) => {
       this.err += t;
@@ -213,6 +223,7 @@ async function overhead(
   run: () => number,
   rounds: number,
   rules: string[],
+  extra: string[] = [],
 ): Promise<Ratio> {
   const off: number[] = [];
   const on: number[] = [];
@@ -221,7 +232,7 @@ async function overhead(
   run(); // warm caches
   for (let i = 0; i < rounds; i++) {
     off.push(run());
-    const agent = new LiveAgent(rules);
+    const agent = new LiveAgent(rules, extra);
     await agent.start();
     await Bun.sleep(300);
     const cpu0 = agent.cpuSeconds();
@@ -261,7 +272,7 @@ const GENERATORS = Math.max(1, cpus().length);
 async function loadLevels(rates: number[], seconds: number): Promise<Level[]> {
   const out: Level[] = [];
   for (const rate of rates) {
-    const agent = new LiveAgent([]);
+    const agent = new LiveAgent([], NO_PREFILTER);
     await agent.start();
     await Bun.sleep(300);
     const cpu0 = agent.cpuSeconds();
@@ -350,6 +361,23 @@ async function memoryAndLatency(samples: number, burst: number): Promise<MemoryA
 // ---------------------------------------------------------------------------------------------
 
 const haveStable = existsSync(STABLE);
+if (openCloseOnly) {
+  const iterations = quick ? 50_000 : 1_000_000;
+  const rounds = quick ? 1 : 3;
+  const f = (n: number, d = 2) => n.toFixed(d);
+  for (const [label, extra] of [
+    ["open/close loop, default rules, prefilter on", []],
+    ["open/close loop, default rules, engine.prefilter=false", NO_PREFILTER],
+  ] as const) {
+    const r = await overhead(label, () => runOpenLoop(iterations), rounds, [], [...extra]);
+    console.log(
+      `${r.workload}: off ${r.off_s.map((x) => f(x, 3)).join("/")} s, on ${r.on_s.map((x) => f(x, 3)).join("/")} s, ` +
+        `ratio ${f(r.ratio)}x (median); agent ${f(r.agent_cpu_s)} s CPU for ${r.agent_events} events`,
+    );
+  }
+  console.log(`load average: ${readFileSync("/proc/loadavg", "utf8").trim()}`);
+  process.exit(0);
+}
 prepareBuild(quick ? 8 : 60);
 const results = {
   quick,

@@ -2,9 +2,10 @@
 // scripts/bench-rules.ts, written by Lanner's CaptureWriter) is replayed through the Agent exactly
 // as `lanner replay` wires it: file read, record decode, state, rules, alerts formatted as JSON and
 // written by the configured file sink. With Falco's stable rules and with Lanner's default rules, uncompressed
-// and zstd. Prints events/s (the median of the runs) and the heap allocated per event.
+// and zstd. Prints events/s (the median of the runs) and the heap allocated per event; then record
+// decode alone, the direct path against the reference (msgpackr) path.
 //
-//   node_modules/.bin/bun scripts/bench-replay.ts [--events N] [--runs R] [--json]
+//   node_modules/.bin/bun scripts/bench-replay.ts [--events N] [--runs R] [--json] [--decode-only] [--ab ROUNDS]
 //   (pin it to one core with: taskset -c 0 node_modules/.bin/bun scripts/bench-replay.ts)
 
 import { mkdtempSync, rmSync, statSync } from "node:fs";
@@ -21,7 +22,7 @@ import {
 } from "../agent/capturefile/index.ts";
 import { buildOutputs } from "../agent/cli/assemble.ts";
 import { DEFAULT_CONFIG, DEFAULT_RULES, loadConfig } from "../agent/config/index.ts";
-import { KIND_ID, SCHEMA_VERSION } from "../agent/events/index.ts";
+import { type Event, KIND_ID, RecordDecoder, SCHEMA_VERSION } from "../agent/events/index.ts";
 import { Logger } from "../agent/log.ts";
 import {
   liveBinder,
@@ -42,6 +43,7 @@ const flag = (name: string, fallback: number) => {
 const eventCount = flag("--events", 2_000_000);
 const runs = flag("--runs", 3);
 const asJson = args.includes("--json");
+const decodeOnly = args.includes("--decode-only");
 const FALCO_STABLE = `${import.meta.dir}/../../shared/falco-rules/falco_rules.yaml`;
 
 const CGROUPS = [
@@ -50,34 +52,12 @@ const CGROUPS = [
 ];
 
 /** Records in the probe's layout (docs/EVENTS.md): per process one exec, ten opens, one exit. */
-function writeCapture(path: string, compression: Compression): number {
-  const writer = new CaptureWriter(
-    path,
-    {
-      schemaVersion: SCHEMA_VERSION,
-      eventTableHash: eventTableHash(),
-      agentVersion: "bench",
-      hostname: "bench",
-      kernelRelease: "bench",
-      bootTime: [1_700_000_000, 0],
-      startTime: [1_700_000_100, 0],
-      reason: "command",
-      detail: "",
-    },
-    {
-      processes: [],
-      paths: [{ pid: 1, cwd: "/", fds: [] }],
-      users: [[0, "root", "/root", "/bin/sh"]],
-      groups: [[0, "root"]],
-    },
-    compression,
-  );
+function benchRecords(eventCount: number, emit: (record: Uint8Array) => void): number {
   const enc = new TextEncoder();
   let t = 0;
   let n = 0;
   const add = (record: unknown[]) => {
-    const bytes = pack(record);
-    writer.addRecord(bytes, 0, bytes.length);
+    emit(pack(record));
     n++;
   };
   for (let i = 0; n < eventCount; i++) {
@@ -118,6 +98,32 @@ function writeCapture(path: string, compression: Compression): number {
       ]);
     if (n < eventCount) add([KIND_ID.procexit, sec, t++ % 1e9, pid, pid, 0, 0]);
   }
+  return n;
+}
+
+function writeCapture(path: string, compression: Compression): number {
+  const writer = new CaptureWriter(
+    path,
+    {
+      schemaVersion: SCHEMA_VERSION,
+      eventTableHash: eventTableHash(),
+      agentVersion: "bench",
+      hostname: "bench",
+      kernelRelease: "bench",
+      bootTime: [1_700_000_000, 0],
+      startTime: [1_700_000_100, 0],
+      reason: "command",
+      detail: "",
+    },
+    {
+      processes: [],
+      paths: [{ pid: 1, cwd: "/", fds: [] }],
+      users: [[0, "root", "/root", "/bin/sh"]],
+      groups: [[0, "root"]],
+    },
+    compression,
+  );
+  const n = benchRecords(eventCount, (bytes) => writer.addRecord(bytes, 0, bytes.length));
   writer.close("source_end");
   return n;
 }
@@ -199,11 +205,71 @@ async function replayOnce(path: string, sources: RuleSource[]) {
   };
 }
 
+/**
+ * Record decode alone over the same mix, the direct path (what replay uses) against the reference
+ * path (msgpackr and the checked readers): CPU nanoseconds per record, and the heap the decoded
+ * events hold (every event kept, measured after a full GC, so garbage does not count), per record.
+ */
+function decodeAlone(count: number) {
+  const records: Uint8Array[] = [];
+  benchRecords(count, (r) => records.push(r));
+  let size = 0;
+  for (const r of records) size += r.length;
+  const bytes = new Uint8Array(size);
+  const starts = new Int32Array(records.length + 1);
+  let at = 0;
+  records.forEach((r, i) => {
+    starts[i] = at;
+    bytes.set(r, at);
+    at += r.length;
+  });
+  starts[records.length] = at;
+  records.length = 0;
+  const kept: Event[] = new Array(count);
+  const pass = (decoder: RecordDecoder, generic: boolean, keep: boolean) => {
+    for (let i = 0; i < count; i++) {
+      const e = generic
+        ? decoder.decodeGeneric(bytes, starts[i], starts[i + 1])
+        : decoder.decode(bytes, starts[i], starts[i + 1]);
+      if (keep) kept[i] = e;
+    }
+  };
+  const measure = (generic: boolean) => {
+    const decoder = new RecordDecoder();
+    pass(decoder, generic, false); // warm-up
+    // CPU: the best of three passes that keep nothing (garbage is collected as it would be live).
+    let best = Number.POSITIVE_INFINITY;
+    for (let r = 0; r < 3; r++) {
+      const cpuBefore = process.cpuUsage();
+      pass(decoder, generic, false);
+      const cpu = process.cpuUsage(cpuBefore);
+      best = Math.min(best, cpu.user + cpu.system);
+    }
+    // Heap: one pass keeping every event, after a full GC on both sides.
+    Bun.gc(true);
+    const heapBefore = process.memoryUsage().heapUsed;
+    pass(decoder, generic, true);
+    Bun.gc(true);
+    const heap = process.memoryUsage().heapUsed - heapBefore;
+    kept.fill(undefined as unknown as Event);
+    if (decoder.stats.malformed > 0) throw new Error("bench records did not decode");
+    return {
+      nsPerRecord: Number(((best * 1000) / count).toFixed(1)),
+      keptBytesPerEvent: Number((heap / count).toFixed(1)),
+      genericRecords: generic ? decoder.stats.decoded : decoder.stats.generic,
+    };
+  };
+  const result = { records: count, direct: measure(false), reference: measure(true) };
+  kept.length = 0;
+  return result;
+}
+
 const dir = mkdtempSync(join(tmpdir(), "lanner-bench-replay-"));
 const alertFile = join(dir, "alerts.jsonl");
 const results: Result[] = [];
+let ab: Awaited<ReturnType<typeof alternateDecoders>> | undefined;
 try {
-  for (const compression of ["none", "zstd"] as const) {
+  for (const compression of decodeOnly ? [] : (["none", "zstd"] as const)) {
     const path = join(dir, `bench-${compression}.lcap`);
     writeCapture(path, compression);
     const fileMb = Number((statSync(path).size / 1e6).toFixed(1));
@@ -233,11 +299,46 @@ try {
       });
     }
   }
+  if (args.includes("--ab")) ab = await alternateDecoders(flag("--ab", 5));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-if (asJson) console.log(JSON.stringify(results, null, 2));
-else
+/**
+ * The direct decoder's effect end to end, robust to a shared machine's load: replay rounds with
+ * the direct path and with the reference path alternate in this one process (Falco stable,
+ * uncompressed); the ratio of their events per CPU second, per pair, median.
+ */
+async function alternateDecoders(rounds: number) {
+  const path = join(dir, "bench-ab.lcap");
+  writeCapture(path, "none");
+  const sources = [{ name: FALCO_STABLE, text: await Bun.file(FALCO_STABLE).text() }];
+  const ratios: number[] = [];
+  const rate = (r: { events: number; cpuSeconds: number }) => r.events / r.cpuSeconds;
+  await replayOnce(path, sources); // warm-up
+  for (let i = 0; i < rounds; i++) {
+    RecordDecoder.directPath = false;
+    const reference = await replayOnce(path, sources);
+    RecordDecoder.directPath = true;
+    const direct = await replayOnce(path, sources);
+    ratios.push(rate(direct) / rate(reference));
+  }
+  ratios.sort((a, b) => a - b);
+  return { rounds, ratios: ratios.map((r) => Number(r.toFixed(3))), median: ratios[Math.floor(rounds / 2)] };
+}
+
+const decode = decodeAlone(Math.min(eventCount, 1_000_000));
+if (ab !== undefined && !asJson)
+  console.log(
+    `replay, Falco stable, direct against reference decoder in alternating rounds: ${ab.median.toFixed(3)}x events per CPU second (pairs ${ab.ratios.join(", ")})`,
+  );
+if (asJson) console.log(JSON.stringify({ replay: results, decode, alternating: ab }, null, 2));
+else {
+  const d = decode;
+  console.log(
+    `decode alone, ${d.records} records: direct ${d.direct.nsPerRecord} ns/record CPU (${d.direct.genericRecords} took the reference path), ${d.direct.keptBytesPerEvent} B heap per kept event; reference path (msgpackr) ${d.reference.nsPerRecord} ns/record, ${d.reference.keptBytesPerEvent} B per kept event`,
+  );
+}
+if (!asJson)
   for (const r of results)
     console.log(
       `${r.ruleset}, ${r.compression} (${r.fileMb} MB): ${r.rules} rules, ${r.events} events in ${r.seconds}s = ${r.eventsPerSecond.toLocaleString("en")} events/s (${r.eventsPerCpuSecond.toLocaleString("en")} per CPU second), ${r.alerts} alerts, retained ${r.heapBytesPerEvent} B/event`,

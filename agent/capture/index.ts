@@ -19,5 +19,15 @@ export {
   selectionFor,
   selectionMap,
 } from "./selection.ts";
+export {
+  boundOpenFilter,
+  describeOpenEntry,
+  type KernelPrefilter,
+  NO_PREFILTER,
+  type OpenFacts,
+  type OpenFilter,
+  type OpenFilterEntry,
+  openFilterPasses,
+} from "./open-filter.ts";
 export { type DropAction, type DropCounters, DropPolicy, type DropVerdict } from "./drop-policy.ts";
 export type { FrameSource, SourceEnd } from "./frames.ts";

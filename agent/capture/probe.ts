@@ -8,6 +8,7 @@ import { checkEnvironment, readEnvironment } from "./environment.ts";
 import { CaptureError } from "./errors.ts";
 import { errnoName, loadFailure } from "./load-failure.ts";
 import { probeObject } from "./native-libs.ts";
+import { encodeOpenFilter, type KernelPrefilter, NO_PREFILTER, prefilterSwitch } from "./open-filter.ts";
 import { machineRingLayout } from "./rings.ts";
 import { DEFAULT_SELECTION, selectionMap } from "./selection.ts";
 import { asPointer, cString, failedProgram, type Handle, loadShim, logTail, type Shim } from "./shim.ts";
@@ -27,6 +28,8 @@ export interface KernelCounters {
   readFault: number;
   /** Successful closes the close prefilter dropped: their fd's creation was never recorded. */
   prefiltered: number;
+  /** Opens the open prefilter dropped: no entry of the filter matched (not counted in `seen`). */
+  openPrefiltered: number;
   /** New processes the prefilter's fd tracker had no room for (all their closes are sent). */
   fdTrackFull: number;
   /** Events the kernel never handed to the probe because its program was already running on
@@ -52,13 +55,15 @@ export interface LiveProbe extends MetricSource {
   /**
    * Records exactly these kinds from now on (plus the tracepoint kinds, always on): rewrites the
    * kernel's selection map without detaching; unselected syscalls are dropped before any record
-   * is built. `prefilterClose` turns the close prefilter on (successful closes of fds whose
-   * creation was not recorded are dropped in the kernel). Throws RangeError for a name the event
-   * table does not know.
+   * is built. `prefilter` (none if absent) drops more in the kernel: successful closes of fds
+   * whose creation was not recorded, and opens no entry of its open filter matches
+   * (open-filter.ts). The open filter is written to the spare copy of its map and the switch
+   * flipped with the selection, so an open never sees half a filter. Throws RangeError for a
+   * name the event table does not know or a filter over the bounds.
    */
-  setSelection(kinds: Iterable<string>, prefilterClose?: boolean): void;
-  /** Whether the close prefilter is on. */
-  prefilterClose(): boolean;
+  setSelection(kinds: Iterable<string>, prefilter?: KernelPrefilter): void;
+  /** The prefilter in force. */
+  prefilter(): KernelPrefilter;
   /** The kinds selected now, sorted. */
   selection(): readonly EventKind[];
   /** The agent's tgid as the host numbers it, once the probe has seen the agent (else 0). */
@@ -87,8 +92,8 @@ export interface ProbeOptions {
   object?: Uint8Array;
   /** Kinds to record from the start (DEFAULT_SELECTION if absent); see LiveProbe.setSelection. */
   selection?: Iterable<string>;
-  /** The close prefilter from the start (off if absent); see LiveProbe.setSelection. */
-  prefilterClose?: boolean;
+  /** The prefilter from the start (none if absent); see LiveProbe.setSelection. */
+  prefilter?: KernelPrefilter;
   /** engine.modern_ebpf.cpus_for_each_buffer: 0 (or absent) = one ring shared by every CPU, N = one
    * ring of `ringBytes` per N online CPUs (agent/capture/rings.ts). */
   cpusPerRing?: number;
@@ -119,11 +124,13 @@ export function openLiveProbe(options: ProbeOptions): LiveProbe {
     );
   }
 
+  const prefilter = options.prefilter ?? NO_PREFILTER;
   const selection = selectionMap(
     options.selection ?? DEFAULT_SELECTION,
     undefined,
-    options.prefilterClose ?? false,
+    prefilterSwitch(prefilter, 0),
   );
+  const openFilter = encodeOpenFilter(prefilter.open);
   const openErr = new Int32Array(1);
   const handle = asPointer(shim.lanner_open(object, object.length, process.pid, options.ringBytes, openErr));
   if (handle === null) {
@@ -139,6 +146,9 @@ export function openLiveProbe(options: ProbeOptions): LiveProbe {
     setRings(shim, handle, options.cpusPerRing ?? 0);
     const loaded = shim.lanner_load(handle);
     if (loaded !== 0) throw loadFailure(loaded, logTail(shim));
+    const filtered = shim.lanner_open_filter(handle, 0, openFilter, openFilter.length);
+    if (filtered !== 0)
+      throw new CaptureError("load", `Cannot write the open prefilter map (${errnoName(filtered)}).`);
     const selected = shim.lanner_select(handle, selection, selection.length);
     if (selected !== 0)
       throw new CaptureError("load", `Cannot write the syscall selection map (${errnoName(selected)}).`);
@@ -248,13 +258,16 @@ class RingDrainer implements LiveProbe {
     tooBig: 0,
     readFault: 0,
     prefiltered: 0,
+    openPrefiltered: 0,
     fdTrackFull: 0,
     programBusy: 0,
     writtenByKind: {},
     droppedByKind: {},
   };
   private selected: EventKind[];
-  private prefilter: boolean;
+  private active: KernelPrefilter;
+  /** The open_filter map entry the probe reads now. */
+  private openBuffer: 0 | 1 = 0;
   /** Enough batches to empty a full ring, so one tick never runs unbounded. */
   private readonly maxBatchesPerTick: number;
 
@@ -266,7 +279,7 @@ class RingDrainer implements LiveProbe {
     selection: Uint32Array,
   ) {
     this.selected = kindsOf(selection);
-    this.prefilter = options.prefilterClose ?? false;
+    this.active = options.prefilter ?? NO_PREFILTER;
     this.handle = handle;
     this.clock = clock;
     this.batch = new Uint8Array(Math.max(options.batchBytes, BOUNDS.record + FRAME_HEADER_BYTES));
@@ -311,17 +324,22 @@ class RingDrainer implements LiveProbe {
     }
   }
 
-  setSelection(kinds: Iterable<string>, prefilterClose = false): void {
-    const map = selectionMap(kinds, undefined, prefilterClose);
+  setSelection(kinds: Iterable<string>, prefilter: KernelPrefilter = NO_PREFILTER): void {
+    const buffer = this.openBuffer === 0 ? 1 : 0;
+    const map = selectionMap(kinds, undefined, prefilterSwitch(prefilter, buffer));
+    const value = encodeOpenFilter(prefilter.open);
     if (this.handle === null) throw new Error("the probe is stopped");
+    const written = this.shim.lanner_open_filter(this.handle, buffer, value, value.length);
+    if (written !== 0) throw new Error(`writing the open prefilter map failed (${errnoName(written)})`);
     const rc = this.shim.lanner_select(this.handle, map, map.length);
     if (rc !== 0) throw new Error(`writing the syscall selection map failed (${errnoName(rc)})`);
     this.selected = kindsOf(map);
-    this.prefilter = prefilterClose;
+    this.active = prefilter;
+    this.openBuffer = buffer;
   }
 
-  prefilterClose(): boolean {
-    return this.prefilter;
+  prefilter(): KernelPrefilter {
+    return this.active;
   }
 
   selection(): readonly EventKind[] {
@@ -351,6 +369,7 @@ class RingDrainer implements LiveProbe {
       tooBig: Number(this.raw[COUNTER.tooBig]),
       readFault: Number(this.raw[COUNTER.readFault]),
       prefiltered: Number(this.raw[COUNTER.prefiltered]),
+      openPrefiltered: Number(this.raw[COUNTER.openPrefiltered]),
       fdTrackFull: Number(this.raw[COUNTER.fdTrackFull]),
       programBusy: this.misses(),
       writtenByKind,
@@ -413,8 +432,16 @@ class RingDrainer implements LiveProbe {
       {
         name: "kernel_prefiltered_total",
         type: "counter",
-        help: "Successful closes the close prefilter dropped in the kernel (fd creation never recorded)",
+        help: "Events a prefilter dropped in the kernel, by syscall: successful closes of fds whose creation was never recorded, opens no rule or state use can match",
         value: k.prefiltered,
+        labels: { syscall: "close" },
+      },
+      {
+        name: "kernel_prefiltered_total",
+        type: "counter",
+        help: "Events a prefilter dropped in the kernel, by syscall: successful closes of fds whose creation was never recorded, opens no rule or state use can match",
+        value: k.openPrefiltered,
+        labels: { syscall: "open" },
       },
       {
         name: "kernel_fd_track_full_total",

@@ -79,12 +79,12 @@ export function selectionFor(ruleKinds: Iterable<string>): { kinds: EventKind[];
 }
 
 /** The selection map's contents: entry nr = kind id to record, 0 = drop; the slot no syscall has
- * (FD_TRACK.switchSlot) is the close prefilter's switch. Throws on a name the event table does
- * not have. */
+ * (FD_TRACK.switchSlot) holds the prefilter switch bits (open-filter.ts, prefilterSwitch). Throws
+ * on a name the event table does not have. */
 export function selectionMap(
   kinds: Iterable<string>,
   arch: Arch = hostArch(),
-  prefilterClose = false,
+  prefilterSwitch = 0,
 ): Uint32Array {
   const map = new Uint32Array(SYSCALL_SLOTS);
   for (const name of kinds) {
@@ -94,7 +94,7 @@ export function selectionMap(
     if (nr === FD_TRACK.switchSlot) throw new RangeError(`syscall ${nr} collides with the prefilter switch`);
     if (nr !== null) map[nr] = spec.id;
   }
-  if (prefilterClose) map[FD_TRACK.switchSlot] = 1;
+  map[FD_TRACK.switchSlot] = prefilterSwitch;
   return map;
 }
 

@@ -18,6 +18,7 @@ const SYMBOLS = {
   lanner_log_tail: { args: [ptr, u32], returns: u32 },
   lanner_close: { args: [ptr], returns: FFIType.void },
   lanner_select: { args: [ptr, ptr, u32], returns: i32 },
+  lanner_open_filter: { args: [ptr, u32, ptr, u32], returns: i32 },
   lanner_agent_host: { args: [ptr], returns: u32 },
   lanner_misses: { args: [ptr, ptr], returns: i32 },
   lanner_set_rings: { args: [ptr, ptr, u32, u32], returns: i32 },

@@ -4,13 +4,20 @@
 // to or replaced it. This answers "which definition wins".
 
 import { existsSync } from "node:fs";
-import { ALL_KINDS, captureSelection, closePrefilterFor, selectionFor } from "../capture/index.ts";
+import {
+  ALL_KINDS,
+  captureSelection,
+  describeOpenEntry,
+  type OpenFilter,
+  selectionFor,
+} from "../capture/index.ts";
 import {
   type CheckedExpr,
   type CompiledRule,
   type CompiledRuleset,
   formatDiagnostic,
   type Provenance,
+  prefilterFor,
   printChecked,
   ruleLiveness,
 } from "../rules/index.ts";
@@ -113,6 +120,10 @@ export interface CaptureExplanation {
   unknown: readonly string[];
   /** Whether the close prefilter runs (with engine.prefilter on): no enabled rule runs on close. */
   closePrefilter: boolean;
+  /** The open prefilter derived from the enabled rules (with engine.prefilter on); when "all",
+   * the rules that keep every open. */
+  openPrefilter: OpenFilter;
+  openKeptAllBy: readonly string[];
 }
 
 export function explainCapture(ruleset: CompiledRuleset): CaptureExplanation {
@@ -124,11 +135,17 @@ export function explainCapture(ruleset: CompiledRuleset): CaptureExplanation {
   }
   const selected = captureSelection(types);
   const chosen = new Set<string>(selected);
+  const prefilter = prefilterFor(
+    ruleset.rules.filter((r) => r.enabled).map((rule) => ({ rule })),
+    true,
+  );
   return {
     selected,
     notSelected: ALL_KINDS.filter((k) => !chosen.has(k)).sort(),
     unknown: types === "all" ? [] : selectionFor(types).unknown.sort(),
-    closePrefilter: closePrefilterFor(types, true),
+    closePrefilter: prefilter.close,
+    openPrefilter: prefilter.open,
+    openKeptAllBy: prefilter.keptAllBy,
   };
 }
 
@@ -142,7 +159,19 @@ export function renderCapture(c: CaptureExplanation): string {
     c.closePrefilter
       ? "  close prefilter (engine.prefilter): on: successful closes of fds whose creation was not recorded are dropped in the kernel (no enabled rule runs on close)"
       : "  close prefilter (engine.prefilter): off: an enabled rule runs on close (or on every event type), so every close is recorded",
+    ...renderOpenPrefilter(c.openPrefilter, c.openKeptAllBy),
   ].join("\n");
+}
+
+function renderOpenPrefilter(filter: OpenFilter, keptAllBy: readonly string[]): string[] {
+  if (filter === "all")
+    return [
+      `  open prefilter (engine.prefilter): off: every open is recorded (a rule may match any open${keptAllBy.length === 0 ? "" : `: ${keptAllBy.join(", ")}`})`,
+    ];
+  return [
+    `  open prefilter (engine.prefilter): on: open, openat and openat2 are recorded only when they match one of these ${filter.length} entries (bits the open must have, path prefix), or open a directory; the rest are dropped in the kernel`,
+    ...filter.map((e) => `    ${describeOpenEntry(e)}`),
+  ];
 }
 
 export function explainRule(rule: CompiledRule, ruleset: CompiledRuleset): RuleExplanation {

@@ -4,7 +4,7 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { Agent, KernelDropWatch, liveFrameSource } from "../agent/index.ts";
-import { captureSelection, closePrefilterFor, type LiveProbe } from "../capture/index.ts";
+import { captureSelection, type LiveProbe } from "../capture/index.ts";
 import type { LannerConfig } from "../config/index.ts";
 import { Logger } from "../log.ts";
 import { countFullyLive, rulesetLiveness } from "../rules/index.ts";
@@ -15,7 +15,7 @@ import { joinAndNormalize, StateTracker, snapshotState, type UserTable } from ".
 import { many, parseArgs, single } from "./args.ts";
 import { buildEngine, buildOutputs, captureHeaderBase } from "./assemble.ts";
 import { EXIT_ENVIRONMENT, EXIT_KERNEL_DROPS, EXIT_OK } from "./exit-codes.ts";
-import { openProbe } from "./probe-setup.ts";
+import { enginePrefilter, openProbe, selectionLogFields } from "./probe-setup.ts";
 import { startRunOperations } from "./run-operations.ts";
 import { stateOptions } from "./state-options.ts";
 import { CliFailure, loadCliConfigDetailed, loadRulesOrFail } from "./setup.ts";
@@ -71,21 +71,13 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const outputs = buildOutputs(config, log, hostname());
   let probe: LiveProbe;
   try {
-    probe = openProbe(
-      config,
-      captureSelection(engine.eventTypes()),
-      closePrefilterFor(engine.eventTypes(), config.engine.prefilter),
-    );
+    probe = openProbe(config, captureSelection(engine.eventTypes()), enginePrefilter(engine, config));
   } catch (err) {
     await outputs.shutdown();
     throw err;
   }
 
-  log.info("capture selection", {
-    kinds: probe.selection().length,
-    selected: probe.selection().join(","),
-    close_prefilter: probe.prefilterClose(),
-  });
+  log.info("capture selection", selectionLogFields(probe));
   const host = hostname();
   const options = stateOptions(config, host, probe.clock);
   const state = new StateTracker(options);
@@ -147,15 +139,8 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       rulePaths,
       rules: loaded,
       onEngineSwapped: (next) => {
-        probe.setSelection(
-          captureSelection(next.eventTypes()),
-          closePrefilterFor(next.eventTypes(), config.engine.prefilter),
-        );
-        log.info("capture selection updated", {
-          kinds: probe.selection().length,
-          selected: probe.selection().join(","),
-          close_prefilter: probe.prefilterClose(),
-        });
+        probe.setSelection(captureSelection(next.eventTypes()), enginePrefilter(next, config));
+        log.info("capture selection updated", selectionLogFields(probe));
       },
       agent,
       outputs,

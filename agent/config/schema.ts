@@ -94,7 +94,7 @@ export const configSchema = z.strictObject({
         .boolean()
         .default(true)
         .describe(
-          "Lanner: drop in the kernel successful closes of fds whose creation was not recorded, when no loaded rule runs on close",
+          "Lanner: drop in the kernel what no loaded rule and no state update can use: opens whose flags and path no rule can match (the open prefilter, derived from the rules; `rules explain` shows it) and successful closes of fds whose creation was not recorded (when no rule runs on close)",
         ),
     })
     .prefault({}),

@@ -1,13 +1,18 @@
 // Kernel records (one MessagePack array each, docs/EVENTS.md) to Event objects.
-// msgpackr parses; this file checks the shape (kind, arity, type of each element) and builds
-// the event. A record that fails any check is a DecodeError; decodeFrames reports it and goes on.
+// Two paths with one result. The direct path (wire.ts, FAST_DECODERS) reads the fixed layouts
+// straight from the bytes: msgpackr's generic arrays and per-character strings were about a
+// quarter of replay CPU (docs/PERFORMANCE.md, Replay). Whatever it does not recognise as a good
+// record goes to the reference path: msgpackr parses, this file checks the shape (kind, arity,
+// type of each element) and builds the event, or names what is wrong. A record that fails any
+// check is a DecodeError; decodeFrames reports it and goes on.
 import { Unpackr } from "msgpackr/unpack";
 import { DecodeError } from "./decode-error.ts";
-import { DECODERS, PARAM_COUNT } from "./kinds.gen.ts";
+import { DECODERS, FAST_DECODERS, PARAM_COUNT } from "./kinds.gen.ts";
 import type { Base } from "./readers.ts";
 import { typeName } from "./readers.ts";
 import { HEADER_FIELDS, SCHEMA_VERSION, SCHEMA_VERSIONS_READ } from "./schema.ts";
 import type { Event } from "./types.ts";
+import { Cursor, FALLBACK, arrayHeader, u32 } from "./wire.ts";
 
 export { DecodeError };
 
@@ -17,7 +22,12 @@ const FRAME_HEADER_BYTES = 4;
 
 /** Turns records into events. Not thread-safe; one per stream, since it numbers the events. */
 export class RecordDecoder {
-  readonly stats = { decoded: 0, malformed: 0 };
+  /** false: every record takes the reference path (for benchmarks comparing the two). */
+  static directPath = true;
+
+  /** generic: records the direct path handed to the reference path (non-ASCII text, other
+   * encodings, and every malformed one). */
+  readonly stats = { decoded: 0, malformed: 0, generic: 0 };
   private lastNum = 0;
   // Reused for every unpack call: msgpackr reads start/end from it.
   private readonly range = { start: 0, end: 0 };
@@ -34,7 +44,11 @@ export class RecordDecoder {
   /** Decodes the record in bytes[start, end). Throws DecodeError with offset = start. */
   decode(bytes: Uint8Array, start: number, end: number): Event {
     try {
-      const event = this.build(this.unpack(bytes, start, end), start);
+      let event = this.direct(bytes, start, end);
+      if (event === undefined) {
+        this.stats.generic++;
+        event = this.build(this.unpack(bytes, start, end), start);
+      }
       this.stats.decoded++;
       return event;
     } catch (error) {
@@ -91,6 +105,46 @@ export class RecordDecoder {
         continue;
       }
       onEvent(event);
+    }
+  }
+
+  /** The reference path alone (msgpackr and the checked readers), for comparison in tests. */
+  decodeGeneric(bytes: Uint8Array, start: number, end: number): Event {
+    try {
+      const event = this.build(this.unpack(bytes, start, end), start);
+      this.stats.decoded++;
+      return event;
+    } catch (error) {
+      this.stats.malformed++;
+      throw error;
+    }
+  }
+
+  private readonly cursor = new Cursor();
+
+  /** The direct path: the event, or undefined when the record needs the reference path. */
+  private direct(bytes: Uint8Array, start: number, end: number): Event | undefined {
+    if (!(RecordDecoder.directPath && start >= 0 && end <= bytes.length && start < end)) return undefined;
+    const c = this.cursor;
+    c.reset(bytes, start, end);
+    try {
+      const count = arrayHeader(c);
+      if (count < HEADER_FIELDS + 1) return undefined;
+      const decode = FAST_DECODERS[u32(c)];
+      if (decode === undefined) return undefined;
+      const b = this.base;
+      b.num = this.lastNum + 1;
+      b.bootSec = u32(c);
+      b.bootNsec = u32(c);
+      b.tid = u32(c);
+      b.pid = u32(c);
+      c.present = count - HEADER_FIELDS - 1;
+      const event = decode(c, b);
+      this.lastNum = b.num;
+      return event;
+    } catch (error) {
+      if (error === FALLBACK) return undefined;
+      throw error;
     }
   }
 

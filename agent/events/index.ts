@@ -12,12 +12,22 @@ export {
   FD_TRACK,
   KIND_BY_ID,
   KIND_ID,
+  OPEN_FILTER,
   PARAM_COUNT,
+  PREFILTER_SWITCH,
   SCHEMA_VERSION,
   SCHEMA_VERSIONS_READ,
 } from "./schema.ts";
 export { EVENT_TABLE, type KindSpec, type ParamSpec, SYSCALL_SLOTS, type WireType } from "./table.ts";
-export { type BootClock, clockTime, isoTime, toWallTime, type WallTime, wallTimeNs } from "./time.ts";
+export {
+  type BootClock,
+  clockTime,
+  isoTime,
+  toWallTime,
+  type WallTime,
+  wallTimeNs,
+  wallTimeNsText,
+} from "./time.ts";
 export type {
   Event,
   EventKind,

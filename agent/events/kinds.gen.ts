@@ -2,6 +2,7 @@
 // The decoded shape of every kind, its decoder, and the evt.arg parameter table.
 import * as rd from "./readers.ts";
 import type { EventBase, SockAddr, SocketTuple } from "./types.ts";
+import * as wr from "./wire.ts";
 
 export type EventKind =
   | "execve"
@@ -2651,5 +2652,1595 @@ export const DECODERS: readonly (Decode | undefined)[] = (() => {
     res: n > 0 ? rd.i64(r, 5, at) : 0,
     fd: n > 1 ? rd.i32(r, 6, at) : 0,
   });
+  return d;
+})();
+
+type FastDecode = (c: wr.Cursor, b: rd.Base) => Event;
+
+/** The same decoders reading straight from the bytes (wire.ts); wr.FALLBACK: use DECODERS. */
+export const FAST_DECODERS: readonly (FastDecode | undefined)[] = (() => {
+  const d: (FastDecode | undefined)[] = new Array(128).fill(undefined);
+  d[1] = (c, b): ExecEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i32(c) : 0;
+    const v1 = n > 1 ? wr.u32(c) : 0;
+    const v2 = n > 2 ? wr.u32(c) : 0;
+    const v3 = n > 3 ? wr.u32(c) : 0;
+    const v4 = n > 4 ? wr.str(c) : "";
+    const v5 = n > 5 ? wr.str(c) : "";
+    const v6 = n > 6 ? wr.argv(c) : [];
+    const v7 = n > 7 ? wr.cgroup(c) : "/";
+    const v8 = n > 8 ? wr.argv(c) : [];
+    const v9 = n > 9 ? wr.dentry_path(c) : "";
+    const v10 = n > 10 ? wr.u32(c) : 0;
+    const v11 = n > 11 ? wr.u32(c) : 4294967295;
+    const v12 = n > 12 ? wr.u32(c) : 0;
+    const v13 = n > 13 ? wr.u32(c) : 0;
+    const v14 = n > 14 ? wr.u64(c) : 0;
+    const v15 = n > 15 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 16);
+    return {
+      kind: "execve",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      ppid: v1,
+      uid: v2,
+      gid: v3,
+      comm: v4,
+      filename: v5,
+      args: v6,
+      cgroup: v7,
+      env: v8,
+      cwd: v9,
+      tty: v10,
+      loginuid: v11,
+      sid: v12,
+      pgid: v13,
+      capEffective: v14,
+      exeFlags: v15,
+    };
+  };
+  d[2] = (c, b): ExecEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i32(c) : 0;
+    const v1 = n > 1 ? wr.u32(c) : 0;
+    const v2 = n > 2 ? wr.u32(c) : 0;
+    const v3 = n > 3 ? wr.u32(c) : 0;
+    const v4 = n > 4 ? wr.str(c) : "";
+    const v5 = n > 5 ? wr.str(c) : "";
+    const v6 = n > 6 ? wr.argv(c) : [];
+    const v7 = n > 7 ? wr.cgroup(c) : "/";
+    const v8 = n > 8 ? wr.argv(c) : [];
+    const v9 = n > 9 ? wr.dentry_path(c) : "";
+    const v10 = n > 10 ? wr.u32(c) : 0;
+    const v11 = n > 11 ? wr.u32(c) : 4294967295;
+    const v12 = n > 12 ? wr.u32(c) : 0;
+    const v13 = n > 13 ? wr.u32(c) : 0;
+    const v14 = n > 14 ? wr.u64(c) : 0;
+    const v15 = n > 15 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 16);
+    return {
+      kind: "execveat",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      ppid: v1,
+      uid: v2,
+      gid: v3,
+      comm: v4,
+      filename: v5,
+      args: v6,
+      cgroup: v7,
+      env: v8,
+      cwd: v9,
+      tty: v10,
+      loginuid: v11,
+      sid: v12,
+      pgid: v13,
+      capEffective: v14,
+      exeFlags: v15,
+    };
+  };
+  d[3] = (c, b): OpenEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i32(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : -100;
+    const v2 = n > 2 ? wr.str(c) : "";
+    const v3 = n > 3 ? wr.u32(c) : 0;
+    const v4 = n > 4 ? wr.u32(c) : 0;
+    const v5 = n > 5 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 6);
+    return {
+      kind: "open",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      dirfd: v1,
+      path: v2,
+      flags: v3,
+      mode: v4,
+      resolve: v5,
+    };
+  };
+  d[4] = (c, b): OpenEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i32(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : -100;
+    const v2 = n > 2 ? wr.str(c) : "";
+    const v3 = n > 3 ? wr.u32(c) : 0;
+    const v4 = n > 4 ? wr.u32(c) : 0;
+    const v5 = n > 5 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 6);
+    return {
+      kind: "openat",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      dirfd: v1,
+      path: v2,
+      flags: v3,
+      mode: v4,
+      resolve: v5,
+    };
+  };
+  d[5] = (c, b): OpenEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i32(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : -100;
+    const v2 = n > 2 ? wr.str(c) : "";
+    const v3 = n > 3 ? wr.u32(c) : 0;
+    const v4 = n > 4 ? wr.u32(c) : 0;
+    const v5 = n > 5 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 6);
+    return {
+      kind: "openat2",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      dirfd: v1,
+      path: v2,
+      flags: v3,
+      mode: v4,
+      resolve: v5,
+    };
+  };
+  d[6] = (c, b): ExitEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i32(c) : 0;
+    const cut = wr.finish(c, 1);
+    return {
+      kind: "procexit",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      exitCode: v0,
+    };
+  };
+  d[7] = (c, b): ForkEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.u32(c) : 0;
+    const v1 = n > 1 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 2);
+    return {
+      kind: "procfork",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      childTid: v0,
+      childPid: v1,
+    };
+  };
+  d[8] = (c, b): CreatEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.str(c) : "";
+    const v2 = n > 2 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 3);
+    return {
+      kind: "creat",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      name: v1,
+      mode: v2,
+    };
+  };
+  d[9] = (c, b): CloseEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const cut = wr.finish(c, 2);
+    return {
+      kind: "close",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      fd: v1,
+    };
+  };
+  d[10] = (c, b): SocketEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.u32(c) : 0;
+    const v2 = n > 2 ? wr.u32(c) : 0;
+    const v3 = n > 3 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 4);
+    return {
+      kind: "socket",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      domain: v1,
+      type: v2,
+      proto: v3,
+    };
+  };
+  d[11] = (c, b): SocketpairEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.u32(c) : 0;
+    const v2 = n > 2 ? wr.u32(c) : 0;
+    const v3 = n > 3 ? wr.u32(c) : 0;
+    const v4 = n > 4 ? wr.i32(c) : -1;
+    const v5 = n > 5 ? wr.i32(c) : -1;
+    const cut = wr.finish(c, 6);
+    return {
+      kind: "socketpair",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      domain: v1,
+      type: v2,
+      proto: v3,
+      fd1: v4,
+      fd2: v5,
+    };
+  };
+  d[12] = (c, b): ConnectEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.tuple(c, false) : null;
+    const v2 = n > 2 ? wr.i32(c) : 0;
+    const v3 = n > 3 ? wr.sockaddr(c) : null;
+    const cut = wr.finish(c, 4);
+    return {
+      kind: "connect",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      tuple: v1,
+      fd: v2,
+      addr: v3,
+    };
+  };
+  d[13] = (c, b): AcceptEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.tuple(c, true) : null;
+    const cut = wr.finish(c, 2);
+    return {
+      kind: "accept",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      tuple: v1,
+    };
+  };
+  d[14] = (c, b): Accept4Event => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.tuple(c, true) : null;
+    const v2 = n > 2 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 3);
+    return {
+      kind: "accept4",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      tuple: v1,
+      flags: v2,
+    };
+  };
+  d[15] = (c, b): BindEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const v2 = n > 2 ? wr.sockaddr(c) : null;
+    const cut = wr.finish(c, 3);
+    return {
+      kind: "bind",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      fd: v1,
+      addr: v2,
+    };
+  };
+  d[16] = (c, b): ListenEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const v2 = n > 2 ? wr.i32(c) : 0;
+    const cut = wr.finish(c, 3);
+    return {
+      kind: "listen",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      fd: v1,
+      backlog: v2,
+    };
+  };
+  d[17] = (c, b): SendtoEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const v2 = n > 2 ? wr.u32(c) : 0;
+    const v3 = n > 3 ? wr.tuple(c, false) : null;
+    const cut = wr.finish(c, 4);
+    return {
+      kind: "sendto",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      fd: v1,
+      size: v2,
+      tuple: v3,
+    };
+  };
+  d[18] = (c, b): SendmsgEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const v2 = n > 2 ? wr.tuple(c, false) : null;
+    const cut = wr.finish(c, 3);
+    return {
+      kind: "sendmsg",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      fd: v1,
+      tuple: v2,
+    };
+  };
+  d[19] = (c, b): RecvfromEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const v2 = n > 2 ? wr.u32(c) : 0;
+    const v3 = n > 3 ? wr.tuple(c, true) : null;
+    const cut = wr.finish(c, 4);
+    return {
+      kind: "recvfrom",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      fd: v1,
+      size: v2,
+      tuple: v3,
+    };
+  };
+  d[20] = (c, b): RecvmsgEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const v2 = n > 2 ? wr.tuple(c, true) : null;
+    const cut = wr.finish(c, 3);
+    return {
+      kind: "recvmsg",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      fd: v1,
+      tuple: v2,
+    };
+  };
+  d[21] = (c, b): DupEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const cut = wr.finish(c, 2);
+    return {
+      kind: "dup",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      oldfd: v1,
+    };
+  };
+  d[22] = (c, b): Dup2Event => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const v2 = n > 2 ? wr.i32(c) : 0;
+    const cut = wr.finish(c, 3);
+    return {
+      kind: "dup2",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      oldfd: v1,
+      newfd: v2,
+    };
+  };
+  d[23] = (c, b): Dup3Event => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const v2 = n > 2 ? wr.i32(c) : 0;
+    const v3 = n > 3 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 4);
+    return {
+      kind: "dup3",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      oldfd: v1,
+      newfd: v2,
+      flags: v3,
+    };
+  };
+  d[24] = (c, b): FcntlEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const v2 = n > 2 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 3);
+    return {
+      kind: "fcntl",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      fd: v1,
+      cmd: v2,
+    };
+  };
+  d[25] = (c, b): PipeEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : -1;
+    const v2 = n > 2 ? wr.i32(c) : -1;
+    const cut = wr.finish(c, 3);
+    return {
+      kind: "pipe",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      fd1: v1,
+      fd2: v2,
+    };
+  };
+  d[26] = (c, b): Pipe2Event => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : -1;
+    const v2 = n > 2 ? wr.i32(c) : -1;
+    const v3 = n > 3 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 4);
+    return {
+      kind: "pipe2",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      fd1: v1,
+      fd2: v2,
+      flags: v3,
+    };
+  };
+  d[27] = (c, b): SymlinkEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.str(c) : "";
+    const v2 = n > 2 ? wr.str(c) : "";
+    const cut = wr.finish(c, 3);
+    return {
+      kind: "symlink",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      target: v1,
+      linkpath: v2,
+    };
+  };
+  d[28] = (c, b): SymlinkatEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.str(c) : "";
+    const v2 = n > 2 ? wr.i32(c) : 0;
+    const v3 = n > 3 ? wr.str(c) : "";
+    const cut = wr.finish(c, 4);
+    return {
+      kind: "symlinkat",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      target: v1,
+      linkdirfd: v2,
+      linkpath: v3,
+    };
+  };
+  d[29] = (c, b): LinkEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.str(c) : "";
+    const v2 = n > 2 ? wr.str(c) : "";
+    const cut = wr.finish(c, 3);
+    return {
+      kind: "link",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      oldpath: v1,
+      newpath: v2,
+    };
+  };
+  d[30] = (c, b): LinkatEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const v2 = n > 2 ? wr.str(c) : "";
+    const v3 = n > 3 ? wr.i32(c) : 0;
+    const v4 = n > 4 ? wr.str(c) : "";
+    const v5 = n > 5 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 6);
+    return {
+      kind: "linkat",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      olddir: v1,
+      oldpath: v2,
+      newdir: v3,
+      newpath: v4,
+      flags: v5,
+    };
+  };
+  d[31] = (c, b): UnlinkEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.str(c) : "";
+    const cut = wr.finish(c, 2);
+    return {
+      kind: "unlink",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      path: v1,
+    };
+  };
+  d[32] = (c, b): UnlinkatEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const v2 = n > 2 ? wr.str(c) : "";
+    const v3 = n > 3 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 4);
+    return {
+      kind: "unlinkat",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      dirfd: v1,
+      name: v2,
+      flags: v3,
+    };
+  };
+  d[33] = (c, b): RenameEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.str(c) : "";
+    const v2 = n > 2 ? wr.str(c) : "";
+    const cut = wr.finish(c, 3);
+    return {
+      kind: "rename",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      oldpath: v1,
+      newpath: v2,
+    };
+  };
+  d[34] = (c, b): RenameatEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const v2 = n > 2 ? wr.str(c) : "";
+    const v3 = n > 3 ? wr.i32(c) : 0;
+    const v4 = n > 4 ? wr.str(c) : "";
+    const cut = wr.finish(c, 5);
+    return {
+      kind: "renameat",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      olddirfd: v1,
+      oldpath: v2,
+      newdirfd: v3,
+      newpath: v4,
+    };
+  };
+  d[35] = (c, b): Renameat2Event => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const v2 = n > 2 ? wr.str(c) : "";
+    const v3 = n > 3 ? wr.i32(c) : 0;
+    const v4 = n > 4 ? wr.str(c) : "";
+    const v5 = n > 5 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 6);
+    return {
+      kind: "renameat2",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      olddirfd: v1,
+      oldpath: v2,
+      newdirfd: v3,
+      newpath: v4,
+      flags: v5,
+    };
+  };
+  d[36] = (c, b): MkdirEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.str(c) : "";
+    const v2 = n > 2 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 3);
+    return {
+      kind: "mkdir",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      path: v1,
+      mode: v2,
+    };
+  };
+  d[37] = (c, b): MkdiratEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const v2 = n > 2 ? wr.str(c) : "";
+    const v3 = n > 3 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 4);
+    return {
+      kind: "mkdirat",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      dirfd: v1,
+      path: v2,
+      mode: v3,
+    };
+  };
+  d[38] = (c, b): RmdirEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.str(c) : "";
+    const cut = wr.finish(c, 2);
+    return {
+      kind: "rmdir",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      path: v1,
+    };
+  };
+  d[39] = (c, b): ChmodEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.str(c) : "";
+    const v2 = n > 2 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 3);
+    return {
+      kind: "chmod",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      filename: v1,
+      mode: v2,
+    };
+  };
+  d[40] = (c, b): FchmodEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const v2 = n > 2 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 3);
+    return {
+      kind: "fchmod",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      fd: v1,
+      mode: v2,
+    };
+  };
+  d[41] = (c, b): FchmodatEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const v2 = n > 2 ? wr.str(c) : "";
+    const v3 = n > 3 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 4);
+    return {
+      kind: "fchmodat",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      dirfd: v1,
+      filename: v2,
+      mode: v3,
+    };
+  };
+  d[42] = (c, b): ChownEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.str(c) : "";
+    const v2 = n > 2 ? wr.u32(c) : 0;
+    const v3 = n > 3 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 4);
+    return {
+      kind: "chown",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      path: v1,
+      uid: v2,
+      gid: v3,
+    };
+  };
+  d[43] = (c, b): LchownEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.str(c) : "";
+    const v2 = n > 2 ? wr.u32(c) : 0;
+    const v3 = n > 3 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 4);
+    return {
+      kind: "lchown",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      path: v1,
+      uid: v2,
+      gid: v3,
+    };
+  };
+  d[44] = (c, b): FchownEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const v2 = n > 2 ? wr.u32(c) : 0;
+    const v3 = n > 3 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 4);
+    return {
+      kind: "fchown",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      fd: v1,
+      uid: v2,
+      gid: v3,
+    };
+  };
+  d[45] = (c, b): FchownatEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const v2 = n > 2 ? wr.str(c) : "";
+    const v3 = n > 3 ? wr.u32(c) : 0;
+    const v4 = n > 4 ? wr.u32(c) : 0;
+    const v5 = n > 5 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 6);
+    return {
+      kind: "fchownat",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      dirfd: v1,
+      pathname: v2,
+      uid: v3,
+      gid: v4,
+      flags: v5,
+    };
+  };
+  d[46] = (c, b): ChdirEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.str(c) : "";
+    const cut = wr.finish(c, 2);
+    return {
+      kind: "chdir",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      path: v1,
+    };
+  };
+  d[47] = (c, b): FchdirEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const cut = wr.finish(c, 2);
+    return {
+      kind: "fchdir",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      fd: v1,
+    };
+  };
+  d[48] = (c, b): SetuidEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 2);
+    return {
+      kind: "setuid",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      uid: v1,
+    };
+  };
+  d[49] = (c, b): SetgidEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 2);
+    return {
+      kind: "setgid",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      gid: v1,
+    };
+  };
+  d[50] = (c, b): SetreuidEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.u32(c) : 0;
+    const v2 = n > 2 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 3);
+    return {
+      kind: "setreuid",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      ruid: v1,
+      euid: v2,
+    };
+  };
+  d[51] = (c, b): SetregidEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.u32(c) : 0;
+    const v2 = n > 2 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 3);
+    return {
+      kind: "setregid",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      rgid: v1,
+      egid: v2,
+    };
+  };
+  d[52] = (c, b): SetresuidEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.u32(c) : 0;
+    const v2 = n > 2 ? wr.u32(c) : 0;
+    const v3 = n > 3 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 4);
+    return {
+      kind: "setresuid",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      ruid: v1,
+      euid: v2,
+      suid: v3,
+    };
+  };
+  d[53] = (c, b): SetresgidEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.u32(c) : 0;
+    const v2 = n > 2 ? wr.u32(c) : 0;
+    const v3 = n > 3 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 4);
+    return {
+      kind: "setresgid",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      rgid: v1,
+      egid: v2,
+      sgid: v3,
+    };
+  };
+  d[54] = (c, b): PtraceEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.u32(c) : 0;
+    const v2 = n > 2 ? wr.i32(c) : 0;
+    const v3 = n > 3 ? wr.u64(c) : 0;
+    const v4 = n > 4 ? wr.u64(c) : 0;
+    const cut = wr.finish(c, 5);
+    return {
+      kind: "ptrace",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      request: v1,
+      targetPid: v2,
+      addr: v3,
+      data: v4,
+    };
+  };
+  d[55] = (c, b): MountEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.str(c) : "";
+    const v2 = n > 2 ? wr.str(c) : "";
+    const v3 = n > 3 ? wr.str(c) : "";
+    const v4 = n > 4 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 5);
+    return {
+      kind: "mount",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      dev: v1,
+      dir: v2,
+      type: v3,
+      flags: v4,
+    };
+  };
+  d[56] = (c, b): Umount2Event => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.str(c) : "";
+    const v2 = n > 2 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 3);
+    return {
+      kind: "umount2",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      name: v1,
+      flags: v2,
+    };
+  };
+  d[57] = (c, b): SetnsEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const v2 = n > 2 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 3);
+    return {
+      kind: "setns",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      fd: v1,
+      nstype: v2,
+    };
+  };
+  d[58] = (c, b): UnshareEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 2);
+    return {
+      kind: "unshare",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      flags: v1,
+    };
+  };
+  d[59] = (c, b): BpfEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const cut = wr.finish(c, 2);
+    return {
+      kind: "bpf",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      cmd: v1,
+    };
+  };
+  d[60] = (c, b): InitModuleEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.u64(c) : 0;
+    const v2 = n > 2 ? wr.str(c) : "";
+    const cut = wr.finish(c, 3);
+    return {
+      kind: "init_module",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      length: v1,
+      uargs: v2,
+    };
+  };
+  d[61] = (c, b): FinitModuleEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const v2 = n > 2 ? wr.str(c) : "";
+    const v3 = n > 3 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 4);
+    return {
+      kind: "finit_module",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      fd: v1,
+      uargs: v2,
+      flags: v3,
+    };
+  };
+  d[62] = (c, b): MemfdCreateEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.str(c) : "";
+    const v2 = n > 2 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 3);
+    return {
+      kind: "memfd_create",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      name: v1,
+      flags: v2,
+    };
+  };
+  d[63] = (c, b): UserfaultfdEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 2);
+    return {
+      kind: "userfaultfd",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      flags: v1,
+    };
+  };
+  d[64] = (c, b): PrctlEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.u32(c) : 0;
+    const v2 = n > 2 ? wr.u64(c) : 0;
+    const cut = wr.finish(c, 3);
+    return {
+      kind: "prctl",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      option: v1,
+      arg2_int: v2,
+    };
+  };
+  d[65] = (c, b): KillEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const v2 = n > 2 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 3);
+    return {
+      kind: "kill",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      targetPid: v1,
+      sig: v2,
+    };
+  };
+  d[66] = (c, b): TkillEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const v2 = n > 2 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 3);
+    return {
+      kind: "tkill",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      targetTid: v1,
+      sig: v2,
+    };
+  };
+  d[67] = (c, b): TgkillEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const v2 = n > 2 ? wr.i32(c) : 0;
+    const v3 = n > 3 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 4);
+    return {
+      kind: "tgkill",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      targetPid: v1,
+      targetTid: v2,
+      sig: v3,
+    };
+  };
+  d[68] = (c, b): CloneEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.u64(c) : 0;
+    const cut = wr.finish(c, 2);
+    return {
+      kind: "clone",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      flags: v1,
+    };
+  };
+  d[69] = (c, b): Clone3Event => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.u64(c) : 0;
+    const cut = wr.finish(c, 2);
+    return {
+      kind: "clone3",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      flags: v1,
+    };
+  };
+  d[70] = (c, b): ForkSyscallEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const cut = wr.finish(c, 1);
+    return {
+      kind: "fork",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+    };
+  };
+  d[71] = (c, b): VforkEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const cut = wr.finish(c, 1);
+    return {
+      kind: "vfork",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+    };
+  };
+  d[72] = (c, b): CapsetEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.u64(c) : 0;
+    const v2 = n > 2 ? wr.u64(c) : 0;
+    const v3 = n > 3 ? wr.u64(c) : 0;
+    const cut = wr.finish(c, 4);
+    return {
+      kind: "capset",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      cap_inheritable: v1,
+      cap_permitted: v2,
+      cap_effective: v3,
+    };
+  };
+  d[73] = (c, b): ReadEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const v2 = n > 2 ? wr.u64(c) : 0;
+    const cut = wr.finish(c, 3);
+    return {
+      kind: "read",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      fd: v1,
+      size: v2,
+    };
+  };
+  d[74] = (c, b): WriteEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const v2 = n > 2 ? wr.u64(c) : 0;
+    const cut = wr.finish(c, 3);
+    return {
+      kind: "write",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      fd: v1,
+      size: v2,
+    };
+  };
+  d[75] = (c, b): PreadEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const v2 = n > 2 ? wr.u64(c) : 0;
+    const v3 = n > 3 ? wr.u64(c) : 0;
+    const cut = wr.finish(c, 4);
+    return {
+      kind: "pread",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      fd: v1,
+      size: v2,
+      pos: v3,
+    };
+  };
+  d[76] = (c, b): PwriteEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const v2 = n > 2 ? wr.u64(c) : 0;
+    const v3 = n > 3 ? wr.u64(c) : 0;
+    const cut = wr.finish(c, 4);
+    return {
+      kind: "pwrite",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      fd: v1,
+      size: v2,
+      pos: v3,
+    };
+  };
+  d[77] = (c, b): ReadvEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const cut = wr.finish(c, 2);
+    return {
+      kind: "readv",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      fd: v1,
+    };
+  };
+  d[78] = (c, b): WritevEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.i32(c) : 0;
+    const cut = wr.finish(c, 2);
+    return {
+      kind: "writev",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      fd: v1,
+    };
+  };
   return d;
 })();

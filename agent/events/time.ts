@@ -29,14 +29,31 @@ export function wallTimeNs(time: WallTime): bigint {
   return BigInt(time.sec) * 1_000_000_000n + BigInt(time.nsec);
 }
 
+/** wallTimeNs as decimal digits, without bigint arithmetic in the common case. */
+export function wallTimeNsText(time: WallTime): string {
+  const { sec, nsec } = time;
+  if (sec > 0 && Number.isSafeInteger(sec) && Number.isInteger(nsec) && nsec >= 0 && nsec < 1_000_000_000)
+    return `${sec}${String(nsec).padStart(9, "0")}`;
+  return wallTimeNs(time).toString();
+}
+
+// The date part of the last second formatted: alerts come in runs within one second.
+let lastSec = Number.NaN;
+let lastIso = "";
+function isoSecond(sec: number): string {
+  if (sec !== lastSec) {
+    lastIso = new Date(sec * 1000).toISOString().slice(0, 19);
+    lastSec = sec;
+  }
+  return lastIso;
+}
+
 /** ISO-8601 in UTC with nine fractional digits, as Falco writes alert times. */
 export function isoTime(time: WallTime): string {
-  const base = new Date(time.sec * 1000).toISOString().slice(0, 19);
-  return `${base}.${String(time.nsec).padStart(9, "0")}Z`;
+  return `${isoSecond(time.sec)}.${String(time.nsec).padStart(9, "0")}Z`;
 }
 
 /** HH:MM:SS.nnnnnnnnn in UTC: Falco's %evt.time. */
 export function clockTime(time: WallTime): string {
-  const base = new Date(time.sec * 1000).toISOString().slice(11, 19);
-  return `${base}.${String(time.nsec).padStart(9, "0")}`;
+  return `${isoSecond(time.sec).slice(11, 19)}.${String(time.nsec).padStart(9, "0")}`;
 }

@@ -29,6 +29,8 @@ export interface ActiveRule<C> {
   rule: CompiledRule;
   predicate: Predicate<C>;
   output: BoundOutput<C>;
+  /** The output's tokens, append_output's included (what the kernel prefilter must keep readable). */
+  outputTokens: readonly OutputToken[];
   /** Alerts this rule produced. */
   matches: number;
 }
@@ -55,18 +57,19 @@ export class RuleEngine<C> {
     const enabled = selectRules(ruleset.rules, options.selection);
     this.active = ruleset.rules
       .filter((r) => enabled.has(r.name) && r.priorityRank <= threshold)
-      .map((rule) => ({
-        rule,
-        predicate: planner.condition(rule.condition),
-        output: bindOutput(
+      .map((rule) => {
+        const outputTokens =
           options.appendOutput === undefined
             ? rule.output
-            : [...rule.output, ...options.appendOutput.tokensFor(rule)],
-          bind,
-          textOverride,
-        ),
-        matches: 0,
-      }));
+            : [...rule.output, ...options.appendOutput.tokensFor(rule)];
+        return {
+          rule,
+          predicate: planner.condition(rule.condition),
+          output: bindOutput(outputTokens, bind, textOverride),
+          outputTokens,
+          matches: 0,
+        };
+      });
   }
 
   /** The rules that can match events of this type, in load order. */

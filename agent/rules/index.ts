@@ -17,6 +17,14 @@ export { ENGINE_VERSION, type Provenance } from "./load/collect.ts";
 export type { CompiledRule, CompiledRuleset } from "./load/compile.ts";
 export { DiagnosticBag, diagnosticToJson, formatDiagnostic } from "./load/diagnostics.ts";
 export { parsePriority, type Priority } from "./load/items.ts";
+export {
+  type DerivedOpenFilter,
+  deriveOpenFilter,
+  FILTERED_OPEN_KINDS,
+  type PrefilterRule,
+  prefilterFor,
+  ruleEntries,
+} from "./prefilter.ts";
 export { type LoadResult, loadRuleSources, type RuleSource, readRuleSources } from "./load/load.ts";
 export { AppendOutput, AppendOutputError } from "./output/append.ts";
 export type { JsonFieldValue } from "./output/format.ts";

@@ -63,4 +63,19 @@ export class ContainerIdCache {
     this.recent.set(cgroupPath, id);
     return id;
   };
+
+  private readonly recentFull = new Map<string, string | null>();
+
+  /** fullContainerIdFromCgroup, remembered like idOf (container.* fields ask per evaluation). */
+  readonly fullIdOf = (cgroupPath: string): string | undefined => {
+    const known = this.recentFull.get(cgroupPath);
+    if (known !== undefined) return known ?? undefined;
+    const id = fullContainerIdFromCgroup(cgroupPath);
+    if (this.recentFull.size >= this.cap) {
+      this.recentFull.clear();
+      this.clears++;
+    }
+    this.recentFull.set(cgroupPath, id ?? null);
+    return id;
+  };
 }

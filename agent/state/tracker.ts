@@ -6,7 +6,7 @@ import { type MetricSample, type MetricSource, type MonotonicClock, TokenBucket 
 import type { Event } from "../events/index.ts";
 import { ContainerMetadataStore, type ContainerEngineDirs, type ContainerMeta } from "./container-meta.ts";
 import { ContainerUserTables } from "./container-users.ts";
-import { ContainerIdCache, cgroupPathFromProcFile, fullContainerIdFromCgroup } from "./containers.ts";
+import { ContainerIdCache, cgroupPathFromProcFile } from "./containers.ts";
 import type { EventContext, HostInfo, LazyFacts } from "./context.ts";
 import { applyFdSyscall, type FdEventHost, type SyscallParams } from "./fd-events.ts";
 import { FdBudget, type FdInfo, fdFromOpen, type PathBaseResolver } from "./fds.ts";
@@ -428,7 +428,7 @@ export class StateTracker implements MetricSource {
 
   private containerOf(p: ProcessInfo): ContainerMeta | undefined {
     if (p.containerId === "host") return undefined;
-    const full = fullContainerIdFromCgroup(p.cgroup);
+    const full = this.containerIds.fullIdOf(p.cgroup);
     return full === undefined ? undefined : this.containers.get(full);
   }
 

@@ -3,16 +3,19 @@
 // kernel and counted. It never hides the close of an fd the state tracks, nor any open.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type LiveProbe, openLiveProbe } from "../../agent/capture/probe.ts";
+import { NO_PREFILTER, prefilterSwitch } from "../../agent/capture/open-filter.ts";
 import { closePrefilterFor, DEFAULT_SELECTION, selectionMap } from "../../agent/capture/selection.ts";
 import { RecordDecoder } from "../../agent/events/decode.ts";
 import { FD_TRACK } from "../../agent/events/schema.ts";
 import type { CloseEvent, Event, OpenEvent } from "../../agent/events/types.ts";
 import { LIVE_SETUP_MS, LIVE_TEST_MS, liveUnavailable, waitFor } from "./live-support.ts";
 
+const CLOSE_ONLY = { close: true, open: "all" } as const;
+
 test("the switch: a selection map slot no syscall has; off when a rule can match a close", () => {
-  expect(selectionMap(["openat"], "x86_64", true)[FD_TRACK.switchSlot]).toBe(1);
-  expect(selectionMap(["openat"], "x86_64", false)[FD_TRACK.switchSlot]).toBe(0);
-  expect(selectionMap(["openat"], "arm64", true)[FD_TRACK.switchSlot]).toBe(1);
+  expect(selectionMap(["openat"], "x86_64", prefilterSwitch(CLOSE_ONLY, 0))[FD_TRACK.switchSlot]).toBe(1);
+  expect(selectionMap(["openat"], "x86_64", prefilterSwitch(NO_PREFILTER, 0))[FD_TRACK.switchSlot]).toBe(0);
+  expect(selectionMap(["openat"], "arm64", prefilterSwitch(CLOSE_ONLY, 0))[FD_TRACK.switchSlot]).toBe(1);
   expect(closePrefilterFor(new Set(["openat", "connect"]), true)).toBe(true);
   expect(closePrefilterFor(new Set(["openat", "close"]), true)).toBe(false);
   expect(closePrefilterFor("all", true)).toBe(false);
@@ -52,7 +55,7 @@ describe.skipIf(liveUnavailable !== null)("close prefilter, live", () => {
       drainIntervalMs: 10,
       batchBytes: 1 << 20,
       selection: DEFAULT_SELECTION,
-      prefilterClose: true,
+      prefilter: CLOSE_ONLY,
     });
     const decoder = new RecordDecoder();
     probe.start((frames, count) =>
@@ -82,7 +85,7 @@ describe.skipIf(liveUnavailable !== null)("close prefilter, live", () => {
   test(
     "on: the eventfd's close is dropped and counted; opens and the closes of tracked fds arrive",
     async () => {
-      expect(probe.prefilterClose()).toBe(true);
+      expect(probe.prefilter().close).toBe(true);
       const before = probe.counters().prefiltered;
       const c = await child();
       // The inherited fd 7 is closed last: once it is here, everything before it was drained.
@@ -103,8 +106,8 @@ describe.skipIf(liveUnavailable !== null)("close prefilter, live", () => {
   test(
     "off (the switch, rewritten while attached): the eventfd's close arrives too",
     async () => {
-      probe.setSelection(DEFAULT_SELECTION, false);
-      expect(probe.prefilterClose()).toBe(false);
+      probe.setSelection(DEFAULT_SELECTION, NO_PREFILTER);
+      expect(probe.prefilter().close).toBe(false);
       expect(probe.selection()).toEqual(
         [...DEFAULT_SELECTION].filter((k) => k !== "procexit" && k !== "procfork").sort(),
       );

@@ -129,7 +129,7 @@ describe.skipIf(liveUnavailable !== null)("shim against the kernel", () => {
       expect(frames).toBe(Number(counters[COUNTER.written]));
       expect(frames).toBeGreaterThan(10);
       expect(partialBatches).toBeGreaterThan(0);
-      expect(decoder.stats).toEqual({ decoded: frames, malformed: 0 });
+      expect(decoder.stats).toMatchObject({ decoded: frames, malformed: 0 });
     } finally {
       shim.lanner_close(handle);
     }

@@ -1,6 +1,8 @@
-// The close prefilter in the real agent (engine.prefilter, on by default): run logs it with the
+// The close and open prefilters in the real agent (engine.prefilter, on by default): run logs it with the
 // selection; an open of /etc/shadow still alerts while it is on; turned off, run says so.
 import { afterEach, describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { liveUnavailable } from "../capture/live-support.ts";
 import { AgentRun } from "./agent-process.ts";
 
@@ -11,7 +13,24 @@ const selectionLine = (run: AgentRun) =>
     .map((l) => JSON.parse(l) as Record<string, unknown>)
     .find((l) => l.msg === "capture selection");
 
-describe.skipIf(liveUnavailable !== null)("close prefilter in lanner run", () => {
+const updatedLine = (run: AgentRun) =>
+  run.stderr
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .findLast((l) => l.msg === "capture selection updated");
+
+function rule(name: string, condition: string): string {
+  return `- rule: ${name}\n  desc: d\n  condition: ${condition}\n  output: read %fd.name by %proc.pid\n  priority: WARNING\n`;
+}
+
+async function until(cond: () => boolean, ms = 20_000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!cond() && Date.now() < deadline) await Bun.sleep(25);
+  return cond();
+}
+
+describe.skipIf(liveUnavailable !== null)("close and open prefilters in lanner run", () => {
   let run: AgentRun | undefined;
   afterEach(() => run?.cleanup());
 
@@ -19,6 +38,8 @@ describe.skipIf(liveUnavailable !== null)("close prefilter in lanner run", () =>
     run = new AgentRun();
     await run.start();
     expect(selectionLine(run)?.close_prefilter).toBe(true);
+    // The open prefilter derived from the default rules keeps reads of /etc/shadow.
+    expect(selectionLine(run)?.open_prefilter).toContain("read+success /etc/shadow");
     Bun.spawnSync(["cat", "/etc/shadow"], { stdout: "ignore" });
     const alerts = await run.waitForAlerts((a) =>
       a.some((x) => x.output_fields["fd.name"] === "/etc/shadow"),
@@ -34,6 +55,42 @@ describe.skipIf(liveUnavailable !== null)("close prefilter in lanner run", () =>
     run = new AgentRun();
     await run.start(["-o", "engine.prefilter=false"]);
     expect(selectionLine(run)?.close_prefilter).toBe(false);
+    expect(selectionLine(run)?.open_prefilter).toBe("off");
+    expect(await run.stop()).toBe(0);
+  }, 60_000);
+
+  test("a reload that widens the rules widens the open prefilter: the newly needed opens arrive", async () => {
+    const agent = new AgentRun("watch_config_files: false");
+    run = agent;
+    const rules = join(run.dir, "rules.yaml");
+    const target = join(run.dir, "target.txt");
+    writeFileSync(target, "x");
+    const etcWrites = rule(
+      "Etc writes",
+      "evt.type in (open, openat, openat2) and evt.is_open_write = true and fd.name startswith /etc/ and proc.name = nosuchprogram",
+    );
+    writeFileSync(rules, etcWrites);
+    await run.start(["-r", rules]);
+    expect(selectionLine(run)?.open_prefilter).toBe("write /etc/");
+    // A read of the target matches no loaded rule, and never leaves the kernel.
+    Bun.spawnSync(["cat", target], { stdout: "ignore" });
+
+    writeFileSync(
+      rules,
+      etcWrites +
+        rule(
+          "Target read",
+          `evt.type in (open, openat) and fd.name startswith ${run.dir}/ and proc.name = cat`,
+        ),
+    );
+    run.signal("SIGHUP");
+    expect(await until(() => updatedLine(agent) !== undefined)).toBe(true);
+    expect(updatedLine(run)?.open_prefilter).toBe(`write /etc/; any ${run.dir}/`);
+    const pid = Bun.spawnSync(["cat", target], { stdout: "ignore" }).pid;
+    const alerts = await run.waitForAlerts((a) =>
+      a.some((x) => x.rule === "Target read" && x.output_fields["proc.pid"] === pid),
+    );
+    expect(alerts.filter((x) => x.rule === "Target read")).toHaveLength(1);
     expect(await run.stop()).toBe(0);
   }, 60_000);
 });

@@ -215,7 +215,7 @@ describe("RecordDecoder: values", () => {
       () => {},
     );
     expect(nums).toEqual([1, 2, 3, 4]);
-    expect(decoder.stats).toEqual({ decoded: 4, malformed: 0 });
+    expect(decoder.stats).toEqual({ decoded: 4, malformed: 0, generic: 0 });
   });
 
   test("decodes a record in the middle of a larger buffer", () => {
@@ -227,7 +227,7 @@ describe("RecordDecoder: values", () => {
 
   test("the decoder refuses another schema version", () => {
     expect(() => new RecordDecoder(SCHEMA_VERSION + 1)).toThrow(/schema version 3 is not supported/);
-    expect(new RecordDecoder(SCHEMA_VERSION).stats).toEqual({ decoded: 0, malformed: 0 });
+    expect(new RecordDecoder(SCHEMA_VERSION).stats).toEqual({ decoded: 0, malformed: 0, generic: 0 });
   });
 });
 
@@ -331,7 +331,7 @@ describe("RecordDecoder: malformed records", () => {
     const garbageAt = badAt + bad.length + 4 + good2.length + 4;
     expect(errors.map((e) => e.offset)).toEqual([badAt, garbageAt]);
     expect(errors[0].message).toContain(`at byte ${badAt}`);
-    expect(decoder.stats).toEqual({ decoded: 3, malformed: 2 });
+    expect(decoder.stats).toEqual({ decoded: 3, malformed: 2, generic: 2 });
   });
 
   test("decodeFrames stops at a frame that runs past the batch", () => {

@@ -115,6 +115,23 @@ describe("ContainerIdCache: the tracker's cache of recent answers", () => {
   });
 });
 
+describe("ContainerIdCache.fullIdOf", () => {
+  test("the full id, remembered, right across fills and clears", () => {
+    const cache = new ContainerIdCache(10);
+    for (let round = 0; round < 3; round++) {
+      expect(cache.fullIdOf(`/kubepods/pod1/${ID}`)).toBe(ID);
+      expect(cache.fullIdOf("/user.slice")).toBeUndefined();
+    }
+    expect(cache.clears).toBe(0);
+    for (let i = 0; i < 25; i++) {
+      const hex = i.toString(16).padStart(64, "0");
+      expect(cache.fullIdOf(`/docker/${hex}`)).toBe(hex);
+    }
+    expect(cache.clears).toBe(2);
+    expect(cache.fullIdOf("/user.slice")).toBeUndefined();
+  });
+});
+
 describe("fullContainerIdFromCgroup", () => {
   test("the whole 64-hex id, or undefined outside containers", () => {
     expect(fullContainerIdFromCgroup(`/kubepods/pod1/${ID}`)).toBe(ID);
