@@ -26,6 +26,9 @@
 #define LANNER_PROG_EXEC 3
 #define LANNER_PROGS 4
 #define LANNER_FD_FROM_RET 255
+#define LANNER_FDS_NONE 0
+#define LANNER_FDS_RET 1
+#define LANNER_FDS_PAIR 2
 
 /* execve: program execution */
 #define LANNER_KIND_EXECVE 1
@@ -320,87 +323,87 @@ struct lanner_param_desc {
 	__u8 src, arg, conv, extra;
 };
 struct lanner_kind_desc {
-	__u8 prog, nparams, pad[2];
+	__u8 prog, nparams, fds, fds_arg;
 	struct lanner_param_desc p[LANNER_GENERIC_MAX_PARAMS];
 };
 /* Indexed by kind id; prog says which tail program encodes the kind. */
 static const struct lanner_kind_desc lanner_kinds[LANNER_KIND_SLOTS] = {
-	[1] = { LANNER_PROG_EXEC, 0, {}, {  } }, /* execve */
-	[2] = { LANNER_PROG_EXEC, 0, {}, {  } }, /* execveat */
-	[3] = { LANNER_PROG_OPEN, 0, {}, {  } }, /* open */
-	[4] = { LANNER_PROG_OPEN, 0, {}, {  } }, /* openat */
-	[5] = { LANNER_PROG_OPEN, 0, {}, {  } }, /* openat2 */
-	[8] = { LANNER_PROG_GENERIC, 3, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_STR, 0, 0, 0 }, { LANNER_SRC_ARG, 1, 3, 0 } } }, /* creat */
-	[9] = { LANNER_PROG_GENERIC, 2, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 } } }, /* close */
-	[10] = { LANNER_PROG_GENERIC, 4, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 3, 0 }, { LANNER_SRC_ARG, 1, 3, 0 }, { LANNER_SRC_ARG, 2, 3, 0 } } }, /* socket */
-	[11] = { LANNER_PROG_GENERIC, 6, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 3, 0 }, { LANNER_SRC_ARG, 1, 3, 0 }, { LANNER_SRC_ARG, 2, 3, 0 }, { LANNER_SRC_USER_I32, 3, 2, 0 }, { LANNER_SRC_USER_I32, 3, 2, 1 } } }, /* socketpair */
-	[12] = { LANNER_PROG_SOCK, 4, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_SOCK, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_USER_SOCKADDR, 1, 0, 0 } } }, /* connect */
-	[13] = { LANNER_PROG_SOCK, 2, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_SOCK, 255, 0, 1 } } }, /* accept */
-	[14] = { LANNER_PROG_SOCK, 3, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_SOCK, 255, 0, 1 }, { LANNER_SRC_ARG, 3, 3, 0 } } }, /* accept4 */
-	[15] = { LANNER_PROG_SOCK, 3, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_USER_SOCKADDR, 1, 0, 0 } } }, /* bind */
-	[16] = { LANNER_PROG_GENERIC, 3, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 1, 2, 0 } } }, /* listen */
-	[17] = { LANNER_PROG_SOCK, 4, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 2, 3, 0 }, { LANNER_SRC_SOCK, 0, 0, 0 } } }, /* sendto */
-	[18] = { LANNER_PROG_SOCK, 3, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_SOCK, 0, 0, 0 } } }, /* sendmsg */
-	[19] = { LANNER_PROG_SOCK, 4, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 2, 3, 0 }, { LANNER_SRC_SOCK, 0, 0, 1 } } }, /* recvfrom */
-	[20] = { LANNER_PROG_SOCK, 3, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_SOCK, 0, 0, 1 } } }, /* recvmsg */
-	[21] = { LANNER_PROG_GENERIC, 2, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 } } }, /* dup */
-	[22] = { LANNER_PROG_GENERIC, 3, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 1, 2, 0 } } }, /* dup2 */
-	[23] = { LANNER_PROG_GENERIC, 4, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 1, 2, 0 }, { LANNER_SRC_ARG, 2, 3, 0 } } }, /* dup3 */
-	[24] = { LANNER_PROG_GENERIC, 3, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 1, 3, 0 } } }, /* fcntl */
-	[25] = { LANNER_PROG_GENERIC, 3, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_I32, 0, 2, 0 }, { LANNER_SRC_USER_I32, 0, 2, 1 } } }, /* pipe */
-	[26] = { LANNER_PROG_GENERIC, 4, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_I32, 0, 2, 0 }, { LANNER_SRC_USER_I32, 0, 2, 1 }, { LANNER_SRC_ARG, 1, 3, 0 } } }, /* pipe2 */
-	[27] = { LANNER_PROG_GENERIC, 3, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_STR, 0, 0, 0 }, { LANNER_SRC_USER_STR, 1, 0, 0 } } }, /* symlink */
-	[28] = { LANNER_PROG_GENERIC, 4, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_STR, 0, 0, 0 }, { LANNER_SRC_ARG, 1, 2, 0 }, { LANNER_SRC_USER_STR, 2, 0, 0 } } }, /* symlinkat */
-	[29] = { LANNER_PROG_GENERIC, 3, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_STR, 0, 0, 0 }, { LANNER_SRC_USER_STR, 1, 0, 0 } } }, /* link */
-	[30] = { LANNER_PROG_GENERIC, 6, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_USER_STR, 1, 0, 0 }, { LANNER_SRC_ARG, 2, 2, 0 }, { LANNER_SRC_USER_STR, 3, 0, 0 }, { LANNER_SRC_ARG, 4, 3, 0 } } }, /* linkat */
-	[31] = { LANNER_PROG_GENERIC, 2, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_STR, 0, 0, 0 } } }, /* unlink */
-	[32] = { LANNER_PROG_GENERIC, 4, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_USER_STR, 1, 0, 0 }, { LANNER_SRC_ARG, 2, 3, 0 } } }, /* unlinkat */
-	[33] = { LANNER_PROG_GENERIC, 3, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_STR, 0, 0, 0 }, { LANNER_SRC_USER_STR, 1, 0, 0 } } }, /* rename */
-	[34] = { LANNER_PROG_GENERIC, 5, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_USER_STR, 1, 0, 0 }, { LANNER_SRC_ARG, 2, 2, 0 }, { LANNER_SRC_USER_STR, 3, 0, 0 } } }, /* renameat */
-	[35] = { LANNER_PROG_GENERIC, 6, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_USER_STR, 1, 0, 0 }, { LANNER_SRC_ARG, 2, 2, 0 }, { LANNER_SRC_USER_STR, 3, 0, 0 }, { LANNER_SRC_ARG, 4, 3, 0 } } }, /* renameat2 */
-	[36] = { LANNER_PROG_GENERIC, 3, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_STR, 0, 0, 0 }, { LANNER_SRC_ARG, 1, 3, 0 } } }, /* mkdir */
-	[37] = { LANNER_PROG_GENERIC, 4, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_USER_STR, 1, 0, 0 }, { LANNER_SRC_ARG, 2, 3, 0 } } }, /* mkdirat */
-	[38] = { LANNER_PROG_GENERIC, 2, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_STR, 0, 0, 0 } } }, /* rmdir */
-	[39] = { LANNER_PROG_GENERIC, 3, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_STR, 0, 0, 0 }, { LANNER_SRC_ARG, 1, 3, 0 } } }, /* chmod */
-	[40] = { LANNER_PROG_GENERIC, 3, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 1, 3, 0 } } }, /* fchmod */
-	[41] = { LANNER_PROG_GENERIC, 4, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_USER_STR, 1, 0, 0 }, { LANNER_SRC_ARG, 2, 3, 0 } } }, /* fchmodat */
-	[42] = { LANNER_PROG_GENERIC, 4, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_STR, 0, 0, 0 }, { LANNER_SRC_ARG, 1, 3, 0 }, { LANNER_SRC_ARG, 2, 3, 0 } } }, /* chown */
-	[43] = { LANNER_PROG_GENERIC, 4, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_STR, 0, 0, 0 }, { LANNER_SRC_ARG, 1, 3, 0 }, { LANNER_SRC_ARG, 2, 3, 0 } } }, /* lchown */
-	[44] = { LANNER_PROG_GENERIC, 4, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 1, 3, 0 }, { LANNER_SRC_ARG, 2, 3, 0 } } }, /* fchown */
-	[45] = { LANNER_PROG_GENERIC, 6, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_USER_STR, 1, 0, 0 }, { LANNER_SRC_ARG, 2, 3, 0 }, { LANNER_SRC_ARG, 3, 3, 0 }, { LANNER_SRC_ARG, 4, 3, 0 } } }, /* fchownat */
-	[46] = { LANNER_PROG_GENERIC, 2, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_STR, 0, 0, 0 } } }, /* chdir */
-	[47] = { LANNER_PROG_GENERIC, 2, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 } } }, /* fchdir */
-	[48] = { LANNER_PROG_GENERIC, 2, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 3, 0 } } }, /* setuid */
-	[49] = { LANNER_PROG_GENERIC, 2, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 3, 0 } } }, /* setgid */
-	[50] = { LANNER_PROG_GENERIC, 3, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 3, 0 }, { LANNER_SRC_ARG, 1, 3, 0 } } }, /* setreuid */
-	[51] = { LANNER_PROG_GENERIC, 3, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 3, 0 }, { LANNER_SRC_ARG, 1, 3, 0 } } }, /* setregid */
-	[52] = { LANNER_PROG_GENERIC, 4, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 3, 0 }, { LANNER_SRC_ARG, 1, 3, 0 }, { LANNER_SRC_ARG, 2, 3, 0 } } }, /* setresuid */
-	[53] = { LANNER_PROG_GENERIC, 4, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 3, 0 }, { LANNER_SRC_ARG, 1, 3, 0 }, { LANNER_SRC_ARG, 2, 3, 0 } } }, /* setresgid */
-	[54] = { LANNER_PROG_GENERIC, 5, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 3, 0 }, { LANNER_SRC_ARG, 1, 2, 0 }, { LANNER_SRC_ARG, 2, 1, 0 }, { LANNER_SRC_ARG, 3, 1, 0 } } }, /* ptrace */
-	[55] = { LANNER_PROG_GENERIC, 5, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_STR, 0, 0, 0 }, { LANNER_SRC_USER_STR, 1, 0, 0 }, { LANNER_SRC_USER_STR, 2, 0, 0 }, { LANNER_SRC_ARG, 3, 3, 0 } } }, /* mount */
-	[56] = { LANNER_PROG_GENERIC, 3, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_STR, 0, 0, 0 }, { LANNER_SRC_ARG, 1, 3, 0 } } }, /* umount2 */
-	[57] = { LANNER_PROG_GENERIC, 3, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 1, 3, 0 } } }, /* setns */
-	[58] = { LANNER_PROG_GENERIC, 2, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 3, 0 } } }, /* unshare */
-	[59] = { LANNER_PROG_GENERIC, 2, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 } } }, /* bpf */
-	[60] = { LANNER_PROG_GENERIC, 3, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 1, 1, 0 }, { LANNER_SRC_USER_STR, 2, 0, 0 } } }, /* init_module */
-	[61] = { LANNER_PROG_GENERIC, 4, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_USER_STR, 1, 0, 0 }, { LANNER_SRC_ARG, 2, 3, 0 } } }, /* finit_module */
-	[62] = { LANNER_PROG_GENERIC, 3, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_STR, 0, 0, 0 }, { LANNER_SRC_ARG, 1, 3, 0 } } }, /* memfd_create */
-	[63] = { LANNER_PROG_GENERIC, 2, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 3, 0 } } }, /* userfaultfd */
-	[64] = { LANNER_PROG_GENERIC, 3, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 3, 0 }, { LANNER_SRC_ARG, 1, 1, 0 } } }, /* prctl */
-	[65] = { LANNER_PROG_GENERIC, 3, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 1, 3, 0 } } }, /* kill */
-	[66] = { LANNER_PROG_GENERIC, 3, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 1, 3, 0 } } }, /* tkill */
-	[67] = { LANNER_PROG_GENERIC, 4, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 1, 2, 0 }, { LANNER_SRC_ARG, 2, 3, 0 } } }, /* tgkill */
-	[68] = { LANNER_PROG_GENERIC, 2, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 1, 0 } } }, /* clone */
-	[69] = { LANNER_PROG_GENERIC, 2, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_U64, 0, 1, 0 } } }, /* clone3 */
-	[70] = { LANNER_PROG_GENERIC, 1, {}, { { LANNER_SRC_RET, 0, 0, 0 } } }, /* fork */
-	[71] = { LANNER_PROG_GENERIC, 1, {}, { { LANNER_SRC_RET, 0, 0, 0 } } }, /* vfork */
-	[72] = { LANNER_PROG_GENERIC, 4, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_CRED_CAP, 0, 1, 0 }, { LANNER_SRC_CRED_CAP, 0, 1, 1 }, { LANNER_SRC_CRED_CAP, 0, 1, 2 } } }, /* capset */
-	[73] = { LANNER_PROG_GENERIC, 3, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 2, 1, 0 } } }, /* read */
-	[74] = { LANNER_PROG_GENERIC, 3, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 2, 1, 0 } } }, /* write */
-	[75] = { LANNER_PROG_GENERIC, 4, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 2, 1, 0 }, { LANNER_SRC_ARG, 3, 1, 0 } } }, /* pread */
-	[76] = { LANNER_PROG_GENERIC, 4, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 2, 1, 0 }, { LANNER_SRC_ARG, 3, 1, 0 } } }, /* pwrite */
-	[77] = { LANNER_PROG_GENERIC, 2, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 } } }, /* readv */
-	[78] = { LANNER_PROG_GENERIC, 2, {}, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 } } }, /* writev */
+	[1] = { LANNER_PROG_EXEC, 0, LANNER_FDS_NONE, 0, {  } }, /* execve */
+	[2] = { LANNER_PROG_EXEC, 0, LANNER_FDS_NONE, 0, {  } }, /* execveat */
+	[3] = { LANNER_PROG_OPEN, 0, LANNER_FDS_RET, 0, {  } }, /* open */
+	[4] = { LANNER_PROG_OPEN, 0, LANNER_FDS_RET, 0, {  } }, /* openat */
+	[5] = { LANNER_PROG_OPEN, 0, LANNER_FDS_RET, 0, {  } }, /* openat2 */
+	[8] = { LANNER_PROG_GENERIC, 3, LANNER_FDS_RET, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_STR, 0, 0, 0 }, { LANNER_SRC_ARG, 1, 3, 0 } } }, /* creat */
+	[9] = { LANNER_PROG_GENERIC, 2, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 } } }, /* close */
+	[10] = { LANNER_PROG_GENERIC, 4, LANNER_FDS_RET, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 3, 0 }, { LANNER_SRC_ARG, 1, 3, 0 }, { LANNER_SRC_ARG, 2, 3, 0 } } }, /* socket */
+	[11] = { LANNER_PROG_GENERIC, 6, LANNER_FDS_PAIR, 3, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 3, 0 }, { LANNER_SRC_ARG, 1, 3, 0 }, { LANNER_SRC_ARG, 2, 3, 0 }, { LANNER_SRC_USER_I32, 3, 2, 0 }, { LANNER_SRC_USER_I32, 3, 2, 1 } } }, /* socketpair */
+	[12] = { LANNER_PROG_SOCK, 4, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_SOCK, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_USER_SOCKADDR, 1, 0, 0 } } }, /* connect */
+	[13] = { LANNER_PROG_SOCK, 2, LANNER_FDS_RET, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_SOCK, 255, 0, 1 } } }, /* accept */
+	[14] = { LANNER_PROG_SOCK, 3, LANNER_FDS_RET, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_SOCK, 255, 0, 1 }, { LANNER_SRC_ARG, 3, 3, 0 } } }, /* accept4 */
+	[15] = { LANNER_PROG_SOCK, 3, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_USER_SOCKADDR, 1, 0, 0 } } }, /* bind */
+	[16] = { LANNER_PROG_GENERIC, 3, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 1, 2, 0 } } }, /* listen */
+	[17] = { LANNER_PROG_SOCK, 4, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 2, 3, 0 }, { LANNER_SRC_SOCK, 0, 0, 0 } } }, /* sendto */
+	[18] = { LANNER_PROG_SOCK, 3, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_SOCK, 0, 0, 0 } } }, /* sendmsg */
+	[19] = { LANNER_PROG_SOCK, 4, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 2, 3, 0 }, { LANNER_SRC_SOCK, 0, 0, 1 } } }, /* recvfrom */
+	[20] = { LANNER_PROG_SOCK, 3, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_SOCK, 0, 0, 1 } } }, /* recvmsg */
+	[21] = { LANNER_PROG_GENERIC, 2, LANNER_FDS_RET, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 } } }, /* dup */
+	[22] = { LANNER_PROG_GENERIC, 3, LANNER_FDS_RET, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 1, 2, 0 } } }, /* dup2 */
+	[23] = { LANNER_PROG_GENERIC, 4, LANNER_FDS_RET, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 1, 2, 0 }, { LANNER_SRC_ARG, 2, 3, 0 } } }, /* dup3 */
+	[24] = { LANNER_PROG_GENERIC, 3, LANNER_FDS_RET, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 1, 3, 0 } } }, /* fcntl */
+	[25] = { LANNER_PROG_GENERIC, 3, LANNER_FDS_PAIR, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_I32, 0, 2, 0 }, { LANNER_SRC_USER_I32, 0, 2, 1 } } }, /* pipe */
+	[26] = { LANNER_PROG_GENERIC, 4, LANNER_FDS_PAIR, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_I32, 0, 2, 0 }, { LANNER_SRC_USER_I32, 0, 2, 1 }, { LANNER_SRC_ARG, 1, 3, 0 } } }, /* pipe2 */
+	[27] = { LANNER_PROG_GENERIC, 3, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_STR, 0, 0, 0 }, { LANNER_SRC_USER_STR, 1, 0, 0 } } }, /* symlink */
+	[28] = { LANNER_PROG_GENERIC, 4, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_STR, 0, 0, 0 }, { LANNER_SRC_ARG, 1, 2, 0 }, { LANNER_SRC_USER_STR, 2, 0, 0 } } }, /* symlinkat */
+	[29] = { LANNER_PROG_GENERIC, 3, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_STR, 0, 0, 0 }, { LANNER_SRC_USER_STR, 1, 0, 0 } } }, /* link */
+	[30] = { LANNER_PROG_GENERIC, 6, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_USER_STR, 1, 0, 0 }, { LANNER_SRC_ARG, 2, 2, 0 }, { LANNER_SRC_USER_STR, 3, 0, 0 }, { LANNER_SRC_ARG, 4, 3, 0 } } }, /* linkat */
+	[31] = { LANNER_PROG_GENERIC, 2, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_STR, 0, 0, 0 } } }, /* unlink */
+	[32] = { LANNER_PROG_GENERIC, 4, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_USER_STR, 1, 0, 0 }, { LANNER_SRC_ARG, 2, 3, 0 } } }, /* unlinkat */
+	[33] = { LANNER_PROG_GENERIC, 3, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_STR, 0, 0, 0 }, { LANNER_SRC_USER_STR, 1, 0, 0 } } }, /* rename */
+	[34] = { LANNER_PROG_GENERIC, 5, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_USER_STR, 1, 0, 0 }, { LANNER_SRC_ARG, 2, 2, 0 }, { LANNER_SRC_USER_STR, 3, 0, 0 } } }, /* renameat */
+	[35] = { LANNER_PROG_GENERIC, 6, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_USER_STR, 1, 0, 0 }, { LANNER_SRC_ARG, 2, 2, 0 }, { LANNER_SRC_USER_STR, 3, 0, 0 }, { LANNER_SRC_ARG, 4, 3, 0 } } }, /* renameat2 */
+	[36] = { LANNER_PROG_GENERIC, 3, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_STR, 0, 0, 0 }, { LANNER_SRC_ARG, 1, 3, 0 } } }, /* mkdir */
+	[37] = { LANNER_PROG_GENERIC, 4, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_USER_STR, 1, 0, 0 }, { LANNER_SRC_ARG, 2, 3, 0 } } }, /* mkdirat */
+	[38] = { LANNER_PROG_GENERIC, 2, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_STR, 0, 0, 0 } } }, /* rmdir */
+	[39] = { LANNER_PROG_GENERIC, 3, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_STR, 0, 0, 0 }, { LANNER_SRC_ARG, 1, 3, 0 } } }, /* chmod */
+	[40] = { LANNER_PROG_GENERIC, 3, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 1, 3, 0 } } }, /* fchmod */
+	[41] = { LANNER_PROG_GENERIC, 4, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_USER_STR, 1, 0, 0 }, { LANNER_SRC_ARG, 2, 3, 0 } } }, /* fchmodat */
+	[42] = { LANNER_PROG_GENERIC, 4, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_STR, 0, 0, 0 }, { LANNER_SRC_ARG, 1, 3, 0 }, { LANNER_SRC_ARG, 2, 3, 0 } } }, /* chown */
+	[43] = { LANNER_PROG_GENERIC, 4, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_STR, 0, 0, 0 }, { LANNER_SRC_ARG, 1, 3, 0 }, { LANNER_SRC_ARG, 2, 3, 0 } } }, /* lchown */
+	[44] = { LANNER_PROG_GENERIC, 4, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 1, 3, 0 }, { LANNER_SRC_ARG, 2, 3, 0 } } }, /* fchown */
+	[45] = { LANNER_PROG_GENERIC, 6, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_USER_STR, 1, 0, 0 }, { LANNER_SRC_ARG, 2, 3, 0 }, { LANNER_SRC_ARG, 3, 3, 0 }, { LANNER_SRC_ARG, 4, 3, 0 } } }, /* fchownat */
+	[46] = { LANNER_PROG_GENERIC, 2, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_STR, 0, 0, 0 } } }, /* chdir */
+	[47] = { LANNER_PROG_GENERIC, 2, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 } } }, /* fchdir */
+	[48] = { LANNER_PROG_GENERIC, 2, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 3, 0 } } }, /* setuid */
+	[49] = { LANNER_PROG_GENERIC, 2, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 3, 0 } } }, /* setgid */
+	[50] = { LANNER_PROG_GENERIC, 3, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 3, 0 }, { LANNER_SRC_ARG, 1, 3, 0 } } }, /* setreuid */
+	[51] = { LANNER_PROG_GENERIC, 3, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 3, 0 }, { LANNER_SRC_ARG, 1, 3, 0 } } }, /* setregid */
+	[52] = { LANNER_PROG_GENERIC, 4, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 3, 0 }, { LANNER_SRC_ARG, 1, 3, 0 }, { LANNER_SRC_ARG, 2, 3, 0 } } }, /* setresuid */
+	[53] = { LANNER_PROG_GENERIC, 4, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 3, 0 }, { LANNER_SRC_ARG, 1, 3, 0 }, { LANNER_SRC_ARG, 2, 3, 0 } } }, /* setresgid */
+	[54] = { LANNER_PROG_GENERIC, 5, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 3, 0 }, { LANNER_SRC_ARG, 1, 2, 0 }, { LANNER_SRC_ARG, 2, 1, 0 }, { LANNER_SRC_ARG, 3, 1, 0 } } }, /* ptrace */
+	[55] = { LANNER_PROG_GENERIC, 5, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_STR, 0, 0, 0 }, { LANNER_SRC_USER_STR, 1, 0, 0 }, { LANNER_SRC_USER_STR, 2, 0, 0 }, { LANNER_SRC_ARG, 3, 3, 0 } } }, /* mount */
+	[56] = { LANNER_PROG_GENERIC, 3, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_STR, 0, 0, 0 }, { LANNER_SRC_ARG, 1, 3, 0 } } }, /* umount2 */
+	[57] = { LANNER_PROG_GENERIC, 3, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 1, 3, 0 } } }, /* setns */
+	[58] = { LANNER_PROG_GENERIC, 2, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 3, 0 } } }, /* unshare */
+	[59] = { LANNER_PROG_GENERIC, 2, LANNER_FDS_RET, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 } } }, /* bpf */
+	[60] = { LANNER_PROG_GENERIC, 3, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 1, 1, 0 }, { LANNER_SRC_USER_STR, 2, 0, 0 } } }, /* init_module */
+	[61] = { LANNER_PROG_GENERIC, 4, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_USER_STR, 1, 0, 0 }, { LANNER_SRC_ARG, 2, 3, 0 } } }, /* finit_module */
+	[62] = { LANNER_PROG_GENERIC, 3, LANNER_FDS_RET, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_STR, 0, 0, 0 }, { LANNER_SRC_ARG, 1, 3, 0 } } }, /* memfd_create */
+	[63] = { LANNER_PROG_GENERIC, 2, LANNER_FDS_RET, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 3, 0 } } }, /* userfaultfd */
+	[64] = { LANNER_PROG_GENERIC, 3, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 3, 0 }, { LANNER_SRC_ARG, 1, 1, 0 } } }, /* prctl */
+	[65] = { LANNER_PROG_GENERIC, 3, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 1, 3, 0 } } }, /* kill */
+	[66] = { LANNER_PROG_GENERIC, 3, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 1, 3, 0 } } }, /* tkill */
+	[67] = { LANNER_PROG_GENERIC, 4, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 1, 2, 0 }, { LANNER_SRC_ARG, 2, 3, 0 } } }, /* tgkill */
+	[68] = { LANNER_PROG_GENERIC, 2, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 1, 0 } } }, /* clone */
+	[69] = { LANNER_PROG_GENERIC, 2, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_USER_U64, 0, 1, 0 } } }, /* clone3 */
+	[70] = { LANNER_PROG_GENERIC, 1, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 } } }, /* fork */
+	[71] = { LANNER_PROG_GENERIC, 1, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 } } }, /* vfork */
+	[72] = { LANNER_PROG_GENERIC, 4, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_CRED_CAP, 0, 1, 0 }, { LANNER_SRC_CRED_CAP, 0, 1, 1 }, { LANNER_SRC_CRED_CAP, 0, 1, 2 } } }, /* capset */
+	[73] = { LANNER_PROG_GENERIC, 3, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 2, 1, 0 } } }, /* read */
+	[74] = { LANNER_PROG_GENERIC, 3, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 2, 1, 0 } } }, /* write */
+	[75] = { LANNER_PROG_GENERIC, 4, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 2, 1, 0 }, { LANNER_SRC_ARG, 3, 1, 0 } } }, /* pread */
+	[76] = { LANNER_PROG_GENERIC, 4, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 2, 1, 0 }, { LANNER_SRC_ARG, 3, 1, 0 } } }, /* pwrite */
+	[77] = { LANNER_PROG_GENERIC, 2, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 } } }, /* readv */
+	[78] = { LANNER_PROG_GENERIC, 2, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 } } }, /* writev */
 };
 #endif
 

@@ -603,8 +603,7 @@ static __always_inline bool track_fds(__u32 kind, struct pt_regs *regs, long ret
 	struct fd_marks *m = bpf_map_lookup_elem(&fd_track, &tgid);
 	if (!m)
 		return false;
-	switch (kind) {
-	case LANNER_KIND_CLOSE: {
+	if (kind == LANNER_KIND_CLOSE) {
 		long fd = (int)syscall_arg(regs, 0);
 		if (ret != 0 || fd < 0 || fd >= LANNER_FD_TRACK_FDS)
 			return false;
@@ -615,31 +614,18 @@ static __always_inline bool track_fds(__u32 kind, struct pt_regs *regs, long ret
 		}
 		return prefilter_on();
 	}
-	case LANNER_KIND_CREAT:
-	case LANNER_KIND_SOCKET:
-	case LANNER_KIND_ACCEPT:
-	case LANNER_KIND_ACCEPT4:
-	case LANNER_KIND_DUP:
-	case LANNER_KIND_DUP2:
-	case LANNER_KIND_DUP3:
-	case LANNER_KIND_FCNTL:
-	case LANNER_KIND_MEMFD_CREATE:
-	case LANNER_KIND_USERFAULTFD:
-	case LANNER_KIND_BPF:
-		mark_fd(m, ret);
+	/* Which fds a kind creates is a column of the event table (createsFds). Opens are marked in
+	 * tail_open, after the open prefilter has decided to record them. */
+	const struct lanner_kind_desc *d = &lanner_kinds[kind & (LANNER_KIND_SLOTS - 1)];
+	if (d->prog == LANNER_PROG_OPEN)
 		return false;
-	case LANNER_KIND_PIPE:
-	case LANNER_KIND_PIPE2:
-	case LANNER_KIND_SOCKETPAIR: {
-		if (ret != 0)
-			return false;
-		int fds[2] = {-1, -1};
-		bpf_probe_read_user(fds, sizeof(fds),
-				    (const void *)syscall_arg(regs, kind == LANNER_KIND_SOCKETPAIR ? 3 : 0));
+	if (d->fds == LANNER_FDS_RET) {
+		mark_fd(m, ret);
+	} else if (d->fds == LANNER_FDS_PAIR && ret == 0) {
+		int fds[2] = { -1, -1 };
+		bpf_probe_read_user(fds, sizeof(fds), (const void *)syscall_arg(regs, d->fds_arg));
 		mark_fd(m, fds[0]);
 		mark_fd(m, fds[1]);
-		return false;
-	}
 	}
 	return false;
 }

@@ -133,6 +133,18 @@ function paramDescriptor(p: ParamSpec): string {
   }
 }
 
+/** KindSpec.createsFds in the kind descriptor (the close prefilter's fd marks). */
+const FDS_CODES = { none: 0, ret: 1, pair: 2 } as const;
+
+/** The syscall argument holding a "pair" kind's two fds: where its user_i32 parameters read. */
+function fdsArg(k: KindSpec): number {
+  if (k.createsFds !== "pair") return 0;
+  const args = new Set(k.params.flatMap((p) => (p.source.from === "user_i32" ? [p.source.arg] : [])));
+  if (args.size !== 1)
+    throw new Error(`${k.name}: createsFds "pair" needs user_i32 parameters on one argument`);
+  return [...args][0] ?? 0;
+}
+
 export function renderHeader(table: readonly KindSpec[]): string {
   const out: string[] = [];
   out.push(`/* ${BANNER}`);
@@ -150,6 +162,7 @@ export function renderHeader(table: readonly KindSpec[]): string {
     out.push(`#define LANNER_PROG_${upper(name)} ${code}`);
   out.push(`#define LANNER_PROGS ${Object.keys(PROG_CODES).length}`);
   out.push(`#define LANNER_FD_FROM_RET ${FD_FROM_RET}`);
+  for (const [name, code] of Object.entries(FDS_CODES)) out.push(`#define LANNER_FDS_${upper(name)} ${code}`);
   out.push("");
   for (const k of table) {
     const K = `LANNER_KIND_${upper(k.name)}`;
@@ -168,7 +181,7 @@ export function renderHeader(table: readonly KindSpec[]): string {
   out.push("\t__u8 src, arg, conv, extra;");
   out.push("};");
   out.push("struct lanner_kind_desc {");
-  out.push("\t__u8 prog, nparams, pad[2];");
+  out.push("\t__u8 prog, nparams, fds, fds_arg;");
   out.push("\tstruct lanner_param_desc p[LANNER_GENERIC_MAX_PARAMS];");
   out.push("};");
   out.push("/* Indexed by kind id; prog says which tail program encodes the kind. */");
@@ -178,8 +191,9 @@ export function renderHeader(table: readonly KindSpec[]): string {
     const prog = `LANNER_PROG_${upper(k.encoder)}`;
     const generic = k.encoder === "generic" || k.encoder === "sock";
     const params = generic ? k.params.map(paramDescriptor).join(", ") : "";
+    const fds = `LANNER_FDS_${upper(k.createsFds ?? "none")}`;
     out.push(
-      `\t[${k.id}] = { ${prog}, ${generic ? k.params.length : 0}, {}, { ${params} } }, /* ${k.name} */`,
+      `\t[${k.id}] = { ${prog}, ${generic ? k.params.length : 0}, ${fds}, ${fdsArg(k)}, { ${params} } }, /* ${k.name} */`,
     );
   }
   out.push("};");
@@ -341,9 +355,9 @@ export function renderDocs(table: readonly KindSpec[]): string {
   const out: string[] = [];
   out.push(`<!-- ${BANNER} -->`, "");
   out.push(
-    "| Kind | Id | x86_64 | arm64 | Hook | Encoder | Default | Params (position `field` / Falco name: type, source, bound) |",
+    "| Kind | Id | x86_64 | arm64 | Hook | Encoder | Default | Creates fds | Params (position `field` / Falco name: type, source, bound) |",
   );
-  out.push("|---|---|---|---|---|---|---|---|");
+  out.push("|---|---|---|---|---|---|---|---|---|");
   for (const k of table) {
     const params = k.params
       .map((p, i) => {
@@ -354,7 +368,7 @@ export function renderDocs(table: readonly KindSpec[]): string {
       })
       .join("; ");
     out.push(
-      `| \`${k.name}\` | ${k.id} | ${k.nr.x86_64 ?? "–"} | ${k.nr.arm64 ?? "–"} | ${k.hooks.join(", ")} | ${k.encoder} | ${k.selectedByDefault ? "on" : "off"} | ${params.replaceAll("|", "\\|")} |`,
+      `| \`${k.name}\` | ${k.id} | ${k.nr.x86_64 ?? "–"} | ${k.nr.arm64 ?? "–"} | ${k.hooks.join(", ")} | ${k.encoder} | ${k.selectedByDefault ? "on" : "off"} | ${k.createsFds === undefined ? "–" : k.createsFds === "ret" ? "the result" : "two, in user memory"} | ${params.replaceAll("|", "\\|")} |`,
     );
   }
   out.push("");

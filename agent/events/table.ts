@@ -119,6 +119,10 @@ export interface KindSpec {
   encoder: Encoder;
   /** Recorded when nothing else is asked for (the read/write family is off unless selected). */
   selectedByDefault: boolean;
+  /** The fds a successful call creates, which the state's fd table follows and the probe's close
+   * prefilter marks: the return value ("ret"), or the two ints its user_i32 parameters read
+   * ("pair"). Absent: it creates none. */
+  createsFds?: "ret" | "pair";
   params: ParamSpec[];
   doc: string;
 }
@@ -363,7 +367,7 @@ const K = (
   arm64: number | null,
   params: ParamSpec[],
   doc: string,
-  extra: Partial<Pick<KindSpec, "encoder" | "hooks" | "selectedByDefault">> = {},
+  extra: Partial<Pick<KindSpec, "encoder" | "hooks" | "selectedByDefault" | "createsFds">> = {},
 ): KindSpec => ({
   id,
   name,
@@ -371,6 +375,7 @@ const K = (
   hooks: extra.hooks ?? ["sys_exit"],
   encoder: extra.encoder ?? "generic",
   selectedByDefault: extra.selectedByDefault ?? true,
+  ...(extra.createsFds === undefined ? {} : { createsFds: extra.createsFds }),
   params,
   doc,
 });
@@ -378,6 +383,9 @@ const K = (
 const SOCK = { encoder: "sock" } as const;
 const OFF = { selectedByDefault: false } as const;
 const SOCK_OFF = { encoder: "sock", selectedByDefault: false } as const;
+/** Kinds that create fds: the return value, or a pair written to user memory. */
+const FD_RET = { createsFds: "ret" } as const;
+const FD_PAIR = { createsFds: "pair" } as const;
 
 /** Every kind, in id order. */
 export const EVENT_TABLE: readonly KindSpec[] = [
@@ -389,9 +397,15 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     hooks: ["sched_process_exec", "sys_exit"],
     encoder: "exec",
   }),
-  K(3, "open", 2, null, OPEN_COMMON(false, false), "open a file", { encoder: "open" }),
-  K(4, "openat", 257, 56, OPEN_COMMON(true, false), "open a file relative to a dirfd", { encoder: "open" }),
-  K(5, "openat2", 437, 437, OPEN_COMMON(true, true), "open with struct open_how", { encoder: "open" }),
+  K(3, "open", 2, null, OPEN_COMMON(false, false), "open a file", { encoder: "open", ...FD_RET }),
+  K(4, "openat", 257, 56, OPEN_COMMON(true, false), "open a file relative to a dirfd", {
+    encoder: "open",
+    ...FD_RET,
+  }),
+  K(5, "openat2", 437, 437, OPEN_COMMON(true, true), "open with struct open_how", {
+    encoder: "open",
+    ...FD_RET,
+  }),
   K(
     6,
     "procexit",
@@ -420,6 +434,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     null,
     [res("fd"), userPath(0, "name", "path", "cwd"), rendered(argU32(1, "mode", "creation mode"), "octal")],
     "create a file",
+    FD_RET,
   ),
   K(9, "close", 3, 57, [res(), fd(0)], "close an fd"),
   K(
@@ -434,6 +449,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
       argU32(2, "proto", "protocol"),
     ],
     "create a socket",
+    FD_RET,
   ),
   K(
     11,
@@ -449,9 +465,10 @@ export const EVENT_TABLE: readonly KindSpec[] = [
       userFd(3, 1, "fd2"),
     ],
     "create a connected socket pair",
+    FD_PAIR,
   ),
   K(12, "connect", 42, 203, [res(), tuple(0), fd(0), sockaddr(1)], "connect a socket", SOCK),
-  K(13, "accept", 43, 202, [res("fd"), tuple("ret", true)], "accept a connection", SOCK),
+  K(13, "accept", 43, 202, [res("fd"), tuple("ret", true)], "accept a connection", { ...SOCK, ...FD_RET }),
   K(
     14,
     "accept4",
@@ -459,7 +476,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     242,
     [res("fd"), tuple("ret", true), argU32(3, "flags", "SOCK_* flags")],
     "accept a connection",
-    SOCK,
+    { ...SOCK, ...FD_RET },
   ),
   K(15, "bind", 49, 200, [res(), fd(0), sockaddr(1)], "bind a socket to an address", SOCK),
   K(16, "listen", 50, 201, [res(), fd(0), argI32(1, "backlog", "queue length")], "listen on a socket"),
@@ -483,8 +500,8 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     SOCK_OFF,
   ),
   K(20, "recvmsg", 47, 212, [res(), fd(0), tuple(0, true)], "receive a message on a socket", SOCK_OFF),
-  K(21, "dup", 32, 23, [res(), fd(0, "oldfd")], "duplicate an fd"),
-  K(22, "dup2", 33, null, [res(), fd(0, "oldfd"), fd(1, "newfd")], "duplicate an fd onto another"),
+  K(21, "dup", 32, 23, [res(), fd(0, "oldfd")], "duplicate an fd", FD_RET),
+  K(22, "dup2", 33, null, [res(), fd(0, "oldfd"), fd(1, "newfd")], "duplicate an fd onto another", FD_RET),
   K(
     23,
     "dup3",
@@ -492,6 +509,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     24,
     [res(), fd(0, "oldfd"), fd(1, "newfd"), rendered(argU32(2, "flags", "O_CLOEXEC"), "open_flags")],
     "duplicate an fd onto another",
+    FD_RET,
   ),
   K(
     24,
@@ -507,8 +525,9 @@ export const EVENT_TABLE: readonly KindSpec[] = [
       ),
     ],
     "fcntl F_DUPFD and F_DUPFD_CLOEXEC",
+    FD_RET,
   ),
-  K(25, "pipe", 22, null, [res(), userFd(0, 0, "fd1"), userFd(0, 1, "fd2")], "create a pipe"),
+  K(25, "pipe", 22, null, [res(), userFd(0, 0, "fd1"), userFd(0, 1, "fd2")], "create a pipe", FD_PAIR),
   K(
     26,
     "pipe2",
@@ -521,6 +540,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
       rendered(argU32(1, "flags", "O_* flags"), "open_flags"),
     ],
     "create a pipe",
+    FD_PAIR,
   ),
   K(
     27,
@@ -773,7 +793,15 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     [res(), rendered(argU32(0, "flags", "CLONE_* flags"), "clone_flags")],
     "leave namespaces",
   ),
-  K(59, "bpf", 321, 280, [res(), rendered(argI32(0, "cmd", "BPF_* command"), "bpf_cmd")], "a bpf(2) call"),
+  K(
+    59,
+    "bpf",
+    321,
+    280,
+    [res(), rendered(argI32(0, "cmd", "BPF_* command"), "bpf_cmd")],
+    "a bpf(2) call",
+    FD_RET,
+  ),
   K(
     60,
     "init_module",
@@ -797,6 +825,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     279,
     [res("fd"), userPath(0, "name", "name"), rendered(argU32(1, "flags", "MFD_* flags"), "memfd_flags")],
     "create an anonymous file",
+    FD_RET,
   ),
   K(
     63,
@@ -805,6 +834,7 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     282,
     [res(), rendered(argU32(0, "flags", "O_* flags"), "open_flags")],
     "create a userfaultfd",
+    FD_RET,
   ),
   K(
     64,

@@ -6,6 +6,7 @@ import { type LiveProbe, openLiveProbe } from "../../agent/capture/probe.ts";
 import { NO_PREFILTER, prefilterSwitch } from "../../agent/capture/open-filter.ts";
 import { closePrefilterFor, DEFAULT_SELECTION, selectionMap } from "../../agent/capture/selection.ts";
 import { RecordDecoder } from "../../agent/events/decode.ts";
+import { EVENT_TABLE } from "../../agent/events/table.ts";
 import { FD_TRACK } from "../../agent/events/schema.ts";
 import type { CloseEvent, Event, OpenEvent } from "../../agent/events/types.ts";
 import { LIVE_SETUP_MS, LIVE_TEST_MS, liveUnavailable, waitFor } from "./live-support.ts";
@@ -99,6 +100,53 @@ describe.skipIf(liveUnavailable !== null)("close prefilter, live", () => {
         .map((e) => (e as OpenEvent).path);
       expect(opens).toContain("/etc/shadow");
       expect(probe.counters().prefiltered).toBeGreaterThan(before);
+    },
+    LIVE_TEST_MS,
+  );
+
+  test(
+    "on: the closes of fds made by every fd-creating kind the table names arrive (pipe2, socketpair, socket, dup, dup2/dup3, fcntl, memfd_create)",
+    async () => {
+      // The kinds this script exercises: each must be one the table says creates fds, which is
+      // what the probe's fd marks follow.
+      const exercised = ["pipe2", "socketpair", "socket", "dup", "dup3", "fcntl", "memfd_create"];
+      for (const kind of exercised)
+        expect(EVENT_TABLE.find((k) => k.name === kind)?.createsFds).toBeDefined();
+      // The fds are made in a child forked after every other fd but 7 was closed: the probe
+      // marks a new process's fds from those open at its fork, so no mark is left over from
+      // fds the parent inherited and exec closed (which would let a close through anyway).
+      const script = [
+        "import os, socket, fcntl",
+        "os.closerange(3, 7); os.closerange(8, 4096)",
+        "pid = os.fork()",
+        "if pid: os.waitpid(pid, 0); os._exit(0)",
+        "r, w = os.pipe()",
+        "a, b = socket.socketpair()",
+        "s = socket.socket()",
+        "d = os.dup(r)",
+        "d2 = os.dup2(w, 40, inheritable=False)",
+        "f = fcntl.fcntl(r, fcntl.F_DUPFD, 50)",
+        "m = os.memfd_create('lanner-prefilter')",
+        "fds = [r, w, a.detach(), b.detach(), s.detach(), d, d2, f, m]",
+        "print(os.getpid(), ' '.join(map(str, fds)), flush=True)",
+        "for fd in fds: os.close(fd)",
+        "os.close(7)",
+      ].join("\n");
+      const p = Bun.spawn(["sh", "-c", `exec 7</etc/hostname; exec python3 -c "${script}"`], {
+        stdout: "pipe",
+        stderr: "inherit",
+      });
+      const out = await new Response(p.stdout).text();
+      expect(await p.exited).toBe(0);
+      const [forked, ...made] = out.trim().split(" ").map(Number) as [number, ...number[]];
+      expect(made).toHaveLength(9);
+      const closes = await waitFor(() => {
+        const got = events
+          .filter((e) => e.pid === forked && e.kind === "close")
+          .map((e) => (e as CloseEvent).fd);
+        return got.includes(7) ? got : undefined;
+      });
+      for (const fd of made) expect(closes).toContain(fd);
     },
     LIVE_TEST_MS,
   );
