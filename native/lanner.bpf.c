@@ -54,6 +54,22 @@ struct {
 	__uint(max_entries, LANNER_RING_DEFAULT_BYTES); /* the loader may resize before load */
 } events SEC(".maps");
 
+/* Several rings (engine.modern_ebpf.cpus_for_each_buffer > 0): the loader sets ring_table and
+ * fills `rings` with, for every possible CPU id, the ring that CPU writes to (one ring per group
+ * of CPUs; it creates the rings itself, all of one size). 0: every CPU writes to `events`, and the
+ * branch on this constant is removed by the verifier. */
+const volatile __u32 ring_table = 0;
+struct ring_of_cpus {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, LANNER_RING_DEFAULT_BYTES);
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1); /* the number of possible CPUs, set by the loader */
+	__type(key, __u32);
+	__array(values, struct ring_of_cpus);
+} rings SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, LANNER_COUNTERS);
@@ -213,7 +229,17 @@ static __always_inline void submit(__u8 *buf, __u32 off, __u32 kind)
 		return;
 	}
 	/* No wakeup: the agent drains on a timer, so a wakeup per event would be pure cost. */
-	if (bpf_ringbuf_output(&events, buf, off, BPF_RB_NO_WAKEUP) == 0) {
+	long rc = -1;
+	if (ring_table == 0) {
+		rc = bpf_ringbuf_output(&events, buf, off, BPF_RB_NO_WAKEUP);
+	} else {
+		__u32 cpu = bpf_get_smp_processor_id();
+		void *ring = bpf_map_lookup_elem(&rings, &cpu);
+		/* Never missing (the loader maps every possible CPU); counted as full if it were. */
+		if (ring)
+			rc = bpf_ringbuf_output(ring, buf, off, BPF_RB_NO_WAKEUP);
+	}
+	if (rc == 0) {
 		count(LANNER_COUNTER_WRITTEN);
 		count(LANNER_COUNTER_KIND_WRITTEN + kind);
 	} else {

@@ -7,6 +7,10 @@
  *       Opens the probe object from memory (copied), sets the agent_tgid rodata variable and the
  *       ring size (0 = the object's default; else a power of two and a page multiple).
  *       NULL and *err = -errno on failure.
+ *   int32_t lanner_set_rings(l, const uint32_t *ring_of_cpu, uint32_t ncpus, uint32_t nrings);
+ *       Before load: several rings of the open's size instead of the one `events` ring. ncpus is
+ *       the highest possible CPU id + 1; ring_of_cpu[cpu] < nrings is the ring CPU `cpu` writes to.
+ *       0 or -EINVAL (bad table), -EBUSY (loaded).
  *   int32_t lanner_rodata_set(l, const char *name, const void *value, uint32_t len);   before load
  *   int32_t lanner_rodata_get(l, const char *name, void *out, uint32_t len);           any time
  *       A `const volatile` global of the probe, found by name in the .rodata BTF datasec;
@@ -28,10 +32,15 @@
  *       (bpf_prog_info.recursion_misses, Linux 5.12+; 0 before), summed over the attached ones.
  *   void lanner_detach(l);       detaches every program; the ring stays readable until close.
  *   int32_t lanner_drain(l, uint8_t *out, uint32_t cap, uint32_t result[2]);
- *       Copies whole records from the ring into out as frames [u32 LE length][record], oldest
- *       first, and stops before the first record that does not fit, leaving it in the ring.
+ *       Copies whole records from the rings into out as frames [u32 LE length][record], oldest
+ *       first (merged by timestamp across rings; the order it guarantees is said there), and
+ *       stops before the first record that does not fit, leaving it in its ring.
  *       result[0] = frames, result[1] = bytes. 0, or -E2BIG if cap cannot hold even the first,
  *       or -EIO if a record header is impossible (the frames before it are still returned).
+ *   uint32_t lanner_ring_count(l);   rings mapped (1 unless lanner_set_rings); 0 before load
+ *   int32_t lanner_ring_stats(l, uint64_t *out, uint32_t n);
+ *       For ring i < n: out[2i] = bytes waiting in it, out[2i+1] = records the CPUs writing to it
+ *       dropped because it was full. 0 or -EINVAL (not loaded, n > rings).
  *   int32_t lanner_counters(l, uint64_t *out, uint32_t n);   per-CPU counters summed
  *   int32_t lanner_boot_offset(int64_t out[2]);              CLOCK_REALTIME - CLOCK_BOOTTIME
  *   uint32_t lanner_failed_program(l, char *out, uint32_t cap);
@@ -78,6 +87,22 @@ static const char *const TAIL_PROGRAMS[LANNER_PROGS] = { "tail_generic", "tail_s
 #define SCRATCH_SLOTS 4
 #define LOG_CAP (64 * 1024)
 
+/* One mapped ring and where the current drain stands in it. */
+struct ring {
+	int fd;
+	bool owned; /* created by the loader (closed by it), not by libbpf */
+	uint64_t bytes;
+	uint64_t mask;
+	uint64_t *consumer_pos;
+	const uint64_t *producer_pos;
+	const uint8_t *data;
+	void *producer_map;
+	uint64_t cons, prod; /* drain cursor */
+	uint64_t head_ns;    /* the record at cons, when head_ready: its stamp and size */
+	uint32_t head_size;
+	bool head_ready;
+};
+
 struct lanner {
 	struct bpf_object *obj;
 	void *obj_copy;
@@ -85,14 +110,14 @@ struct lanner {
 	struct bpf_link *links[MAX_LINKS];
 	int nlinks;
 	char failed_program[64];
-	/* The ring, mapped after load: consumer page RW, producer page + data (twice) RO. */
+	/* The rings, mapped after load: consumer page RW, producer page + data (twice) RO. With no
+	 * ring table, one: `events`. ring_of_cpu: NULL, or the table lanner_set_rings was given. */
 	size_t page;
-	uint64_t ring_bytes;
-	uint64_t mask;
-	uint64_t *consumer_pos;
-	const uint64_t *producer_pos;
-	const uint8_t *data;
-	void *producer_map;
+	uint32_t ring_bytes;
+	struct ring *rings;
+	uint32_t nrings;
+	uint32_t *ring_of_cpu;
+	uint32_t ring_cpus;
 	int counters_fd;
 	int selection_fd;
 	int agent_host_fd;
@@ -262,13 +287,20 @@ API void lanner_close(struct lanner *l)
 	if (!l)
 		return;
 	lanner_detach(l);
-	if (l->producer_map)
-		munmap(l->producer_map, l->page + 2 * l->ring_bytes);
-	if (l->consumer_pos)
-		munmap(l->consumer_pos, l->page);
+	for (uint32_t i = 0; l->rings && i < l->nrings; i++) {
+		struct ring *r = &l->rings[i];
+		if (r->producer_map)
+			munmap(r->producer_map, l->page + 2 * r->bytes);
+		if (r->consumer_pos)
+			munmap(r->consumer_pos, l->page);
+		if (r->owned && r->fd >= 0)
+			close(r->fd);
+	}
 	bpf_object__close(l->obj);
 	free(l->obj_copy);
 	free(l->percpu);
+	free(l->rings);
+	free(l->ring_of_cpu);
 	free(l);
 }
 
@@ -313,6 +345,8 @@ API struct lanner *lanner_open(const void *obj, uint64_t obj_len, uint32_t agent
 	if (!rc && ring_bytes != 0)
 		rc = bpf_map__set_max_entries(ring, ring_bytes);
 	if (!rc)
+		l->ring_bytes = bpf_map__max_entries(ring);
+	if (!rc)
 		rc = lanner_rodata_set(l, "agent_tgid", &agent_tgid, sizeof(agent_tgid));
 	/* One scratch record per slot per possible CPU (an object without the map has no use for it). */
 	struct bpf_map *scratch = bpf_object__find_map_by_name(l->obj, "scratch");
@@ -337,25 +371,107 @@ API struct lanner *lanner_open(const void *obj, uint64_t obj_len, uint32_t agent
 	return l;
 }
 
-/* Maps the ring the way the kernel exposes it (kernel/bpf/ringbuf.c ringbuf_map_mmap): page 0
+/* Maps a ring the way the kernel exposes it (kernel/bpf/ringbuf.c ringbuf_map_mmap): page 0
  * is the consumer position, writable; from page 1 the producer position page and then the data
  * pages twice in a row, read-only, so a record that wraps is still contiguous. */
-static int map_ring(struct lanner *l)
+static int map_ring(struct lanner *l, struct ring *r, int fd, uint64_t bytes)
 {
-	struct bpf_map *ring = bpf_object__find_map_by_name(l->obj, "events");
-	int fd = bpf_map__fd(ring);
-	l->ring_bytes = bpf_map__max_entries(ring);
-	l->mask = l->ring_bytes - 1;
+	r->fd = fd;
+	r->bytes = bytes;
+	r->mask = bytes - 1;
 	void *cons = mmap(NULL, l->page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (cons == MAP_FAILED)
 		return -errno;
-	l->consumer_pos = cons;
-	void *prod = mmap(NULL, l->page + 2 * l->ring_bytes, PROT_READ, MAP_SHARED, fd, l->page);
+	r->consumer_pos = cons;
+	void *prod = mmap(NULL, l->page + 2 * bytes, PROT_READ, MAP_SHARED, fd, l->page);
 	if (prod == MAP_FAILED)
 		return -errno;
-	l->producer_map = prod;
-	l->producer_pos = prod;
-	l->data = (const uint8_t *)prod + l->page;
+	r->producer_map = prod;
+	r->producer_pos = prod;
+	r->data = (const uint8_t *)prod + l->page;
+	return 0;
+}
+
+API int32_t lanner_set_rings(struct lanner *l, const uint32_t *ring_of_cpu, uint32_t ncpus, uint32_t nrings)
+{
+	if (l->loaded || l->rings)
+		return -EBUSY;
+	int possible = libbpf_num_possible_cpus();
+	if (nrings == 0 || possible <= 0 || ncpus < (uint32_t)possible || nrings > ncpus)
+		return -EINVAL;
+	for (uint32_t cpu = 0; cpu < ncpus; cpu++)
+		if (ring_of_cpu[cpu] >= nrings)
+			return -EINVAL;
+	struct bpf_map *table = bpf_object__find_map_by_name(l->obj, "rings");
+	struct bpf_map *events = bpf_object__find_map_by_name(l->obj, "events");
+	if (!table || !events)
+		return -ENOENT;
+	uint32_t on = 1;
+	int rc = bpf_map__set_max_entries(table, ncpus);
+	if (!rc)
+		rc = lanner_rodata_set(l, "ring_table", &on, sizeof(on));
+	/* `events` is not written to any more: one page, never mapped. */
+	if (!rc)
+		rc = bpf_map__set_max_entries(events, l->page);
+	if (rc)
+		return rc;
+	l->ring_of_cpu = malloc(ncpus * sizeof(uint32_t));
+	l->rings = calloc(nrings, sizeof(struct ring));
+	if (!l->ring_of_cpu || !l->rings)
+		return -ENOMEM;
+	memcpy(l->ring_of_cpu, ring_of_cpu, ncpus * sizeof(uint32_t));
+	l->ring_cpus = ncpus;
+	l->nrings = nrings;
+	for (uint32_t i = 0; i < nrings; i++)
+		l->rings[i].fd = -1;
+	return 0;
+}
+
+/* Before load: the ring table's template (the kernel checks every inner map against it). With
+ * a table, the rings, all of the open's size, and the first is the template; without, the table
+ * stays empty and its template is a one-page ring, closed after load (*spare). */
+static int create_rings(struct lanner *l, int *spare)
+{
+	struct bpf_map *table = bpf_object__find_map_by_name(l->obj, "rings");
+	if (!table)
+		return l->rings ? -ENOENT : 0; /* an object without the table has the one ring */
+	if (!l->rings) {
+		*spare = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "lanner_spare", 0, 0, l->page, NULL);
+		return *spare < 0 ? -errno : bpf_map__set_inner_map_fd(table, *spare);
+	}
+	for (uint32_t i = 0; i < l->nrings; i++) {
+		int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "lanner_ring", 0, 0, l->ring_bytes, NULL);
+		if (fd < 0)
+			return -errno;
+		l->rings[i].fd = fd;
+		l->rings[i].owned = true;
+	}
+	return bpf_map__set_inner_map_fd(table, l->rings[0].fd);
+}
+
+/* After load: the table entry of every possible CPU, then every ring mapped. Without a table the
+ * one ring is `events`. */
+static int map_rings(struct lanner *l)
+{
+	if (!l->rings) {
+		l->rings = calloc(1, sizeof(struct ring));
+		if (!l->rings)
+			return -ENOMEM;
+		l->nrings = 1;
+		struct bpf_map *events = bpf_object__find_map_by_name(l->obj, "events");
+		return map_ring(l, &l->rings[0], bpf_map__fd(events), bpf_map__max_entries(events));
+	}
+	int table_fd = bpf_object__find_map_fd_by_name(l->obj, "rings");
+	if (table_fd < 0)
+		return table_fd;
+	for (uint32_t cpu = 0; cpu < l->ring_cpus; cpu++)
+		if (bpf_map_update_elem(table_fd, &cpu, &l->rings[l->ring_of_cpu[cpu]].fd, BPF_ANY) != 0)
+			return -errno;
+	for (uint32_t i = 0; i < l->nrings; i++) {
+		int rc = map_ring(l, &l->rings[i], l->rings[i].fd, l->ring_bytes);
+		if (rc)
+			return rc;
+	}
 	return 0;
 }
 
@@ -376,11 +492,16 @@ static int load_with_signals_blocked(struct bpf_object *obj)
 
 API int32_t lanner_load(struct lanner *l)
 {
-	int rc = load_with_signals_blocked(l->obj);
+	int spare = -1;
+	int rc = create_rings(l, &spare);
+	if (!rc)
+		rc = load_with_signals_blocked(l->obj);
+	if (spare >= 0)
+		close(spare);
 	if (rc)
 		return rc;
 	l->loaded = true;
-	rc = map_ring(l);
+	rc = map_rings(l);
 	if (rc)
 		return rc;
 	int progs_fd = bpf_object__find_map_fd_by_name(l->obj, "progs");
@@ -499,53 +620,165 @@ static void put_le32(uint8_t *p, uint32_t v)
 	p[3] = v >> 24;
 }
 
+/* A MessagePack unsigned int at *off (the encodings the probe's mp_uint writes); false if the
+ * bytes are not one. */
+static bool read_uint(const uint8_t *p, uint32_t len, uint32_t *off, uint64_t *v)
+{
+	uint32_t o = *off;
+	if (o >= len)
+		return false;
+	uint8_t tag = p[o];
+	uint32_t n = tag < 0x80 ? 0 : tag == 0xcc ? 1 : tag == 0xcd ? 2 : tag == 0xce ? 4 : tag == 0xcf ? 8 : 9;
+	if (n == 9 || o + 1 + n > len)
+		return false;
+	uint64_t x = tag < 0x80 ? tag : 0;
+	for (uint32_t i = 0; i < n; i++)
+		x = x << 8 | p[o + 1 + i];
+	*v = x;
+	*off = o + 1 + n;
+	return true;
+}
+
+/* A record's boot-time stamp in ns, from its header [array16, kind, boot_sec, boot_nsec, ...]
+ * (docs/EVENTS.md). 0 if unreadable: the record goes out first and the decoder reports it. */
+static uint64_t record_ns(const uint8_t *rec, uint32_t len)
+{
+	uint32_t off = 3;
+	uint64_t kind, sec, nsec;
+	if (len < 3 || rec[0] != 0xdc || !read_uint(rec, len, &off, &kind) || !read_uint(rec, len, &off, &sec) ||
+	    !read_uint(rec, len, &off, &nsec))
+		return 0;
+	return sec * 1000000000ull + nsec;
+}
+
+/* Moves the ring's cursor past discarded records to the next committed one; true if there is one
+ * (its size and, if `timed`, its stamp are then in the ring). False when the ring is empty, the
+ * next record is still being written (the ones after it wait: order is kept), or its header is
+ * impossible (*rc = -EIO: stop rather than read past the mapping). */
+static bool ring_head(struct ring *r, bool timed, int32_t *rc)
+{
+	if (r->head_ready)
+		return true;
+	for (;;) {
+		if (r->cons >= r->prod) {
+			r->prod = __atomic_load_n(r->producer_pos, __ATOMIC_ACQUIRE);
+			if (r->cons >= r->prod)
+				return false;
+		}
+		const struct ringbuf_hdr *hdr = (const void *)(r->data + (r->cons & r->mask));
+		uint32_t len = __atomic_load_n(&hdr->len, __ATOMIC_ACQUIRE);
+		if (len & RINGBUF_BUSY_BIT)
+			return false;
+		uint32_t size = len & ~(RINGBUF_BUSY_BIT | RINGBUF_DISCARD_BIT);
+		if (size > r->bytes - RINGBUF_HDR_SZ) {
+			*rc = -EIO;
+			return false;
+		}
+		if (!(len & RINGBUF_DISCARD_BIT)) {
+			r->head_ns = timed ? record_ns((const uint8_t *)hdr + RINGBUF_HDR_SZ, size) : 0;
+			r->head_size = size;
+			r->head_ready = true;
+			return true;
+		}
+		r->cons += (size + RINGBUF_HDR_SZ + 7) & ~7u;
+	}
+}
+
+static uint64_t boot_now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_BOOTTIME, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/* Several rings: a k-way merge by timestamp of what they hold, each ring already in order.
+ * Guaranteed: if one record was committed before another record's stamp was taken (a fork
+ * record, written in the parent before the child can run, and the child's exec), the first comes
+ * out first, whichever CPUs wrote them. That holds because only records stamped before `cutoff`
+ * (read before the rings) go out: anything committed before such a stamp was committed before
+ * the rings were read, so it is seen and its earlier stamp wins the merge; later records wait for
+ * the next drain. Not guaranteed (nor with Falco's per-CPU buffers): order against a record
+ * stamped but not yet committed on another CPU when the drain ran; it comes out in a later drain,
+ * behind records stamped after it. One ring needs no stamps: it is in commit order. */
 API int32_t lanner_drain(struct lanner *l, uint8_t *out, uint32_t cap, uint32_t *result)
 {
 	result[0] = result[1] = 0;
-	if (!l->consumer_pos || !l->producer_pos)
-		return -EINVAL; /* not loaded, or the ring could not be mapped */
+	if (!l->rings || !l->rings[0].consumer_pos)
+		return -EINVAL; /* not loaded, or the rings could not be mapped */
+	bool timed = l->nrings > 1;
+	uint64_t cutoff = timed ? boot_now_ns() : UINT64_MAX;
 	/* Only this function moves consumer_pos; acquire on producer_pos orders the header reads. */
-	uint64_t cons = __atomic_load_n(l->consumer_pos, __ATOMIC_RELAXED);
-	uint64_t prod = __atomic_load_n(l->producer_pos, __ATOMIC_ACQUIRE);
+	for (uint32_t i = 0; i < l->nrings; i++) {
+		struct ring *r = &l->rings[i];
+		r->cons = __atomic_load_n(r->consumer_pos, __ATOMIC_RELAXED);
+		r->prod = __atomic_load_n(r->producer_pos, __ATOMIC_ACQUIRE);
+		r->head_ready = false;
+	}
 	uint32_t frames = 0, used = 0;
 	int32_t rc = 0;
-	while (cons < prod) {
-		const struct ringbuf_hdr *hdr = (const void *)(l->data + (cons & l->mask));
-		uint32_t len = __atomic_load_n(&hdr->len, __ATOMIC_ACQUIRE);
-		if (len & RINGBUF_BUSY_BIT)
-			break; /* still being written; records after it wait, order is kept */
-		uint32_t size = len & ~(RINGBUF_BUSY_BIT | RINGBUF_DISCARD_BIT);
-		if (size > l->ring_bytes - RINGBUF_HDR_SZ) {
-			rc = -EIO; /* a header no kernel writes: stop rather than read past the mapping */
+	for (;;) {
+		struct ring *next = NULL;
+		for (uint32_t i = 0; i < l->nrings && rc == 0; i++) {
+			struct ring *r = &l->rings[i];
+			if (ring_head(r, timed, &rc) && r->head_ns <= cutoff && (!next || r->head_ns < next->head_ns))
+				next = r;
+		}
+		if (rc != 0 || !next)
+			break;
+		uint32_t next_size = next->head_size;
+		if ((uint64_t)cap - used < 4u + next_size) {
+			if (frames == 0)
+				rc = -E2BIG;
 			break;
 		}
-		if (!(len & RINGBUF_DISCARD_BIT)) {
-			if ((uint64_t)cap - used < 4u + size) {
-				if (frames == 0)
-					rc = -E2BIG;
-				break;
-			}
-			put_le32(out + used, size);
-			memcpy(out + used + 4, (const uint8_t *)hdr + RINGBUF_HDR_SZ, size);
-			used += 4 + size;
-			frames++;
-		}
-		cons += (size + RINGBUF_HDR_SZ + 7) & ~7u;
-		if (cons == prod)
-			prod = __atomic_load_n(l->producer_pos, __ATOMIC_ACQUIRE);
+		put_le32(out + used, next_size);
+		memcpy(out + used + 4, next->data + (next->cons & next->mask) + RINGBUF_HDR_SZ, next_size);
+		used += 4 + next_size;
+		frames++;
+		next->cons += (next_size + RINGBUF_HDR_SZ + 7) & ~7u;
+		next->head_ready = false;
 	}
 	/* Release: our reads of the records happen before the producer may reuse their space. */
-	__atomic_store_n(l->consumer_pos, cons, __ATOMIC_RELEASE);
+	for (uint32_t i = 0; i < l->nrings; i++)
+		__atomic_store_n(l->rings[i].consumer_pos, l->rings[i].cons, __ATOMIC_RELEASE);
 	result[0] = frames;
 	result[1] = used;
 	return rc;
+}
+
+API uint32_t lanner_ring_count(struct lanner *l)
+{
+	return l->rings && l->rings[0].consumer_pos ? l->nrings : 0;
+}
+
+API int32_t lanner_ring_stats(struct lanner *l, uint64_t *out, uint32_t n)
+{
+	if (!l->percpu || n > lanner_ring_count(l))
+		return -EINVAL;
+	uint32_t key = LANNER_COUNTER_RING_FULL;
+	if (bpf_map_lookup_elem(l->counters_fd, &key, l->percpu) != 0)
+		return -errno;
+	for (uint32_t i = 0; i < n; i++) {
+		struct ring *r = &l->rings[i];
+		out[2 * i] = __atomic_load_n(r->producer_pos, __ATOMIC_ACQUIRE) -
+			     __atomic_load_n(r->consumer_pos, __ATOMIC_RELAXED);
+		out[2 * i + 1] = 0;
+	}
+	for (int cpu = 0; cpu < l->ncpus; cpu++) {
+		uint32_t ring = l->ring_of_cpu && (uint32_t)cpu < l->ring_cpus ? l->ring_of_cpu[cpu] : 0;
+		if (ring < n)
+			out[2 * ring + 1] += l->percpu[cpu];
+	}
+	return 0;
 }
 
 API int32_t lanner_counters(struct lanner *l, uint64_t *out, uint32_t n)
 {
 	if (!l->percpu || n > LANNER_COUNTERS)
 		return -EINVAL;
-	for (uint32_t key = 0; key < n; key++) {
+	/* Last key first: the probe bumps `seen` before `written` and a global counter before its
+	 * per-kind one, so reading backwards never shows written > seen or a kind above its total. */
+	for (uint32_t key = n; key-- > 0;) {
 		if (bpf_map_lookup_elem(l->counters_fd, &key, l->percpu) != 0)
 			return -errno;
 		uint64_t sum = 0;

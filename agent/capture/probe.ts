@@ -9,6 +9,7 @@ import { CaptureError } from "./errors.ts";
 import { errnoName, loadFailure } from "./load-failure.ts";
 import { probeObject } from "./native-libs.ts";
 import { encodeOpenFilter, type KernelPrefilter, NO_PREFILTER, prefilterSwitch } from "./open-filter.ts";
+import { machineRingLayout } from "./rings.ts";
 import { DEFAULT_SELECTION, selectionMap } from "./selection.ts";
 import { asPointer, cString, failedProgram, type Handle, loadShim, logTail, type Shim } from "./shim.ts";
 
@@ -72,6 +73,13 @@ export interface LiveProbe extends MetricSource {
   /** Detaches the programs, drains what is left into the sink, frees everything. Idempotent. */
   stop(): void;
   counters(): KernelCounters;
+  /** Per ring: bytes waiting to be drained and records dropped because it was full. */
+  rings(): RingStats[];
+}
+
+export interface RingStats {
+  waitingBytes: number;
+  ringFull: number;
 }
 
 export interface ProbeOptions {
@@ -86,6 +94,9 @@ export interface ProbeOptions {
   selection?: Iterable<string>;
   /** The prefilter from the start (none if absent); see LiveProbe.setSelection. */
   prefilter?: KernelPrefilter;
+  /** engine.modern_ebpf.cpus_for_each_buffer: 0 (or absent) = one ring shared by every CPU, N = one
+   * ring of `ringBytes` per N online CPUs (agent/capture/rings.ts). */
+  cpusPerRing?: number;
 }
 
 const PAGE_BYTES = 4096;
@@ -132,6 +143,7 @@ export function openLiveProbe(options: ProbeOptions): LiveProbe {
   try {
     checkSchema(shim, handle);
     setAgentNamespace(shim, handle);
+    setRings(shim, handle, options.cpusPerRing ?? 0);
     const loaded = shim.lanner_load(handle);
     if (loaded !== 0) throw loadFailure(loaded, logTail(shim));
     const filtered = shim.lanner_open_filter(handle, 0, openFilter, openFilter.length);
@@ -168,6 +180,33 @@ function validateOptions(o: ProbeOptions): void {
   if (!(o.drainIntervalMs > 0)) throw new RangeError(`drainIntervalMs ${o.drainIntervalMs} must be positive`);
   if (!(Number.isInteger(o.batchBytes) && o.batchBytes > 0)) {
     throw new RangeError(`batchBytes ${o.batchBytes} must be a positive integer`);
+  }
+  const perRing = o.cpusPerRing ?? 0;
+  if (!(Number.isInteger(perRing) && perRing >= 0)) {
+    throw new RangeError(`cpusPerRing ${perRing} must be a non-negative integer`);
+  }
+}
+
+/** More than one ring: the loader creates them and the CPU -> ring table before load. */
+function setRings(shim: Shim, handle: Handle, cpusPerRing: number): void {
+  let layout: ReturnType<typeof machineRingLayout>;
+  try {
+    layout = machineRingLayout(cpusPerRing);
+  } catch (error) {
+    throw new CaptureError(
+      "native",
+      "Cannot read this machine's CPU lists to lay out one ring per engine.modern_ebpf.cpus_for_each_buffer CPUs; set it to 0 for one shared ring.",
+      error instanceof Error ? error.message : String(error),
+    );
+  }
+  if (layout.rings === 1) return;
+  const rc = shim.lanner_set_rings(handle, layout.ringOfCpu, layout.ringOfCpu.length, layout.rings);
+  if (rc !== 0) {
+    throw new CaptureError(
+      "load",
+      `Cannot set up ${layout.rings} ring buffers (${errnoName(rc)}).`,
+      logTail(shim),
+    );
   }
 }
 
@@ -244,7 +283,23 @@ class RingDrainer implements LiveProbe {
     this.handle = handle;
     this.clock = clock;
     this.batch = new Uint8Array(Math.max(options.batchBytes, BOUNDS.record + FRAME_HEADER_BYTES));
-    this.maxBatchesPerTick = Math.ceil(options.ringBytes / this.batch.length) + 1;
+    this.ringCount = shim.lanner_ring_count(handle);
+    this.ringStats = new BigUint64Array(2 * this.ringCount);
+    this.maxBatchesPerTick = Math.ceil((options.ringBytes * this.ringCount) / this.batch.length) + 1;
+  }
+
+  private readonly ringCount: number;
+  private readonly ringStats: BigUint64Array;
+
+  rings(): RingStats[] {
+    if (this.handle === null) return [];
+    const rc = this.shim.lanner_ring_stats(this.handle, this.ringStats, this.ringCount);
+    if (rc !== 0) throw new Error(`reading the rings' fill failed (${errnoName(rc)})`);
+    const out: RingStats[] = [];
+    for (let i = 0; i < this.ringCount; i++) {
+      out.push({ waitingBytes: Number(this.ringStats[2 * i]), ringFull: Number(this.ringStats[2 * i + 1]) });
+    }
+    return out;
   }
 
   start(sink: FrameSink): void {
@@ -395,12 +450,37 @@ class RingDrainer implements LiveProbe {
         value: k.fdTrackFull,
       },
       {
+        name: "kernel_rings",
+        type: "gauge",
+        help: "Ring buffers the probe writes to (engine.modern_ebpf.cpus_for_each_buffer)",
+        value: this.ringCount,
+      },
+      {
         name: "kernel_selected_kinds",
         type: "gauge",
         help: "Event kinds selected in the kernel",
         value: this.selected.length,
       },
     ];
+    this.rings().forEach((r, i) => {
+      const ring = String(i);
+      out.push(
+        {
+          name: "kernel_ring_waiting_bytes",
+          type: "gauge",
+          help: "Bytes in a ring buffer waiting to be drained",
+          value: r.waitingBytes,
+          labels: { ring },
+        },
+        {
+          name: "kernel_ring_full_drops_total",
+          type: "counter",
+          help: "Records dropped because this ring buffer was full",
+          value: r.ringFull,
+          labels: { ring },
+        },
+      );
+    });
     for (const [kind, n] of Object.entries(k.droppedByKind)) {
       out.push({
         name: "kernel_kind_drops_total",

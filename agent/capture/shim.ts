@@ -21,6 +21,9 @@ const SYMBOLS = {
   lanner_open_filter: { args: [ptr, u32, ptr, u32], returns: i32 },
   lanner_agent_host: { args: [ptr], returns: u32 },
   lanner_misses: { args: [ptr, ptr], returns: i32 },
+  lanner_set_rings: { args: [ptr, ptr, u32, u32], returns: i32 },
+  lanner_ring_count: { args: [ptr], returns: u32 },
+  lanner_ring_stats: { args: [ptr, ptr, u32], returns: i32 },
 } as const;
 
 export type Shim = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];

@@ -30,6 +30,7 @@ export function openProbe(
     return openLiveProbe({
       ringBytes: ringBytesForPreset(config.engine.modern_ebpf.buf_size_preset),
       drainIntervalMs: config.engine.modern_ebpf.drain_interval_ms,
+      cpusPerRing: config.engine.modern_ebpf.cpus_for_each_buffer,
       batchBytes: 1 << 20,
       ...(selection === undefined ? {} : { selection }),
       prefilter,

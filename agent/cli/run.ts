@@ -158,6 +158,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     hostname: host,
     pid: process.pid,
     host_root: joinAndNormalize("/", config.state.host_root),
+    rings: probe.rings().length,
   });
   return await exited;
 }

@@ -164,4 +164,6 @@ export const LANNER_DEFAULT_DIFFERS: Readonly<Record<string, string>> = {
   "http_output.client_key": "empty: set with mtls; Falco's example path is not a default worth reading",
   "program_output.program": "empty: Falco's value is an example Slack webhook, not a command to run",
   "capture.path_prefix": "Lanner's own prefix: /tmp/lanner",
+  "engine.modern_ebpf.cpus_for_each_buffer":
+    "0, one shared ring: records in one global order (no cross-CPU reordering for the state tracker), and on the 2-core nodes Lanner targets Falco's 2 is one ring anyway",
 };

@@ -74,6 +74,14 @@ export const configSchema = z.strictObject({
             .max(10)
             .default(4)
             .describe("Ring buffer size: 1 = 1 MiB ... 4 = 8 MiB ... 10 = 512 MiB"),
+          cpus_for_each_buffer: z
+            .int()
+            .min(0)
+            .max(4096)
+            .default(0)
+            .describe(
+              "Rings: 0 = one ring shared by all CPUs (records in one global order), N = one ring of buf_size_preset's size per N online CPUs, as in Falco",
+            ),
           drain_interval_ms: z
             .int()
             .min(1)

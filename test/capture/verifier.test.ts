@@ -59,6 +59,16 @@ describe.skipIf(liveUnavailable !== null)("a probe the verifier rejects", () => 
     expect(`${e.message}\n${e.detail}`).toMatch(/invalid mem access|R\d+ invalid mem|processed \d+ insns/);
   });
 
+  test("an object without the ring table asked for several rings: one CaptureError before any load", () => {
+    const online = readFileSync("/sys/devices/system/cpu/online", "utf8").trim();
+    if (online === "0") return; // one CPU: any cpus_for_each_buffer is the one shared ring
+    const object = buildRejectedProbe();
+    const open = () =>
+      openLiveProbe({ ringBytes: 1 << 16, drainIntervalMs: 10, batchBytes: 1 << 16, object, cpusPerRing: 1 });
+    expect(open).toThrow(CaptureError);
+    expect(open).toThrow(/Cannot set up \d+ ring buffers \(ENOENT\)/);
+  });
+
   test("the real probe still loads afterwards", () => {
     const probe = openLiveProbe({ ringBytes: 1 << 16, drainIntervalMs: 10, batchBytes: 1 << 16 });
     expect(probe.counters().ringFull).toBe(0);

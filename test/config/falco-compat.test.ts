@@ -113,9 +113,15 @@ describe("the fixture with one key of each class", () => {
       expect.stringContaining("falco.yaml:9:3: outputs_queue.capacity: 0 is Falco's 'unbounded'"),
       "falco.yaml:11:1: 'libs_logger' is a known Falco key (Falco 0.44.1), not supported by Lanner, ignored",
       "falco.yaml:16:3: 'engine.kmod' is a known Falco key (Falco 0.44.1), not supported by Lanner, ignored",
-      "falco.yaml:20:5: 'engine.modern_ebpf.cpus_for_each_buffer' is a known Falco key (Falco 0.44.1), not supported by Lanner, ignored",
+      "falco.yaml:20:5: 'engine.modern_ebpf.drop_failed_exit' is a known Falco key (Falco 0.44.1), not supported by Lanner, ignored",
       "falco.yaml:23:3: 'webserver.threadiness' is a known Falco key (Falco 0.44.1), not supported by Lanner, ignored",
     ]);
+  });
+
+  test("Falco's cpus_for_each_buffer is read with Falco's meaning, without a warning", () => {
+    const loaded = load("engine:\n  modern_ebpf:\n    cpus_for_each_buffer: 2\n");
+    expect(loaded.warnings).toEqual([]);
+    expect(loaded.config.engine.modern_ebpf.cpus_for_each_buffer).toBe(2);
   });
 
   test("an unknown key under a Falco mapping Lanner lacks is still covered by that mapping's warning", () => {

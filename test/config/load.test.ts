@@ -24,7 +24,7 @@ const SCHEMA_DEFAULTS: LannerConfig = {
   log_level: "info",
   engine: {
     kind: "modern_ebpf",
-    modern_ebpf: { buf_size_preset: 4, drain_interval_ms: 10 },
+    modern_ebpf: { buf_size_preset: 4, cpus_for_each_buffer: 0, drain_interval_ms: 10 },
     prefilter: true,
   },
   state: {
@@ -124,7 +124,7 @@ describe("defaults", () => {
     });
     expect(config.engine).toEqual({
       kind: "modern_ebpf",
-      modern_ebpf: { buf_size_preset: 6, drain_interval_ms: 10 },
+      modern_ebpf: { buf_size_preset: 6, cpus_for_each_buffer: 0, drain_interval_ms: 10 },
       prefilter: true,
     });
   });
@@ -212,6 +212,24 @@ describe("errors name file:line:col and the key path", () => {
       "engine:\n  modern_ebpf:\n    buf_size_preset: 11\n",
       "lanner.yaml:3:5: key 'engine.modern_ebpf.buf_size_preset': ",
       "<=10",
+    ],
+    [
+      "a negative number of CPUs per ring",
+      "engine:\n  modern_ebpf:\n    cpus_for_each_buffer: -1\n",
+      "lanner.yaml:3:5: key 'engine.modern_ebpf.cpus_for_each_buffer': ",
+      ">=0",
+    ],
+    [
+      "a fraction of CPUs per ring",
+      "engine:\n  modern_ebpf:\n    cpus_for_each_buffer: 1.5\n",
+      "lanner.yaml:3:5: key 'engine.modern_ebpf.cpus_for_each_buffer': ",
+      "int",
+    ],
+    [
+      "a word for the CPUs per ring",
+      "engine:\n  modern_ebpf:\n    cpus_for_each_buffer: all\n",
+      "lanner.yaml:3:5: key 'engine.modern_ebpf.cpus_for_each_buffer': ",
+      "number",
     ],
     [
       "below the minimum",
@@ -370,7 +388,11 @@ describe("-o key.path=value overrides", () => {
 
   test("an override creates the mappings it needs", () => {
     const config = load("", ["engine.modern_ebpf.drain_interval_ms=50", "state.host_root=/host"]);
-    expect(config.engine.modern_ebpf).toEqual({ buf_size_preset: 4, drain_interval_ms: 50 });
+    expect(config.engine.modern_ebpf).toEqual({
+      buf_size_preset: 4,
+      cpus_for_each_buffer: 0,
+      drain_interval_ms: 50,
+    });
     expect(config.state).toMatchObject({ max_processes: 65_536, host_root: "/host" });
   });
 

@@ -85,6 +85,21 @@ describe.skipIf(liveUnavailable !== null)("lanner run (live eBPF)", () => {
       "time",
     ]);
     expect(run.stderr).toContain('"msg":"stopping"');
+    expect(run.stderr).toContain('"rings":1'); // the default: one ring shared by every CPU
+  }, 30_000);
+
+  test("one ring per CPU (engine.modern_ebpf.cpus_for_each_buffer: 1): the start line counts them, the alert is the same", async () => {
+    // Appended under engine.modern_ebpf, the config's last mapping (agent-process.ts).
+    const run = newRun("    cpus_for_each_buffer: 1");
+    await run.start();
+    const online = Bun.spawnSync(["getconf", "_NPROCESSORS_ONLN"]).stdout.toString().trim();
+    expect(run.stderr).toContain(`"rings":${online}`);
+    Bun.spawnSync(["taskset", "-c", "1", "cat", "/etc/shadow"], { stdout: "ignore" });
+    const alerts = await run.waitForAlerts((a) => shadowAlert(a).length > 0);
+    expect(await run.stop()).toBe(0);
+    expect(shadowAlert(alerts)).toHaveLength(1);
+    // The exec, recorded on whichever CPU cat started on, reached the state before its open.
+    expect(shadowAlert(alerts)[0]?.output_fields["proc.cmdline"]).toBe("cat /etc/shadow");
   }, 30_000);
 
   test("the agent's own file activity raises nothing, the same activity by another process does", async () => {
