@@ -53,8 +53,13 @@ export class KernelDropWatch implements MetricSource {
       maxBurst: s.max_burst,
       clock: options.clock,
     });
-    // The baseline: drops before the watch started are not this second's.
-    this.check();
+    // The baseline: drops before the watch started are not this second's. Only recorded: applying
+    // actions here would spend a token (or call exit) before the caller holds the watch.
+    const now = options.counters();
+    this.policy.baseline(now);
+    this.lastRingFull = now.ringFull;
+    this.lastTooBig = now.tooBig;
+    this.lastByKind = now.droppedByKind;
   }
 
   start(): void {

@@ -44,13 +44,21 @@ export class DropPolicy {
     this.bucket = new TokenBucket({ rate: options.rate, maxBurst: options.maxBurst, clock: options.clock });
   }
 
+  /** Counters to compare the first check with (drops before it are nobody's second): no action,
+   * no token taken. */
+  baseline(now: DropCounters): void {
+    this.last = { seen: now.seen, ringFull: now.ringFull, tooBig: now.tooBig };
+  }
+
   /** Compares with the previous call; null when nothing is due. */
   check(now: DropCounters): DropVerdict | null {
     const dropped = now.ringFull + now.tooBig - (this.last.ringFull + this.last.tooBig);
     const seen = now.seen - this.last.seen;
     this.last = { seen: now.seen, ringFull: now.ringFull, tooBig: now.tooBig };
     if (dropped <= 0 || seen <= 0) return null;
-    const ratio = dropped / seen;
+    // At most 1: the counters are read one after another while CPUs keep counting, so an interval
+    // can hold a drop whose event was seen in the interval before.
+    const ratio = Math.min(dropped / seen, 1);
     if (ratio <= this.options.threshold) return null;
     const actions = this.options.actions.filter((a) => a !== "ignore");
     if (actions.length === 0) return null;

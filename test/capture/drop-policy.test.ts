@@ -58,3 +58,26 @@ test("the config block has falco.yaml's keys and defaults, and names a bad actio
   expect(bad.success).toBe(false);
   expect(JSON.stringify(bad.error?.issues[0].path)).toBe('["syscall_event_drops","actions",0]');
 });
+
+test("a baseline only records the counters: drops before it take no token and are not due", () => {
+  const t = manualClock();
+  const policy = new DropPolicy({ threshold: 0, actions: ["exit"], rate: 0, maxBurst: 1, clock: t.clock });
+  policy.baseline({ seen: 1000, ringFull: 900, tooBig: 0 });
+  expect(policy.check({ seen: 1000, ringFull: 900, tooBig: 0 })).toBeNull();
+  expect(policy.suppressed).toBe(0);
+  // The one token (rate 0) is still there for the first drop after the baseline.
+  expect(policy.check({ seen: 1010, ringFull: 901, tooBig: 0 })).toEqual({
+    actions: ["exit"],
+    dropped: 1,
+    seen: 10,
+    ratio: 0.1,
+  });
+});
+
+test("more drops than events seen in one interval (counters read one after another) is a ratio of 1", () => {
+  const policy = new DropPolicy({ threshold: 1, actions: ["log"], rate: 10, maxBurst: 10 });
+  policy.baseline({ seen: 100, ringFull: 100, tooBig: 0 });
+  expect(policy.check({ seen: 110, ringFull: 112, tooBig: 0 })).toBeNull(); // 1 is not above 1
+  const low = new DropPolicy({ threshold: 0.5, actions: ["log"], rate: 10, maxBurst: 10 });
+  expect(low.check({ seen: 10, ringFull: 12, tooBig: 0 })?.ratio).toBe(1);
+});
