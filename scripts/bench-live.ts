@@ -1,5 +1,6 @@
 // Live benchmarks of the built agent (dist/lanner run), as root with the real probe:
-//   1. overhead ratios, agent off vs on, alternating rounds: an openat+close loop
+//   1. overhead ratios, agent off vs on, alternating rounds (each "on" round after one unmeasured
+//      run with the agent attached, so start-up JIT and the /proc seed are not counted): an openat+close loop
 //      (native/bench/open_loop.c) and `make -j2` of 60 small C files, with Falco's stable rules;
 //      agent CPU per event on the build;
 //   2. load levels: openat+close offered at paced rates, events seen / delivered / dropped by the
@@ -234,6 +235,9 @@ async function overhead(
     off.push(run());
     const agent = new LiveAgent(rules, extra);
     await agent.start();
+    // One unmeasured run with the agent attached: its JIT warm-up and the /proc seed are start-up
+    // costs, paid once by an agent that runs for days, not per build.
+    run();
     await Bun.sleep(300);
     const cpu0 = agent.cpuSeconds();
     on.push(run());
