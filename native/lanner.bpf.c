@@ -25,7 +25,7 @@ static __always_inline void count(__u32 which);
 #define MP_ON_FAULT() count(LANNER_COUNTER_READ_FAULT)
 #include "msgpack.bpf.h"
 
-#define AT_FDCWD -100
+#define AT_FDCWD (-100)
 /* include/uapi/asm-generic/fcntl.h, include/linux/stat.h */
 #define O_CREAT 00000100
 #define __O_TMPFILE 020000000
@@ -410,6 +410,8 @@ static __always_inline __u32 overlay_layer(struct dentry *dentry)
 	const char *vfs_inode = (const char *)BPF_CORE_READ(dentry, d_inode);
 	const void *upper_at = vfs_inode + bpf_core_type_size(struct inode);
 	struct dentry *upper = NULL;
+	/* The pointer itself is read: sizeof a pointer is meant. */
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	if (!vfs_inode || bpf_probe_read_kernel(&upper, sizeof(upper), upper_at) != 0)
 		return EXE_LAYER_READ | EXE_LOWER_LAYER;
 	if (upper && BPF_CORE_READ(upper, d_inode, i_ino) != 0)
@@ -434,11 +436,15 @@ static __always_inline __u32 exe_flags(struct task_struct *task)
 
 /* The hand-written encoders below write exactly these many parameters, in the table's order: a
  * parameter added to the table for these kinds must be added here too, and the build says so. */
-_Static_assert(LANNER_KIND_EXECVE_PARAMS == 16 && LANNER_KIND_EXECVEAT_PARAMS == 16, "emit_exec writes 16 params");
-_Static_assert(LANNER_KIND_EXECVE_P_CWD == 9 && LANNER_KIND_EXECVE_P_EXE_FLAGS == 15, "exec param order changed");
-_Static_assert(LANNER_KIND_OPEN_PARAMS == 6 && LANNER_KIND_OPENAT_PARAMS == 6 && LANNER_KIND_OPENAT2_PARAMS == 6,
+_Static_assert(LANNER_KIND_EXECVE_PARAMS == 16 && LANNER_KIND_EXECVEAT_PARAMS == 16,
+	       "emit_exec writes 16 params");
+_Static_assert(LANNER_KIND_EXECVE_P_CWD == 9 && LANNER_KIND_EXECVE_P_EXE_FLAGS == 15,
+	       "exec param order changed");
+_Static_assert(LANNER_KIND_OPEN_PARAMS == 6 && LANNER_KIND_OPENAT_PARAMS == 6 &&
+		       LANNER_KIND_OPENAT2_PARAMS == 6,
 	       "emit_open writes 6 params");
-_Static_assert(LANNER_KIND_PROCEXIT_PARAMS == 1 && LANNER_KIND_PROCFORK_PARAMS == 2, "tracepoint kinds changed");
+_Static_assert(LANNER_KIND_PROCEXIT_PARAMS == 1 && LANNER_KIND_PROCFORK_PARAMS == 2,
+	       "tracepoint kinds changed");
 
 /* The exec record's params. On success (from sched_process_exec) the filename is the kernel's
  * bprm->filename and argv/environ are read from the new image; on failure (from sys_exit) the
@@ -709,7 +715,8 @@ static __always_inline __u64 int_param(const struct lanner_param_desc *p, struct
 	if (src == LANNER_SRC_USER_I32) {
 		__s32 v = -1;
 		/* The kernel fills the array only on success. */
-		if (ret >= 0 && bpf_probe_read_user(&v, sizeof(v), (const void *)(arg + 4 * (p->extra & 1))) != 0) {
+		if (ret >= 0 &&
+		    bpf_probe_read_user(&v, sizeof(v), (const void *)(arg + 4ULL * (p->extra & 1))) != 0) {
 			count(LANNER_COUNTER_READ_FAULT);
 			v = -1;
 		}
@@ -756,7 +763,8 @@ static __always_inline struct file *fd_file(long fd)
 		return NULL;
 	struct file **fds = BPF_CORE_READ(fdt, fd);
 	struct file *file = NULL;
-	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	/* The fd table holds pointers: one is read. */
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]); /* NOLINT(bugprone-sizeof-expression) */
 	return file;
 }
 
@@ -858,7 +866,8 @@ static __always_inline __u32 put_param(__u8 *buf, __u32 off, __u32 i, const stru
 		return off;
 	}
 	if (sockets && src == LANNER_SRC_SOCK)
-		return put_tuple(buf, off, p->arg == LANNER_FD_FROM_RET ? ret : (long)(int)syscall_arg(regs, p->arg));
+		return put_tuple(buf, off,
+				 p->arg == LANNER_FD_FROM_RET ? ret : (long)(int)syscall_arg(regs, p->arg));
 	if (sockets && src == LANNER_SRC_USER_SOCKADDR)
 		return put_sockaddr(buf, off, (const __u8 *)syscall_arg(regs, p->arg));
 	return put_int(buf, off, int_param(p, regs, ret), p->conv);
@@ -1043,7 +1052,7 @@ static __always_inline __u32 exec_kind(struct linux_binprm *bprm)
 	if (!bpf_core_field_exists(struct linux_binprm___since59, fdpath))
 		return LANNER_KIND_EXECVE;
 	return BPF_CORE_READ((struct linux_binprm___since59 *)bprm, fdpath) ? LANNER_KIND_EXECVEAT
-									   : LANNER_KIND_EXECVE;
+									    : LANNER_KIND_EXECVE;
 }
 
 /* A successful exec: the new image is in place and the task is `p` (a non-leader thread that
@@ -1146,8 +1155,8 @@ int BPF_PROG(lanner_fork, struct task_struct *parent, struct task_struct *child)
 	__u8 *buf = scratch_for(SLOT_FORK);
 	if (!buf)
 		return 0;
-	__u32 off = put_header(buf, LANNER_KIND_PROCFORK_PARAMS, LANNER_KIND_PROCFORK, BPF_CORE_READ(parent, pid),
-			       BPF_CORE_READ(parent, tgid));
+	__u32 off = put_header(buf, LANNER_KIND_PROCFORK_PARAMS, LANNER_KIND_PROCFORK,
+			       BPF_CORE_READ(parent, pid), BPF_CORE_READ(parent, tgid));
 	off = mp_uint(buf, off, BPF_CORE_READ(child, pid));
 	off = mp_uint(buf, off, BPF_CORE_READ(child, tgid));
 	submit(buf, off, LANNER_KIND_PROCFORK);

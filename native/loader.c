@@ -82,10 +82,11 @@ struct ringbuf_hdr {
 
 #define MAX_LINKS 8
 /* Tail programs by LANNER_PROG_* index; the probe names them so. */
-static const char *const TAIL_PROGRAMS[LANNER_PROGS] = { "tail_generic", "tail_sock", "tail_open", "tail_exec" };
+static const char *const TAIL_PROGRAMS[LANNER_PROGS] = { "tail_generic", "tail_sock", "tail_open",
+							 "tail_exec" };
 /* Scratch slots per CPU in the probe (enum scratch_slot). */
 #define SCRATCH_SLOTS 4
-#define LOG_CAP (64 * 1024)
+#define LOG_CAP ((size_t)64 * 1024)
 
 /* One mapped ring and where the current drain stands in it. */
 struct ring {
@@ -628,7 +629,12 @@ static bool read_uint(const uint8_t *p, uint32_t len, uint32_t *off, uint64_t *v
 	if (o >= len)
 		return false;
 	uint8_t tag = p[o];
-	uint32_t n = tag < 0x80 ? 0 : tag == 0xcc ? 1 : tag == 0xcd ? 2 : tag == 0xce ? 4 : tag == 0xcf ? 8 : 9;
+	uint32_t n = tag < 0x80	   ? 0
+		     : tag == 0xcc ? 1
+		     : tag == 0xcd ? 2
+		     : tag == 0xce ? 4
+		     : tag == 0xcf ? 8
+				   : 9;
 	if (n == 9 || o + 1 + n > len)
 		return false;
 	uint64_t x = tag < 0x80 ? tag : 0;
@@ -645,8 +651,8 @@ static uint64_t record_ns(const uint8_t *rec, uint32_t len)
 {
 	uint32_t off = 3;
 	uint64_t kind, sec, nsec;
-	if (len < 3 || rec[0] != 0xdc || !read_uint(rec, len, &off, &kind) || !read_uint(rec, len, &off, &sec) ||
-	    !read_uint(rec, len, &off, &nsec))
+	if (len < 3 || rec[0] != 0xdc || !read_uint(rec, len, &off, &kind) ||
+	    !read_uint(rec, len, &off, &sec) || !read_uint(rec, len, &off, &nsec))
 		return 0;
 	return sec * 1000000000ull + nsec;
 }
@@ -720,7 +726,8 @@ API int32_t lanner_drain(struct lanner *l, uint8_t *out, uint32_t cap, uint32_t 
 		struct ring *next = NULL;
 		for (uint32_t i = 0; i < l->nrings && rc == 0; i++) {
 			struct ring *r = &l->rings[i];
-			if (ring_head(r, timed, &rc) && r->head_ns <= cutoff && (!next || r->head_ns < next->head_ns))
+			if (ring_head(r, timed, &rc) && r->head_ns <= cutoff &&
+			    (!next || r->head_ns < next->head_ns))
 				next = r;
 		}
 		if (rc != 0 || !next)
@@ -760,8 +767,8 @@ API int32_t lanner_ring_stats(struct lanner *l, uint64_t *out, uint32_t n)
 		return -errno;
 	for (uint32_t i = 0; i < n; i++) {
 		struct ring *r = &l->rings[i];
-		out[2 * i] = __atomic_load_n(r->producer_pos, __ATOMIC_ACQUIRE) -
-			     __atomic_load_n(r->consumer_pos, __ATOMIC_RELAXED);
+		out[(size_t)2 * i] = __atomic_load_n(r->producer_pos, __ATOMIC_ACQUIRE) -
+				     __atomic_load_n(r->consumer_pos, __ATOMIC_RELAXED);
 		out[2 * i + 1] = 0;
 	}
 	for (int cpu = 0; cpu < l->ncpus; cpu++) {

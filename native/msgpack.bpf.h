@@ -182,8 +182,7 @@ static __always_inline __u32 mp_bin_kernel(__u8 *buf, __u32 off, const void *src
  * Reads bound + 2 bytes so that a string of exactly `bound` bytes (read returns bound + 1,
  * NUL included) is told apart from a longer one (read fills all bound + 2): only the latter
  * sets *cut. Unreadable memory gives an empty string. The length is patched after the read. */
-static __always_inline __u32 mp_str(__u8 *buf, __u32 off, const void *src, __u32 bound, bool user,
-				    bool *cut)
+static __always_inline __u32 mp_str(__u8 *buf, __u32 off, const void *src, __u32 bound, bool user, bool *cut)
 {
 	__u8 *p = mp_at(buf, off);
 	long n = user ? bpf_probe_read_user_str(p + 3, bound + 2, src)

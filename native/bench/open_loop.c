@@ -26,6 +26,7 @@ int main(int argc, char **argv)
 		close(fd);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &end);
-	printf("%lld\n", (long long)(end.tv_sec - start.tv_sec) * 1000000000LL + (end.tv_nsec - start.tv_nsec));
+	printf("%lld\n",
+	       (long long)(end.tv_sec - start.tv_sec) * 1000000000LL + (end.tv_nsec - start.tv_nsec));
 	return 0;
 }

@@ -1,6 +1,6 @@
 /* A probe the kernel verifier must reject, for test/capture/verifier.test.ts: it has what the
- * loader looks for (the ring map, agent_tgid and the pid namespace, schema_version) and one program that reads through
- * a null pointer, which no verifier accepts. */
+ * loader looks for (the ring map, agent_tgid and the pid namespace, schema_version) and one program that
+ * reads through a null pointer, which no verifier accepts. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>

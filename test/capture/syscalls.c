@@ -47,30 +47,30 @@ static const char *in_dir(const char *name)
 }
 
 /* A call that must succeed (ok) or fail with errno `err` (fails). */
-#define ok(call)                                                                     \
-	do {                                                                         \
-		long r_ = (long)(call);                                              \
-		if (r_ < 0) {                                                        \
-			fprintf(stderr, "%s: %s\n", #call, strerror(errno));         \
-			exit(10);                                                    \
-		}                                                                    \
+#define ok(call)                                                             \
+	do {                                                                 \
+		long r_ = (long)(call);                                      \
+		if (r_ < 0) {                                                \
+			fprintf(stderr, "%s: %s\n", #call, strerror(errno)); \
+			exit(10);                                            \
+		}                                                            \
 	} while (0)
-#define fails(call, err)                                                             \
-	do {                                                                         \
-		long r_ = (long)(call);                                              \
-		if (r_ >= 0 || errno != (err)) {                                     \
+#define fails(call, err)                                                                               \
+	do {                                                                                           \
+		long r_ = (long)(call);                                                                \
+		if (r_ >= 0 || errno != (err)) {                                                       \
 			fprintf(stderr, "%s: expected errno %d, got %ld/%d\n", #call, err, r_, errno); \
-			exit(11);                                                    \
-		}                                                                    \
+			exit(11);                                                                      \
+		}                                                                                      \
 	} while (0)
 
 /* A call that must fail, with an errno that depends on the kernel's configuration: printed. */
-#define fails_any(call)                                  \
-	do {                                             \
-		long r_ = (long)(call);                  \
-		if (r_ >= 0)                             \
-			exit(13);                        \
-		printf("errno=%d\n", errno);            \
+#define fails_any(call)                      \
+	do {                                 \
+		long r_ = (long)(call);      \
+		if (r_ >= 0)                 \
+			exit(13);            \
+		printf("errno=%d\n", errno); \
 	} while (0)
 
 static void old_mode(const char *path)
@@ -594,7 +594,9 @@ static void k_clone3(void)
 	/* A child sharing this memory: the struct is overwritten as soon as clone3 returns, maybe
 	 * before the child first runs, so its record must not read the flags from memory. */
 	static char stack[16384] __attribute__((aligned(16)));
-	struct clone_args vm = { .flags = CLONE_VM, .exit_signal = SIGCHLD, .stack = (uintptr_t)stack,
+	struct clone_args vm = { .flags = CLONE_VM,
+				 .exit_signal = SIGCHLD,
+				 .stack = (uintptr_t)stack,
 				 .stack_size = sizeof(stack) };
 	long child = clone3_vm_child_exits(&vm);
 	memset(&vm, 0, sizeof(vm));
@@ -698,30 +700,77 @@ static const struct {
 	const char *kind;
 	void (*run)(void);
 } KINDS[] = {
-	{ "creat", k_creat },	      { "close", k_close },		{ "socket", k_socket },
-	{ "socketpair", k_socketpair }, { "connect", k_connect },	{ "accept", k_accept },
-	{ "accept4", k_accept4 },     { "bind", k_bind },		{ "listen", k_listen },
-	{ "sendto", k_sendto },	      { "sendmsg", k_sendmsg },		{ "recvfrom", k_recvfrom },
-	{ "recvmsg", k_recvmsg },     { "dup", k_dup },			{ "dup2", k_dup2 },
-	{ "dup3", k_dup3 },	      { "fcntl", k_fcntl },		{ "pipe", k_pipe },
-	{ "pipe2", k_pipe2 },	      { "symlink", k_symlink },		{ "symlinkat", k_symlinkat },
-	{ "link", k_link },	      { "linkat", k_linkat },		{ "unlink", k_unlink },
-	{ "unlinkat", k_unlinkat },   { "rename", k_rename },		{ "renameat", k_renameat },
-	{ "renameat2", k_renameat2 }, { "mkdir", k_mkdir },		{ "mkdirat", k_mkdirat },
-	{ "rmdir", k_rmdir },	      { "chmod", k_chmod },		{ "fchmod", k_fchmod },
-	{ "fchmodat", k_fchmodat },   { "chown", k_chown },		{ "lchown", k_lchown },
-	{ "fchown", k_fchown },	      { "fchownat", k_fchownat },	{ "chdir", k_chdir },
-	{ "fchdir", k_fchdir },	      { "setuid", k_setuid },		{ "setgid", k_setgid },
-	{ "setreuid", k_setreuid },   { "setregid", k_setregid },	{ "setresuid", k_setresuid },
-	{ "setresgid", k_setresgid }, { "ptrace", k_ptrace },		{ "mount", k_mount },
-	{ "umount2", k_umount2 },     { "setns", k_setns },		{ "unshare", k_unshare },
-	{ "bpf", k_bpf },	      { "init_module", k_init_module }, { "finit_module", k_finit_module },
-	{ "memfd_create", k_memfd_create }, { "userfaultfd", k_userfaultfd }, { "prctl", k_prctl },
-	{ "kill", k_kill },	      { "tkill", k_tkill },		{ "tgkill", k_tgkill },
-	{ "clone", k_clone },	      { "clone3", k_clone3 },		{ "fork", k_fork },
-	{ "vfork", k_vfork },	      { "capset", k_capset },		{ "read", k_read },
-	{ "write", k_write },	      { "pread", k_pread },		{ "pwrite", k_pwrite },
-	{ "readv", k_readv },	      { "writev", k_writev },
+	{ "creat", k_creat },
+	{ "close", k_close },
+	{ "socket", k_socket },
+	{ "socketpair", k_socketpair },
+	{ "connect", k_connect },
+	{ "accept", k_accept },
+	{ "accept4", k_accept4 },
+	{ "bind", k_bind },
+	{ "listen", k_listen },
+	{ "sendto", k_sendto },
+	{ "sendmsg", k_sendmsg },
+	{ "recvfrom", k_recvfrom },
+	{ "recvmsg", k_recvmsg },
+	{ "dup", k_dup },
+	{ "dup2", k_dup2 },
+	{ "dup3", k_dup3 },
+	{ "fcntl", k_fcntl },
+	{ "pipe", k_pipe },
+	{ "pipe2", k_pipe2 },
+	{ "symlink", k_symlink },
+	{ "symlinkat", k_symlinkat },
+	{ "link", k_link },
+	{ "linkat", k_linkat },
+	{ "unlink", k_unlink },
+	{ "unlinkat", k_unlinkat },
+	{ "rename", k_rename },
+	{ "renameat", k_renameat },
+	{ "renameat2", k_renameat2 },
+	{ "mkdir", k_mkdir },
+	{ "mkdirat", k_mkdirat },
+	{ "rmdir", k_rmdir },
+	{ "chmod", k_chmod },
+	{ "fchmod", k_fchmod },
+	{ "fchmodat", k_fchmodat },
+	{ "chown", k_chown },
+	{ "lchown", k_lchown },
+	{ "fchown", k_fchown },
+	{ "fchownat", k_fchownat },
+	{ "chdir", k_chdir },
+	{ "fchdir", k_fchdir },
+	{ "setuid", k_setuid },
+	{ "setgid", k_setgid },
+	{ "setreuid", k_setreuid },
+	{ "setregid", k_setregid },
+	{ "setresuid", k_setresuid },
+	{ "setresgid", k_setresgid },
+	{ "ptrace", k_ptrace },
+	{ "mount", k_mount },
+	{ "umount2", k_umount2 },
+	{ "setns", k_setns },
+	{ "unshare", k_unshare },
+	{ "bpf", k_bpf },
+	{ "init_module", k_init_module },
+	{ "finit_module", k_finit_module },
+	{ "memfd_create", k_memfd_create },
+	{ "userfaultfd", k_userfaultfd },
+	{ "prctl", k_prctl },
+	{ "kill", k_kill },
+	{ "tkill", k_tkill },
+	{ "tgkill", k_tgkill },
+	{ "clone", k_clone },
+	{ "clone3", k_clone3 },
+	{ "fork", k_fork },
+	{ "vfork", k_vfork },
+	{ "capset", k_capset },
+	{ "read", k_read },
+	{ "write", k_write },
+	{ "pread", k_pread },
+	{ "pwrite", k_pwrite },
+	{ "readv", k_readv },
+	{ "writev", k_writev },
 };
 
 /* Copies /bin/true into a memfd and executes it from there (the exe-from-memfd flag). */
