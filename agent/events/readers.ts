@@ -166,6 +166,19 @@ export function tuple(r: unknown[], i: number, at: number, inbound: boolean): So
   const localPort = port(v[2], i, at);
   const remote = address(family, v[3], r, i, at);
   const remotePort = port(v[4], i, at);
+  return orientTuple(family, local, localPort, remote, remotePort, inbound);
+}
+
+/** A socket's two ends as Falco names them: the source is the side that initiated (the peer for
+ * accept and receive); a unix socket keeps only the server side's path. */
+export function orientTuple(
+  family: number,
+  local: string,
+  localPort: number,
+  remote: string,
+  remotePort: number,
+  inbound: boolean,
+): SocketTuple {
   if (family === AF_UNIX) {
     // The server side's path: the peer's when this end connected, this end's when it accepted.
     const server = inbound ? local : remote;

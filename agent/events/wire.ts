@@ -5,7 +5,7 @@
 // malformed record, makes it give up (FALLBACK), and decode.ts decodes the record again through
 // msgpackr and the checked readers (readers.ts), which give the same event or the exact error.
 // So this file never decides that a record is bad: it only recognises good ones.
-import { ipv6, PATH_DEPTH_MAX, type WireTypeName } from "./readers.ts";
+import { ipv6, orientTuple, PATH_DEPTH_MAX, type WireTypeName } from "./readers.ts";
 import type { SockAddr, SocketTuple } from "./types.ts";
 
 /** Thrown (one preallocated instance) when the fast path cannot decode a record. */
@@ -17,7 +17,6 @@ interface Latin1Slicer {
 }
 
 const EMPTY = new Uint8Array(0);
-const AF_UNIX = 1;
 const AF_INET = 2;
 const AF_INET6 = 10;
 /** Deeper nesting in an unknown trailing parameter goes to the generic decoder. */
@@ -349,20 +348,7 @@ export function tuple(c: Cursor, inbound: boolean): SocketTuple | null {
   const localPort = port(c);
   const remote = address(c, family);
   const remotePort = port(c);
-  if (family === AF_UNIX) {
-    const server = inbound ? local : remote;
-    return {
-      family,
-      srcIp: "",
-      srcPort: 0,
-      dstIp: "",
-      dstPort: 0,
-      path: server !== "" ? server : inbound ? remote : local,
-    };
-  }
-  return inbound
-    ? { family, srcIp: remote, srcPort: remotePort, dstIp: local, dstPort: localPort, path: "" }
-    : { family, srcIp: local, srcPort: localPort, dstIp: remote, dstPort: remotePort, path: "" };
+  return orientTuple(family, local, localPort, remote, remotePort, inbound);
 }
 
 export function sockaddr(c: Cursor): SockAddr | null {
