@@ -149,6 +149,9 @@ export class Agent {
       kernel_written: metricTotal(samples, "kernel_records_written_total"),
       kernel_drops_ring_full: labelled(samples, "kernel_drops_total", "reason", "ring_full"),
       kernel_drops_too_big: labelled(samples, "kernel_drops_total", "reason", "too_big"),
+      // Not losses: what the prefilters chose not to send (engine.prefilter).
+      kernel_prefiltered_open: labelled(samples, "kernel_prefiltered_total", "syscall", "open"),
+      kernel_prefiltered_close: labelled(samples, "kernel_prefiltered_total", "syscall", "close"),
       processes: metricTotal(samples, "state_processes"),
       processes_evicted: metricTotal(samples, "state_processes_evicted_total"),
       fds: metricTotal(samples, "state_fds"),
