@@ -53,16 +53,9 @@ async function start(
   throw new Error(`${argv.join(" ")} did not reach ${comm}`);
 }
 
-/** The context of an event of `pid`, after seeding from the real /proc. */
-function contextOf(pid: number): EventContext {
-  const t = new StateTracker({
-    processCapacity: 65_536,
-    users: UserTable.load("/"),
-    host: { hostname: "h", clock: { offsetSec: 1_700_000_000, offsetNsec: 0 } },
-    hostRoot: "/",
-  });
-  t.seedFromProc();
-  const e: OpenEvent = {
+/** An open of /etc/hostname by `pid`. */
+function openOf(pid: number): OpenEvent {
+  return {
     kind: "openat",
     num: 1,
     bootSec: Math.floor(performance.timeOrigin / 1000),
@@ -77,7 +70,18 @@ function contextOf(pid: number): EventContext {
     mode: 0,
     resolve: 0,
   };
-  return t.apply(e);
+}
+
+/** The context of an event of `pid`, after seeding from the real /proc. */
+function contextOf(pid: number): EventContext {
+  const t = new StateTracker({
+    processCapacity: 65_536,
+    users: UserTable.load("/"),
+    host: { hostname: "h", clock: { offsetSec: 1_700_000_000, offsetNsec: 0 } },
+    hostRoot: "/",
+  });
+  t.seedFromProc();
+  return t.apply(openOf(pid));
 }
 
 describe("where the executable came from", () => {
@@ -87,6 +91,43 @@ describe("where the executable came from", () => {
     const ctx = contextOf(pid);
     expect(read(ctx, "proc.is_exe_from_memfd")).toBe(true);
     expect(String(read(ctx, "proc.exepath"))).toStartWith("/memfd:lanner-payload");
+  });
+
+  test("a memfd whose exec record says the probe looked and found no memfd: the record's word stands (no /proc read)", async () => {
+    const script = `import os; fd = os.memfd_create("lanner-payload", 0); os.write(fd, open("${SLEEP}", "rb").read()); os.execv(f"/proc/self/fd/{fd}", ["sleep", "60"])`;
+    const pid = await start(["python3", "-c", script], "3");
+    const t = new StateTracker({
+      processCapacity: 65_536,
+      users: UserTable.load("/"),
+      host: { hostname: "h", clock: { offsetSec: 1_700_000_000, offsetNsec: 0 } },
+      hostRoot: "/",
+    });
+    t.seedFromProc();
+    expect(read(t.apply(openOf(pid)), "proc.is_exe_from_memfd")).toBe(true); // seeded: the exe link says
+    const exec = (exeFlags: number | undefined) =>
+      t.apply({
+        kind: "execve",
+        num: 2,
+        bootSec: 1,
+        bootNsec: 0,
+        tid: pid,
+        pid,
+        cut: 0,
+        res: 0,
+        ppid: process.pid,
+        uid: 0,
+        gid: 0,
+        comm: "3",
+        filename: `/proc/self/fd/3`,
+        args: ["sleep", "60"],
+        cgroup: "/",
+        exeFlags,
+      });
+    // Probe bits: 1 memfd, 8 the probe read the exe file.
+    expect(read(exec(8), "proc.is_exe_from_memfd")).toBe(false);
+    expect(read(exec(1 | 8), "proc.is_exe_from_memfd")).toBe(true);
+    // A record without the flags (an older probe): the exe link decides again.
+    expect(read(exec(undefined), "proc.is_exe_from_memfd")).toBe(true);
   });
 
   test("/dev/shm: a plain file, not memfd, not an overlay upper layer; inode and times readable", async () => {

@@ -225,11 +225,15 @@ export const PROC_FIELDS: Readonly<Record<string, Binder>> = {
     if (p === undefined) return undefined;
     return Math.max(0, Math.round(ctx.event.bootSec * 1e9 + ctx.event.bootNsec - p.pidTsBootNs));
   }),
-  // The exec record's word, else (an fexecve of /proc/self/fd/N) what the kernel's exe link says.
+  // The exec record's word when the probe looked at the exe file (its layer-read bit says so: it
+  // reads the file's own name, so an fexecve of /proc/self/fd/N is seen too); else (a process
+  // seeded from /proc, a record from an older probe) what the kernel's exe link says. Asked on
+  // every exec by Falco's "Fileless execution via memfd_create": the link costs a stat per exec.
   "proc.is_exe_from_memfd": plain((ctx) => {
     const p = ctx.process;
     if (p === undefined) return undefined;
     if (p.exeFromMemfd) return true;
+    if (p.exeLayerFromKernel !== undefined) return false;
     return ctx.facts.exeFile(p)?.memfd ?? false;
   }),
   "proc.is_exe_writable": exeFact((f) => f.writable),
