@@ -1,6 +1,7 @@
 // The shared foundation's entry module: metric samples, the priority vocabulary and the token
 // bucket, used by every stage (docs/ARCHITECTURE.md, "Layering").
 
+export { editDistance } from "./edit-distance.ts";
 export {
   type MetricSample,
   type MetricSource,

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { z } from "zod";
-import { editDistance } from "../rules/index.ts";
+import { editDistance } from "../common/index.ts";
 import {
   clipMessage,
   coreScalarValue,

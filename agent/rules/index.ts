@@ -3,7 +3,7 @@
 
 export { type CheckedExpr, printChecked } from "./condition/checked.ts";
 export { type ActiveRule, type EngineOptions, RuleEngine, type RuleSelectionStep } from "./engine.ts";
-export { editDistance, FieldRegistry } from "./fields/registry.ts";
+export { FieldRegistry } from "./fields/registry.ts";
 export { liveBinder, liveEventKey, liveText } from "./live.ts";
 export {
   addLivenessWarnings,

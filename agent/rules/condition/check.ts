@@ -4,7 +4,8 @@
 // with the position of the culprit.
 
 import { EVENT_NAMES, SYSCALL_NAMES } from "../fields/event-names.ts";
-import { editDistance, FieldResolveError, type FieldRegistry, resolveField } from "../fields/registry.ts";
+import { editDistance } from "../../common/index.ts";
+import { FieldResolveError, type FieldRegistry, resolveField } from "../fields/registry.ts";
 import type { ValueKind } from "../fields/values.ts";
 import {
   type CheckExpr,
