@@ -11,6 +11,7 @@ import { join } from "node:path";
 import type { ExecEvent } from "../../agent/events/types.ts";
 import { parseOperandPrefix } from "../../agent/rules/condition/parser.ts";
 import { FieldRegistry } from "../../agent/rules/fields/registry.ts";
+import { ALL_CAPABILITIES, renderCapabilities } from "../../agent/state/capabilities.ts";
 import { ContainerMetadataStore, splitImage } from "../../agent/state/container-meta.ts";
 import type { EventContext } from "../../agent/state/context.ts";
 import { StateTracker } from "../../agent/state/tracker.ts";
@@ -23,49 +24,8 @@ const APP = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
 const SANDBOX = "9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0";
 const PRIV = "0badc0de".repeat(8);
 const POD_UID = "7c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f";
-const ALL_CAPS = [
-  "CAP_CHOWN",
-  "CAP_DAC_OVERRIDE",
-  "CAP_DAC_READ_SEARCH",
-  "CAP_FOWNER",
-  "CAP_FSETID",
-  "CAP_KILL",
-  "CAP_SETGID",
-  "CAP_SETUID",
-  "CAP_SETPCAP",
-  "CAP_LINUX_IMMUTABLE",
-  "CAP_NET_BIND_SERVICE",
-  "CAP_NET_BROADCAST",
-  "CAP_NET_ADMIN",
-  "CAP_NET_RAW",
-  "CAP_IPC_LOCK",
-  "CAP_IPC_OWNER",
-  "CAP_SYS_MODULE",
-  "CAP_SYS_RAWIO",
-  "CAP_SYS_CHROOT",
-  "CAP_SYS_PTRACE",
-  "CAP_SYS_PACCT",
-  "CAP_SYS_ADMIN",
-  "CAP_SYS_BOOT",
-  "CAP_SYS_NICE",
-  "CAP_SYS_RESOURCE",
-  "CAP_SYS_TIME",
-  "CAP_SYS_TTY_CONFIG",
-  "CAP_MKNOD",
-  "CAP_LEASE",
-  "CAP_AUDIT_WRITE",
-  "CAP_AUDIT_CONTROL",
-  "CAP_SETFCAP",
-  "CAP_MAC_OVERRIDE",
-  "CAP_MAC_ADMIN",
-  "CAP_SYSLOG",
-  "CAP_WAKE_ALARM",
-  "CAP_BLOCK_SUSPEND",
-  "CAP_AUDIT_READ",
-  "CAP_PERFMON",
-  "CAP_BPF",
-  "CAP_CHECKPOINT_RESTORE",
-];
+/** Every capability the kernel defines, from the state's own table: what a privileged container gets. */
+const ALL_CAPS = renderCapabilities(ALL_CAPABILITIES).split(" ");
 
 /** An OCI runtime spec as containerd's CRI plugin writes it for a pod's container (written for this test). */
 function criSpec(over: { name: string; image: string; caps: string[]; devices?: unknown[] }): string {
