@@ -1,5 +1,8 @@
 // Shared by the live capture tests: whether this machine can run them, and polling helpers.
 import { checkEnvironment, readEnvironment } from "../../agent/capture/environment.ts";
+import { type LiveProbe, openLiveProbe, type ProbeOptions } from "../../agent/capture/probe.ts";
+import { RecordDecoder } from "../../agent/events/decode.ts";
+import type { Event } from "../../agent/events/types.ts";
 
 /** Why live capture cannot run here, or null. Printed, never skipped silently. */
 export const liveUnavailable: string | null = checkEnvironment(readEnvironment())?.message ?? null;
@@ -20,3 +23,26 @@ export async function waitFor<T>(found: () => T | undefined, ms = 3000): Promise
 export const LIVE_SETUP_MS = 60_000;
 /** A live test waits for kernel events up to 10 s at a time. */
 export const LIVE_TEST_MS = 30_000;
+
+/** A started probe whose decoded events (and decode errors) accumulate, in the order the drain
+ * handed them over. */
+export function collectLive(options: ProbeOptions): {
+  probe: LiveProbe;
+  events: Event[];
+  decoder: RecordDecoder;
+  errors: Error[];
+} {
+  const probe = openLiveProbe(options);
+  const decoder = new RecordDecoder();
+  const events: Event[] = [];
+  const errors: Error[] = [];
+  probe.start((frames, count) =>
+    decoder.decodeFrames(
+      frames,
+      count,
+      (e) => events.push(e),
+      (e) => errors.push(e),
+    ),
+  );
+  return { probe, events, decoder, errors };
+}

@@ -13,11 +13,9 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type LiveProbe, openLiveProbe } from "../../agent/capture/probe.ts";
-import { RecordDecoder } from "../../agent/events/decode.ts";
 import { BOUNDS, EXEC_PARAM, OPEN_PARAM } from "../../agent/events/schema.ts";
 import type { Event, ExecEvent, ExitEvent, ForkEvent, OpenEvent } from "../../agent/events/types.ts";
-import { LIVE_SETUP_MS, LIVE_TEST_MS, liveUnavailable, waitFor } from "./live-support.ts";
+import { collectLive, LIVE_SETUP_MS, LIVE_TEST_MS, liveUnavailable, waitFor } from "./live-support.ts";
 
 const O_CLOEXEC = 0o2000000;
 const RESOLVE_NO_SYMLINKS = 0x04;
@@ -28,21 +26,7 @@ const isOpen = (e: Event): e is OpenEvent => e.kind === "open" || e.kind === "op
 const isExec = (e: Event): e is ExecEvent => e.kind === "execve" || e.kind === "execveat";
 
 /** A started probe whose decoded events accumulate in `events`. */
-function capture(): { probe: LiveProbe; events: Event[]; decoder: RecordDecoder; errors: Error[] } {
-  const probe = openLiveProbe(OPTIONS);
-  const decoder = new RecordDecoder();
-  const events: Event[] = [];
-  const errors: Error[] = [];
-  probe.start((frames, count) =>
-    decoder.decodeFrames(
-      frames,
-      count,
-      (e) => events.push(e),
-      (e) => errors.push(e),
-    ),
-  );
-  return { probe, events, decoder, errors };
-}
+const capture = () => collectLive(OPTIONS);
 
 /** The exec record's flags (native/lanner.bpf.c, docs/EVENTS.md). */
 const [EXE_FROM_MEMFD, EXE_UPPER_LAYER, EXE_LOWER_LAYER, EXE_LAYER_READ] = [1, 2, 4, 8];

@@ -8,9 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type LiveProbe, openLiveProbe } from "../../agent/capture/probe.ts";
 import { machineRingLayout, parseCpuList, ringLayout, SHARED_RING } from "../../agent/capture/rings.ts";
-import { RecordDecoder } from "../../agent/events/decode.ts";
 import type { Event } from "../../agent/events/types.ts";
-import { LIVE_SETUP_MS, LIVE_TEST_MS, liveUnavailable, waitFor } from "./live-support.ts";
+import { collectLive, LIVE_SETUP_MS, LIVE_TEST_MS, liveUnavailable, waitFor } from "./live-support.ts";
 
 describe("ring layout", () => {
   test("CPU lists as sysfs writes them", () => {
@@ -87,21 +86,8 @@ const twoCpus = parseCpuList(readFileSync("/sys/devices/system/cpu/online", "utf
 if (!twoCpus) console.warn("multi-ring live tests SKIPPED: fewer than 2 online CPUs");
 
 /** A started probe whose decoded events accumulate, in the order the drain handed them over. */
-function capture(options: { ringBytes: number; cpusPerRing?: number }) {
-  const probe = openLiveProbe({ drainIntervalMs: 10, batchBytes: 256 << 10, ...options });
-  const decoder = new RecordDecoder();
-  const events: Event[] = [];
-  const errors: Error[] = [];
-  probe.start((frames, count) =>
-    decoder.decodeFrames(
-      frames,
-      count,
-      (e) => events.push(e),
-      (e) => errors.push(e),
-    ),
-  );
-  return { probe, events, errors };
-}
+const capture = (options: { ringBytes: number; cpusPerRing?: number }) =>
+  collectLive({ drainIntervalMs: 10, batchBytes: 256 << 10, ...options });
 
 const isExec = (e: Event) => e.kind === "execve" || e.kind === "execveat";
 
