@@ -1,6 +1,12 @@
 // The shared foundation's entry module: metric samples, the priority vocabulary and the token
 // bucket, used by every stage (docs/ARCHITECTURE.md, "Layering").
 
+export {
+  ALL_CAPABILITIES,
+  capabilityBit,
+  parseCapabilityMask,
+  renderCapabilities,
+} from "./capabilities.ts";
 export { editDistance } from "./edit-distance.ts";
 export {
   type MetricSample,

@@ -9,15 +9,23 @@
 
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { readFileSync } from "node:fs";
+import { capabilityBit } from "../common/index.ts";
 
-// include/uapi/linux/capability.h
+/** The capability bit of `name`, from the one capability table (agent/common/capabilities.ts). */
+function bit(name: string): number {
+  const b = capabilityBit(name);
+  if (b === undefined) throw new Error(`unknown capability ${name}`);
+  return b;
+}
+
+/** The capabilities the privilege drop names. */
 export const CAP = {
-  DAC_READ_SEARCH: 2,
-  SETPCAP: 8,
-  SYS_PTRACE: 19,
-  SYS_ADMIN: 21,
-  PERFMON: 38,
-  BPF: 39,
+  DAC_READ_SEARCH: bit("CAP_DAC_READ_SEARCH"),
+  SETPCAP: bit("CAP_SETPCAP"),
+  SYS_PTRACE: bit("CAP_SYS_PTRACE"),
+  SYS_ADMIN: bit("CAP_SYS_ADMIN"),
+  PERFMON: bit("CAP_PERFMON"),
+  BPF: bit("CAP_BPF"),
 } as const;
 
 /** What the running agent keeps after attach, and why (docs/OPERATIONS.md lists the same). */

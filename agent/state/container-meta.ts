@@ -7,7 +7,7 @@
 // (least recently used out), and re-tried with back-off while the runtime has not written it yet.
 
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { ALL_CAPABILITIES, capabilityBit } from "./capabilities.ts";
+import { ALL_CAPABILITIES, capabilityBit } from "../common/index.ts";
 
 export interface ContainerMount {
   source: string;

@@ -1,6 +1,5 @@
 // The state stage's entry module: the tracker, its tables and the context the rules read.
 
-export { renderCapabilities } from "./capabilities.ts";
 export type { ContainerMeta } from "./container-meta.ts";
 export type { EventContext, HostInfo } from "./context.ts";
 export {

@@ -3,7 +3,7 @@
 // file may be hidden): a missing file leaves that fact missing, never an exception.
 
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from "node:fs";
-import { parseCapabilityMask } from "./capabilities.ts";
+import { parseCapabilityMask } from "../common/index.ts";
 import { type FdInfo, type FdType, newFd, socketName } from "./fds.ts";
 import type { SocketIndex } from "./sockets.ts";
 import { boundEnv, ENV_MAX_BYTES, type ExeLayer } from "./processes.ts";

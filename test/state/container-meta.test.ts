@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { ExecEvent } from "../../agent/events/types.ts";
 import { parseOperandPrefix } from "../../agent/rules/condition/parser.ts";
 import { FieldRegistry } from "../../agent/rules/fields/registry.ts";
-import { ALL_CAPABILITIES, renderCapabilities } from "../../agent/state/capabilities.ts";
+import { ALL_CAPABILITIES, renderCapabilities } from "../../agent/common/capabilities.ts";
 import { ContainerMetadataStore, splitImage } from "../../agent/state/container-meta.ts";
 import type { EventContext } from "../../agent/state/context.ts";
 import { StateTracker } from "../../agent/state/tracker.ts";

@@ -1,9 +1,9 @@
-// /proc/net parsing (agent/state/sockets.ts) and capability names (agent/state/capabilities.ts):
+// /proc/net parsing (agent/state/sockets.ts) and capability names (agent/common/capabilities.ts):
 // address encodings as the kernel prints them, and tables read from the real /proc of this process.
 
 import { describe, expect, test } from "bun:test";
 import { createServer } from "node:net";
-import { capabilityBit, parseCapabilityMask, renderCapabilities } from "../../agent/state/capabilities.ts";
+import { capabilityBit, parseCapabilityMask, renderCapabilities } from "../../agent/common/capabilities.ts";
 import {
   formatIpv6,
   ipv4FromProcHex,

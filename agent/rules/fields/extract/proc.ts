@@ -1,12 +1,8 @@
 // proc.*, thread.* and the ancestor fields, from the process table.
 
+import { renderCapabilities } from "../../../common/index.ts";
 import { toWallTime, wallTimeNs } from "../../../events/index.ts";
-import {
-  type EventContext,
-  type ProcessInfo,
-  type ProcessLookup,
-  renderCapabilities,
-} from "../../../state/index.ts";
+import type { EventContext, ProcessInfo, ProcessLookup } from "../../../state/index.ts";
 import type { FieldValue } from "../values.ts";
 import { type Binder, type Extractor, FieldArgumentError, indexArg, plain } from "./types.ts";
 

@@ -1,4 +1,5 @@
-// Linux capability numbers and names (include/uapi/linux/capability.h), and the text form Falco
+// Linux capability numbers and names (include/uapi/linux/capability.h), one table for the state
+// (thread.cap_*, privileged containers) and the agent's own privilege drop; and the text form Falco
 // gives thread.cap_*: the names of the set bits, lowest first, separated by spaces.
 
 const CAPABILITY_NAMES: readonly string[] = [
