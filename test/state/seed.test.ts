@@ -33,7 +33,9 @@ function tracker(over: Partial<ConstructorParameters<typeof StateTracker>[0]> = 
 beforeAll(async () => {
   writeFileSync(join(dir, "held.txt"), "x");
   // fd 7 held open for reading, fd 8 for writing with close-on-exec unset; then sleep.
-  sleeper = Bun.spawn(["sh", "-c", `exec 7<"${dir}/held.txt" 8>>"${dir}/out.log"; exec sleep 60 61`], {
+  // setsid makes it lead its own session and group: in a container whose session leader lives
+  // outside the pid namespace (CI's), an inherited session id reads as 0 in /proc/PID/stat.
+  sleeper = Bun.spawn(["setsid", "sh", "-c", `exec 7<"${dir}/held.txt" 8>>"${dir}/out.log"; exec sleep 60 61`], {
     cwd: dir,
     env: { LANNER_SEED_MARK: "present", PATH: process.env.PATH ?? "/usr/bin:/bin" },
     stdin: "ignore",
@@ -81,9 +83,9 @@ describe("seedFromProc on this machine's /proc", () => {
     expect(p.fds.get(8)?.cloexec).toBe(false);
     // Its parent (this test process) is known too, so ancestor fields work.
     expect(t.processes.get(p.ppid)?.pid).toBe(process.pid);
-    // Session and process group come from stat: sleep leads neither.
-    expect(p.sid).toBeGreaterThan(0);
-    expect(p.pgid).toBeGreaterThan(0);
+    // Session and process group come from stat: setsid made sleep lead both.
+    expect(p.sid).toBe(sleeper.pid);
+    expect(p.pgid).toBe(sleeper.pid);
     expect(p.pidTsBootNs).toBeGreaterThan(0);
   });
 
