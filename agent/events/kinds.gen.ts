@@ -101,7 +101,7 @@ export interface ExecEvent extends EventBase {
   filename: string;
   /** argv, argv[0] first; empty on failure (evt.arg.args) */
   args: string[];
-  /** cgroup v2 path at exec (evt.arg.cgroups) */
+  /** cgroup path at exec: v2, or the memory controller's v1 path when the v2 one is the root (evt.arg.cgroups) */
   cgroup: string;
   /** environment, NAME=value each; empty on failure (evt.arg.env) */
   env?: string[];

@@ -261,7 +261,15 @@ const EXEC_PARAMS: ParamSpec[] = [
     "argv, argv[0] first; empty on failure",
     4096,
   ),
-  reader("cgroup", "cgroups", "cgroup", "task->cgroups->dfl_cgrp", "/", "cgroup v2 path at exec", 16),
+  reader(
+    "cgroup",
+    "cgroups",
+    "cgroup",
+    "task->cgroups->dfl_cgrp, else subsys[memory]->cgroup",
+    "/",
+    "cgroup path at exec: v2, or the memory controller's v1 path when the v2 one is the root",
+    16,
+  ),
   reader(
     "env",
     "env",
