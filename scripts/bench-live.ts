@@ -1,8 +1,9 @@
 // Live benchmarks of the built agent (dist/lanner run), as root with the real probe:
-//   1. overhead ratios, agent off vs on, alternating rounds (each "on" round after one unmeasured
-//      run with the agent attached, so start-up JIT and the /proc seed are not counted): an openat+close loop
-//      (native/bench/open_loop.c) and `make -j2` of 60 small C files, with Falco's stable rules;
-//      agent CPU per event on the build;
+//   1. overhead ratios, agent off vs on, alternating rounds (each "on" round after unmeasured runs
+//      with the agent attached, one of the loop, three builds, so start-up JIT and the /proc seed
+//      are not counted): an openat+close loop (native/bench/open_loop.c) and `make -j2` of 60 small
+//      C files, with Falco's stable rules; agent CPU per event of the measured run (events counted
+//      by SIGUSR2 summaries around it);
 //   2. load levels: openat+close offered at paced rates, events seen / delivered / dropped by the
 //      kernel, up to the first rate with drops; agent CPU per million events;
 //   3. memory: agent RSS idle after start, and its peak (VmHWM) after an alert burst;
@@ -59,14 +60,7 @@ class LiveAgent {
   ) {}
 
   async start(): Promise<void> {
-    const argv = [
-      LANNER,
-      "run",
-      "-o",
-      "file_output.enabled=false",
-      "-o",
-      "engine.modern_ebpf.drain_interval_ms=10",
-    ];
+    const argv = [LANNER, "run", "-o", "file_output.enabled=false"];
     for (const r of this.rules) argv.push("-r", r);
     argv.push(...this.extra);
     this.proc = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
@@ -97,6 +91,26 @@ class LiveAgent {
     const status = readFileSync(`/proc/${this.pid}/status`, "utf8");
     const kib = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? 0);
     return { rss: kib("VmRSS") / 1024, hwm: kib("VmHWM") / 1024 };
+  }
+
+  /** The agent's counters now: SIGUSR2 makes it log a summary line, which is read back. */
+  async summary(): Promise<AgentStats> {
+    const seen = this.summaries();
+    (this.proc as Subprocess).kill("SIGUSR2");
+    const deadline = Date.now() + 10_000;
+    while (this.summaries() === seen) {
+      if (Date.now() > deadline) throw new Error(`no summary line after SIGUSR2:\n${this.err}`);
+      await Bun.sleep(10);
+    }
+    const last = this.err
+      .split("\n")
+      .filter((l) => l.includes('"msg":"summary"'))
+      .at(-1) as string;
+    return JSON.parse(last) as AgentStats;
+  }
+
+  private summaries(): number {
+    return this.err.split('"msg":"summary"').length - 1;
   }
 
   /** SIGTERM; returns the final stats line. */
@@ -225,6 +239,7 @@ async function overhead(
   rounds: number,
   rules: string[],
   extra: string[] = [],
+  warmups = 1,
 ): Promise<Ratio> {
   const off: number[] = [];
   const on: number[] = [];
@@ -235,15 +250,18 @@ async function overhead(
     off.push(run());
     const agent = new LiveAgent(rules, extra);
     await agent.start();
-    // One unmeasured run with the agent attached: its JIT warm-up and the /proc seed are start-up
-    // costs, paid once by an agent that runs for days, not per build.
-    run();
+    // Unmeasured runs with the agent attached: its JIT warm-up (the runtime compiles the hot
+    // paths in tiers over the first few thousand events) and the /proc seed are start-up costs,
+    // paid once by an agent that runs for days, not per build.
+    for (let w = 0; w < warmups; w++) run();
     await Bun.sleep(300);
+    const events0 = (await agent.summary()).events;
     const cpu0 = agent.cpuSeconds();
     on.push(run());
     await Bun.sleep(300);
     cpu += agent.cpuSeconds() - cpu0;
-    events += (await agent.stop()).events;
+    events += (await agent.summary()).events - events0;
+    await agent.stop();
   }
   const ratios = off.map((o, i) => on[i] / o);
   return {
@@ -383,6 +401,8 @@ if (openCloseOnly) {
   process.exit(0);
 }
 prepareBuild(quick ? 8 : 60);
+/** Builds with the agent attached before the measured one (see overhead()). */
+const BUILD_WARMUPS = 3;
 const results = {
   quick,
   open_close: await overhead(
@@ -396,6 +416,8 @@ const results = {
     runBuild,
     quick ? 1 : 3,
     haveStable ? [STABLE] : [],
+    [],
+    BUILD_WARMUPS,
   ),
   build_rules: haveStable ? "Falco stable" : "embedded default (Falco's stable rules not found)",
   load: await loadLevels(
