@@ -231,6 +231,8 @@ interface Ratio {
   agent_cpu_s: number;
   agent_events: number;
   agent_us_per_event: number;
+  /** Agent CPU seconds in each unmeasured run before the measured one, averaged over the rounds. */
+  warmup_agent_cpu_s: number[];
 }
 
 async function overhead(
@@ -245,6 +247,8 @@ async function overhead(
   const on: number[] = [];
   let cpu = 0;
   let events = 0;
+  /** Agent CPU seconds during each warm-up run, summed over the rounds (the JIT's settling). */
+  const warmupCpu: number[] = Array.from({ length: warmups }, () => 0);
   run(); // warm caches
   for (let i = 0; i < rounds; i++) {
     off.push(run());
@@ -253,7 +257,11 @@ async function overhead(
     // Unmeasured runs with the agent attached: its JIT warm-up (the runtime compiles the hot
     // paths in tiers over the first few thousand events) and the /proc seed are start-up costs,
     // paid once by an agent that runs for days, not per build.
-    for (let w = 0; w < warmups; w++) run();
+    for (let w = 0; w < warmups; w++) {
+      const before = agent.cpuSeconds();
+      run();
+      warmupCpu[w] += agent.cpuSeconds() - before;
+    }
     await Bun.sleep(300);
     const events0 = (await agent.summary()).events;
     const cpu0 = agent.cpuSeconds();
@@ -272,6 +280,7 @@ async function overhead(
     agent_cpu_s: cpu,
     agent_events: events,
     agent_us_per_event: (cpu / Math.max(1, events)) * 1e6,
+    warmup_agent_cpu_s: warmupCpu.map((c) => c / rounds),
   };
 }
 
@@ -434,7 +443,8 @@ if (asJson) {
   for (const r of [results.open_close, results.build]) {
     console.log(
       `${r.workload}: off ${r.off_s.map((x) => f(x, 3)).join("/")} s, on ${r.on_s.map((x) => f(x, 3)).join("/")} s, ` +
-        `ratio ${f(r.ratio)}x (median); agent ${f(r.agent_cpu_s)} s CPU for ${r.agent_events} events = ${f(r.agent_us_per_event, 1)} us/event`,
+        `ratio ${f(r.ratio)}x (median); agent ${f(r.agent_cpu_s)} s CPU for ${r.agent_events} events = ${f(r.agent_us_per_event, 1)} us/event; ` +
+        `agent CPU per run before it (JIT settling): ${r.warmup_agent_cpu_s.map((c) => f(c, 3)).join(", ")} s, measured ${f(r.agent_cpu_s / r.on_s.length, 3)} s`,
     );
   }
   console.log(`(build rules: ${results.build_rules})`);
