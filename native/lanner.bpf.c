@@ -471,7 +471,7 @@ _Static_assert(LANNER_KIND_PROCEXIT_PARAMS == 1 && LANNER_KIND_PROCFORK_PARAMS =
  * bprm->filename and argv/environ are read from the new image; on failure (from sys_exit) the
  * filename is the caller's user pointer and args/env are empty. */
 static __always_inline void emit_exec(__u8 *buf, __u32 kind, struct task_struct *task, __s32 res,
-				      const void *filename, bool success)
+				      const void *filename, const char *const *argv, bool success)
 {
 	__u32 off = put_header(buf, LANNER_KIND_EXECVE_PARAMS, kind, BPF_CORE_READ(task, pid),
 			       BPF_CORE_READ(task, tgid));
@@ -490,9 +490,13 @@ static __always_inline void emit_exec(__u8 *buf, __u32 kind, struct task_struct 
 	if (success) {
 		start = BPF_CORE_READ(mm, arg_start);
 		end = BPF_CORE_READ(mm, arg_end);
+		off = mp_bin_user(buf, off, (const void *)start, end > start ? end - start : 0,
+				  LANNER_ARGS_MAX, &cut_args);
+	} else {
+		/* A failed exec's new image never existed: the arguments it was given, from the
+		 * caller's argv array, still in place at the syscall's exit. */
+		off = mp_argv_user(buf, off, argv, LANNER_ARGS_MAX, &cut_args);
 	}
-	off = mp_bin_user(buf, off, (const void *)start, end > start ? end - start : 0, LANNER_ARGS_MAX,
-			  &cut_args);
 	off = put_cgroup(buf, off, task, &cut_cgroup);
 	start = end = 0;
 	if (success) {
@@ -1053,8 +1057,10 @@ int BPF_PROG(tail_exec, struct pt_regs *regs, long ret)
 	__u8 *buf = scratch_for(SLOT_SYS_EXIT);
 	if (!buf)
 		return 0;
-	const void *filename = (const void *)syscall_arg(regs, kind == LANNER_KIND_EXECVEAT ? 1 : 0);
-	emit_exec(buf, kind, (struct task_struct *)bpf_get_current_task(), ret, filename, false);
+	bool at = kind == LANNER_KIND_EXECVEAT;
+	const void *filename = (const void *)syscall_arg(regs, at ? 1 : 0);
+	const char *const *argv = (const char *const *)syscall_arg(regs, at ? 2 : 1);
+	emit_exec(buf, kind, (struct task_struct *)bpf_get_current_task(), ret, filename, argv, false);
 	return 0;
 }
 
@@ -1086,7 +1092,7 @@ int BPF_PROG(lanner_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	__u8 *buf = scratch_for(SLOT_EXEC);
 	if (!buf)
 		return 0;
-	emit_exec(buf, kind, p, 0, BPF_CORE_READ(bprm, filename), true);
+	emit_exec(buf, kind, p, 0, BPF_CORE_READ(bprm, filename), NULL, true);
 	return 0;
 }
 

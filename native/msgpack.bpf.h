@@ -219,4 +219,51 @@ static __always_inline __u32 mp_bin_user(__u8 *buf, __u32 off, const void *src, 
 	return mp_settle(buf, off + 3 + size);
 }
 
+/* bin16 of a user argv array's strings, each with its NUL, laid out as the kernel lays out
+ * mm->arg_start..arg_end: at most `bound` bytes (a power of two) and LANNER_ARGV_STRINGS_MAX
+ * strings; a string cut by the bound, or strings past the count, set *cut. A failed exec's
+ * attempted arguments, read from the caller's memory at the syscall's exit. */
+static __always_inline __u32 mp_argv_user(__u8 *buf, __u32 off, const char *const *argv, __u32 bound,
+					  bool *cut)
+{
+	__u8 *p = mp_at(buf, off);
+	__u32 size = 0;
+	for (__u32 i = 0; argv && i <= LANNER_ARGV_STRINGS_MAX; i++) {
+		const char *s = NULL;
+		if (bpf_probe_read_user(&s, sizeof(s), &argv[i]) != 0) {
+			MP_ON_FAULT();
+			break;
+		}
+		if (!s)
+			break;
+		if (i == LANNER_ARGV_STRINGS_MAX || size >= bound) {
+			*cut = true;
+			break;
+		}
+		/* Masked so the verifier knows the write's bounds (size < bound here, so the mask
+		 * changes nothing): at most bound - 1 bytes in all. */
+		__u32 room = bound - 1 - size;
+		barrier_var(room); /* keeps clang from dropping the mask as redundant */
+		room &= bound - 1;
+		if (room == 0) {
+			*cut = true;
+			break;
+		}
+		long n = bpf_probe_read_user_str(mp_at(buf, off + 3 + size), room, s);
+		if (n <= 0) {
+			MP_ON_FAULT();
+			break;
+		}
+		size += n;
+		if ((__u32)n == room) {
+			*cut = true; /* the string filled the room: it may have been cut */
+			break;
+		}
+	}
+	size &= (2 * bound - 1);
+	p[0] = MP_BIN16;
+	mp_be16(p + 1, size);
+	return mp_settle(buf, off + 3 + size);
+}
+
 #endif

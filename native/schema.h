@@ -14,6 +14,8 @@
 #define LANNER_PATH_MAX 4096
 #define LANNER_ARGS_MAX 4096
 #define LANNER_ENV_MAX 2048
+/* Most strings read from a failed exec's argv array (the attempted arguments). */
+#define LANNER_ARGV_STRINGS_MAX 64
 #define LANNER_CGROUP_DEPTH 16
 #define LANNER_CGROUP_NAME_MAX 255
 #define LANNER_CWD_DEPTH 16

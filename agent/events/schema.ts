@@ -13,6 +13,7 @@ export const NATIVE_SCHEMA = {
   LANNER_PATH_MAX: 4096,
   LANNER_ARGS_MAX: 4096,
   LANNER_ENV_MAX: 2048,
+  LANNER_ARGV_STRINGS_MAX: 64,
   LANNER_CGROUP_DEPTH: 16,
   LANNER_CGROUP_NAME_MAX: 255,
   LANNER_CWD_DEPTH: 16,
@@ -73,6 +74,8 @@ export const OPEN_PARAM = positions("openat");
 export const BOUNDS = {
   path: S.LANNER_PATH_MAX,
   args: S.LANNER_ARGS_MAX,
+  /** Strings a failed exec's argv array is read for. */
+  argvStrings: S.LANNER_ARGV_STRINGS_MAX,
   env: S.LANNER_ENV_MAX,
   cgroupDepth: S.LANNER_CGROUP_DEPTH,
   cgroupName: S.LANNER_CGROUP_NAME_MAX,

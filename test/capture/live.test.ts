@@ -272,22 +272,51 @@ describe.skipIf(liveUnavailable !== null)("live capture", () => {
   );
 
   test(
-    "failed execve: res -ENOENT, the filename as passed, no args, the caller's cwd",
+    "failed execve: res -ENOENT, the filename and the arguments as passed, the caller's cwd",
     async () => {
       const missing = `/nonexistent/lanner-${crypto.randomUUID()}`;
       const cwd = realpathSync(tmpdir());
-      const child = Bun.spawnSync(["env", missing, "arg"], { cwd });
+      const child = Bun.spawnSync(["env", missing, "arg", "", "two words"], { cwd });
       expect(child.exitCode).toBe(127);
       const exec = await waitFor(() => session.events.find((x) => isExec(x) && x.filename === missing));
-      // The caller stays what it was (a failed exec replaces nothing): its comm, its cwd.
+      // The caller stays what it was (a failed exec replaces nothing): its comm, its cwd. The
+      // arguments are the attempted ones, read from the caller's argv array (an empty one too).
       expect(exec).toMatchObject({
         kind: "execve",
         res: -ENOENT,
         pid: child.pid,
         comm: "env",
-        args: [],
+        args: [missing, "arg", "", "two words"],
         cwd,
       });
+      expect((exec as ExecEvent).cut & (1 << EXEC_PARAM.args)).toBe(0);
+    },
+    LIVE_TEST_MS,
+  );
+
+  test(
+    "failed execve over the bounds: more than 64 arguments, or more than 4096 bytes, are cut and flagged",
+    async () => {
+      for (const extra of [
+        Array.from({ length: 80 }, (_, i) => `a${i}`),
+        Array.from({ length: 8 }, (_, i) => `${i}`.repeat(700)),
+      ]) {
+        const missing = `/nonexistent/lanner-${crypto.randomUUID()}`;
+        Bun.spawnSync(["env", missing, ...extra]);
+        const exec = (await waitFor(() => session.events.find((x) => isExec(x) && x.filename === missing))) as
+          | ExecEvent
+          | undefined;
+        if (exec === undefined) throw new Error("no failed exec record");
+        expect(exec.cut & (1 << EXEC_PARAM.args)).not.toBe(0);
+        const all = [missing, ...extra];
+        // What is kept is a prefix of the arguments: whole strings, then at most one cut short.
+        expect(exec.args.length).toBeGreaterThan(1);
+        expect(exec.args.length).toBeLessThanOrEqual(Math.min(all.length, BOUNDS.argvStrings));
+        expect(exec.args.slice(0, -1)).toEqual(all.slice(0, exec.args.length - 1));
+        expect(all[exec.args.length - 1].startsWith(exec.args.at(-1) as string)).toBe(true);
+        const bytes = exec.args.reduce((n, a) => n + Buffer.byteLength(a) + 1, 0);
+        expect(bytes).toBeLessThanOrEqual(BOUNDS.args);
+      }
     },
     LIVE_TEST_MS,
   );
