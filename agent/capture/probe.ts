@@ -249,6 +249,8 @@ function bootClock(shim: Shim): BootClock {
  * (the runtime's work per event-loop turn, cold caches) is most of what an idle agent spends. */
 export const BUSY_RING_FRACTION = 1 / 8;
 export const BUSY_INTERVAL_DIVISOR = 10;
+const DRAIN_TICKS_HELP =
+  "Ring drains on the timer, by pace (busy: early, because the last one found the ring filling fast)";
 
 /** An attached probe and the timer that drains its ring. */
 class RingDrainer implements LiveProbe {
@@ -256,7 +258,7 @@ class RingDrainer implements LiveProbe {
   private handle: Handle | null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   /** Drain ticks so far, and how many came early because the ring was filling fast. */
-  readonly ticks = { total: 0, busy: 0 };
+  private readonly ticks = { total: 0, busy: 0 };
   private sink: FrameSink | null = null;
   private readonly batch: Uint8Array;
   private readonly drained = new Uint32Array(2);
@@ -431,14 +433,14 @@ class RingDrainer implements LiveProbe {
       {
         name: "drain_ticks_total",
         type: "counter",
-        help: "Ring drains on the timer, by pace (busy: early, because the last one found the ring filling fast)",
+        help: DRAIN_TICKS_HELP,
         value: this.ticks.total - this.ticks.busy,
         labels: { pace: "interval" },
       },
       {
         name: "drain_ticks_total",
         type: "counter",
-        help: "Ring drains on the timer, by pace (busy: early, because the last one found the ring filling fast)",
+        help: DRAIN_TICKS_HELP,
         value: this.ticks.busy,
         labels: { pace: "busy" },
       },
