@@ -1,5 +1,9 @@
-// The lanner executable: every subcommand is dispatched by agent/cli/dispatch.ts.
+// The lanner executable: every subcommand is dispatched by agent/cli/dispatch.ts. A long-running
+// command first sets the allocator up for itself (agent/cli/allocator.ts), which may execute the
+// program again.
 
-import { runCli } from "./cli/index.ts";
+import { reexecWithAllocatorSetting, runCli } from "./cli/index.ts";
 
-process.exitCode = await runCli(process.argv.slice(2));
+const argv = process.argv.slice(2);
+reexecWithAllocatorSetting(argv);
+process.exitCode = await runCli(argv);

@@ -2,3 +2,9 @@
 // command runs (dispatch.ts), so `lanner version` does not load the agent.
 
 export { runCli } from "./dispatch.ts";
+export {
+  allocatorEnvironment,
+  PURGE_DELAY,
+  PURGE_DELAY_VARIABLE,
+  reexecWithAllocatorSetting,
+} from "./allocator.ts";

@@ -1,0 +1,89 @@
+// The native allocator's setting for the commands that run for long. The runtime's allocator
+// (mimalloc) hands freed pages back to the kernel a moment after they fall empty, and faults them
+// in again on the next allocation: for an agent that wakes every drain interval, allocates per
+// event and frees it all before the next wake-up, that churn (madvise, page faults, the
+// allocator's scavenger thread) was half its CPU on a parallel build (docs/PERFORMANCE.md). With
+// purging off, freed pages stay with the process for reuse, and the resident size stays at its
+// peak, which every table, queue and buffer bounds.
+//
+// The allocator reads its options from the environment once, before any JavaScript runs, so the
+// executable sets the variable and executes itself again (same pid, same arguments, same open
+// fds). A value the user set is kept; if the exec fails, the command runs as it is.
+
+import { dlopen, FFIType, ptr } from "bun:ffi";
+import { readFileSync } from "node:fs";
+
+/** mimalloc's option: milliseconds before an empty page is returned to the kernel; -1: never. */
+export const PURGE_DELAY_VARIABLE = "MIMALLOC_PURGE_DELAY";
+export const PURGE_DELAY = "-1";
+
+/** The commands that run long enough for the setting to pay for a second start. */
+const LONG_RUNNING = new Set(["run", "capture", "replay"]);
+
+/** The environment to exec with, or undefined when this process should just go on. */
+export function allocatorEnvironment(
+  command: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, string> | undefined {
+  if (command === undefined || !LONG_RUNNING.has(command)) return undefined;
+  if (env[PURGE_DELAY_VARIABLE] !== undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  out[PURGE_DELAY_VARIABLE] = PURGE_DELAY;
+  return out;
+}
+
+/** NUL-terminated C strings and a NULL-terminated array of pointers to them; the strings are
+ * pushed to `keep`, which must outlive the call that reads them. */
+function cArray(strings: readonly string[], encoding: "latin1" | "utf8", keep: Buffer[]): BigUint64Array {
+  const pointers = new BigUint64Array(strings.length + 1);
+  strings.forEach((s, i) => {
+    const b = Buffer.from(`${s}\0`, encoding);
+    keep.push(b);
+    pointers[i] = BigInt(ptr(b));
+  });
+  return pointers;
+}
+
+/**
+ * Executes this program again with the allocator's setting when `argv` names a long-running command
+ * and the variable is unset. Returns only when no exec happened: "not needed", or "failed" (no
+ * /proc, a deleted executable...), and then the command runs as it is. `exe` and `env` are for
+ * tests (the exec replaces the process, so a test can only watch it fail).
+ */
+export function reexecWithAllocatorSetting(
+  argv: readonly string[],
+  exe = "/proc/self/exe",
+  current: Readonly<Record<string, string | undefined>> = process.env,
+): "not needed" | "failed" {
+  const env = allocatorEnvironment(argv[0], current);
+  if (env === undefined) return "not needed";
+  let original: string[];
+  let libc: ReturnType<typeof openLibc>;
+  try {
+    // The arguments exactly as this process received them, the runtime's own included; latin1
+    // round-trips every byte.
+    original = readFileSync("/proc/self/cmdline", "latin1").split("\0");
+    if (original.at(-1) === "") original.pop();
+    libc = openLibc();
+  } catch {
+    return "failed";
+  }
+  const keep: Buffer[] = [];
+  const path = Buffer.from(`${exe}\0`, "utf8");
+  const args = cArray(original, "latin1", keep);
+  const envp = cArray(
+    Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    "utf8",
+    keep,
+  );
+  libc.symbols.execve(ptr(path), ptr(args), ptr(envp));
+  libc.close();
+  return "failed";
+}
+
+function openLibc() {
+  return dlopen("libc.so.6", {
+    execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+  });
+}
