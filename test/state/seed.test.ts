@@ -35,13 +35,16 @@ beforeAll(async () => {
   // fd 7 held open for reading, fd 8 for writing with close-on-exec unset; then sleep.
   // setsid makes it lead its own session and group: in a container whose session leader lives
   // outside the pid namespace (CI's), an inherited session id reads as 0 in /proc/PID/stat.
-  sleeper = Bun.spawn(["setsid", "sh", "-c", `exec 7<"${dir}/held.txt" 8>>"${dir}/out.log"; exec sleep 60 61`], {
-    cwd: dir,
-    env: { LANNER_SEED_MARK: "present", PATH: process.env.PATH ?? "/usr/bin:/bin" },
-    stdin: "ignore",
-    stdout: "ignore",
-    stderr: "ignore",
-  });
+  sleeper = Bun.spawn(
+    ["setsid", "sh", "-c", `exec 7<"${dir}/held.txt" 8>>"${dir}/out.log"; exec sleep 60 61`],
+    {
+      cwd: dir,
+      env: { LANNER_SEED_MARK: "present", PATH: process.env.PATH ?? "/usr/bin:/bin" },
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "ignore",
+    },
+  );
   // Wait until the shell has exec'd sleep.
   for (let i = 0; i < 200; i++) {
     const comm = await Bun.file(`/proc/${sleeper.pid}/comm`)
