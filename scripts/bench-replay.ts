@@ -6,6 +6,8 @@
 // decode alone, the direct path against the reference (msgpackr) path.
 //
 //   node_modules/.bin/bun scripts/bench-replay.ts [--events N] [--runs R] [--json] [--decode-only] [--ab ROUNDS]
+//     [--ruleset stable|default] [--compression none|zstd] [--no-decode] [--keep-dir DIR]
+//   (the last three narrow the runs, e.g. for `bun --cpu-prof` on one replay)
 //   (pin it to one core with: taskset -c 0 node_modules/.bin/bun scripts/bench-replay.ts)
 
 import { mkdtempSync, rmSync, statSync } from "node:fs";
@@ -44,6 +46,12 @@ const eventCount = flag("--events", 2_000_000);
 const runs = flag("--runs", 3);
 const asJson = args.includes("--json");
 const decodeOnly = args.includes("--decode-only");
+const option = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const onlyRuleset = option("--ruleset");
+const onlyCompression = option("--compression");
 const FALCO_STABLE = `${import.meta.dir}/../../shared/falco-rules/falco_rules.yaml`;
 
 const CGROUPS = [
@@ -264,12 +272,15 @@ function decodeAlone(count: number) {
   return result;
 }
 
-const dir = mkdtempSync(join(tmpdir(), "lanner-bench-replay-"));
+// --keep-dir: the capture files (bench-none.lcap, bench-zstd.lcap) and alerts stay there.
+const keepDir = option("--keep-dir");
+const dir = keepDir ?? mkdtempSync(join(tmpdir(), "lanner-bench-replay-"));
 const alertFile = join(dir, "alerts.jsonl");
 const results: Result[] = [];
 let ab: Awaited<ReturnType<typeof alternateDecoders>> | undefined;
 try {
   for (const compression of decodeOnly ? [] : (["none", "zstd"] as const)) {
+    if (onlyCompression !== undefined && compression !== onlyCompression) continue;
     const path = join(dir, `bench-${compression}.lcap`);
     writeCapture(path, compression);
     const fileMb = Number((statSync(path).size / 1e6).toFixed(1));
@@ -280,6 +291,7 @@ try {
       ],
       ["lanner default", [DEFAULT_RULES]],
     ] as [string, RuleSource[]][]) {
+      if (onlyRuleset !== undefined && !name.includes(onlyRuleset)) continue;
       await replayOnce(path, sources); // warm-up
       const timed = [];
       for (let r = 0; r < runs; r++) timed.push(await replayOnce(path, sources));
@@ -301,7 +313,7 @@ try {
   }
   if (args.includes("--ab")) ab = await alternateDecoders(flag("--ab", 5));
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  if (keepDir === undefined) rmSync(dir, { recursive: true, force: true });
 }
 /**
  * The direct decoder's effect end to end, robust to a shared machine's load: replay rounds with
@@ -326,13 +338,13 @@ async function alternateDecoders(rounds: number) {
   return { rounds, ratios: ratios.map((r) => Number(r.toFixed(3))), median: ratios[Math.floor(rounds / 2)] };
 }
 
-const decode = decodeAlone(Math.min(eventCount, 1_000_000));
+const decode = args.includes("--no-decode") ? undefined : decodeAlone(Math.min(eventCount, 1_000_000));
 if (ab !== undefined && !asJson)
   console.log(
     `replay, Falco stable, direct against reference decoder in alternating rounds: ${ab.median.toFixed(3)}x events per CPU second (pairs ${ab.ratios.join(", ")})`,
   );
 if (asJson) console.log(JSON.stringify({ replay: results, decode, alternating: ab }, null, 2));
-else {
+else if (decode !== undefined) {
   const d = decode;
   console.log(
     `decode alone, ${d.records} records: direct ${d.direct.nsPerRecord} ns/record CPU (${d.direct.genericRecords} took the reference path), ${d.direct.keptBytesPerEvent} B heap per kept event; reference path (msgpackr) ${d.reference.nsPerRecord} ns/record, ${d.reference.keptBytesPerEvent} B per kept event`,
