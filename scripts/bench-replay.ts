@@ -150,12 +150,12 @@ interface Result {
   heapBytesPerEvent: number;
 }
 
-async function replayOnce(path: string, sources: RuleSource[]) {
+async function replayOnce(path: string, sources: RuleSource[], generated = true) {
   const loaded = loadRuleSources(sources);
   if (loaded.diagnostics.errorCount > 0) throw new Error("rules do not load");
   const engine = new RuleEngine<EventContext>(
     loaded.ruleset,
-    { minPriority: "Debug", matching: "first", selection: [], planPerEventType: true },
+    { minPriority: "Debug", matching: "first", selection: [], planPerEventType: true, generated },
     liveBinder,
     liveText,
     liveEventKey,
@@ -278,6 +278,7 @@ const dir = keepDir ?? mkdtempSync(join(tmpdir(), "lanner-bench-replay-"));
 const alertFile = join(dir, "alerts.jsonl");
 const results: Result[] = [];
 let ab: Awaited<ReturnType<typeof alternateDecoders>> | undefined;
+let abGenerated: Awaited<ReturnType<typeof alternateGenerated>> | undefined;
 try {
   for (const compression of decodeOnly ? [] : (["none", "zstd"] as const)) {
     if (onlyCompression !== undefined && compression !== onlyCompression) continue;
@@ -312,6 +313,7 @@ try {
     }
   }
   if (args.includes("--ab")) ab = await alternateDecoders(flag("--ab", 5));
+  if (args.includes("--ab-generated")) abGenerated = await alternateGenerated(flag("--ab-generated", 5));
 } finally {
   if (keepDir === undefined) rmSync(dir, { recursive: true, force: true });
 }
@@ -338,12 +340,52 @@ async function alternateDecoders(rounds: number) {
   return { rounds, ratios: ratios.map((r) => Number(r.toFixed(3))), median: ratios[Math.floor(rounds / 2)] };
 }
 
+/**
+ * Generated rule plans (one function per event type) against the planner's closures, in
+ * alternating rounds in this one process, per ruleset (uncompressed): events per CPU second,
+ * generated over closures, per pair, median.
+ */
+async function alternateGenerated(rounds: number) {
+  const path = join(dir, "bench-ab.lcap");
+  writeCapture(path, "none");
+  const out = [];
+  for (const [name, sources] of [
+    ["falco stable", [{ name: FALCO_STABLE, text: await Bun.file(FALCO_STABLE).text() }]],
+    ["lanner default", [DEFAULT_RULES]],
+  ] as [string, RuleSource[]][]) {
+    const ratios: number[] = [];
+    const rate = (r: { events: number; cpuSeconds: number }) => r.events / r.cpuSeconds;
+    await replayOnce(path, sources, false); // warm-up
+    await replayOnce(path, sources, true);
+    for (let i = 0; i < rounds; i++) {
+      const closures = await replayOnce(path, sources, false);
+      const generated = await replayOnce(path, sources, true);
+      ratios.push(rate(generated) / rate(closures));
+    }
+    ratios.sort((a, b) => a - b);
+    out.push({
+      name,
+      ratios: ratios.map((r) => Number(r.toFixed(3))),
+      median: ratios[Math.floor(rounds / 2)],
+    });
+  }
+  return out;
+}
+
 const decode = args.includes("--no-decode") ? undefined : decodeAlone(Math.min(eventCount, 1_000_000));
 if (ab !== undefined && !asJson)
   console.log(
     `replay, Falco stable, direct against reference decoder in alternating rounds: ${ab.median.toFixed(3)}x events per CPU second (pairs ${ab.ratios.join(", ")})`,
   );
-if (asJson) console.log(JSON.stringify({ replay: results, decode, alternating: ab }, null, 2));
+if (abGenerated !== undefined && !asJson)
+  for (const g of abGenerated)
+    console.log(
+      `replay, ${g.name}, generated rule plans against closures in alternating rounds: ${g.median.toFixed(3)}x events per CPU second (pairs ${g.ratios.join(", ")})`,
+    );
+if (asJson)
+  console.log(
+    JSON.stringify({ replay: results, decode, alternating: ab, alternatingGenerated: abGenerated }, null, 2),
+  );
 else if (decode !== undefined) {
   const d = decode;
   console.log(

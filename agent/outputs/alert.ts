@@ -78,10 +78,12 @@ export function alertJson(alert: Alert, format: AlertFormat): string {
 }
 
 /**
- * What JSON.stringify may escape in a string: quote, backslash, controls (C0, which it escapes,
- * and C1, which it does not: those strings just take the call) and lone surrogates.
+ * What JSON.stringify escapes in a string: controls, quote, backslash and (lone) surrogates. From
+ * a string: the JIT-compiled form of this class (no unicode flag, no property escapes) is several
+ * times faster than one written with \p{...}.
  */
-const NEEDS_ESCAPE = /["\\\p{Cc}\p{Cs}]/u;
+const ESCAPED_CHARS = '[\\u0000-\\u001f"\\\\\\ud800-\\udfff]';
+const NEEDS_ESCAPE = new RegExp(ESCAPED_CHARS);
 
 /** JSON.stringify(s), without the call for the usual string that needs no escape. */
 function jsonString(s: string): string {
