@@ -317,6 +317,9 @@
 /* writev: writev */
 #define LANNER_KIND_WRITEV 78
 #define LANNER_KIND_WRITEV_PARAMS 2
+/* close_range: close (or mark close-on-exec) every fd in a range */
+#define LANNER_KIND_CLOSE_RANGE 79
+#define LANNER_KIND_CLOSE_RANGE_PARAMS 4
 
 #ifdef LANNER_DESCRIPTORS
 struct lanner_param_desc {
@@ -404,6 +407,7 @@ static const struct lanner_kind_desc lanner_kinds[LANNER_KIND_SLOTS] = {
 	[76] = { LANNER_PROG_GENERIC, 4, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 }, { LANNER_SRC_ARG, 2, 1, 0 }, { LANNER_SRC_ARG, 3, 1, 0 } } }, /* pwrite */
 	[77] = { LANNER_PROG_GENERIC, 2, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 } } }, /* readv */
 	[78] = { LANNER_PROG_GENERIC, 2, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 2, 0 } } }, /* writev */
+	[79] = { LANNER_PROG_GENERIC, 4, LANNER_FDS_NONE, 0, { { LANNER_SRC_RET, 0, 0, 0 }, { LANNER_SRC_ARG, 0, 3, 0 }, { LANNER_SRC_ARG, 1, 3, 0 }, { LANNER_SRC_ARG, 2, 3, 0 } } }, /* close_range */
 };
 #endif
 

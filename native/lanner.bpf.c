@@ -278,11 +278,32 @@ static __always_inline struct kernfs_node *kernfs_parent(struct kernfs_node *kn)
 	return BPF_CORE_READ((struct kernfs_node___615 *)kn, __parent);
 }
 
-/* The cgroup v2 path as an array16 of names, leaf first, at most LANNER_CGROUP_DEPTH of them.
- * The root's own (empty) name is not a component: a task in the root cgroup gives []. */
-static __always_inline __u32 put_cgroup(__u8 *buf, __u32 off, struct task_struct *task, bool *cut)
+/* The cgroup that names the task's container: its v2 cgroup, or, when that is the v2 root (a
+ * cgroup v1 or hybrid host, where runtimes place containers in the v1 controller hierarchies),
+ * its cgroup in the memory controller's hierarchy (every Kubernetes runtime uses that one). On a
+ * v2-only host a task in the root stays in the root: the memory controller's cgroup is the root
+ * there too. Without this the agent would read /proc/PID/cgroup on every exec of such a host. */
+static __always_inline struct kernfs_node *container_cgroup_kn(struct task_struct *task)
 {
 	struct kernfs_node *kn = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn);
+	if (!kn || kernfs_parent(kn))
+		return kn;
+	if (!bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id))
+		return kn;
+	int memory = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+	if (memory < 0 || memory >= CGROUP_SUBSYS_COUNT)
+		return kn;
+	struct cgroup_subsys_state *css = BPF_CORE_READ(task, cgroups, subsys[memory]);
+	struct kernfs_node *v1 = css ? BPF_CORE_READ(css, cgroup, kn) : NULL;
+	return v1 ? v1 : kn;
+}
+
+/* The container's cgroup path (container_cgroup_kn) as an array16 of names, leaf first, at most
+ * LANNER_CGROUP_DEPTH of them. The root's own (empty) name is not a component: a task in the
+ * root cgroup gives []. */
+static __always_inline __u32 put_cgroup(__u8 *buf, __u32 off, struct task_struct *task, bool *cut)
+{
+	struct kernfs_node *kn = container_cgroup_kn(task);
 	__u32 head = off;
 	__u16 n = 0;
 	off += 3;

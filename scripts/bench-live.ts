@@ -1,8 +1,9 @@
 // Live benchmarks of the built agent (dist/lanner run), as root with the real probe:
-//   1. overhead ratios, agent off vs on, alternating rounds (each "on" round after one unmeasured
-//      run with the agent attached, so start-up JIT and the /proc seed are not counted): an openat+close loop
-//      (native/bench/open_loop.c) and `make -j2` of 60 small C files, with Falco's stable rules;
-//      agent CPU per event on the build;
+//   1. overhead ratios, agent off vs on, alternating rounds (each "on" round after unmeasured runs
+//      with the agent attached, one of the loop, three builds, so start-up JIT and the /proc seed
+//      are not counted): an openat+close loop (native/bench/open_loop.c) and `make -j2` of 60 small
+//      C files, with Falco's stable rules; agent CPU per event of the measured run (events counted
+//      by SIGUSR2 summaries around it);
 //   2. load levels: openat+close offered at paced rates, events seen / delivered / dropped by the
 //      kernel, up to the first rate with drops; agent CPU per million events;
 //   3. memory: agent RSS idle after start, and its peak (VmHWM) after an alert burst;
@@ -59,14 +60,7 @@ class LiveAgent {
   ) {}
 
   async start(): Promise<void> {
-    const argv = [
-      LANNER,
-      "run",
-      "-o",
-      "file_output.enabled=false",
-      "-o",
-      "engine.modern_ebpf.drain_interval_ms=10",
-    ];
+    const argv = [LANNER, "run", "-o", "file_output.enabled=false"];
     for (const r of this.rules) argv.push("-r", r);
     argv.push(...this.extra);
     this.proc = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
@@ -97,6 +91,26 @@ class LiveAgent {
     const status = readFileSync(`/proc/${this.pid}/status`, "utf8");
     const kib = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? 0);
     return { rss: kib("VmRSS") / 1024, hwm: kib("VmHWM") / 1024 };
+  }
+
+  /** The agent's counters now: SIGUSR2 makes it log a summary line, which is read back. */
+  async summary(): Promise<AgentStats> {
+    const seen = this.summaries();
+    (this.proc as Subprocess).kill("SIGUSR2");
+    const deadline = Date.now() + 10_000;
+    while (this.summaries() === seen) {
+      if (Date.now() > deadline) throw new Error(`no summary line after SIGUSR2:\n${this.err}`);
+      await Bun.sleep(10);
+    }
+    const last = this.err
+      .split("\n")
+      .filter((l) => l.includes('"msg":"summary"'))
+      .at(-1) as string;
+    return JSON.parse(last) as AgentStats;
+  }
+
+  private summaries(): number {
+    return this.err.split('"msg":"summary"').length - 1;
   }
 
   /** SIGTERM; returns the final stats line. */
@@ -217,6 +231,8 @@ interface Ratio {
   agent_cpu_s: number;
   agent_events: number;
   agent_us_per_event: number;
+  /** Agent CPU seconds in each unmeasured run before the measured one, averaged over the rounds. */
+  warmup_agent_cpu_s: number[];
 }
 
 async function overhead(
@@ -225,25 +241,35 @@ async function overhead(
   rounds: number,
   rules: string[],
   extra: string[] = [],
+  warmups = 1,
 ): Promise<Ratio> {
   const off: number[] = [];
   const on: number[] = [];
   let cpu = 0;
   let events = 0;
+  /** Agent CPU seconds during each warm-up run, summed over the rounds (the JIT's settling). */
+  const warmupCpu: number[] = Array.from({ length: warmups }, () => 0);
   run(); // warm caches
   for (let i = 0; i < rounds; i++) {
     off.push(run());
     const agent = new LiveAgent(rules, extra);
     await agent.start();
-    // One unmeasured run with the agent attached: its JIT warm-up and the /proc seed are start-up
-    // costs, paid once by an agent that runs for days, not per build.
-    run();
+    // Unmeasured runs with the agent attached: its JIT warm-up (the runtime compiles the hot
+    // paths in tiers over the first few thousand events) and the /proc seed are start-up costs,
+    // paid once by an agent that runs for days, not per build.
+    for (let w = 0; w < warmups; w++) {
+      const before = agent.cpuSeconds();
+      run();
+      warmupCpu[w] += agent.cpuSeconds() - before;
+    }
     await Bun.sleep(300);
+    const events0 = (await agent.summary()).events;
     const cpu0 = agent.cpuSeconds();
     on.push(run());
     await Bun.sleep(300);
     cpu += agent.cpuSeconds() - cpu0;
-    events += (await agent.stop()).events;
+    events += (await agent.summary()).events - events0;
+    await agent.stop();
   }
   const ratios = off.map((o, i) => on[i] / o);
   return {
@@ -254,6 +280,7 @@ async function overhead(
     agent_cpu_s: cpu,
     agent_events: events,
     agent_us_per_event: (cpu / Math.max(1, events)) * 1e6,
+    warmup_agent_cpu_s: warmupCpu.map((c) => c / rounds),
   };
 }
 
@@ -383,6 +410,8 @@ if (openCloseOnly) {
   process.exit(0);
 }
 prepareBuild(quick ? 8 : 60);
+/** Builds with the agent attached before the measured one (see overhead()). */
+const BUILD_WARMUPS = 3;
 const results = {
   quick,
   open_close: await overhead(
@@ -396,6 +425,8 @@ const results = {
     runBuild,
     quick ? 1 : 3,
     haveStable ? [STABLE] : [],
+    [],
+    BUILD_WARMUPS,
   ),
   build_rules: haveStable ? "Falco stable" : "embedded default (Falco's stable rules not found)",
   load: await loadLevels(
@@ -412,7 +443,8 @@ if (asJson) {
   for (const r of [results.open_close, results.build]) {
     console.log(
       `${r.workload}: off ${r.off_s.map((x) => f(x, 3)).join("/")} s, on ${r.on_s.map((x) => f(x, 3)).join("/")} s, ` +
-        `ratio ${f(r.ratio)}x (median); agent ${f(r.agent_cpu_s)} s CPU for ${r.agent_events} events = ${f(r.agent_us_per_event, 1)} us/event`,
+        `ratio ${f(r.ratio)}x (median); agent ${f(r.agent_cpu_s)} s CPU for ${r.agent_events} events = ${f(r.agent_us_per_event, 1)} us/event; ` +
+        `agent CPU per run before it (JIT settling): ${r.warmup_agent_cpu_s.map((c) => f(c, 3)).join(", ")} s, measured ${f(r.agent_cpu_s / r.on_s.length, 3)} s`,
     );
   }
   console.log(`(build rules: ${results.build_rules})`);

@@ -68,7 +68,8 @@ export interface LiveProbe extends MetricSource {
   selection(): readonly EventKind[];
   /** The agent's tgid as the host numbers it, once the probe has seen the agent (else 0). */
   agentHostTgid(): number;
-  /** Drains every drainIntervalMs on a timer (which keeps the process alive until stop). */
+  /** Drains every drainIntervalMs on a timer (which keeps the process alive until stop), sooner
+   * while the ring fills fast (BUSY_RING_FRACTION). */
   start(sink: FrameSink): void;
   /** Detaches the programs, drains what is left into the sink, frees everything. Idempotent. */
   stop(): void;
@@ -242,11 +243,20 @@ function bootClock(shim: Shim): BootClock {
   return { offsetSec: Number(out[0]), offsetNsec: Number(out[1]) };
 }
 
+/** A tick that hands over at least this fraction of one ring means the ring fills fast: the next
+ * drain comes after drainIntervalMs / BUSY_INTERVAL_DIVISOR, so a burst never waits a whole
+ * interval. Between bursts each wake-up is paid once per interval: on a node the timer's own cost
+ * (the runtime's work per event-loop turn, cold caches) is most of what an idle agent spends. */
+export const BUSY_RING_FRACTION = 1 / 8;
+export const BUSY_INTERVAL_DIVISOR = 10;
+
 /** An attached probe and the timer that drains its ring. */
 class RingDrainer implements LiveProbe {
   readonly clock: BootClock;
   private handle: Handle | null;
-  private timer: ReturnType<typeof setInterval> | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  /** Drain ticks so far, and how many came early because the ring was filling fast. */
+  readonly ticks = { total: 0, busy: 0 };
   private sink: FrameSink | null = null;
   private readonly batch: Uint8Array;
   private readonly drained = new Uint32Array(2);
@@ -306,13 +316,29 @@ class RingDrainer implements LiveProbe {
     if (this.handle === null) throw new Error("the probe is stopped");
     if (this.timer !== null) throw new Error("the probe is already started");
     this.sink = sink;
-    this.timer = setInterval(() => this.drain(), this.options.drainIntervalMs);
+    this.timer = setTimeout(this.tick, this.options.drainIntervalMs);
   }
+
+  private readonly tick = (): void => {
+    let bytes = 0;
+    try {
+      bytes = this.drain();
+    } finally {
+      // Stopped meanwhile (stop() clears the timer): no further tick.
+      if (this.timer !== null) {
+        this.ticks.total++;
+        const busy = bytes >= this.options.ringBytes * BUSY_RING_FRACTION;
+        if (busy) this.ticks.busy++;
+        const interval = this.options.drainIntervalMs;
+        this.timer = setTimeout(this.tick, busy ? Math.max(1, interval / BUSY_INTERVAL_DIVISOR) : interval);
+      }
+    }
+  };
 
   stop(): void {
     const handle = this.handle;
     if (handle === null) return;
-    if (this.timer !== null) clearInterval(this.timer);
+    if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     this.shim.lanner_detach(handle);
     try {
@@ -401,6 +427,20 @@ class RingDrainer implements LiveProbe {
         type: "counter",
         help: "Records the probe wrote to the ring",
         value: k.written,
+      },
+      {
+        name: "drain_ticks_total",
+        type: "counter",
+        help: "Ring drains on the timer, by pace (busy: early, because the last one found the ring filling fast)",
+        value: this.ticks.total - this.ticks.busy,
+        labels: { pace: "interval" },
+      },
+      {
+        name: "drain_ticks_total",
+        type: "counter",
+        help: "Ring drains on the timer, by pace (busy: early, because the last one found the ring filling fast)",
+        value: this.ticks.busy,
+        labels: { pace: "busy" },
       },
       {
         name: "kernel_drops_total",
@@ -493,20 +533,24 @@ class RingDrainer implements LiveProbe {
     return out;
   }
 
-  private drain(): void {
+  /** Hands what the rings hold to the sink; returns the bytes handed over. */
+  private drain(): number {
     const handle = this.handle;
     const sink = this.sink;
-    if (handle === null || sink === null) return;
+    if (handle === null || sink === null) return 0;
     const room = this.batch.length - (BOUNDS.record + FRAME_HEADER_BYTES);
+    let total = 0;
     for (let i = 0; i < this.maxBatchesPerTick; i++) {
       const rc = this.shim.lanner_drain(handle, this.batch, this.batch.length, this.drained);
       const frames = this.drained[0];
       const bytes = this.drained[1];
+      total += bytes;
       if (frames > 0) sink(this.batch.subarray(0, bytes), frames);
       if (rc !== 0) throw new Error(`draining the ring failed (${errnoName(rc)})`);
       // With room left for a maximal record, the drain stopped because the ring was empty.
-      if (bytes <= room) return;
+      if (bytes <= room) return total;
     }
+    return total;
   }
 }
 

@@ -37,6 +37,7 @@ export const STATE_KINDS: readonly EventKind[] = [
   "openat2",
   "creat",
   "close",
+  "close_range",
   "dup",
   "dup2",
   "dup3",

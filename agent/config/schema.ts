@@ -86,8 +86,10 @@ export const configSchema = z.strictObject({
             .int()
             .min(1)
             .max(1000)
-            .default(10)
-            .describe("Lanner: how often the ring buffer is drained"),
+            .default(50)
+            .describe(
+              "Lanner: how often the ring buffer is drained, in ms; a drain that finds an eighth of a ring filled brings the next one forward to a tenth of this. The longest an event waits before the rules see it",
+            ),
         })
         .prefault({}),
       prefilter: z

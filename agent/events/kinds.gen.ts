@@ -82,7 +82,8 @@ export type EventKind =
   | "pread"
   | "pwrite"
   | "readv"
-  | "writev";
+  | "writev"
+  | "close_range";
 
 /** execve: program execution; execveat: program execution through a dirfd. */
 export interface ExecEvent extends EventBase {
@@ -101,7 +102,7 @@ export interface ExecEvent extends EventBase {
   filename: string;
   /** argv, argv[0] first; empty on failure (evt.arg.args) */
   args: string[];
-  /** cgroup v2 path at exec (evt.arg.cgroups) */
+  /** cgroup path at exec: v2, or the memory controller's v1 path when the v2 one is the root (evt.arg.cgroups) */
   cgroup: string;
   /** environment, NAME=value each; empty on failure (evt.arg.env) */
   env?: string[];
@@ -971,6 +972,19 @@ export interface WritevEvent extends EventBase {
   fd: number;
 }
 
+/** close_range: close (or mark close-on-exec) every fd in a range. */
+export interface CloseRangeEvent extends EventBase {
+  kind: "close_range";
+  /** return value: -errno on failure (evt.arg.res) */
+  res: number;
+  /** lowest fd closed (evt.arg.first) */
+  first: number;
+  /** highest fd closed (~0: every fd above first) (evt.arg.last) */
+  last: number;
+  /** CLOSE_RANGE_UNSHARE, CLOSE_RANGE_CLOEXEC (evt.arg.flags) */
+  flags: number;
+}
+
 export type Event =
   | ExecEvent
   | OpenEvent
@@ -1046,7 +1060,8 @@ export type Event =
   | PreadEvent
   | PwriteEvent
   | ReadvEvent
-  | WritevEvent;
+  | WritevEvent
+  | CloseRangeEvent;
 
 /** Kind name to id (record element 0). */
 export const KIND_ID: Readonly<Record<EventKind, number>> = {
@@ -1128,6 +1143,7 @@ export const KIND_ID: Readonly<Record<EventKind, number>> = {
   pwrite: 76,
   readv: 77,
   writev: 78,
+  close_range: 79,
 };
 
 /** Parameters each kind's record carries today (older records may carry fewer). */
@@ -1210,6 +1226,7 @@ export const PARAM_COUNT: Readonly<Record<EventKind, number>> = {
   pwrite: 4,
   readv: 2,
   writev: 2,
+  close_range: 4,
 };
 
 /** One evt.arg parameter: Falco's name, the decoded field, its wire type. */
@@ -1658,6 +1675,12 @@ export const EVT_PARAMS: Readonly<Record<EventKind, readonly EvtParam[]>> = {
   writev: [
     { falco: "res", field: "res", type: "i64", render: "errno" },
     { falco: "fd", field: "fd", type: "i32", render: "fd" },
+  ],
+  close_range: [
+    { falco: "res", field: "res", type: "i64", render: "errno" },
+    { falco: "first", field: "first", type: "u32" },
+    { falco: "last", field: "last", type: "u32" },
+    { falco: "flags", field: "flags", type: "u32", render: "close_range_flags" },
   ],
 };
 
@@ -2651,6 +2674,19 @@ export const DECODERS: readonly (Decode | undefined)[] = (() => {
     cut: b.cut,
     res: n > 0 ? rd.i64(r, 5, at) : 0,
     fd: n > 1 ? rd.i32(r, 6, at) : 0,
+  });
+  d[79] = (r, at, n, b): CloseRangeEvent => ({
+    kind: "close_range",
+    num: b.num,
+    bootSec: b.bootSec,
+    bootNsec: b.bootNsec,
+    tid: b.tid,
+    pid: b.pid,
+    cut: b.cut,
+    res: n > 0 ? rd.i64(r, 5, at) : 0,
+    first: n > 1 ? rd.u32(r, 6, at) : 0,
+    last: n > 2 ? rd.u32(r, 7, at) : 0,
+    flags: n > 3 ? rd.u32(r, 8, at) : 0,
   });
   return d;
 })();
@@ -4240,6 +4276,27 @@ export const FAST_DECODERS: readonly (FastDecode | undefined)[] = (() => {
       cut,
       res: v0,
       fd: v1,
+    };
+  };
+  d[79] = (c, b): CloseRangeEvent => {
+    const n = c.present;
+    const v0 = n > 0 ? wr.i64(c) : 0;
+    const v1 = n > 1 ? wr.u32(c) : 0;
+    const v2 = n > 2 ? wr.u32(c) : 0;
+    const v3 = n > 3 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 4);
+    return {
+      kind: "close_range",
+      num: b.num,
+      bootSec: b.bootSec,
+      bootNsec: b.bootNsec,
+      tid: b.tid,
+      pid: b.pid,
+      cut,
+      res: v0,
+      first: v1,
+      last: v2,
+      flags: v3,
     };
   };
   return d;

@@ -206,6 +206,11 @@ export const RENAME_FLAGS: Names = [
   [2, "RENAME_EXCHANGE"],
   [4, "RENAME_WHITEOUT"],
 ];
+/** close_range(2) flags (the driver's PPM_CLOSE_RANGE_* have the kernel's values). */
+export const CLOSE_RANGE_FLAGS: Names = [
+  [2, "CLOSE_RANGE_UNSHARE"],
+  [4, "CLOSE_RANGE_CLOEXEC"],
+];
 export const MEMFD_FLAGS: Names = [
   [1, "MFD_CLOEXEC"],
   [2, "MFD_ALLOW_SEALING"],
@@ -408,6 +413,7 @@ export const RENDERERS: Readonly<Record<Rendering, (v: number) => string>> = {
   // socket(2)'s type is a plain number in libsinsp.
   socket_type: decimal,
   memfd_flags: flagRenderer(MEMFD_FLAGS, true),
+  close_range_flags: flagRenderer(CLOSE_RANGE_FLAGS, true),
   signal: enumRenderer(SIGNALS, decimal),
   prctl_option: enumRenderer(PRCTL_OPTIONS, decimal),
   fcntl_cmd: enumRenderer(FCNTL_COMMANDS, () => "UNKNOWN"),

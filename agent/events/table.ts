@@ -100,7 +100,8 @@ export type Rendering =
   | "signal"
   | "prctl_option"
   | "fcntl_cmd"
-  | "bpf_cmd";
+  | "bpf_cmd"
+  | "close_range_flags";
 
 /** Where a kind is recorded. */
 export type Hook = "sys_exit" | "sched_process_exec" | "sched_process_exit" | "sched_process_fork";
@@ -261,7 +262,15 @@ const EXEC_PARAMS: ParamSpec[] = [
     "argv, argv[0] first; empty on failure",
     4096,
   ),
-  reader("cgroup", "cgroups", "cgroup", "task->cgroups->dfl_cgrp", "/", "cgroup v2 path at exec", 16),
+  reader(
+    "cgroup",
+    "cgroups",
+    "cgroup",
+    "task->cgroups->dfl_cgrp, else subsys[memory]->cgroup",
+    "/",
+    "cgroup path at exec: v2, or the memory controller's v1 path when the v2 one is the root",
+    16,
+  ),
   reader(
     "env",
     "env",
@@ -944,6 +953,19 @@ export const EVENT_TABLE: readonly KindSpec[] = [
   ),
   K(77, "readv", 19, 65, [res(), fd(0)], "readv", OFF),
   K(78, "writev", 20, 66, [res(), fd(0)], "writev", OFF),
+  K(
+    79,
+    "close_range",
+    436,
+    436,
+    [
+      res(),
+      argU32(0, "first", "lowest fd closed"),
+      argU32(1, "last", "highest fd closed (~0: every fd above first)"),
+      rendered(argU32(2, "flags", "CLOSE_RANGE_UNSHARE, CLOSE_RANGE_CLOEXEC"), "close_range_flags"),
+    ],
+    "close (or mark close-on-exec) every fd in a range",
+  ),
 ];
 
 /** Elements before the parameters: kind, boot_sec, boot_nsec, tid, pid. */

@@ -15,6 +15,7 @@ const O_CLOEXEC = 0o2000000;
 const SOCK_CLOEXEC = 0o2000000;
 const F_DUPFD = 0;
 const F_DUPFD_CLOEXEC = 1030;
+const CLOSE_RANGE_CLOEXEC = 4;
 const CLONE_FILES = 0x400;
 const CLONE_THREAD = 0x10000;
 const EINPROGRESS = -115;
@@ -214,6 +215,13 @@ export function applyFdSyscall(
       const fd = fds.get(n);
       if ((num(p, "res") ?? 0) >= 0) fds.delete(n);
       return fd;
+    }
+    case "close_range": {
+      // As libsinsp: a failed call changes nothing; CLOSE_RANGE_CLOEXEC marks instead of closing.
+      if ((num(p, "res") ?? -1) < 0) return undefined;
+      const cloexecOnly = ((num(p, "flags") ?? 0) & CLOSE_RANGE_CLOEXEC) !== 0;
+      fds.closeRange(num(p, "first") ?? 0, num(p, "last") ?? 0, cloexecOnly);
+      return undefined;
     }
     case "creat": {
       const path = text(p, "name") ?? text(p, "path") ?? "";

@@ -238,6 +238,18 @@ export class FdTable {
     return child;
   }
 
+  /** close_range(2): the fds numbered first..last are closed or, with `cloexecOnly`
+   * (CLOSE_RANGE_CLOEXEC), marked close-on-exec. */
+  closeRange(first: number, last: number, cloexecOnly: boolean): void {
+    const hit: FdInfo[] = [];
+    for (const fd of this.byNum.values()) if (fd.num >= first && fd.num <= last) hit.push(fd);
+    for (const fd of hit) {
+      if (!cloexecOnly) this.delete(fd.num);
+      // FdInfo objects are shared with forked copies of the table: replaced, not changed in place.
+      else if (!fd.cloexec) this.set({ ...fd, cloexec: true });
+    }
+  }
+
   /** exec closes every close-on-exec fd. */
   closeOnExec(): void {
     if (this.cloexecCount === 0) return;

@@ -1,7 +1,7 @@
 // Applies each decoded event to the state tables, then hands out the context the rules see.
 // Owns every table (processes with their fds, containers, the caches) and their counters.
 
-import { readFileSync, readlinkSync } from "node:fs";
+import { readlinkSync } from "node:fs";
 import { type MetricSample, type MetricSource, type MonotonicClock, TokenBucket } from "../common/index.ts";
 import type { Event } from "../events/index.ts";
 import { ContainerMetadataStore, type ContainerEngineDirs, type ContainerMeta } from "./container-meta.ts";
@@ -93,13 +93,11 @@ export class StateTracker implements MetricSource {
   private readonly repairBucket: TokenBucket;
   private readonly repairTried = new Set<number>();
   /** Host with cgroup v1 hierarchies: an exec whose v2 path names no container reads /proc/PID/cgroup. */
-  private readonly hybridCgroups: boolean;
   private readonly counts = {
     repaired: 0,
     repairGone: 0,
     repairDenied: 0,
     fdRepaired: 0,
-    cgroupReads: 0,
     seeded: 0,
   };
   private readonly fdHost: FdEventHost;
@@ -127,7 +125,6 @@ export class StateTracker implements MetricSource {
       maxBurst: options.repairBurst ?? 1000,
       clock: options.clock,
     });
-    this.hybridCgroups = this.procRoot !== undefined && hasV1Hierarchies(this.procRoot);
     const containerUsers = this.procRoot === undefined ? undefined : new ContainerUserTables(this.procRoot);
     this.containerUsers = containerUsers;
     const facts: LazyFacts = {
@@ -175,8 +172,6 @@ export class StateTracker implements MetricSource {
         // its fields are the caller's, so an unknown caller is repaired like any other.
         if (this.processes.get(event.pid) === undefined) this.repair(event.pid);
         const p = this.processes.onExec(event);
-        if (p !== undefined && event.res === 0 && p.containerId === "host" && this.hybridCgroups)
-          this.cgroupFromProc(p);
         if (p !== undefined && p.containerId !== "host") this.containerUsers?.notePid(p.containerId, p.pid);
         ctx.process = p;
         break;
@@ -300,11 +295,6 @@ export class StateTracker implements MetricSource {
       g("state_fds_capacity", "Cap on tracked fds (state.max_fds_total)", b.totalCap),
       k("state_fds_evicted_total", "fds dropped to stay under the per-process or total cap", b.evicted),
       k("state_fd_repairs_total", "fds opened before start read from /proc", this.counts.fdRepaired),
-      k(
-        "state_cgroup_reads_total",
-        "Exec cgroups read from /proc on a cgroup v1/hybrid host",
-        this.counts.cgroupReads,
-      ),
       g("state_containers", "Containers in the metadata cache", c.size),
       k("state_container_reads_total", "Container runtime files read", c.reads),
       k("state_container_missing_total", "Metadata lookups that found nothing (yet)", c.missing),
@@ -409,23 +399,6 @@ export class StateTracker implements MetricSource {
     return fd;
   }
 
-  private cgroupFromProc(p: ProcessInfo): void {
-    if (this.procRoot === undefined) return;
-    this.counts.cgroupReads++;
-    let text: string;
-    try {
-      text = readFileSync(`${this.procRoot}/${p.pid}/cgroup`, "utf8");
-    } catch {
-      return;
-    }
-    const path = cgroupPathFromProcFile(text);
-    const id = this.containerIds.idOf(path);
-    if (id !== "host") {
-      p.cgroup = path;
-      p.containerId = id;
-    }
-  }
-
   private containerOf(p: ProcessInfo): ContainerMeta | undefined {
     if (p.containerId === "host") return undefined;
     const full = this.containerIds.fullIdOf(p.cgroup);
@@ -445,17 +418,6 @@ export class StateTracker implements MetricSource {
       }
     }
     return p.exeFile ?? undefined;
-  }
-}
-
-/** A host where some process sits in cgroup v1 controller hierarchies (v1 only, or hybrid). */
-function hasV1Hierarchies(procRoot: string): boolean {
-  try {
-    return readFileSync(`${procRoot}/self/cgroup`, "utf8")
-      .split("\n")
-      .some((l) => l !== "" && !l.startsWith("0::"));
-  } catch {
-    return false;
   }
 }
 

@@ -54,6 +54,11 @@ const EXPECT: Record<string, (r: Run) => Partial[]> = {
     { res: 0, fd: r.v.fd },
     { res: -EBADF, fd: r.v.fd },
   ],
+  close_range: (r) => [
+    { res: 0, first: r.v.first, last: r.v.last, flags: 4 },
+    { res: 0, first: r.v.first, last: r.v.last, flags: 0 },
+    { res: -EINVAL, first: r.v.last, last: r.v.first, flags: 0 },
+  ],
   socket: (r) => [
     { res: r.v.fd, domain: 10, type: 2, proto: 0 },
     { res: -EPROTONOSUPPORT, domain: 2, type: 1, proto: 99 },

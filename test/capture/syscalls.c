@@ -131,6 +131,14 @@ static void k_close(void)
 	ok(close(fd));
 	fails(close(fd), EBADF);
 }
+static void k_close_range(void)
+{
+	int a = dup(1), b = dup(1);
+	printf("first=%d\nlast=%d\n", a, b);
+	ok(syscall(SYS_close_range, a, b, 4)); /* CLOSE_RANGE_CLOEXEC: marked, still open */
+	ok(syscall(SYS_close_range, a, b, 0));
+	fails(syscall(SYS_close_range, b, a, 0), EINVAL); /* last below first */
+}
 static void k_socket(void)
 {
 	int fd = socket(AF_INET6, SOCK_DGRAM, 0);
@@ -702,6 +710,7 @@ static const struct {
 } KINDS[] = {
 	{ "creat", k_creat },
 	{ "close", k_close },
+	{ "close_range", k_close_range },
 	{ "socket", k_socket },
 	{ "socketpair", k_socketpair },
 	{ "connect", k_connect },

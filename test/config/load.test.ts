@@ -24,7 +24,7 @@ const SCHEMA_DEFAULTS: LannerConfig = {
   log_level: "info",
   engine: {
     kind: "modern_ebpf",
-    modern_ebpf: { buf_size_preset: 4, cpus_for_each_buffer: 0, drain_interval_ms: 10 },
+    modern_ebpf: { buf_size_preset: 4, cpus_for_each_buffer: 0, drain_interval_ms: 50 },
     prefilter: true,
   },
   state: {
@@ -124,7 +124,7 @@ describe("defaults", () => {
     });
     expect(config.engine).toEqual({
       kind: "modern_ebpf",
-      modern_ebpf: { buf_size_preset: 6, cpus_for_each_buffer: 0, drain_interval_ms: 10 },
+      modern_ebpf: { buf_size_preset: 6, cpus_for_each_buffer: 0, drain_interval_ms: 50 },
       prefilter: true,
     });
   });
@@ -387,11 +387,11 @@ describe("-o key.path=value overrides", () => {
   });
 
   test("an override creates the mappings it needs", () => {
-    const config = load("", ["engine.modern_ebpf.drain_interval_ms=50", "state.host_root=/host"]);
+    const config = load("", ["engine.modern_ebpf.drain_interval_ms=25", "state.host_root=/host"]);
     expect(config.engine.modern_ebpf).toEqual({
       buf_size_preset: 4,
       cpus_for_each_buffer: 0,
-      drain_interval_ms: 50,
+      drain_interval_ms: 25,
     });
     expect(config.state).toMatchObject({ max_processes: 65_536, host_root: "/host" });
   });

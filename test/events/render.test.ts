@@ -143,6 +143,12 @@ const CASES: Readonly<Record<Rendering, readonly (readonly [number, string])[]>>
     [35, "BPF_PROG_BIND_MAP"],
     [36, "36"],
   ],
+  close_range_flags: [
+    [0, "0"],
+    [4, "CLOSE_RANGE_CLOEXEC"],
+    [6, "CLOSE_RANGE_UNSHARE|CLOSE_RANGE_CLOEXEC"],
+    [1, "0"], // an unknown bit is not mapped by the driver
+  ],
 };
 
 describe("evt.arg renderings", () => {

@@ -1,85 +1,21 @@
 // container.id from real cgroups: in every cgroup hierarchy mounted on this machine (v1
 // controllers, named hierarchies and the v2 unified one), a cgroup named as containerd and
 // kubernetes name them is created, a real process is moved in, and the id is read back the ways
-// the agent reads it: /proc/PID/cgroup at seed time, and an exec whose v2 path names nothing
-// (hybrid host) falling back to /proc/PID/cgroup.
+// the agent reads it from /proc/PID/cgroup at seed time. (An exec's cgroup comes from the probe:
+// test/capture/exec-cgroup.test.ts.)
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { cgroupPathFromProcFile, containerIdFromCgroup } from "../../agent/state/containers.ts";
 import { StateTracker } from "../../agent/state/tracker.ts";
 import { UserTable } from "../../agent/state/users.ts";
-import { execEvent } from "./events.ts";
-
-interface Hierarchy {
-  mount: string;
-  /** "0" for v2, else the controllers or name= of the v1 hierarchy as /proc/PID/cgroup shows them. */
-  key: string;
-  v2: boolean;
-}
-
-function mountedHierarchies(): Hierarchy[] {
-  const out: Hierarchy[] = [];
-  for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
-    const sep = line.indexOf(" - ");
-    if (sep < 0) continue;
-    const left = line.slice(0, sep).split(" ");
-    const [fstype, , options = ""] = line.slice(sep + 3).split(" ");
-    if (fstype === "cgroup2") out.push({ mount: left[4], key: "0", v2: true });
-    else if (fstype === "cgroup") {
-      const opts = options
-        .split(",")
-        .filter((o) => o !== "rw" && o !== "ro" && !o.startsWith("release_agent"));
-      out.push({ mount: left[4], key: opts.join(","), v2: false });
-    }
-  }
-  return out;
-}
+import { currentCgroup, ID, makeCgroup, mountedHierarchies, POD, removeCgroup } from "./cgroup-fixtures.ts";
 
 const HIERARCHIES = mountedHierarchies();
-const ID = "5e1f0a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7";
-const POD = "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9";
 const SUFFIX = `lanner-test-${process.pid}`;
 let sleeper: Subprocess;
-
-/** Creates the nested cgroup (cpuset needs cpus and mems copied down in v1). */
-function makeCgroup(h: Hierarchy, rel: string[]): string {
-  let path = h.mount;
-  for (const part of rel) {
-    const parent = path;
-    path = join(path, part);
-    if (!existsSync(path)) mkdirSync(path);
-    if (!h.v2 && h.key.split(",").includes("cpuset")) {
-      for (const f of ["cpuset.cpus", "cpuset.mems"]) {
-        const value = readFileSync(join(parent, f), "utf8").trim();
-        if (readFileSync(join(path, f), "utf8").trim() === "") writeFileSync(join(path, f), value);
-      }
-    }
-  }
-  return path;
-}
-
-function removeCgroup(h: Hierarchy, rel: string[]): void {
-  for (let i = rel.length; i > 0; i--) {
-    const path = join(h.mount, ...rel.slice(0, i));
-    try {
-      rmdirSync(path);
-    } catch {
-      // Already gone or still busy: leave it.
-    }
-  }
-}
-
-function currentCgroup(pid: number, h: Hierarchy): string {
-  const text = readFileSync(`/proc/${pid}/cgroup`, "utf8");
-  for (const line of text.split("\n")) {
-    const [num, ctl, ...rest] = line.split(":");
-    if (h.v2 ? num === "0" && ctl === "" : ctl === h.key) return rest.join(":");
-  }
-  return "/";
-}
 
 beforeAll(() => {
   sleeper = Bun.spawn(["sleep", "120"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
@@ -114,15 +50,6 @@ describe("real cgroups named as containerd names them", () => {
         });
         t.seedFromProc();
         expect(t.processes.get(sleeper.pid)?.containerId).toBe(ID.slice(0, 12));
-        if (!h.v2) {
-          // An exec whose v2 path names no container (a hybrid host) takes the v1 hierarchy's.
-          const exec = execEvent(sleeper.pid, {
-            comm: "sleep",
-            filename: "/usr/bin/sleep",
-            args: ["sleep", "120"],
-          });
-          expect(t.apply(exec).process?.containerId).toBe(ID.slice(0, 12));
-        }
       } finally {
         writeFileSync(join(h.mount, original, "cgroup.procs"), String(sleeper.pid));
         removeCgroup(h, rel);

@@ -155,6 +155,26 @@ describe("file fds: dup, fcntl, pipe, close, chdir, exec, clone", () => {
     expect(t.processes.get(60)?.fds.get(3)).toBeUndefined();
   });
 
+  test("close_range closes every fd in its range, or with CLOSE_RANGE_CLOEXEC marks them for the exec", () => {
+    const t = tracker();
+    t.apply(exec(62));
+    for (const fd of [3, 4, 5, 9]) t.apply(open(62, `/tmp/r${fd}`, fd));
+    const fds = () => [...(t.processes.get(62)?.fds.values() ?? [])].map((f) => f.num).sort((a, b) => a - b);
+    // A failed call changes nothing.
+    t.apply(sys(62, "close_range", { res: -22, first: 4, last: 5, flags: 0 }));
+    expect(fds()).toEqual([3, 4, 5, 9]);
+    // CLOSE_RANGE_CLOEXEC: still open, closed by the next exec.
+    t.apply(sys(62, "close_range", { res: 0, first: 4, last: 5, flags: 4 }));
+    expect(fds()).toEqual([3, 4, 5, 9]);
+    expect(t.processes.get(62)?.fds.get(4)?.cloexec).toBe(true);
+    t.apply(exec(62));
+    expect(fds()).toEqual([3, 9]);
+    // last = ~0: every fd from first up. A reused number is then the new open's, not a stale name.
+    t.apply(sys(62, "close_range", { res: 0, first: 4, last: 0xffffffff, flags: 0 }));
+    expect(fds()).toEqual([3]);
+    expect(t.apply(sys(62, "dup2", { res: 1, oldfd: 9, newfd: 1, flags: 0 })).fd).toBeUndefined();
+  });
+
   test("fcntl F_DUPFD copies; pipe makes two pipe fds; a read names its fd", () => {
     const t = tracker();
     t.apply(exec(61));

@@ -99,4 +99,35 @@ describe("a uid with no entry", () => {
     const withLogin = t.apply({ ...e, num: 2, pid: 10, tid: 10, loginuid: 0 } as ExecEvent);
     expect(USER_FIELDS["user.loginname"](undefined)(withLogin)).toBe("root");
   });
+  test("id 0 with no entry (an empty passwd, as a container's unread one): root, /root, as libsinsp shows it", () => {
+    const t = new StateTracker({
+      processCapacity: 16,
+      users: new UserTable(),
+      host: { hostname: "h", clock: { offsetSec: 0, offsetNsec: 0 } },
+    });
+    const ctx = t.apply({
+      kind: "execve",
+      num: 1,
+      bootSec: 1,
+      bootNsec: 0,
+      tid: 11,
+      pid: 11,
+      cut: 0,
+      res: 0,
+      ppid: 1,
+      uid: 0,
+      gid: 0,
+      loginuid: 0,
+      comm: "x",
+      filename: "/x",
+      args: ["x"],
+      cgroup: "/",
+    } as ExecEvent);
+    const read = (f: string) => USER_FIELDS[f](undefined)(ctx);
+    expect(read("user.name")).toBe("root");
+    expect(read("user.homedir")).toBe("/root");
+    expect(read("user.shell")).toBe("<NA>");
+    expect(read("group.name")).toBe("root");
+    expect(read("user.loginname")).toBe("root");
+  });
 });
