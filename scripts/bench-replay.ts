@@ -6,7 +6,9 @@
 // decode alone, the direct path against the reference (msgpackr) path.
 //
 //   node_modules/.bin/bun scripts/bench-replay.ts [--events N] [--runs R] [--json] [--decode-only] [--ab ROUNDS]
-//     [--ruleset stable|default] [--compression none|zstd] [--no-decode] [--keep-dir DIR]
+//     [--ruleset stable|default] [--compression none|zstd] [--no-decode] [--keep-dir DIR] [--warmups W]
+//   (--warmups: unmeasured replays before the timed ones, 1 by default; the JIT keeps compiling for
+//   about three replays of 1 M events in one process, on the same core when pinned)
 //   (the last three narrow the runs, e.g. for `bun --cpu-prof` on one replay)
 //   (pin it to one core with: taskset -c 0 node_modules/.bin/bun scripts/bench-replay.ts)
 
@@ -44,6 +46,7 @@ const flag = (name: string, fallback: number) => {
 };
 const eventCount = flag("--events", 2_000_000);
 const runs = flag("--runs", 3);
+const warmups = flag("--warmups", 1);
 const asJson = args.includes("--json");
 const decodeOnly = args.includes("--decode-only");
 const option = (name: string) => {
@@ -293,7 +296,7 @@ try {
       ["lanner default", [DEFAULT_RULES]],
     ] as [string, RuleSource[]][]) {
       if (onlyRuleset !== undefined && !name.includes(onlyRuleset)) continue;
-      await replayOnce(path, sources); // warm-up
+      for (let w = 0; w < warmups; w++) await replayOnce(path, sources);
       const timed = [];
       for (let r = 0; r < runs; r++) timed.push(await replayOnce(path, sources));
       timed.sort((a, b) => a.seconds - b.seconds);
