@@ -6,6 +6,10 @@
 // decode alone, the direct path against the reference (msgpackr) path.
 //
 //   node_modules/.bin/bun scripts/bench-replay.ts [--events N] [--runs R] [--json] [--decode-only] [--ab ROUNDS]
+//     [--ruleset stable|default] [--compression none|zstd] [--no-decode] [--keep-dir DIR] [--warmups W]
+//   (--warmups: unmeasured replays before the timed ones, 1 by default; the JIT keeps compiling for
+//   about three replays of 1 M events in one process, on the same core when pinned)
+//   (the last three narrow the runs, e.g. for `bun --cpu-prof` on one replay)
 //   (pin it to one core with: taskset -c 0 node_modules/.bin/bun scripts/bench-replay.ts)
 
 import { mkdtempSync, rmSync, statSync } from "node:fs";
@@ -42,8 +46,15 @@ const flag = (name: string, fallback: number) => {
 };
 const eventCount = flag("--events", 2_000_000);
 const runs = flag("--runs", 3);
+const warmups = flag("--warmups", 1);
 const asJson = args.includes("--json");
 const decodeOnly = args.includes("--decode-only");
+const option = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const onlyRuleset = option("--ruleset");
+const onlyCompression = option("--compression");
 const FALCO_STABLE = `${import.meta.dir}/../../shared/falco-rules/falco_rules.yaml`;
 
 const CGROUPS = [
@@ -142,12 +153,12 @@ interface Result {
   heapBytesPerEvent: number;
 }
 
-async function replayOnce(path: string, sources: RuleSource[]) {
+async function replayOnce(path: string, sources: RuleSource[], generated = true) {
   const loaded = loadRuleSources(sources);
   if (loaded.diagnostics.errorCount > 0) throw new Error("rules do not load");
   const engine = new RuleEngine<EventContext>(
     loaded.ruleset,
-    { minPriority: "Debug", matching: "first", selection: [], planPerEventType: true },
+    { minPriority: "Debug", matching: "first", selection: [], planPerEventType: true, generated },
     liveBinder,
     liveText,
     liveEventKey,
@@ -264,12 +275,16 @@ function decodeAlone(count: number) {
   return result;
 }
 
-const dir = mkdtempSync(join(tmpdir(), "lanner-bench-replay-"));
+// --keep-dir: the capture files (bench-none.lcap, bench-zstd.lcap) and alerts stay there.
+const keepDir = option("--keep-dir");
+const dir = keepDir ?? mkdtempSync(join(tmpdir(), "lanner-bench-replay-"));
 const alertFile = join(dir, "alerts.jsonl");
 const results: Result[] = [];
 let ab: Awaited<ReturnType<typeof alternateDecoders>> | undefined;
+let abGenerated: Awaited<ReturnType<typeof alternateGenerated>> | undefined;
 try {
   for (const compression of decodeOnly ? [] : (["none", "zstd"] as const)) {
+    if (onlyCompression !== undefined && compression !== onlyCompression) continue;
     const path = join(dir, `bench-${compression}.lcap`);
     writeCapture(path, compression);
     const fileMb = Number((statSync(path).size / 1e6).toFixed(1));
@@ -280,7 +295,8 @@ try {
       ],
       ["lanner default", [DEFAULT_RULES]],
     ] as [string, RuleSource[]][]) {
-      await replayOnce(path, sources); // warm-up
+      if (onlyRuleset !== undefined && !name.includes(onlyRuleset)) continue;
+      for (let w = 0; w < warmups; w++) await replayOnce(path, sources);
       const timed = [];
       for (let r = 0; r < runs; r++) timed.push(await replayOnce(path, sources));
       timed.sort((a, b) => a.seconds - b.seconds);
@@ -300,8 +316,9 @@ try {
     }
   }
   if (args.includes("--ab")) ab = await alternateDecoders(flag("--ab", 5));
+  if (args.includes("--ab-generated")) abGenerated = await alternateGenerated(flag("--ab-generated", 5));
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  if (keepDir === undefined) rmSync(dir, { recursive: true, force: true });
 }
 /**
  * The direct decoder's effect end to end, robust to a shared machine's load: replay rounds with
@@ -326,13 +343,53 @@ async function alternateDecoders(rounds: number) {
   return { rounds, ratios: ratios.map((r) => Number(r.toFixed(3))), median: ratios[Math.floor(rounds / 2)] };
 }
 
-const decode = decodeAlone(Math.min(eventCount, 1_000_000));
+/**
+ * Generated rule plans (one function per event type) against the planner's closures, in
+ * alternating rounds in this one process, per ruleset (uncompressed): events per CPU second,
+ * generated over closures, per pair, median.
+ */
+async function alternateGenerated(rounds: number) {
+  const path = join(dir, "bench-ab.lcap");
+  writeCapture(path, "none");
+  const out = [];
+  for (const [name, sources] of [
+    ["falco stable", [{ name: FALCO_STABLE, text: await Bun.file(FALCO_STABLE).text() }]],
+    ["lanner default", [DEFAULT_RULES]],
+  ] as [string, RuleSource[]][]) {
+    const ratios: number[] = [];
+    const rate = (r: { events: number; cpuSeconds: number }) => r.events / r.cpuSeconds;
+    await replayOnce(path, sources, false); // warm-up
+    await replayOnce(path, sources, true);
+    for (let i = 0; i < rounds; i++) {
+      const closures = await replayOnce(path, sources, false);
+      const generated = await replayOnce(path, sources, true);
+      ratios.push(rate(generated) / rate(closures));
+    }
+    ratios.sort((a, b) => a - b);
+    out.push({
+      name,
+      ratios: ratios.map((r) => Number(r.toFixed(3))),
+      median: ratios[Math.floor(rounds / 2)],
+    });
+  }
+  return out;
+}
+
+const decode = args.includes("--no-decode") ? undefined : decodeAlone(Math.min(eventCount, 1_000_000));
 if (ab !== undefined && !asJson)
   console.log(
     `replay, Falco stable, direct against reference decoder in alternating rounds: ${ab.median.toFixed(3)}x events per CPU second (pairs ${ab.ratios.join(", ")})`,
   );
-if (asJson) console.log(JSON.stringify({ replay: results, decode, alternating: ab }, null, 2));
-else {
+if (abGenerated !== undefined && !asJson)
+  for (const g of abGenerated)
+    console.log(
+      `replay, ${g.name}, generated rule plans against closures in alternating rounds: ${g.median.toFixed(3)}x events per CPU second (pairs ${g.ratios.join(", ")})`,
+    );
+if (asJson)
+  console.log(
+    JSON.stringify({ replay: results, decode, alternating: ab, alternatingGenerated: abGenerated }, null, 2),
+  );
+else if (decode !== undefined) {
   const d = decode;
   console.log(
     `decode alone, ${d.records} records: direct ${d.direct.nsPerRecord} ns/record CPU (${d.direct.genericRecords} took the reference path), ${d.direct.keptBytesPerEvent} B heap per kept event; reference path (msgpackr) ${d.reference.nsPerRecord} ns/record, ${d.reference.keptBytesPerEvent} B per kept event`,

@@ -3,13 +3,16 @@
 // rule engine, with Falco's stable rules and with Lanner's default rules. Prints events/s,
 // ns/event and the alerts raised, and the heap growth per event (allocation on the hot path).
 //
-//   node_modules/.bin/bun scripts/bench-rules.ts [--events N] [--runs R] [--json]
+//   node_modules/.bin/bun scripts/bench-rules.ts [--events N] [--runs R] [--json] [--ab-generated ROUNDS]
+//   (--ab-generated: generated rule plans against the planner's closures, one engine of each kept
+//   for the whole run, rounds of 300,000 events alternating in this process; CPU ns per event)
 
 import { DEFAULT_RULES } from "../agent/config/embedded.ts";
 import type { Event, ExecEvent, OpenEvent } from "../agent/events/types.ts";
 import { RuleEngine } from "../agent/rules/engine.ts";
 import { liveBinder, liveEventKey, liveText } from "../agent/rules/live.ts";
 import { loadRuleSources, type RuleSource } from "../agent/rules/load/load.ts";
+import type { EventContext } from "../agent/state/context.ts";
 import { StateTracker } from "../agent/state/tracker.ts";
 import { UserTable } from "../agent/state/users.ts";
 import { BENCH_PATHS, BENCH_PROGRAMS } from "./bench-mix.ts";
@@ -145,6 +148,64 @@ function bench(name: string, sources: RuleSource[]): Result {
     heapBytesPerEvent: Number((heapGrowth / eventCount).toFixed(2)),
     allocatedBytesPerEvent: Number((maxRise / burst).toFixed(1)),
   };
+}
+
+/**
+ * Generated plans against closures on the same state tracker, each engine built once (as a
+ * running agent's): rounds alternate, CPU time (process.cpuUsage) summed per side.
+ */
+function alternateGenerated(name: string, sources: RuleSource[], rounds: number) {
+  const loaded = loadRuleSources(sources);
+  const engines = [false, true].map(
+    (generated) =>
+      new RuleEngine(
+        loaded.ruleset,
+        { minPriority: "Debug", matching: "first", selection: [], planPerEventType: true, generated },
+        liveBinder,
+        liveText,
+        liveEventKey,
+      ),
+  );
+  const state = new StateTracker({
+    processCapacity: 65_536,
+    users: UserTable.load("/"),
+    host: { hostname: "bench", clock: { offsetSec: 1_700_000_000, offsetNsec: 0 } },
+    pathBases: { cwd: () => "/", fdPath: () => undefined },
+  });
+  const mix = makeEvents();
+  let at = 0;
+  const onMatch = () => {};
+  const run = (engine: RuleEngine<EventContext>, n: number) => {
+    for (let i = 0; i < n; i++) {
+      const e = mix[at++ % mix.length];
+      const ctx = state.apply(e);
+      if (e.kind !== "procfork") engine.evaluate(e.kind, ctx, onMatch);
+    }
+  };
+  for (const e of engines) run(e, 300_000); // warm up the JIT
+  const cpu = [0, 0];
+  for (let r = 0; r < rounds; r++)
+    for (const k of [0, 1]) {
+      const before = process.cpuUsage();
+      run(engines[k], 300_000);
+      const used = process.cpuUsage(before);
+      cpu[k] += used.user + used.system;
+    }
+  const ns = cpu.map((us) => (us * 1000) / (rounds * 300_000));
+  console.log(
+    `${name}: state + rules, closures ${ns[0].toFixed(0)} ns/event, generated ${ns[1].toFixed(0)} ns/event CPU (${(ns[0] / ns[1]).toFixed(2)}x), ${rounds} alternating rounds of 300,000 events`,
+  );
+}
+
+if (args.includes("--ab-generated")) {
+  const rounds = flag("--ab-generated", 10);
+  alternateGenerated(
+    "falco stable",
+    [{ name: FALCO_STABLE, text: await Bun.file(FALCO_STABLE).text() }],
+    rounds,
+  );
+  alternateGenerated("lanner default", [DEFAULT_RULES], rounds);
+  process.exit(0);
 }
 
 const results = [

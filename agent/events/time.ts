@@ -33,27 +33,42 @@ export function wallTimeNs(time: WallTime): bigint {
 export function wallTimeNsText(time: WallTime): string {
   const { sec, nsec } = time;
   if (sec > 0 && Number.isSafeInteger(sec) && Number.isInteger(nsec) && nsec >= 0 && nsec < 1_000_000_000)
-    return `${sec}${String(nsec).padStart(9, "0")}`;
+    return `${sec}${nsecDigits(nsec)}`;
   return wallTimeNs(time).toString();
 }
 
-// The date part of the last second formatted: alerts come in runs within one second.
+// The date and clock parts of the last second formatted: alerts come in runs within one second.
 let lastSec = Number.NaN;
 let lastIso = "";
+let lastClock = "";
 function isoSecond(sec: number): string {
   if (sec !== lastSec) {
     lastIso = new Date(sec * 1000).toISOString().slice(0, 19);
+    lastClock = lastIso.slice(11, 19);
     lastSec = sec;
   }
   return lastIso;
 }
 
+// The nine fraction digits of the last nanoseconds formatted: an alert writes its time three
+// times (the output's clock time, evt.time, the ISO time).
+let lastNsec = Number.NaN;
+let lastNsecDigits = "";
+function nsecDigits(nsec: number): string {
+  if (nsec !== lastNsec) {
+    lastNsecDigits = String(nsec).padStart(9, "0");
+    lastNsec = nsec;
+  }
+  return lastNsecDigits;
+}
+
 /** ISO-8601 in UTC with nine fractional digits, as Falco writes alert times. */
 export function isoTime(time: WallTime): string {
-  return `${isoSecond(time.sec)}.${String(time.nsec).padStart(9, "0")}Z`;
+  return `${isoSecond(time.sec)}.${nsecDigits(time.nsec)}Z`;
 }
 
 /** HH:MM:SS.nnnnnnnnn in UTC: Falco's %evt.time. */
 export function clockTime(time: WallTime): string {
-  return `${isoSecond(time.sec).slice(11, 19)}.${String(time.nsec).padStart(9, "0")}`;
+  isoSecond(time.sec);
+  return `${lastClock}.${nsecDigits(time.nsec)}`;
 }

@@ -3,7 +3,15 @@
 // in load order (the first definition's position), as Falco evaluates them.
 
 import type { EventTypeSet } from "./condition/evttypes.ts";
-import { decidedValue, type FieldBinder, macrosUsedOnce, Planner, type Predicate } from "./condition/plan.ts";
+import {
+  decideForEventType,
+  decidedValue,
+  type FieldBinder,
+  macrosUsedOnce,
+  Planner,
+  type Predicate,
+} from "./condition/plan.ts";
+import { generatePlan, type TypeRun } from "./condition/generated.ts";
 import type { CompiledRule, CompiledRuleset } from "./load/compile.ts";
 import { PRIORITIES, type Priority } from "./load/items.ts";
 import { type BoundOutput, bindOutput, type OutputToken } from "./output/format.ts";
@@ -29,6 +37,11 @@ export interface EngineOptions {
    * their evt.type comparisons decided at planning time; a rule decided false is not tested.
    */
   planPerEventType?: boolean;
+  /**
+   * With planPerEventType: false plans each type with the planner's closures instead of one
+   * generated function per type (condition/generated.ts). Same results; for tests and A/B runs.
+   */
+  generated?: boolean;
 }
 
 export interface ActiveRule<C> {
@@ -47,7 +60,20 @@ export class RuleEngine<C> {
   /** Per event type: the candidates that can still match and their predicates for that type. */
   private readonly plans = new Map<string, TypePlan<C>>();
   private readonly matching: "first" | "all";
-  private readonly typedPlanning: { bind: FieldBinder<C>; eventKey?: (ctx: C) => unknown } | undefined;
+  private readonly typedPlanning:
+    | { bind: FieldBinder<C>; eventKey?: (ctx: C) => unknown; generated: boolean }
+    | undefined;
+  // The generated plans' hit callback and what it reports to (one closure for all events).
+  private hitRules: readonly ActiveRule<C>[] = [];
+  private hitCount = 0;
+  private onMatch: (rule: ActiveRule<C>) => void = () => {};
+  private readonly hit = (i: number): boolean => {
+    const r = this.hitRules[i];
+    r.matches++;
+    this.hitCount++;
+    this.onMatch(r);
+    return this.matching === "first";
+  };
 
   /**
    * `eventKey` identifies the event a context holds (the live binding uses the event object): with
@@ -61,7 +87,10 @@ export class RuleEngine<C> {
     eventKey?: (ctx: C) => unknown,
   ) {
     this.matching = options.matching;
-    this.typedPlanning = options.planPerEventType === true ? { bind, eventKey } : undefined;
+    this.typedPlanning =
+      options.planPerEventType === true
+        ? { bind, eventKey, generated: options.generated !== false }
+        : undefined;
     const planner = new Planner(bind, eventKey);
     const threshold = PRIORITIES.indexOf(options.minPriority);
     const enabled = selectRules(ruleset.rules, options.selection);
@@ -99,7 +128,15 @@ export class RuleEngine<C> {
       plan = this.planFor(eventType);
       this.plans.set(eventType, plan);
     }
-    const { rules, predicates } = plan;
+    const { rules, predicates, run } = plan;
+    if (run !== undefined) {
+      // Not reentrant: an onMatch that evaluated another event would reset the count.
+      this.hitRules = rules;
+      this.hitCount = 0;
+      this.onMatch = onMatch;
+      run(ctx, this.hit);
+      return this.hitCount;
+    }
     let n = 0;
     for (let i = 0; i < rules.length; i++) {
       if (!predicates[i](ctx)) continue;
@@ -116,6 +153,14 @@ export class RuleEngine<C> {
     const candidates = this.candidates(eventType);
     const typed = this.typedPlanning;
     if (typed === undefined) return { rules: candidates, predicates: candidates.map((r) => r.predicate) };
+    if (typed.generated) {
+      const generated = generatePlan(
+        candidates.map((r) => r.rule.condition),
+        typed.bind,
+        (cmp) => decideForEventType(cmp, eventType),
+      );
+      return { rules: generated.kept.map((i) => candidates[i]), predicates: [], run: generated.run };
+    }
     // One planner per type, so macros stay shared between the rules of that type.
     const planner = new Planner(
       typed.bind,
@@ -148,6 +193,8 @@ export class RuleEngine<C> {
 interface TypePlan<C> {
   readonly rules: readonly ActiveRule<C>[];
   readonly predicates: readonly Predicate<C>[];
+  /** The generated function for this type's rules, when planned that way (then predicates is empty). */
+  readonly run?: TypeRun<C>;
 }
 
 function typeMatches(set: EventTypeSet, eventType: string): boolean {

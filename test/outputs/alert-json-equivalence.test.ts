@@ -1,7 +1,7 @@
-// alertJson's fast writer (a few native JSON.stringify calls on key-ordered objects) against the
-// reference writer (one call per key and value): byte-identical lines for awkward values, keys
-// on both sides of evt.time, every format switch, and the cases it hands back (bigint values,
-// integer-like keys).
+// alertJson's fast writer (one string, a rule's key prefixes remembered, JSON.stringify only for
+// strings that need escapes) against the reference writer (one call per key and value):
+// byte-identical lines for awkward values, keys on both sides of evt.time, every format switch,
+// bigint values and integer-like keys.
 import { expect, test } from "bun:test";
 import { type Alert, type AlertFormat, alertJson, alertJsonWritten } from "../../agent/outputs/alert.ts";
 import type { JsonFieldValue } from "../../agent/rules/output/format.ts";
@@ -13,6 +13,10 @@ const VALUES: JsonFieldValue[] = [
   "control \u0001\n\t\r",
   "unicode été 日本 🦀",
   "lone \ud800 surrogate",
+  "lone low \udc00 and a pair \ud83e\udd80",
+  "delete \u007f and C1 \u0085 \u009f controls",
+  "/",
+  "<script>&amp;",
   0,
   -1,
   3.5,

@@ -140,6 +140,15 @@ function isPlainEventType(cmp: CheckedCompare): boolean {
   );
 }
 
+/**
+ * What a comparison is when evt.type is `eventType`: its value for a plain evt.type test, else
+ * undefined (it must be tested per event).
+ */
+export function decideForEventType(cmp: CheckedCompare, eventType: string): boolean | undefined {
+  if (!isPlainEventType(cmp)) return undefined;
+  return cmp.op === "exists" || (cmp.test as Test)(eventType);
+}
+
 /** The comparison's result when evt.type is `eventType` (it always has a value). */
 function decided<C>(cmp: CheckedCompare, eventType: string): Predicate<C> {
   if (cmp.op === "exists") return ALWAYS;
@@ -192,7 +201,7 @@ function planOr<C>(all: Predicate<C>[]): Predicate<C> {
   };
 }
 
-function planCompare<C>(cmp: CheckedCompare, bind: FieldBinder<C>): Predicate<C> {
+export function planCompare<C>(cmp: CheckedCompare, bind: FieldBinder<C>): Predicate<C> {
   const read = planOperand(cmp.left, bind);
   if (cmp.right !== undefined) {
     const readRight = planOperand(cmp.right, bind);

@@ -26,12 +26,12 @@ export function compileOutput(
   scope: CheckScope,
 ): { tokens: OutputToken[] } | { problem: OutputProblem } {
   const tokens: OutputToken[] = [];
-  let literal = "";
+  // Literal text is sliced from the output, not built a character at a time: such a string is a
+  // tree of one-character pieces, and every alert's message, which joins them, walks it again.
+  let literalStart = 0;
   let i = 0;
   while (i < text.length) {
-    const c = text[i];
-    if (c !== "%") {
-      literal += c;
+    if (text[i] !== "%") {
       i++;
       continue;
     }
@@ -51,12 +51,12 @@ export function compileOutput(
     }
     const token = resolveToken(text.slice(i), scope);
     if ("problem" in token) return { problem: { ...token.problem, pos: start } };
-    if (literal !== "") tokens.push({ kind: "text", text: literal });
-    literal = "";
+    if (start > literalStart) tokens.push({ kind: "text", text: text.slice(literalStart, start) });
     tokens.push({ kind: "field", operand: token.operand, width, display: token.operand.display });
     i += token.length;
+    literalStart = i;
   }
-  if (literal !== "") tokens.push({ kind: "text", text: literal });
+  if (text.length > literalStart) tokens.push({ kind: "text", text: text.slice(literalStart) });
   return { tokens };
 }
 
