@@ -4,12 +4,16 @@
 // one ring per CPU (1), in alternating rounds. Figures that hold on a shared machine: the
 // workloads' CPU seconds against the baseline's, and the agent's CPU seconds per million events.
 // Usage: bun scripts/bench-capture-rings.ts WORKLOAD ITERATIONS ROUNDS
+import { reexecBenchmarkWithAllocatorSetting } from "../agent/cli/index.ts";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openLiveProbe } from "../agent/capture/probe.ts";
 import { parseCpuList } from "../agent/capture/rings.ts";
 import { RecordDecoder } from "../agent/events/decode.ts";
+
+// The allocator setting `lanner run` and `replay` run with (agent/cli/allocator.ts); may exec again.
+reexecBenchmarkWithAllocatorSetting();
 
 const [workload, iterationsArg = "2000000", roundsArg = "3"] = process.argv.slice(2);
 if (!workload) throw new Error("usage: bench-capture-rings.ts WORKLOAD [ITERATIONS] [ROUNDS]");

@@ -5,6 +5,7 @@
 // Usage: bun scripts/bench-capture-stats.ts WORKLOAD ITERATIONS [--prefilter] [SELECTION...]
 // --prefilter: the kernel prefilter `run` derives from the default rules (the loop's read-only
 // opens of a /tmp file and their closes are then dropped in the kernel).
+import { reexecBenchmarkWithAllocatorSetting } from "../agent/cli/index.ts";
 import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,6 +16,9 @@ import { DEFAULT_RULES } from "../agent/config/embedded.ts";
 import { loadRuleSources } from "../agent/rules/load/load.ts";
 import { prefilterFor } from "../agent/rules/prefilter.ts";
 import { RecordDecoder } from "../agent/events/decode.ts";
+
+// The allocator setting `lanner run` and `replay` run with (agent/cli/allocator.ts); may exec again.
+reexecBenchmarkWithAllocatorSetting();
 
 const [workload, iterationsArg = "300000", ...rest] = process.argv.slice(2);
 const withPrefilter = rest.includes("--prefilter");

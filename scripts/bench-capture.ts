@@ -4,6 +4,7 @@
 // but neither syscall selected (the in-kernel drop floor), in alternating rounds; prints the
 // figures docs/PERFORMANCE.md quotes.
 // Usage: bun scripts/bench-capture.ts WORKLOAD ITERATIONS ROUNDS
+import { reexecBenchmarkWithAllocatorSetting } from "../agent/cli/index.ts";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, release, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +15,9 @@ import { loadRuleSources } from "../agent/rules/load/load.ts";
 import { prefilterFor } from "../agent/rules/prefilter.ts";
 import { RecordDecoder } from "../agent/events/decode.ts";
 import type { Event } from "../agent/events/types.ts";
+
+// The allocator setting `lanner run` and `replay` run with (agent/cli/allocator.ts); may exec again.
+reexecBenchmarkWithAllocatorSetting();
 
 const [workload, iterationsArg = "2000000", roundsArg = "3"] = process.argv.slice(2);
 if (!workload) throw new Error("usage: bench-capture.ts WORKLOAD [ITERATIONS] [ROUNDS]");

@@ -2,8 +2,12 @@
 // the embedded rules, lets it settle, then runs a burst of short processes that each open a file
 // (exec + open + exit events), and reports the agent's RSS idle, its peak (VmHWM) and CPU time.
 //   bun scripts/bench-memory.ts [processes per shell=10000]
+import { reexecBenchmarkWithAllocatorSetting } from "../agent/cli/index.ts";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+
+// The allocator setting `lanner run` and `replay` run with (agent/cli/allocator.ts); may exec again.
+reexecBenchmarkWithAllocatorSetting();
 
 const perShell = Number(process.argv[2] ?? 10_000);
 const lanner = join(import.meta.dir, "..", "dist", "lanner");

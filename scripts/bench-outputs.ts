@@ -7,12 +7,16 @@
 //
 //   node_modules/.bin/bun scripts/bench-outputs.ts [--alerts N] [--outage-seconds S] [--rate R]
 //       [--only-outage] [--gc-every S] [--json]
+import { reexecBenchmarkWithAllocatorSetting } from "../agent/cli/index.ts";
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Logger } from "../agent/log.ts";
 import { type Alert, createOutputs, defaultOutputSettings, type Outputs } from "../agent/outputs/index.ts";
+
+// The allocator setting `lanner run` and `replay` run with (agent/cli/allocator.ts); may exec again.
+reexecBenchmarkWithAllocatorSetting();
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: number) => {

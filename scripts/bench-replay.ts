@@ -11,6 +11,7 @@
 //   about three replays of 1 M events in one process, on the same core when pinned)
 //   (the last three narrow the runs, e.g. for `bun --cpu-prof` on one replay)
 //   (pin it to one core with: taskset -c 0 node_modules/.bin/bun scripts/bench-replay.ts)
+import { reexecBenchmarkWithAllocatorSetting } from "../agent/cli/index.ts";
 
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -38,6 +39,9 @@ import {
 } from "../agent/rules/index.ts";
 import { type EventContext, parseSnapshot, restoreState } from "../agent/state/index.ts";
 import { BENCH_PATHS, BENCH_PROGRAMS } from "./bench-mix.ts";
+
+// The allocator setting `lanner run` and `replay` run with (agent/cli/allocator.ts); may exec again.
+reexecBenchmarkWithAllocatorSetting();
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number) => {

@@ -6,6 +6,7 @@
 //   node_modules/.bin/bun scripts/bench-rules.ts [--events N] [--runs R] [--json] [--ab-generated ROUNDS]
 //   (--ab-generated: generated rule plans against the planner's closures, one engine of each kept
 //   for the whole run, rounds of 300,000 events alternating in this process; CPU ns per event)
+import { reexecBenchmarkWithAllocatorSetting } from "../agent/cli/index.ts";
 
 import { DEFAULT_RULES } from "../agent/config/embedded.ts";
 import type { Event, ExecEvent, OpenEvent } from "../agent/events/types.ts";
@@ -16,6 +17,9 @@ import type { EventContext } from "../agent/state/context.ts";
 import { StateTracker } from "../agent/state/tracker.ts";
 import { UserTable } from "../agent/state/users.ts";
 import { BENCH_PATHS, BENCH_PROGRAMS } from "./bench-mix.ts";
+
+// The allocator setting `lanner run` and `replay` run with (agent/cli/allocator.ts); may exec again.
+reexecBenchmarkWithAllocatorSetting();
 
 const args = process.argv.slice(2);
 // A flag's value, or the default when the flag is absent (not the first argument's value).

@@ -3,11 +3,15 @@
 // costs (10,000 such processes, heap measured after a full GC before and after).
 //
 //   node_modules/.bin/bun scripts/bench-state.ts [--events N] [--processes P] [--fds F] [--json]
+import { reexecBenchmarkWithAllocatorSetting } from "../agent/cli/index.ts";
 
 import { heapStats } from "bun:jsc";
 import type { Event, ExecEvent, ExitEvent, ForkEvent, OpenEvent } from "../agent/events/types.ts";
 import { StateTracker } from "../agent/state/tracker.ts";
 import { UserTable } from "../agent/state/users.ts";
+
+// The allocator setting `lanner run` and `replay` run with (agent/cli/allocator.ts); may exec again.
+reexecBenchmarkWithAllocatorSetting();
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number) => {

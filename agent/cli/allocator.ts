@@ -82,6 +82,12 @@ export function reexecWithAllocatorSetting(
   return "failed";
 }
 
+/** For benchmarks of the agent's code in their own process: the setting the long-running commands
+ * run with, so the figures are what `run` and `replay` get. */
+export function reexecBenchmarkWithAllocatorSetting(): "not needed" | "failed" {
+  return reexecWithAllocatorSetting(["run"]);
+}
+
 function openLibc() {
   return dlopen("libc.so.6", {
     execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },

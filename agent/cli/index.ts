@@ -6,5 +6,6 @@ export {
   allocatorEnvironment,
   PURGE_DELAY,
   PURGE_DELAY_VARIABLE,
+  reexecBenchmarkWithAllocatorSetting,
   reexecWithAllocatorSetting,
 } from "./allocator.ts";
