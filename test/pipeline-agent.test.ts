@@ -210,6 +210,8 @@ test("a kernel drop counter that moved gives a warning with the reason; the metr
     "state_fds",
     "output_delivered_total",
     "rules_active",
+    "rules_generated_code_bytes",
+    "rules_generated_code_uncached_total",
   ])
     expect(names.has(name)).toBe(true);
   await h.agent.stop();

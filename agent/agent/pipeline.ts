@@ -5,7 +5,7 @@ import type { MetricSample, MetricSource } from "../common/index.ts";
 import { DecodeError, type Event, RecordDecoder, toWallTime } from "../events/index.ts";
 import type { Logger } from "../log.ts";
 import type { Alert } from "../outputs/index.ts";
-import type { ActiveRule, RuleEngine } from "../rules/index.ts";
+import { type ActiveRule, factoryCacheStats, type RuleEngine } from "../rules/index.ts";
 import type { EventContext, StateTracker } from "../state/index.ts";
 import type { RecordTap } from "../capturefile/index.ts";
 import type { AgentClock } from "./clock.ts";
@@ -185,6 +185,18 @@ export class Pipeline implements MetricSource {
         value: this.malformed(),
       },
       { name: "alerts_total", type: "counter", help: "Alerts raised", value: this.alerts },
+      {
+        name: "rules_generated_code_bytes",
+        type: "gauge",
+        help: "Characters of generated rule code kept for reuse across reloads (capped at 16 M)",
+        value: factoryCacheStats.chars,
+      },
+      {
+        name: "rules_generated_code_uncached_total",
+        type: "counter",
+        help: "Generated rule functions made but not kept because the cache was full (compiled again on reuse)",
+        value: factoryCacheStats.uncached,
+      },
     ];
     for (const [rule, n] of this.alertsByRule)
       out.push({

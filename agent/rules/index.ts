@@ -2,6 +2,7 @@
 // rule commands (explain, test) print.
 
 export { type CheckedExpr, printChecked } from "./condition/checked.ts";
+export { factoryCacheStats } from "./condition/generated.ts";
 export { type ActiveRule, type EngineOptions, RuleEngine, type RuleSelectionStep } from "./engine.ts";
 export { FieldRegistry } from "./fields/registry.ts";
 export { liveBinder, liveEventKey, liveText } from "./live.ts";
