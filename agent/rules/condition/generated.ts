@@ -12,7 +12,7 @@
 // in as arrays, so no rule text ever reaches the code.
 
 import type { CheckedCompare, CheckedExpr } from "./checked.ts";
-import { type FieldBinder, planCompare, type Predicate, type Reader } from "./plan.ts";
+import { type FieldBinder, macroUses, planCompare, type Predicate, type Reader } from "./plan.ts";
 import type { Test } from "./compare.ts";
 
 /** Evaluates one event: calls hit(i) for each rule i that matches, in order, until hit returns true. */
@@ -201,29 +201,3 @@ export const factoryCacheStats = { chars: 0, uncached: 0 };
 
 /** A field not read yet in this event (differs from every value, undefined included). */
 const NOT_READ: unique symbol = Symbol("not read");
-
-/** How many times each macro body is referenced, counting each macro's own body once. */
-function macroUses(conditions: readonly CheckedExpr[]): Map<CheckedExpr, number> {
-  const uses = new Map<CheckedExpr, number>();
-  const walk = (e: CheckedExpr): void => {
-    switch (e.kind) {
-      case "and":
-      case "or":
-        for (const c of e.children) walk(c);
-        return;
-      case "not":
-        walk(e.child);
-        return;
-      case "macro": {
-        const n = uses.get(e.body) ?? 0;
-        uses.set(e.body, n + 1);
-        if (n === 0) walk(e.body);
-        return;
-      }
-      case "compare":
-        return;
-    }
-  };
-  for (const c of conditions) walk(c);
-  return uses;
-}

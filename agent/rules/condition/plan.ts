@@ -90,8 +90,9 @@ export class Planner<C> {
   }
 }
 
-/** The macros (their bodies) referenced exactly once in these conditions, nested macros included. */
-export function macrosUsedOnce(conditions: readonly CheckedExpr[]): Set<CheckedExpr> {
+/** How many times each macro body is referenced in these conditions, nested macros included. A
+ * macro's body is walked once: however often the macro is used, it runs once an event. */
+export function macroUses(conditions: readonly CheckedExpr[]): Map<CheckedExpr, number> {
   const uses = new Map<CheckedExpr, number>();
   const walk = (e: CheckedExpr): void => {
     switch (e.kind) {
@@ -105,7 +106,6 @@ export function macrosUsedOnce(conditions: readonly CheckedExpr[]): Set<CheckedE
       case "macro": {
         const n = uses.get(e.body) ?? 0;
         uses.set(e.body, n + 1);
-        // A macro's body is walked once: however often the macro is used, it runs once an event.
         if (n === 0) walk(e.body);
         return;
       }
@@ -114,6 +114,12 @@ export function macrosUsedOnce(conditions: readonly CheckedExpr[]): Set<CheckedE
     }
   };
   for (const c of conditions) walk(c);
+  return uses;
+}
+
+/** The macros (their bodies) referenced exactly once in these conditions, nested macros included. */
+export function macrosUsedOnce(conditions: readonly CheckedExpr[]): Set<CheckedExpr> {
+  const uses = macroUses(conditions);
   const once = new Set<CheckedExpr>();
   for (const [body, n] of uses) if (n === 1) once.add(body);
   return once;
