@@ -13,6 +13,7 @@ import type { Event, ExecEvent, OpenEvent } from "../agent/events/types.ts";
 import { RuleEngine } from "../agent/rules/engine.ts";
 import { liveBinder, liveEventKey, liveText } from "../agent/rules/live.ts";
 import { loadRuleSources, type RuleSource } from "../agent/rules/load/load.ts";
+import type { CompiledRuleset } from "../agent/rules/load/compile.ts";
 import type { EventContext } from "../agent/state/context.ts";
 import { StateTracker } from "../agent/state/tracker.ts";
 import { UserTable } from "../agent/state/users.ts";
@@ -89,22 +90,37 @@ interface Result {
   allocatedBytesPerEvent: number;
 }
 
-function bench(name: string, sources: RuleSource[]): Result {
-  const loaded = loadRuleSources(sources);
-  if (loaded.diagnostics.errorCount > 0) throw new Error(`${name}: rules do not load`);
-  const engine = new RuleEngine(
-    loaded.ruleset,
-    { minPriority: "Debug", matching: "first", selection: [], planPerEventType: true },
+/** The engine as `run` builds it (planned per event type); `generated` false: the planner's closures. */
+function benchEngine(ruleset: CompiledRuleset, generated?: boolean): RuleEngine<EventContext> {
+  return new RuleEngine(
+    ruleset,
+    {
+      minPriority: "Debug",
+      matching: "first",
+      selection: [],
+      planPerEventType: true,
+      ...(generated === undefined ? {} : { generated }),
+    },
     liveBinder,
     liveText,
     liveEventKey,
   );
-  const state = new StateTracker({
+}
+
+function benchState(): StateTracker {
+  return new StateTracker({
     processCapacity: 65_536,
     users: UserTable.load("/"),
     host: { hostname: "bench", clock: { offsetSec: 1_700_000_000, offsetNsec: 0 } },
     pathBases: { cwd: () => "/", fdPath: () => undefined },
   });
+}
+
+function bench(name: string, sources: RuleSource[]): Result {
+  const loaded = loadRuleSources(sources);
+  if (loaded.diagnostics.errorCount > 0) throw new Error(`${name}: rules do not load`);
+  const engine = benchEngine(loaded.ruleset);
+  const state = benchState();
   const mix = makeEvents();
   let alerts = 0;
   const onMatch = () => {
@@ -160,22 +176,8 @@ function bench(name: string, sources: RuleSource[]): Result {
  */
 function alternateGenerated(name: string, sources: RuleSource[], rounds: number) {
   const loaded = loadRuleSources(sources);
-  const engines = [false, true].map(
-    (generated) =>
-      new RuleEngine(
-        loaded.ruleset,
-        { minPriority: "Debug", matching: "first", selection: [], planPerEventType: true, generated },
-        liveBinder,
-        liveText,
-        liveEventKey,
-      ),
-  );
-  const state = new StateTracker({
-    processCapacity: 65_536,
-    users: UserTable.load("/"),
-    host: { hostname: "bench", clock: { offsetSec: 1_700_000_000, offsetNsec: 0 } },
-    pathBases: { cwd: () => "/", fdPath: () => undefined },
-  });
+  const engines = [false, true].map((generated) => benchEngine(loaded.ruleset, generated));
+  const state = benchState();
   const mix = makeEvents();
   let at = 0;
   const onMatch = () => {};
