@@ -9,13 +9,12 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ExecEvent } from "../../agent/events/types.ts";
-import { parseOperandPrefix } from "../../agent/rules/condition/parser.ts";
-import { FieldRegistry } from "../../agent/rules/fields/registry.ts";
 import { ALL_CAPABILITIES, renderCapabilities } from "../../agent/common/capabilities.ts";
 import { ContainerMetadataStore, splitImage } from "../../agent/state/container-meta.ts";
 import type { EventContext } from "../../agent/state/context.ts";
 import { StateTracker } from "../../agent/state/tracker.ts";
 import { UserTable } from "../../agent/state/users.ts";
+import { readField as read } from "./read-field.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "lanner-containers-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -124,13 +123,6 @@ function execIn(t: StateTracker, pid: number, cgroup: string): EventContext {
     cgroup,
   };
   return t.apply(e);
-}
-
-const registry = FieldRegistry.default();
-function read(ctx: EventContext, text: string): unknown {
-  const parsed = parseOperandPrefix(text);
-  if (parsed === undefined || parsed.operand.kind !== "field") throw new Error(`not a field: ${text}`);
-  return registry.resolve(parsed.operand.name, parsed.operand.arg).extract(ctx);
 }
 
 describe("containerd's state directory", () => {

@@ -9,12 +9,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import type { OpenEvent } from "../../agent/events/types.ts";
-import { parseOperandPrefix } from "../../agent/rules/condition/parser.ts";
-import { FieldRegistry } from "../../agent/rules/fields/registry.ts";
 import type { EventContext } from "../../agent/state/context.ts";
 import { deviceMajor } from "../../agent/state/proc-reader.ts";
 import { StateTracker } from "../../agent/state/tracker.ts";
 import { UserTable } from "../../agent/state/users.ts";
+import { readField as read } from "./read-field.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "lanner-exe-"));
 const children: Subprocess[] = [];
@@ -24,13 +23,6 @@ afterAll(() => {
 });
 
 const SLEEP = Bun.which("sleep") ?? "/bin/sleep";
-const registry = FieldRegistry.default();
-
-function read(ctx: EventContext, text: string): unknown {
-  const parsed = parseOperandPrefix(text);
-  if (parsed === undefined || parsed.operand.kind !== "field") throw new Error(text);
-  return registry.resolve(parsed.operand.name, parsed.operand.arg).extract(ctx);
-}
 
 /** Starts argv and waits until the process runs `comm`; returns the pid of that process. */
 async function start(

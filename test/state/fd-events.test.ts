@@ -5,12 +5,10 @@
 
 import { describe, expect, test } from "bun:test";
 import type { Event, ExecEvent, ForkEvent, OpenEvent } from "../../agent/events/types.ts";
-import { parseOperandPrefix } from "../../agent/rules/condition/parser.ts";
-import { FieldRegistry } from "../../agent/rules/fields/registry.ts";
-import type { EventContext } from "../../agent/state/context.ts";
 import { parseEndpoint, parseTuple } from "../../agent/state/fd-events.ts";
 import { StateTracker } from "../../agent/state/tracker.ts";
 import { UserTable } from "../../agent/state/users.ts";
+import { readField as read } from "./read-field.ts";
 
 let n = 0;
 const head = (pid: number) => ({ num: ++n, bootSec: 5, bootNsec: 0, tid: pid, pid, cut: 0 });
@@ -48,13 +46,6 @@ function open(pid: number, path: string, res: number, extra: Partial<OpenEvent> 
 /** A record of a kind the capture will add, with Falco's parameter names. */
 function sys(pid: number, kind: string, params: Record<string, unknown>): Event {
   return { ...head(pid), kind, ...params } as unknown as Event;
-}
-
-const registry = FieldRegistry.default();
-function read(ctx: EventContext, text: string): unknown {
-  const parsed = parseOperandPrefix(text);
-  if (parsed === undefined || parsed.operand.kind !== "field") throw new Error(text);
-  return registry.resolve(parsed.operand.name, parsed.operand.arg).extract(ctx);
 }
 
 describe("sockets", () => {

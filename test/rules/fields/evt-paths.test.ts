@@ -6,11 +6,10 @@
 
 import { describe, expect, test } from "bun:test";
 import type { Event, ExecEvent } from "../../../agent/events/types.ts";
-import { parseOperandPrefix } from "../../../agent/rules/condition/parser.ts";
-import { FieldRegistry } from "../../../agent/rules/fields/registry.ts";
-import type { EventContext } from "../../../agent/state/context.ts";
 import { StateTracker } from "../../../agent/state/tracker.ts";
 import { UserTable } from "../../../agent/state/users.ts";
+import { execEvent } from "../../state/events.ts";
+import { readField as read } from "../../state/read-field.ts";
 
 const AT_FDCWD = -100;
 const O_DIRECTORY = 0o200000;
@@ -27,31 +26,12 @@ function tracker(): StateTracker {
 }
 
 function exec(pid: number, cwd: string, filename = "/bin/ln"): ExecEvent {
-  return {
-    ...head(pid),
-    kind: "execve",
-    res: 0,
-    ppid: 1,
-    uid: 0,
-    gid: 0,
-    comm: "ln",
-    filename,
-    args: ["ln"],
-    cgroup: "/",
-    cwd,
-  } as ExecEvent;
+  return execEvent(pid, { comm: "ln", filename, args: ["ln"], cwd });
 }
 
 /** A decoded record of `kind` with the event table's field names. */
 function sys(pid: number, kind: string, params: Record<string, unknown>): Event {
   return { ...head(pid), kind, res: 0, ...params } as unknown as Event;
-}
-
-const registry = FieldRegistry.default();
-function read(ctx: EventContext, text: string): unknown {
-  const parsed = parseOperandPrefix(text);
-  if (parsed === undefined || parsed.operand.kind !== "field") throw new Error(text);
-  return registry.resolve(parsed.operand.name, parsed.operand.arg).extract(ctx);
 }
 
 describe("evt.arg of path parameters", () => {
