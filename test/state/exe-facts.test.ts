@@ -13,6 +13,7 @@ import type { EventContext } from "../../agent/state/context.ts";
 import { deviceMajor } from "../../agent/state/proc-reader.ts";
 import { StateTracker } from "../../agent/state/tracker.ts";
 import { UserTable } from "../../agent/state/users.ts";
+import { execEvent } from "./events.ts";
 import { readField as read } from "./read-field.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "lanner-exe-"));
@@ -65,7 +66,8 @@ function openOf(pid: number): OpenEvent {
 }
 
 /** The context of an event of `pid`, after seeding from the real /proc. */
-function contextOf(pid: number): EventContext {
+/** A tracker seeded from this machine's /proc. */
+function seededTracker(): StateTracker {
   const t = new StateTracker({
     processCapacity: 65_536,
     users: UserTable.load("/"),
@@ -73,48 +75,39 @@ function contextOf(pid: number): EventContext {
     hostRoot: "/",
   });
   t.seedFromProc();
-  return t.apply(openOf(pid));
+  return t;
 }
+
+function contextOf(pid: number): EventContext {
+  return seededTracker().apply(openOf(pid));
+}
+
+/** python3 that copies sleep into a memfd and executes it as fd 3 ("sleep 60", comm "3"). */
+const MEMFD_SLEEP = `import os; fd = os.memfd_create("lanner-payload", 0); os.write(fd, open("${SLEEP}", "rb").read()); os.execv(f"/proc/self/fd/{fd}", ["sleep", "60"])`;
 
 describe("where the executable came from", () => {
   test("a memfd: proc.is_exe_from_memfd, exepath /memfd:...", async () => {
-    const script = `import os; fd = os.memfd_create("lanner-payload", 0); os.write(fd, open("${SLEEP}", "rb").read()); os.execv(f"/proc/self/fd/{fd}", ["sleep", "60"])`;
-    const pid = await start(["python3", "-c", script], "3");
+    const pid = await start(["python3", "-c", MEMFD_SLEEP], "3");
     const ctx = contextOf(pid);
     expect(read(ctx, "proc.is_exe_from_memfd")).toBe(true);
     expect(String(read(ctx, "proc.exepath"))).toStartWith("/memfd:lanner-payload");
   });
 
   test("a memfd whose exec record says the probe looked and found no memfd: the record's word stands (no /proc read)", async () => {
-    const script = `import os; fd = os.memfd_create("lanner-payload", 0); os.write(fd, open("${SLEEP}", "rb").read()); os.execv(f"/proc/self/fd/{fd}", ["sleep", "60"])`;
-    const pid = await start(["python3", "-c", script], "3");
-    const t = new StateTracker({
-      processCapacity: 65_536,
-      users: UserTable.load("/"),
-      host: { hostname: "h", clock: { offsetSec: 1_700_000_000, offsetNsec: 0 } },
-      hostRoot: "/",
-    });
-    t.seedFromProc();
+    const pid = await start(["python3", "-c", MEMFD_SLEEP], "3");
+    const t = seededTracker();
     expect(read(t.apply(openOf(pid)), "proc.is_exe_from_memfd")).toBe(true); // seeded: the exe link says
     const exec = (exeFlags: number | undefined) =>
-      t.apply({
-        kind: "execve",
-        num: 2,
-        bootSec: 1,
-        bootNsec: 0,
-        tid: pid,
-        pid,
-        cut: 0,
-        res: 0,
-        ppid: process.pid,
-        uid: 0,
-        gid: 0,
-        comm: "3",
-        filename: `/proc/self/fd/3`,
-        args: ["sleep", "60"],
-        cgroup: "/",
-        exeFlags,
-      });
+      t.apply(
+        execEvent(pid, {
+          num: 2,
+          ppid: process.pid,
+          comm: "3",
+          filename: "/proc/self/fd/3",
+          args: ["sleep", "60"],
+          exeFlags,
+        }),
+      );
     // Probe bits: 1 memfd, 8 the probe read the exe file.
     expect(read(exec(8), "proc.is_exe_from_memfd")).toBe(false);
     expect(read(exec(1 | 8), "proc.is_exe_from_memfd")).toBe(true);
