@@ -3,7 +3,8 @@
 // each call creates, copies, closes or changes, and which fd the rules see for it.
 // Kinds the capture does not deliver yet are handled as soon as their records carry these names.
 
-import type { FdInfo, FdTable, PathBaseResolver, SocketEnds } from "./fds.ts";
+import type { FdTable } from "./fd-table.ts";
+import type { FdInfo, PathBaseResolver, SocketEnds } from "./fds.ts";
 import { AT_FDCWD, FD_TYPE_CHAR, type FdType, newFd, resolveAtPath, socketName } from "./fds.ts";
 import { joinAndNormalize } from "./paths.ts";
 import type { ProcessInfo } from "./processes.ts";

@@ -5,7 +5,8 @@
 
 import type { ExecEvent, ExitEvent, ForkEvent } from "../events/index.ts";
 import { containerIdFromCgroup } from "./containers.ts";
-import { FdBudget, FdTable } from "./fds.ts";
+import { FdTable } from "./fd-table.ts";
+import { FdBudget } from "./fds.ts";
 import { joinAndNormalize } from "./paths.ts";
 
 /** Where an entry's facts came from; kernel events win over /proc data read at another time. */
