@@ -4,7 +4,7 @@
 // accepts where Lanner's default is safer get a warning. Keys nobody knows are left for the
 // schema, which reports them as errors with the nearest valid key.
 
-import { z } from "zod";
+import type { z } from "zod";
 import { FALCO_CONFIG_VERSION, FALCO_DEPRECATED_KEYS, FALCO_KEYS } from "./falco-keys.ts";
 import { configSchema } from "./schema.ts";
 
@@ -21,8 +21,50 @@ interface JsonSchemaNode {
 let schemaTree: JsonSchemaNode | undefined;
 /** The schema's mappings as JSON Schema properties (computed once). */
 function lannerSchemaTree(): JsonSchemaNode {
-  schemaTree ??= z.toJSONSchema(configSchema, { io: "input", unrepresentable: "any" }) as JsonSchemaNode;
+  schemaTree ??= keyTree(configSchema);
   return schemaTree;
+}
+
+/** The minimal zod internals keyTree reads (zod v4's `_zod.def`). */
+interface SchemaDef {
+  type: string;
+  shape?: Record<string, z.ZodType>;
+  innerType?: z.ZodType;
+  in?: z.ZodType;
+  out?: z.ZodType;
+}
+
+/**
+ * The mappings of a schema as z.toJSONSchema(schema, { io: "input" }) gives their `properties`
+ * (test/config/falco-compat.test.ts compares the two), read straight from the schema: the JSON
+ * Schema conversion took tens of milliseconds of every start (docs/PERFORMANCE.md, Replay).
+ * Wrappers are looked through; a pipe is its input side (its output when the input is a
+ * transform, as for a preprocess); anything else (union, nullable, record, list) is a leaf.
+ */
+export function keyTree(schema: z.ZodType): JsonSchemaNode {
+  const def = (schema as unknown as { _zod: { def: SchemaDef } })._zod.def;
+  switch (def.type) {
+    case "object": {
+      const properties: Record<string, JsonSchemaNode> = {};
+      for (const [key, child] of Object.entries(def.shape ?? {})) properties[key] = keyTree(child);
+      return { properties };
+    }
+    case "default":
+    case "prefault":
+    case "optional":
+    case "nonoptional":
+    case "readonly":
+    case "catch":
+      return def.innerType === undefined ? {} : keyTree(def.innerType);
+    case "pipe": {
+      const input = def.in as z.ZodType;
+      const inner =
+        (input as unknown as { _zod: { def: SchemaDef } })._zod.def.type === "transform" ? def.out : input;
+      return inner === undefined ? {} : keyTree(inner);
+    }
+    default:
+      return {};
+  }
 }
 
 let falcoPaths: Set<string> | undefined;

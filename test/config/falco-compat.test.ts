@@ -6,7 +6,9 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { dump } from "js-yaml";
-import { isFalcoKey, lannerHasKey } from "../../agent/config/falco-compat.ts";
+import { z } from "zod";
+import { isFalcoKey, keyTree, lannerHasKey } from "../../agent/config/falco-compat.ts";
+import { configSchema } from "../../agent/config/schema.ts";
 import { FALCO_KEYS, type FalcoValue, LANNER_DEFAULT_DIFFERS } from "../../agent/config/falco-keys.ts";
 import { ConfigError, loadConfigDetailed } from "../../agent/config/load.ts";
 
@@ -188,5 +190,41 @@ describe("Falco's values", () => {
       expect(problemsOf(text)).toEqual([
         "falco.yaml:2:3: key 'webserver.listen_address': must be an IPv4 or IPv6 address, e.g. 0.0.0.0 or ::1",
       ]);
+  });
+});
+
+describe("keyTree: the schema's mappings without the JSON Schema conversion", () => {
+  /** Every mapping path of a tree of `properties`, as "a.b.c". */
+  function paths(node: { properties?: Record<string, unknown> }, prefix = ""): string[] {
+    const out: string[] = [];
+    for (const [key, child] of Object.entries(node.properties ?? {})) {
+      const path = prefix === "" ? key : `${prefix}.${key}`;
+      out.push(path, ...paths(child as { properties?: Record<string, unknown> }, path));
+    }
+    return out;
+  }
+
+  test("gives the same key paths as z.toJSONSchema for Lanner's whole config schema", () => {
+    const viaJsonSchema = paths(
+      z.toJSONSchema(configSchema, { io: "input", unrepresentable: "any" }) as never,
+    );
+    const direct = paths(keyTree(configSchema));
+    expect(viaJsonSchema.length).toBeGreaterThan(100);
+    expect(direct).toEqual(viaJsonSchema);
+  });
+
+  test("looks through wrappers and a preprocess, and stops at unions, nullables, records and lists", () => {
+    const schema = z.strictObject({
+      a: z.object({ b: z.number().default(1), c: z.object({ d: z.string() }).optional() }).default({ b: 1 }),
+      e: z.preprocess((v) => v, z.object({ f: z.boolean() })),
+      g: z.union([z.object({ h: z.string() }), z.string()]),
+      i: z.record(z.string(), z.object({ j: z.string() })),
+      k: z.array(z.object({ l: z.string() })),
+      m: z.object({ n: z.string() }).nullable().readonly(),
+    });
+    const viaJsonSchema = paths(z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as never);
+    expect(paths(keyTree(schema))).toEqual(viaJsonSchema);
+    // A nullable mapping is an anyOf in JSON Schema: a leaf, like a union.
+    expect(viaJsonSchema).toEqual(["a", "a.b", "a.c", "a.c.d", "e", "e.f", "g", "i", "k", "m"]);
   });
 });
