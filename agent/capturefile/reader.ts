@@ -4,7 +4,7 @@
 // skipBad the reader counts the bad block, finds the next good one and goes on.
 
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { gunzipSync, zstdDecompressSync } from "node:zlib";
+import type * as Zlib from "node:zlib";
 import { Unpackr } from "msgpackr/unpack";
 import { z } from "zod";
 import { SCHEMA_VERSION } from "../events/index.ts";
@@ -42,6 +42,18 @@ export interface RecordBatch {
 
 /** Compressed payloads may be a little larger than their content. */
 const STORED_SLACK = 64 * 1024;
+/** The largest stored (maybe compressed) payload read, of any block type. */
+const STORED_MAX = BLOCK_MAX_BYTES[BLOCK.records] + STORED_SLACK;
+/** The read buffer's first size: a small file never needs the largest (allocating 4 MB up front
+ * took 0.3-35 ms of a replay's start). */
+const STORED_INITIAL = 64 * 1024;
+
+let zlib: typeof Zlib | undefined;
+/** node:zlib, loaded on the first compressed block: loading it took about 10 ms of every start. */
+function zlibModule(): typeof Zlib {
+  zlib ??= require("node:zlib") as typeof Zlib;
+  return zlib;
+}
 const SCAN_WINDOW = 64 * 1024;
 
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: "number" });
@@ -78,7 +90,8 @@ export class CaptureReader {
   private fd: number;
   private readonly head = new Uint8Array(BLOCK_HEADER_BYTES);
   private readonly headView = new DataView(this.head.buffer);
-  private readonly stored = new Uint8Array(BLOCK_MAX_BYTES[BLOCK.records] + STORED_SLACK);
+  /** Stored payloads are read here; grown to the largest block met, up to STORED_MAX. */
+  private stored = new Uint8Array(STORED_INITIAL);
 
   /** Opens the file and reads its preamble, header and snapshot; throws CaptureFileError. */
   constructor(
@@ -216,8 +229,8 @@ export class CaptureReader {
         const options = { maxOutputLength: BLOCK_MAX_BYTES[type] };
         const out =
           compression === COMPRESSION.gzip
-            ? gunzipSync(stored, options)
-            : zstdDecompressSync(stored, options);
+            ? zlibModule().gunzipSync(stored, options)
+            : zlibModule().zstdDecompressSync(stored, options);
         return { type, payload: new Uint8Array(out.buffer, out.byteOffset, out.length), compressed: true };
       } catch (error) {
         const reason = `${BLOCK_NAME[type]} block does not decompress within ${BLOCK_MAX_BYTES[type]} bytes: ${(error as Error).message}`;
@@ -247,10 +260,13 @@ export class CaptureReader {
     )
       return `${BLOCK_NAME[type]} block has unknown flags 0x${flags.toString(16)}`;
     const length = this.headView.getUint32(8, true);
-    if (length > cap + STORED_SLACK || length > this.stored.length)
+    if (length > cap + STORED_SLACK || length > STORED_MAX)
       return `${BLOCK_NAME[type]} block of ${length} bytes, more than its cap of ${cap}`;
     if (length > left - BLOCK_HEADER_BYTES)
       return `truncated: the ${BLOCK_NAME[type]} block announces ${length} bytes, ${left - BLOCK_HEADER_BYTES} left`;
+    // Grown only for a length the file really holds, and never past the largest cap.
+    if (length > this.stored.length)
+      this.stored = new Uint8Array(Math.min(STORED_MAX, Math.max(length, 2 * this.stored.length)));
     readSync(this.fd, this.stored, 0, length, at + BLOCK_HEADER_BYTES);
     const crc = Bun.hash.crc32(this.stored.subarray(0, length));
     if (crc !== this.headView.getUint32(12, true)) return `${BLOCK_NAME[type]} block fails its CRC-32 check`;

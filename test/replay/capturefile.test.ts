@@ -141,6 +141,23 @@ describe("round trip", () => {
     },
   );
 
+  test.each(["none", "gzip", "zstd"] as const)(
+    "%s: blocks of 1 MB after small ones (the read buffer grows from 64 KB) come back as written",
+    (compression) => {
+      // Records with distinct paths, so the compressed blocks are not tiny either.
+      const many = Array.from({ length: 40_000 }, (_, i) =>
+        openRecord({ pid: 500, tid: 500, path: `/data/${i.toString(36).repeat(3)}`, res: 3, bootSec: 101 }),
+      );
+      const path = write([exec, ...many, exec], compression);
+      const { reader, records } = readAll(path);
+      expect(records.length).toBe(many.length + 2);
+      expect(records[1]).toEqual([...many[0]]);
+      expect(records[many.length]).toEqual([...many[many.length - 1]]);
+      expect(reader.end?.records).toBe(many.length + 2);
+    },
+    30_000,
+  );
+
   test("the file starts with the magic and the format version, then the header block", () => {
     const bytes = readFileSync(write([exec]));
     expect([...bytes.subarray(0, 8)]).toEqual([0x89, 0x4c, 0x4e, 0x52, 0x43, 0x41, 0x50, 0x0a]);
@@ -216,6 +233,22 @@ describe("damage: clear errors with byte offsets", () => {
     expect(kept.records.length).toBe(2);
     expect(kept.reader.badBlocks).toBe(1);
   }, 30_000);
+
+  test("a block announcing more than the largest cap is refused before anything is read or allocated", () => {
+    const path = write([exec]);
+    const bytes = readFileSync(path);
+    const blockAt = firstRecordOffset(path) - 4 - 4 - 16;
+    // The records block's stored length (u32 LE at +8 of its header): 4 MiB + 64 KiB + 1.
+    new DataView(bytes.buffer, bytes.byteOffset).setUint32(
+      blockAt + 8,
+      4 * 1024 * 1024 + 64 * 1024 + 1,
+      true,
+    );
+    writeFileSync(path, bytes);
+    expect(() => readAll(path)).toThrow(
+      `at byte ${blockAt}: records block of 4259841 bytes, more than its cap of 4194304`,
+    );
+  });
 
   test("a flipped bit in a records block fails its CRC; --skip-bad resynchronises on the next block", () => {
     const path = write([exec]);
