@@ -56,3 +56,36 @@ describe("Logger", () => {
     expect(() => new Logger("info", true, fd).error("lost")).not.toThrow();
   });
 });
+
+describe("stderrIsTerminal", () => {
+  const ROOT = join(import.meta.dir, "..");
+  const BUN = join(ROOT, "node_modules/.bin/bun");
+  const probe =
+    'const { stderrIsTerminal } = require("./agent/log.ts"); console.log(String(stderrIsTerminal()));';
+
+  test("a file, a pipe and /dev/null are not terminals", () => {
+    const file = join(dir, "stderr.txt");
+    const fd = openSync(file, "w");
+    const cases: [string, "pipe" | "ignore" | number][] = [
+      ["file", fd],
+      ["pipe", "pipe"],
+      ["/dev/null", "ignore"],
+    ];
+    for (const [, stderr] of cases) {
+      const p = Bun.spawnSync([BUN, "-e", probe], { cwd: ROOT, stdout: "pipe", stderr, timeout: 20_000 });
+      expect(p.stdout.toString().trim()).toBe("false");
+    }
+    closeSync(fd);
+  });
+
+  test("a pseudo-terminal is (script(1) gives the process one)", () => {
+    const p = Bun.spawnSync(["script", "-qec", `${BUN} -e '${probe}'`, "/dev/null"], {
+      cwd: ROOT,
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout: 20_000,
+    });
+    // The terminal colours console.log's output; the word is what counts.
+    expect(p.stdout.toString()).toContain("true");
+  });
+});

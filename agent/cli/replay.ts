@@ -5,7 +5,7 @@
 import { Agent, AgentClock } from "../agent/index.ts";
 import { CaptureFileError, CaptureFileSource, CaptureReader, eventTableHash } from "../capturefile/index.ts";
 import { SCHEMA_VERSION } from "../events/index.ts";
-import { Logger } from "../log.ts";
+import { Logger, stderrIsTerminal } from "../log.ts";
 import { parseSnapshot, restoreState, SnapshotError } from "../state/index.ts";
 import { many, parseArgs, single } from "./args.ts";
 import { buildEngine, buildOutputs } from "./assemble.ts";
@@ -106,7 +106,7 @@ export async function replayCommand(argv: readonly string[]): Promise<number> {
     await outputs.shutdown();
     throw new CliFailure(`${path}: ${(error as Error).message}`, EXIT_INVALID);
   }
-  const progress = process.stderr.isTTY && !json ? startProgress(source, agent) : undefined;
+  const progress = stderrIsTerminal() && !json ? startProgress(source, agent) : undefined;
   agent.start();
   const end = await agent.ended;
   progress?.stop();
