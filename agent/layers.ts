@@ -28,6 +28,13 @@ export const LAYERS: readonly Layer[] = [
   },
   { name: "log", entry: "log.ts", rank: 0, role: "shared", job: "the agent's own log" },
   {
+    name: "allocator",
+    entry: "allocator.ts",
+    rank: 0,
+    role: "shared",
+    job: "the allocator's setting for long-running commands (may execute the program again)",
+  },
+  {
     name: "yaml",
     entry: "yaml/index.ts",
     rank: 0,

@@ -6,7 +6,7 @@ import { reexecBenchmarkWithAllocatorSetting } from "../agent/cli/index.ts";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
-// The allocator setting `lanner run` and `replay` run with (agent/cli/allocator.ts); may exec again.
+// The allocator setting `lanner run` and `replay` run with (agent/allocator.ts); may exec again.
 reexecBenchmarkWithAllocatorSetting();
 
 const perShell = Number(process.argv[2] ?? 10_000);

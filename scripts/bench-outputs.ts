@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { Logger } from "../agent/log.ts";
 import { type Alert, createOutputs, defaultOutputSettings, type Outputs } from "../agent/outputs/index.ts";
 
-// The allocator setting `lanner run` and `replay` run with (agent/cli/allocator.ts); may exec again.
+// The allocator setting `lanner run` and `replay` run with (agent/allocator.ts); may exec again.
 reexecBenchmarkWithAllocatorSetting();
 
 const args = process.argv.slice(2);

@@ -40,7 +40,7 @@ import {
 import { type EventContext, parseSnapshot, restoreState } from "../agent/state/index.ts";
 import { BENCH_PATHS, BENCH_PROGRAMS } from "./bench-mix.ts";
 
-// The allocator setting `lanner run` and `replay` run with (agent/cli/allocator.ts); may exec again.
+// The allocator setting `lanner run` and `replay` run with (agent/allocator.ts); may exec again.
 reexecBenchmarkWithAllocatorSetting();
 
 const args = process.argv.slice(2);

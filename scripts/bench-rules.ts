@@ -19,7 +19,7 @@ import { StateTracker } from "../agent/state/tracker.ts";
 import { UserTable } from "../agent/state/users.ts";
 import { BENCH_PATHS, BENCH_PROGRAMS } from "./bench-mix.ts";
 
-// The allocator setting `lanner run` and `replay` run with (agent/cli/allocator.ts); may exec again.
+// The allocator setting `lanner run` and `replay` run with (agent/allocator.ts); may exec again.
 reexecBenchmarkWithAllocatorSetting();
 
 const args = process.argv.slice(2);

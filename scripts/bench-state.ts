@@ -10,7 +10,7 @@ import type { Event, ExecEvent, ExitEvent, ForkEvent, OpenEvent } from "../agent
 import { StateTracker } from "../agent/state/tracker.ts";
 import { UserTable } from "../agent/state/users.ts";
 
-// The allocator setting `lanner run` and `replay` run with (agent/cli/allocator.ts); may exec again.
+// The allocator setting `lanner run` and `replay` run with (agent/allocator.ts); may exec again.
 reexecBenchmarkWithAllocatorSetting();
 
 const args = process.argv.slice(2);

@@ -8,4 +8,4 @@ export {
   PURGE_DELAY_VARIABLE,
   reexecBenchmarkWithAllocatorSetting,
   reexecWithAllocatorSetting,
-} from "./allocator.ts";
+} from "../allocator.ts";

@@ -1,4 +1,4 @@
-// The allocator setting of the long-running commands (agent/cli/allocator.ts): which commands
+// The allocator setting of the long-running commands (agent/allocator.ts): which commands
 // execute themselves again and with what environment, and, through the built executable, that
 // `lanner run` really runs with the setting, as the same process (pid) with the same arguments,
 // and keeps a value the user set.
@@ -10,7 +10,7 @@ import {
   PURGE_DELAY,
   PURGE_DELAY_VARIABLE,
   reexecWithAllocatorSetting,
-} from "../../agent/cli/allocator.ts";
+} from "../../agent/allocator.ts";
 import { liveUnavailable } from "../capture/live-support.ts";
 
 const LANNER = join(import.meta.dir, "..", "..", "dist", "lanner");
