@@ -83,7 +83,9 @@ export function loadConfigDetailed(
   warnings.push(...adaptFalcoConfig(root, origins, problems));
   if (problems.length > 0) throw new ConfigError(problems);
 
-  const result = configSchema.safeParse(root);
+  // Without zod's generated parsers: a config is parsed once or twice a run, and generating them
+  // took about 20 ms of every start (docs/PERFORMANCE.md, Replay).
+  const result = configSchema.safeParse(root, { jitless: true });
   if (result.success) {
     return {
       config: result.data,
