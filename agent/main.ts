@@ -7,5 +7,10 @@ import { reexecWithAllocatorSetting } from "./allocator.ts";
 
 const argv = process.argv.slice(2);
 reexecWithAllocatorSetting(argv);
-const { runCli } = await import("./cli/index.ts");
-process.exitCode = await runCli(argv);
+// A promise chain, not a top-level await: the executable is compiled to bytecode (scripts/build),
+// which needs a module without one.
+import("./cli/index.ts")
+  .then(({ runCli }) => runCli(argv))
+  .then((code) => {
+    process.exitCode = code;
+  });
