@@ -464,7 +464,8 @@ _Static_assert(LANNER_KIND_EXECVE_P_CWD == 9 && LANNER_KIND_EXECVE_P_EXE_FLAGS =
 _Static_assert(LANNER_KIND_OPEN_PARAMS == 6 && LANNER_KIND_OPENAT_PARAMS == 6 &&
 		       LANNER_KIND_OPENAT2_PARAMS == 6,
 	       "emit_open writes 6 params");
-_Static_assert(LANNER_KIND_PROCEXIT_PARAMS == 1 && LANNER_KIND_PROCFORK_PARAMS == 2,
+_Static_assert(LANNER_KIND_PROCEXIT_PARAMS == 1 && LANNER_KIND_PROCFORK_PARAMS == 3 &&
+		       LANNER_KIND_PROCFORK_P_SHARES_FDS == 2,
 	       "tracepoint kinds changed");
 
 /* The exec record's params. On success (from sched_process_exec) the filename is the kernel's
@@ -1115,12 +1116,21 @@ int BPF_PROG(lanner_exit, struct task_struct *p)
 	return 0;
 }
 
+/* A new process that shares its parent's fd table (clone with CLONE_FILES, no CLONE_THREAD):
+ * the fork record says so, and the state needs no clone record to know it. */
+static __always_inline bool shares_parent_fds(struct task_struct *parent, struct task_struct *child)
+{
+	return BPF_CORE_READ(child, pid) == BPF_CORE_READ(child, tgid) &&
+	       BPF_CORE_READ(child, files) == BPF_CORE_READ(parent, files);
+}
+
 /* A new process (not a thread, not sharing its parent's fd table) gets fd marks: the fds open in
  * it now, which it inherited and the state copies from the parent, are marked. */
-static __always_inline void track_new_process(struct task_struct *parent, struct task_struct *child)
+static __always_inline void track_new_process(struct task_struct *parent, struct task_struct *child,
+					      bool shares_fds)
 {
 	__u32 tgid = BPF_CORE_READ(child, tgid);
-	if (BPF_CORE_READ(child, pid) != tgid || BPF_CORE_READ(child, files) == BPF_CORE_READ(parent, files))
+	if (BPF_CORE_READ(child, pid) != tgid || shares_fds)
 		return;
 	__u32 zero_key = 0;
 	struct fd_marks *zero = bpf_map_lookup_elem(&fd_zero, &zero_key);
@@ -1184,10 +1194,12 @@ int BPF_PROG(lanner_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	__u32 off = put_header(buf, LANNER_KIND_PROCFORK_PARAMS, LANNER_KIND_PROCFORK,
 			       BPF_CORE_READ(parent, pid), BPF_CORE_READ(parent, tgid));
+	bool shares_fds = shares_parent_fds(parent, child);
 	off = mp_uint(buf, off, BPF_CORE_READ(child, pid));
 	off = mp_uint(buf, off, BPF_CORE_READ(child, tgid));
+	off = mp_uint(buf, off, shares_fds ? 1 : 0);
 	submit(buf, off, LANNER_KIND_PROCFORK);
-	track_new_process(parent, child);
+	track_new_process(parent, child, shares_fds);
 	remember_clone3_flags(parent, child);
 	return 0;
 }
