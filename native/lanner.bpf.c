@@ -564,6 +564,17 @@ static __always_inline bool in_ia32_syscall(struct task_struct *task)
 	return BPF_CORE_READ(task, thread_info.status) & TS_COMPAT;
 }
 
+/* The same for the current task, on every syscall exit the selection keeps: a plain load through
+ * the BTF task pointer (Linux 5.11+) instead of a probe-read helper call. */
+static __always_inline bool current_in_ia32_syscall(void)
+{
+	if (!bpf_core_field_exists(((struct task_struct *)0)->thread_info.status))
+		return false;
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf))
+		return bpf_get_current_task_btf()->thread_info.status & TS_COMPAT;
+	return in_ia32_syscall((struct task_struct *)bpf_get_current_task());
+}
+
 /* Syscall number and arguments as saved at entry (the return value has replaced arg 0's
  * register on arm64, so orig_x0 holds it). */
 #if defined(__TARGET_ARCH_x86)
@@ -632,6 +643,12 @@ static __always_inline void mark_fd(struct fd_marks *m, long fd)
  * the prefilter on). */
 static __always_inline bool track_fds(__u32 kind, struct pt_regs *regs, long ret, __u32 tgid)
 {
+	/* Which fds a kind creates is a column of the event table (createsFds). Opens are marked in
+	 * tail_open, after the open prefilter has decided to record them; kinds that neither create
+	 * nor close fds need no marks. */
+	const struct lanner_kind_desc *d = &lanner_kinds[kind & (LANNER_KIND_SLOTS - 1)];
+	if (kind != LANNER_KIND_CLOSE && (d->prog == LANNER_PROG_OPEN || d->fds == LANNER_FDS_NONE))
+		return false;
 	struct fd_marks *m = bpf_map_lookup_elem(&fd_track, &tgid);
 	if (!m)
 		return false;
@@ -646,11 +663,6 @@ static __always_inline bool track_fds(__u32 kind, struct pt_regs *regs, long ret
 		}
 		return prefilter_on();
 	}
-	/* Which fds a kind creates is a column of the event table (createsFds). Opens are marked in
-	 * tail_open, after the open prefilter has decided to record them. */
-	const struct lanner_kind_desc *d = &lanner_kinds[kind & (LANNER_KIND_SLOTS - 1)];
-	if (d->prog == LANNER_PROG_OPEN)
-		return false;
 	if (d->fds == LANNER_FDS_RET) {
 		mark_fd(m, ret);
 	} else if (d->fds == LANNER_FDS_PAIR && ret == 0) {
@@ -674,7 +686,7 @@ int BPF_PROG(lanner_sys_exit, struct pt_regs *regs, long ret)
 	if (is_agent(tgid))
 		return 0;
 	/* ia32 syscall numbers overlap the x86_64 ones (437 is openat2 in both): ignore them. */
-	if (in_ia32_syscall((struct task_struct *)bpf_get_current_task()))
+	if (current_in_ia32_syscall())
 		return 0;
 	/* Filters that need only the number and the result, before anything is counted or built. */
 	if ((kind == LANNER_KIND_EXECVE || kind == LANNER_KIND_EXECVEAT) && ret == 0)
