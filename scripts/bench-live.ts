@@ -17,7 +17,8 @@
 // only ever adds time, so the fastest runs are the least disturbed). With
 // kernel.bpf_stats_enabled=1 every BPF program run also reads the clock twice: the header says so.
 //
-//   node_modules/.bin/bun scripts/bench-live.ts [--quick] [--json] [--open-close] [--rounds N]
+//   node_modules/.bin/bun scripts/bench-live.ts [--quick] [--json] [--open-close] [--build] [--rounds N]
+// --build: only the build's overhead.
 // --open-close: only the open/close loop, with the prefilter as `run` sets it (the loop's
 // read-only opens of a /tmp file dropped in the kernel for the default rules) and with
 // engine.prefilter=false (every open and close delivered).
@@ -446,19 +447,39 @@ if (openCloseOnly) {
 prepareBuild(quick ? 8 : 60);
 /** Builds with the agent attached before the measured one (see overhead()). */
 const BUILD_WARMUPS = 3;
-const results = {
-  quick,
-  rounds: ROUNDS,
-  bpf_stats_enabled: bpfStatsOn,
-  open_close: await overhead("open/close loop", () => runOpenLoop(quick ? 50_000 : 1_000_000), ROUNDS, []),
-  build: await overhead(
+const buildOverhead = () =>
+  overhead(
     quick ? "make -j2, 8 C files" : "make -j2, 60 C files",
     runBuild,
     ROUNDS,
     haveStable ? [STABLE] : [],
     [],
     BUILD_WARMUPS,
-  ),
+  );
+const f = (n: number, d = 2) => n.toFixed(d);
+const sum = (xs: number[]) => xs.reduce((a, x) => a + x, 0);
+function printBuildCpu(b: Ratio): void {
+  console.log(
+    `build CPU (make tree, user + system): off ${b.workload_cpu_off_s.map((x) => f(x)).join("/")} s, on ${b.workload_cpu_on_s.map((x) => f(x)).join("/")} s; ` +
+      `(build on + agent) / build off = ${f((sum(b.workload_cpu_on_s) + b.agent_cpu_s) / sum(b.workload_cpu_off_s), 3)}x`,
+  );
+}
+if (args.includes("--build")) {
+  const b = await buildOverhead();
+  console.log(
+    `${b.workload}: off ${b.off_s.map((x) => f(x, 3)).join("/")} s, on ${b.on_s.map((x) => f(x, 3)).join("/")} s, ` +
+      `ratio ${f(b.ratio)}x (median), ${f(b.best_ratio)}x (best/best); agent ${f(b.agent_cpu_s)} s CPU for ${b.agent_events} events`,
+  );
+  printBuildCpu(b);
+  console.log(`load average: ${readFileSync("/proc/loadavg", "utf8").trim()}`);
+  process.exit(0);
+}
+const results = {
+  quick,
+  rounds: ROUNDS,
+  bpf_stats_enabled: bpfStatsOn,
+  open_close: await overhead("open/close loop", () => runOpenLoop(quick ? 50_000 : 1_000_000), ROUNDS, []),
+  build: await buildOverhead(),
   build_rules: haveStable ? "Falco stable" : "embedded default (Falco's stable rules not found)",
   load: await loadLevels(
     quick ? [20_000] : [25_000, 50_000, 100_000, 200_000, 400_000, 800_000],
@@ -470,7 +491,6 @@ const results = {
 if (asJson) {
   console.log(JSON.stringify(results, null, 2));
 } else {
-  const f = (n: number, d = 2) => n.toFixed(d);
   for (const r of [results.open_close, results.build]) {
     console.log(
       `${r.workload}: off ${r.off_s.map((x) => f(x, 3)).join("/")} s, on ${r.on_s.map((x) => f(x, 3)).join("/")} s, ` +
@@ -478,12 +498,7 @@ if (asJson) {
         `agent CPU per run before it (JIT settling): ${r.warmup_agent_cpu_s.map((c) => f(c, 3)).join(", ")} s, measured ${f(r.agent_cpu_s / r.on_s.length, 3)} s`,
     );
   }
-  const b = results.build;
-  const sum = (xs: number[]) => xs.reduce((a, x) => a + x, 0);
-  console.log(
-    `build CPU (make tree, user + system): off ${b.workload_cpu_off_s.map((x) => f(x)).join("/")} s, on ${b.workload_cpu_on_s.map((x) => f(x)).join("/")} s; ` +
-      `(build on + agent) / build off = ${f((sum(b.workload_cpu_on_s) + b.agent_cpu_s) / sum(b.workload_cpu_off_s), 3)}x`,
-  );
+  printBuildCpu(results.build);
   console.log(`(build rules: ${results.build_rules}; kernel.bpf_stats_enabled ${bpfStatsOn ? "on" : "off"})`);
   for (const l of results.load) {
     console.log(
