@@ -101,9 +101,10 @@
 #define LANNER_KIND_PROCEXIT_P_EXIT_CODE 0
 /* procfork: a thread or process was created (header: the parent) */
 #define LANNER_KIND_PROCFORK 7
-#define LANNER_KIND_PROCFORK_PARAMS 2
+#define LANNER_KIND_PROCFORK_PARAMS 3
 #define LANNER_KIND_PROCFORK_P_CHILD_TID 0
 #define LANNER_KIND_PROCFORK_P_CHILD_PID 1
+#define LANNER_KIND_PROCFORK_P_SHARES_FDS 2
 /* creat: create a file */
 #define LANNER_KIND_CREAT 8
 #define LANNER_KIND_CREAT_PARAMS 3

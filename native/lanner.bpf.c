@@ -464,7 +464,8 @@ _Static_assert(LANNER_KIND_EXECVE_P_CWD == 9 && LANNER_KIND_EXECVE_P_EXE_FLAGS =
 _Static_assert(LANNER_KIND_OPEN_PARAMS == 6 && LANNER_KIND_OPENAT_PARAMS == 6 &&
 		       LANNER_KIND_OPENAT2_PARAMS == 6,
 	       "emit_open writes 6 params");
-_Static_assert(LANNER_KIND_PROCEXIT_PARAMS == 1 && LANNER_KIND_PROCFORK_PARAMS == 2,
+_Static_assert(LANNER_KIND_PROCEXIT_PARAMS == 1 && LANNER_KIND_PROCFORK_PARAMS == 3 &&
+		       LANNER_KIND_PROCFORK_P_SHARES_FDS == 2,
 	       "tracepoint kinds changed");
 
 /* The exec record's params. On success (from sched_process_exec) the filename is the kernel's
@@ -563,6 +564,17 @@ static __always_inline bool in_ia32_syscall(struct task_struct *task)
 	return BPF_CORE_READ(task, thread_info.status) & TS_COMPAT;
 }
 
+/* The same for the current task, on every syscall exit the selection keeps: a plain load through
+ * the BTF task pointer (Linux 5.11+) instead of a probe-read helper call. */
+static __always_inline bool current_in_ia32_syscall(void)
+{
+	if (!bpf_core_field_exists(((struct task_struct *)0)->thread_info.status))
+		return false;
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf))
+		return bpf_get_current_task_btf()->thread_info.status & TS_COMPAT;
+	return in_ia32_syscall((struct task_struct *)bpf_get_current_task());
+}
+
 /* Syscall number and arguments as saved at entry (the return value has replaced arg 0's
  * register on arm64, so orig_x0 holds it). */
 #if defined(__TARGET_ARCH_x86)
@@ -631,6 +643,12 @@ static __always_inline void mark_fd(struct fd_marks *m, long fd)
  * the prefilter on). */
 static __always_inline bool track_fds(__u32 kind, struct pt_regs *regs, long ret, __u32 tgid)
 {
+	/* Which fds a kind creates is a column of the event table (createsFds). Opens are marked in
+	 * tail_open, after the open prefilter has decided to record them; kinds that neither create
+	 * nor close fds need no marks. */
+	const struct lanner_kind_desc *d = &lanner_kinds[kind & (LANNER_KIND_SLOTS - 1)];
+	if (kind != LANNER_KIND_CLOSE && (d->prog == LANNER_PROG_OPEN || d->fds == LANNER_FDS_NONE))
+		return false;
 	struct fd_marks *m = bpf_map_lookup_elem(&fd_track, &tgid);
 	if (!m)
 		return false;
@@ -645,11 +663,6 @@ static __always_inline bool track_fds(__u32 kind, struct pt_regs *regs, long ret
 		}
 		return prefilter_on();
 	}
-	/* Which fds a kind creates is a column of the event table (createsFds). Opens are marked in
-	 * tail_open, after the open prefilter has decided to record them. */
-	const struct lanner_kind_desc *d = &lanner_kinds[kind & (LANNER_KIND_SLOTS - 1)];
-	if (d->prog == LANNER_PROG_OPEN)
-		return false;
 	if (d->fds == LANNER_FDS_RET) {
 		mark_fd(m, ret);
 	} else if (d->fds == LANNER_FDS_PAIR && ret == 0) {
@@ -673,7 +686,7 @@ int BPF_PROG(lanner_sys_exit, struct pt_regs *regs, long ret)
 	if (is_agent(tgid))
 		return 0;
 	/* ia32 syscall numbers overlap the x86_64 ones (437 is openat2 in both): ignore them. */
-	if (in_ia32_syscall((struct task_struct *)bpf_get_current_task()))
+	if (current_in_ia32_syscall())
 		return 0;
 	/* Filters that need only the number and the result, before anything is counted or built. */
 	if ((kind == LANNER_KIND_EXECVE || kind == LANNER_KIND_EXECVEAT) && ret == 0)
@@ -1115,12 +1128,21 @@ int BPF_PROG(lanner_exit, struct task_struct *p)
 	return 0;
 }
 
+/* A new process that shares its parent's fd table (clone with CLONE_FILES, no CLONE_THREAD):
+ * the fork record says so, and the state needs no clone record to know it. */
+static __always_inline bool shares_parent_fds(struct task_struct *parent, struct task_struct *child)
+{
+	return BPF_CORE_READ(child, pid) == BPF_CORE_READ(child, tgid) &&
+	       BPF_CORE_READ(child, files) == BPF_CORE_READ(parent, files);
+}
+
 /* A new process (not a thread, not sharing its parent's fd table) gets fd marks: the fds open in
  * it now, which it inherited and the state copies from the parent, are marked. */
-static __always_inline void track_new_process(struct task_struct *parent, struct task_struct *child)
+static __always_inline void track_new_process(struct task_struct *parent, struct task_struct *child,
+					      bool shares_fds)
 {
 	__u32 tgid = BPF_CORE_READ(child, tgid);
-	if (BPF_CORE_READ(child, pid) != tgid || BPF_CORE_READ(child, files) == BPF_CORE_READ(parent, files))
+	if (BPF_CORE_READ(child, pid) != tgid || shares_fds)
 		return;
 	__u32 zero_key = 0;
 	struct fd_marks *zero = bpf_map_lookup_elem(&fd_zero, &zero_key);
@@ -1184,10 +1206,12 @@ int BPF_PROG(lanner_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	__u32 off = put_header(buf, LANNER_KIND_PROCFORK_PARAMS, LANNER_KIND_PROCFORK,
 			       BPF_CORE_READ(parent, pid), BPF_CORE_READ(parent, tgid));
+	bool shares_fds = shares_parent_fds(parent, child);
 	off = mp_uint(buf, off, BPF_CORE_READ(child, pid));
 	off = mp_uint(buf, off, BPF_CORE_READ(child, tgid));
+	off = mp_uint(buf, off, shares_fds ? 1 : 0);
 	submit(buf, off, LANNER_KIND_PROCFORK);
-	track_new_process(parent, child);
+	track_new_process(parent, child, shares_fds);
 	remember_clone3_flags(parent, child);
 	return 0;
 }

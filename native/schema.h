@@ -6,9 +6,10 @@
 #ifndef LANNER_SCHEMA_H
 #define LANNER_SCHEMA_H
 
-/* Bump when a record layout changes incompatibly; the agent refuses a probe with another
- * version. 2: array16 record headers, parameters appended to exec, the event table's kinds. */
-#define LANNER_SCHEMA_VERSION 2
+/* Bump when a record layout changes; the agent refuses a probe with another version. 2: array16
+ * record headers, parameters appended to exec, the event table's kinds. 3: procfork's
+ * shares_fds appended. */
+#define LANNER_SCHEMA_VERSION 3
 
 /* Bounds, in bytes of payload (no NUL). */
 #define LANNER_PATH_MAX 4096

@@ -22,16 +22,14 @@ export const DEFAULT_SELECTION: readonly EventKind[] = EVENT_TABLE.filter((k) =>
   (k) => k.name as EventKind,
 );
 
-/** Kinds the state layer needs whatever the rules ask for: process tree, fd table, cwd, users. */
+/** Kinds the state layer needs whatever the rules ask for: process tree, fd table, cwd, users.
+ * Not clone, clone3, fork or vfork: procfork makes the child and says whether it shares the fd
+ * table, so those are recorded only for a rule that runs on them (two records per fork saved). */
 export const STATE_KINDS: readonly EventKind[] = [
   "execve",
   "execveat",
   "procexit",
   "procfork",
-  "clone",
-  "clone3",
-  "fork",
-  "vfork",
   "open",
   "openat",
   "openat2",

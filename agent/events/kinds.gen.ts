@@ -153,6 +153,8 @@ export interface ForkEvent extends EventBase {
   childTid: number;
   /** the new thread's process id (evt.arg.child_pid) */
   childPid: number;
+  /** 1: a new process sharing its parent's fd table (clone with CLONE_FILES, not CLONE_THREAD); else 0 (evt.arg.shares_fds) */
+  sharesFds?: number;
 }
 
 /** creat: create a file. */
@@ -1154,7 +1156,7 @@ export const PARAM_COUNT: Readonly<Record<EventKind, number>> = {
   openat: 6,
   openat2: 6,
   procexit: 1,
-  procfork: 2,
+  procfork: 3,
   creat: 3,
   close: 2,
   socket: 4,
@@ -1306,6 +1308,7 @@ export const EVT_PARAMS: Readonly<Record<EventKind, readonly EvtParam[]>> = {
   procfork: [
     { falco: "child_tid", field: "childTid", type: "u32" },
     { falco: "child_pid", field: "childPid", type: "u32" },
+    { falco: "shares_fds", field: "sharesFds", type: "u32" },
   ],
   creat: [
     { falco: "fd", field: "res", type: "i64", render: "fd" },
@@ -1804,6 +1807,7 @@ export const DECODERS: readonly (Decode | undefined)[] = (() => {
     cut: b.cut,
     childTid: n > 0 ? rd.u32(r, 5, at) : 0,
     childPid: n > 1 ? rd.u32(r, 6, at) : 0,
+    sharesFds: n > 2 ? rd.u32(r, 7, at) : 0,
   });
   d[8] = (r, at, n, b): CreatEvent => ({
     kind: "creat",
@@ -2880,7 +2884,8 @@ export const FAST_DECODERS: readonly (FastDecode | undefined)[] = (() => {
     const n = c.present;
     const v0 = n > 0 ? wr.u32(c) : 0;
     const v1 = n > 1 ? wr.u32(c) : 0;
-    const cut = wr.finish(c, 2);
+    const v2 = n > 2 ? wr.u32(c) : 0;
+    const cut = wr.finish(c, 3);
     return {
       kind: "procfork",
       num: b.num,
@@ -2891,6 +2896,7 @@ export const FAST_DECODERS: readonly (FastDecode | undefined)[] = (() => {
       cut,
       childTid: v0,
       childPid: v1,
+      sharesFds: v2,
     };
   };
   d[8] = (c, b): CreatEvent => {

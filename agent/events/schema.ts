@@ -9,7 +9,7 @@ export { HEADER_FIELDS } from "./table.ts";
 
 /** Every `#define` of native/schema.h, by name. Change both files together. */
 export const NATIVE_SCHEMA = {
-  LANNER_SCHEMA_VERSION: 2,
+  LANNER_SCHEMA_VERSION: 3,
   LANNER_PATH_MAX: 4096,
   LANNER_ARGS_MAX: 4096,
   LANNER_ENV_MAX: 2048,
@@ -54,8 +54,9 @@ const S = NATIVE_SCHEMA;
 
 export const SCHEMA_VERSION = S.LANNER_SCHEMA_VERSION;
 /** Versions whose records this agent decodes: version 1 records are version 2 records of the
- * first seven kinds with fewer exec parameters (fixarray headers), which the defaults fill. */
-export const SCHEMA_VERSIONS_READ: readonly number[] = [1, 2];
+ * first seven kinds with fewer exec parameters (fixarray headers), and version 2 records are
+ * version 3 records without procfork's shares_fds; the defaults fill what they lack. */
+export const SCHEMA_VERSIONS_READ: readonly number[] = [1, 2, 3];
 
 /** Kind id (record element 0) to the event kind it decodes to. */
 export const KIND_BY_ID: ReadonlyMap<number, EventKind> = new Map(

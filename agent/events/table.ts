@@ -432,6 +432,16 @@ export const EVENT_TABLE: readonly KindSpec[] = [
     [
       reader("childTid", "child_tid", "u32", "child->pid", 0, "the new thread's id"),
       reader("childPid", "child_pid", "u32", "child->tgid", 0, "the new thread's process id"),
+      reader(
+        "sharesFds",
+        "shares_fds",
+        "u32",
+        "child->files == parent->files",
+        0,
+        "1: a new process sharing its parent's fd table (clone with CLONE_FILES, not CLONE_THREAD); else 0",
+        undefined,
+        3,
+      ),
     ],
     "a thread or process was created (header: the parent)",
     { hooks: ["sched_process_fork"], encoder: "procfork" },

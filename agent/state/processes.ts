@@ -301,6 +301,9 @@ export class ProcessTable implements ProcessLookup {
       },
       this.byPid.get(event.childPid),
     );
+    // Records from schema 3 say whether the child shares the fd table; older captures say it
+    // through the clone record (fd-events.ts), and both land here.
+    if (event.sharesFds === 1) this.shareFds(event.pid, event.childPid);
   }
 
   /** clone(CLONE_FILES) without CLONE_THREAD: the child shares its parent's fd table. */

@@ -437,6 +437,25 @@ describe.skipIf(liveUnavailable !== null)("every syscall kind, live", () => {
   }
 
   test(
+    "procfork says whether the new process shares its parent's fd table",
+    async () => {
+      const work = mkdtempSync(join(dir, "fork-shares-"));
+      const child = Bun.spawn([helper, "fork_shares_fds", work], { stdout: "pipe", stderr: "pipe" });
+      pids.add(child.pid);
+      const out = await new Response(child.stdout).text();
+      expect(await child.exited).toBe(0);
+      const shared = Number(out.match(/^shared=(\d+)$/m)?.[1]);
+      const forked = Number(out.match(/^child=(\d+)$/m)?.[1]);
+      const fork = (childPid: number) =>
+        events.find((e) => e.kind === "procfork" && e.pid === child.pid && e.childPid === childPid);
+      await waitFor(() => (fork(shared) && fork(forked) ? true : undefined), 10_000);
+      expect(fork(shared)).toMatchObject({ childTid: shared, sharesFds: 1 });
+      expect(fork(forked)).toMatchObject({ childTid: forked, sharesFds: 0 });
+    },
+    LIVE_TEST_MS,
+  );
+
+  test(
     "no record was malformed or dropped",
     () => {
       expect(errors).toEqual([]);

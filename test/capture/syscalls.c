@@ -573,6 +573,16 @@ static void k_clone(void)
 	reap(syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0));
 	fails(syscall(SYS_clone, CLONE_SIGHAND, 0, 0, 0, 0), EINVAL);
 }
+/* procfork's shares_fds: a process made with CLONE_FILES shares this fd table, a fork does not. */
+static void k_fork_shares_fds(void)
+{
+	pid_t shared = syscall(SYS_clone, CLONE_FILES | SIGCHLD, 0, 0, 0, 0);
+	if (shared == 0)
+		_exit(0);
+	printf("shared=%d\n", shared);
+	waitpid(shared, NULL, 0);
+	reap(fork());
+}
 #if defined(__x86_64__)
 /* clone3 whose child (on its own stack, sharing this memory) exits at once without touching
  * the stack; the parent gets the child's pid. */
@@ -770,6 +780,7 @@ static const struct {
 	{ "tkill", k_tkill },
 	{ "tgkill", k_tgkill },
 	{ "clone", k_clone },
+	{ "fork_shares_fds", k_fork_shares_fds },
 	{ "clone3", k_clone3 },
 	{ "fork", k_fork },
 	{ "vfork", k_vfork },

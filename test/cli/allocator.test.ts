@@ -7,6 +7,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   allocatorEnvironment,
+  GC_TIMER_OFF,
+  GC_TIMER_VARIABLE,
   PURGE_DELAY,
   PURGE_DELAY_VARIABLE,
   reexecWithAllocatorSetting,
@@ -22,24 +24,39 @@ describe("allocatorEnvironment", () => {
         PATH: "/bin",
         EMPTY: "",
         [PURGE_DELAY_VARIABLE]: PURGE_DELAY,
+        [GC_TIMER_VARIABLE]: GC_TIMER_OFF,
       });
     }
   });
 
-  test("short commands, no command, and a value the user set: no exec", () => {
+  test("short commands, no command, and values the user set: no exec", () => {
     for (const command of ["rules", "config", "version", "selftest", "--help", undefined])
       expect(allocatorEnvironment(command, { PATH: "/bin" })).toBeUndefined();
-    expect(allocatorEnvironment("run", { [PURGE_DELAY_VARIABLE]: "250" })).toBeUndefined();
-    expect(allocatorEnvironment("run", { [PURGE_DELAY_VARIABLE]: "" })).toBeUndefined();
+    expect(
+      allocatorEnvironment("run", { [PURGE_DELAY_VARIABLE]: "250", [GC_TIMER_VARIABLE]: "0" }),
+    ).toBeUndefined();
+    expect(
+      allocatorEnvironment("run", { [PURGE_DELAY_VARIABLE]: "", [GC_TIMER_VARIABLE]: "" }),
+    ).toBeUndefined();
+  });
+
+  test("one value set by the user: it is kept and the other is added", () => {
+    expect(allocatorEnvironment("replay", { [PURGE_DELAY_VARIABLE]: "250" })).toEqual({
+      [PURGE_DELAY_VARIABLE]: "250",
+      [GC_TIMER_VARIABLE]: GC_TIMER_OFF,
+    });
   });
 });
 
 describe("reexecWithAllocatorSetting in this process", () => {
   test("a short command, or a value already set: nothing happens", () => {
     expect(reexecWithAllocatorSetting(["rules", "validate"])).toBe("not needed");
-    expect(reexecWithAllocatorSetting(["run"], "/proc/self/exe", { [PURGE_DELAY_VARIABLE]: "1" })).toBe(
-      "not needed",
-    );
+    expect(
+      reexecWithAllocatorSetting(["run"], "/proc/self/exe", {
+        [PURGE_DELAY_VARIABLE]: "1",
+        [GC_TIMER_VARIABLE]: "1",
+      }),
+    ).toBe("not needed");
   });
 
   test("an exec that fails (an executable that is not there) returns, and the command goes on", () => {
@@ -85,6 +102,7 @@ describe.skipIf(liveUnavailable !== null || !existsSync(LANNER))("lanner run, th
       MARK: "kept",
     });
     expect(environ).toContain(`${PURGE_DELAY_VARIABLE}=${PURGE_DELAY}`);
+    expect(environ).toContain(`${GC_TIMER_VARIABLE}=${GC_TIMER_OFF}`);
     expect(environ).toContain("MARK=kept");
     expect(cmdline).toEqual([
       LANNER,

@@ -201,12 +201,15 @@ export function exitRecord(p: Header & { exitCode?: number } = {}): Uint8Array {
     .done();
 }
 
-export function forkRecord(p: Header & { childTid?: number; childPid?: number } = {}): Uint8Array {
-  return header(new RecordWriter(), "procfork", 2, p)
+/** A procfork record; without `sharesFds`, as schema 2 wrote it (two parameters). */
+export function forkRecord(
+  p: Header & { childTid?: number; childPid?: number; sharesFds?: number } = {},
+): Uint8Array {
+  const w = header(new RecordWriter(), "procfork", p.sharesFds === undefined ? 2 : 3, p)
     .uint(p.childTid ?? 2000)
-    .uint(p.childPid ?? 2000)
-    .uint(p.cut ?? 0)
-    .done();
+    .uint(p.childPid ?? 2000);
+  if (p.sharesFds !== undefined) w.uint(p.sharesFds);
+  return w.uint(p.cut ?? 0).done();
 }
 
 /** Frames as the shim writes them: [u32 little-endian length][record]. */

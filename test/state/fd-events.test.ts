@@ -210,10 +210,18 @@ describe("file fds: dup, fcntl, pipe, close, chdir, exec, clone", () => {
     t.apply(open(81, "/tmp/child-only", 4));
     expect(t.processes.get(80)?.fds.get(4)).toBeUndefined();
     expect(t.processes.get(81)?.fds.get(3)?.name).toBe("/tmp/shared");
+    // A capture from schema 2: the clone record says CLONE_FILES.
     t.apply(fork(82));
     t.apply(sys(80, "clone", { res: 82, flags: 0x400 }));
     t.apply(open(82, "/tmp/seen-by-both", 5));
     expect(t.processes.get(80)?.fds.get(5)?.name).toBe("/tmp/seen-by-both");
+    // Schema 3: the fork record itself says so, with no clone record.
+    t.apply({ ...fork(83), sharesFds: 1 });
+    t.apply(open(83, "/tmp/also-shared", 6));
+    expect(t.processes.get(80)?.fds.get(6)?.name).toBe("/tmp/also-shared");
+    t.apply({ ...fork(84), sharesFds: 0 });
+    t.apply(open(84, "/tmp/own", 7));
+    expect(t.processes.get(80)?.fds.get(7)).toBeUndefined();
   });
 });
 
