@@ -12,7 +12,7 @@ import { openLiveProbe } from "../agent/capture/probe.ts";
 import { parseCpuList } from "../agent/capture/rings.ts";
 import { RecordDecoder } from "../agent/events/decode.ts";
 
-// The allocator setting `lanner run` and `replay` run with (agent/cli/allocator.ts); may exec again.
+// The allocator setting `lanner run` and `replay` run with (agent/allocator.ts); may exec again.
 reexecBenchmarkWithAllocatorSetting();
 
 const [workload, iterationsArg = "2000000", roundsArg = "3"] = process.argv.slice(2);

@@ -17,7 +17,7 @@ import { loadRuleSources } from "../agent/rules/load/load.ts";
 import { prefilterFor } from "../agent/rules/prefilter.ts";
 import { RecordDecoder } from "../agent/events/decode.ts";
 
-// The allocator setting `lanner run` and `replay` run with (agent/cli/allocator.ts); may exec again.
+// The allocator setting `lanner run` and `replay` run with (agent/allocator.ts); may exec again.
 reexecBenchmarkWithAllocatorSetting();
 
 const [workload, iterationsArg = "300000", ...rest] = process.argv.slice(2);

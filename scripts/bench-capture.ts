@@ -16,7 +16,7 @@ import { prefilterFor } from "../agent/rules/prefilter.ts";
 import { RecordDecoder } from "../agent/events/decode.ts";
 import type { Event } from "../agent/events/types.ts";
 
-// The allocator setting `lanner run` and `replay` run with (agent/cli/allocator.ts); may exec again.
+// The allocator setting `lanner run` and `replay` run with (agent/allocator.ts); may exec again.
 reexecBenchmarkWithAllocatorSetting();
 
 const [workload, iterationsArg = "2000000", roundsArg = "3"] = process.argv.slice(2);
