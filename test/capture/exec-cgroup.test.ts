@@ -20,7 +20,7 @@ import {
   POD,
   removeCgroup,
 } from "../state/cgroup-fixtures.ts";
-import { collectLive, LIVE_SETUP_MS, LIVE_TEST_MS, liveUnavailable, waitFor } from "./live-support.ts";
+import { collectLive, LIVE_SETUP_MS, LIVE_TEST_MS, liveUnavailable, waitForExec } from "./live-support.ts";
 
 const HIERARCHIES = mountedHierarchies();
 const V2 = HIERARCHIES.find((h) => h.v2);
@@ -59,15 +59,10 @@ describe.skipIf(liveUnavailable !== null)("the exec record's cgroup, from the ke
       shell.stdin.write("go\n");
       await shell.stdin.end();
       await shell.exited;
-      const exec = await waitFor(
-        () =>
-          session.events.find(
-            (e) =>
-              (e.kind === "execve" || e.kind === "execveat") &&
-              e.pid === shell.pid &&
-              e.res === 0 &&
-              e.args.includes(marker),
-          ) as ExecEvent | undefined,
+      const exec = await waitForExec(
+        session.events,
+        shell.pid,
+        (e) => e.res === 0 && e.args.includes(marker),
       );
       if (exec === undefined) throw new Error(`no exec record of pid ${shell.pid} in ${target}`);
       return { exec, pid: shell.pid };
@@ -117,12 +112,7 @@ describe.skipIf(liveUnavailable !== null)("the exec record's cgroup, from the ke
     "a host process: the path its own cgroup file shows, naming no container",
     async () => {
       const child = Bun.spawnSync(["/bin/true", "lanner-host-exec"]);
-      const exec = await waitFor(
-        () =>
-          session.events.find((e) => e.kind === "execve" && e.pid === child.pid && e.res === 0) as
-            | ExecEvent
-            | undefined,
-      );
+      const exec = await waitForExec(session.events, child.pid);
       if (exec === undefined) throw new Error("no exec record of /bin/true");
       const memoryPath = readFileSync("/proc/self/cgroup", "utf8").match(
         /^\d+:[^:]*\bmemory\b[^:]*:(.*)$/m,

@@ -2,7 +2,7 @@
 import { checkEnvironment, readEnvironment } from "../../agent/capture/environment.ts";
 import { type LiveProbe, openLiveProbe, type ProbeOptions } from "../../agent/capture/probe.ts";
 import { RecordDecoder } from "../../agent/events/decode.ts";
-import type { Event } from "../../agent/events/types.ts";
+import type { Event, ExecEvent } from "../../agent/events/types.ts";
 
 /** Why live capture cannot run here, or null. Printed, never skipped silently. */
 export const liveUnavailable: string | null = checkEnvironment(readEnvironment())?.message ?? null;
@@ -16,6 +16,18 @@ export async function waitFor<T>(found: () => T | undefined, ms = 3000): Promise
     if (value !== undefined || Date.now() > deadline) return value;
     await Bun.sleep(10);
   }
+}
+
+export const isExec = (e: Event): e is ExecEvent => e.kind === "execve" || e.kind === "execveat";
+
+/** The exec record (execve or execveat) of process `pid` that `matches`, by default a successful
+ * one, once a drain has handed it over into `events`; undefined after waitFor's time. */
+export function waitForExec(
+  events: readonly Event[],
+  pid: number,
+  matches: (e: ExecEvent) => boolean = (e) => e.res === 0,
+): Promise<ExecEvent | undefined> {
+  return waitFor(() => events.find((e): e is ExecEvent => isExec(e) && e.pid === pid && matches(e)));
 }
 
 /** Compiling the syscall helper and loading the probe take seconds on a busy machine: more than

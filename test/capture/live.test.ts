@@ -15,7 +15,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BOUNDS, EXEC_PARAM, OPEN_PARAM } from "../../agent/events/schema.ts";
 import type { Event, ExecEvent, ExitEvent, ForkEvent, OpenEvent } from "../../agent/events/types.ts";
-import { collectLive, LIVE_SETUP_MS, LIVE_TEST_MS, liveUnavailable, waitFor } from "./live-support.ts";
+import {
+  collectLive,
+  isExec,
+  LIVE_SETUP_MS,
+  LIVE_TEST_MS,
+  liveUnavailable,
+  waitFor,
+  waitForExec,
+} from "./live-support.ts";
 
 const O_CLOEXEC = 0o2000000;
 const RESOLVE_NO_SYMLINKS = 0x04;
@@ -23,7 +31,6 @@ const ENOENT = 2;
 const OPTIONS = { ringBytes: 4 << 20, drainIntervalMs: 10, batchBytes: 256 << 10 };
 
 const isOpen = (e: Event): e is OpenEvent => e.kind === "open" || e.kind === "openat" || e.kind === "openat2";
-const isExec = (e: Event): e is ExecEvent => e.kind === "execve" || e.kind === "execveat";
 
 /** A started probe whose decoded events accumulate in `events`. */
 const capture = () => collectLive(OPTIONS);
@@ -114,9 +121,7 @@ describe.skipIf(liveUnavailable !== null)("live capture", () => {
       });
       expect(opens![1].res).toBeGreaterThanOrEqual(0);
 
-      const exec = await waitFor(() =>
-        session.events.find((x) => isExec(x) && x.pid === child.pid && x.args[0] === "true-via-execveat"),
-      );
+      const exec = await waitForExec(session.events, child.pid, (x) => x.args[0] === "true-via-execveat");
       expect(exec).toMatchObject({
         kind: "execveat",
         res: 0,
@@ -132,12 +137,7 @@ describe.skipIf(liveUnavailable !== null)("live capture", () => {
     "execve of /bin/true: comm, args, ppid, ids, cgroup, fork and exit",
     async () => {
       const child = Bun.spawnSync(["/bin/true", "--lanner-test"]);
-      const exec = await waitFor(
-        () =>
-          session.events.find((x) => isExec(x) && x.pid === child.pid && x.res === 0) as
-            | ExecEvent
-            | undefined,
-      );
+      const exec = await waitForExec(session.events, child.pid);
       expect(exec).toMatchObject({
         kind: "execve",
         tid: child.pid,
@@ -190,12 +190,7 @@ describe.skipIf(liveUnavailable !== null)("live capture", () => {
       const out = child.stdout.toString();
       // /proc/PID/stat after the command name: state ppid pgrp session tty_nr ...
       const stat = out.slice(out.indexOf(")") + 2).split(" ");
-      const exec = (await waitFor(
-        () =>
-          session.events.find((x) => isExec(x) && x.pid === child.pid && x.res === 0) as
-            | ExecEvent
-            | undefined,
-      ))!;
+      const exec = (await waitForExec(session.events, child.pid))!;
       expect(exec.env).toEqual([`LANNER_MARK=exec-extras`, `PATH=${process.env.PATH ?? "/usr/bin:/bin"}`]);
       expect(exec.cwd).toBe(realpathSync(work));
       expect(exec.pgid).toBe(Number(stat[2]));
@@ -215,12 +210,7 @@ describe.skipIf(liveUnavailable !== null)("live capture", () => {
     async () => {
       const child = Bun.spawnSync([helper, "exec-memfd"]);
       expect(child.exitCode).toBe(0);
-      const exec = await waitFor(
-        () =>
-          session.events.find((x) => isExec(x) && x.pid === child.pid && x.args[0] === "true-from-memfd") as
-            | ExecEvent
-            | undefined,
-      );
+      const exec = await waitForExec(session.events, child.pid, (x) => x.args[0] === "true-from-memfd");
       expect(exec).toMatchObject({ kind: "execveat", res: 0, exeFlags: EXE_FROM_MEMFD | EXE_LAYER_READ });
     },
     LIVE_TEST_MS,
@@ -339,10 +329,7 @@ describe.skipIf(liveUnavailable !== null)("live capture", () => {
 
       const arg = "a".repeat(3000);
       const exe = Bun.spawnSync(["/bin/true", arg, arg]);
-      const exec = await waitFor(
-        () =>
-          session.events.find((x) => isExec(x) && x.pid === exe.pid && x.res === 0) as ExecEvent | undefined,
-      );
+      const exec = await waitForExec(session.events, exe.pid);
       // The args bit; the env bit too where this process's environment is over its bound.
       const envBit = 1 << EVT_PARAMS.execve.findIndex((p) => p.field === "env");
       expect((exec?.cut ?? 0) & ~envBit).toBe(1 << EXEC_PARAM.args);
@@ -400,7 +387,7 @@ describe.skipIf(liveUnavailable !== null)("live capture", () => {
       const second = capture();
       try {
         const again = Bun.spawnSync(["/bin/true"]);
-        const exec = await waitFor(() => second.events.find((x) => isExec(x) && x.pid === again.pid));
+        const exec = await waitForExec(second.events, again.pid, () => true);
         expect(exec).toBeDefined();
       } finally {
         second.probe.stop();
