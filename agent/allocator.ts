@@ -30,7 +30,7 @@ export const RUNTIME_SETTINGS: readonly (readonly [string, string])[] = [
   [GC_TIMER_VARIABLE, GC_TIMER_OFF],
 ];
 
-/** The commands that run long enough for the setting to pay for a second start. */
+/** The commands that run long enough for the settings to pay for a second start. */
 const LONG_RUNNING = new Set(["run", "capture", "replay"]);
 
 /** The environment to exec with, or undefined when this process should just go on. */
@@ -60,8 +60,8 @@ function cArray(strings: readonly string[], encoding: "latin1" | "utf8", keep: B
 }
 
 /**
- * Executes this program again with the allocator's setting when `argv` names a long-running command
- * and the variable is unset. Returns only when no exec happened: "not needed", or "failed" (no
+ * Executes this program again with RUNTIME_SETTINGS when `argv` names a long-running command and
+ * one of them is unset. Returns only when no exec happened: "not needed", or "failed" (no
  * /proc, a deleted executable...), and then the command runs as it is. `exe` and `env` are for
  * tests (the exec replaces the process, so a test can only watch it fail).
  */
@@ -96,7 +96,7 @@ export function reexecWithAllocatorSetting(
   return "failed";
 }
 
-/** For benchmarks of the agent's code in their own process: the setting the long-running commands
+/** For benchmarks of the agent's code in their own process: the settings the long-running commands
  * run with, so the figures are what `run` and `replay` get. */
 export function reexecBenchmarkWithAllocatorSetting(): "not needed" | "failed" {
   return reexecWithAllocatorSetting(["run"]);

@@ -4,7 +4,7 @@
 // one ring per CPU (1), in alternating rounds. Figures that hold on a shared machine: the
 // workloads' CPU seconds against the baseline's, and the agent's CPU seconds per million events.
 // Usage: bun scripts/bench-capture-rings.ts WORKLOAD ITERATIONS ROUNDS
-import { reexecBenchmarkWithAllocatorSetting } from "../agent/cli/index.ts";
+import { reexecBenchmarkWithAllocatorSetting } from "../agent/allocator.ts";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

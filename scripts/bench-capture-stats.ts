@@ -5,7 +5,7 @@
 // Usage: bun scripts/bench-capture-stats.ts WORKLOAD ITERATIONS [--prefilter] [SELECTION...]
 // --prefilter: the kernel prefilter `run` derives from the default rules (the loop's read-only
 // opens of a /tmp file and their closes are then dropped in the kernel).
-import { reexecBenchmarkWithAllocatorSetting } from "../agent/cli/index.ts";
+import { reexecBenchmarkWithAllocatorSetting } from "../agent/allocator.ts";
 import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -4,7 +4,7 @@
 // but neither syscall selected (the in-kernel drop floor), in alternating rounds; prints the
 // figures docs/PERFORMANCE.md quotes.
 // Usage: bun scripts/bench-capture.ts WORKLOAD ITERATIONS ROUNDS
-import { reexecBenchmarkWithAllocatorSetting } from "../agent/cli/index.ts";
+import { reexecBenchmarkWithAllocatorSetting } from "../agent/allocator.ts";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, release, tmpdir } from "node:os";
 import { join } from "node:path";

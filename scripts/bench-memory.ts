@@ -2,7 +2,7 @@
 // the embedded rules, lets it settle, then runs a burst of short processes that each open a file
 // (exec + open + exit events), and reports the agent's RSS idle, its peak (VmHWM) and CPU time.
 //   bun scripts/bench-memory.ts [processes per shell=10000]
-import { reexecBenchmarkWithAllocatorSetting } from "../agent/cli/index.ts";
+import { reexecBenchmarkWithAllocatorSetting } from "../agent/allocator.ts";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 

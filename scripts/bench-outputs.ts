@@ -7,7 +7,7 @@
 //
 //   node_modules/.bin/bun scripts/bench-outputs.ts [--alerts N] [--outage-seconds S] [--rate R]
 //       [--only-outage] [--gc-every S] [--json]
-import { reexecBenchmarkWithAllocatorSetting } from "../agent/cli/index.ts";
+import { reexecBenchmarkWithAllocatorSetting } from "../agent/allocator.ts";
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

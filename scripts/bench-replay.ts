@@ -11,7 +11,7 @@
 //   about three replays of 1 M events in one process, on the same core when pinned)
 //   (the last three narrow the runs, e.g. for `bun --cpu-prof` on one replay)
 //   (pin it to one core with: taskset -c 0 node_modules/.bin/bun scripts/bench-replay.ts)
-import { reexecBenchmarkWithAllocatorSetting } from "../agent/cli/index.ts";
+import { reexecBenchmarkWithAllocatorSetting } from "../agent/allocator.ts";
 
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";

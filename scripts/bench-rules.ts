@@ -6,7 +6,7 @@
 //   node_modules/.bin/bun scripts/bench-rules.ts [--events N] [--runs R] [--json] [--ab-generated ROUNDS]
 //   (--ab-generated: generated rule plans against the planner's closures, one engine of each kept
 //   for the whole run, rounds of 300,000 events alternating in this process; CPU ns per event)
-import { reexecBenchmarkWithAllocatorSetting } from "../agent/cli/index.ts";
+import { reexecBenchmarkWithAllocatorSetting } from "../agent/allocator.ts";
 
 import { DEFAULT_RULES } from "../agent/config/embedded.ts";
 import type { Event, ExecEvent, OpenEvent } from "../agent/events/types.ts";

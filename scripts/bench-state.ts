@@ -3,7 +3,7 @@
 // costs (10,000 such processes, heap measured after a full GC before and after).
 //
 //   node_modules/.bin/bun scripts/bench-state.ts [--events N] [--processes P] [--fds F] [--json]
-import { reexecBenchmarkWithAllocatorSetting } from "../agent/cli/index.ts";
+import { reexecBenchmarkWithAllocatorSetting } from "../agent/allocator.ts";
 
 import { heapStats } from "bun:jsc";
 import type { Event, ExecEvent, ExitEvent, ForkEvent, OpenEvent } from "../agent/events/types.ts";

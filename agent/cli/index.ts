@@ -2,10 +2,3 @@
 // command runs (dispatch.ts), so `lanner version` does not load the agent.
 
 export { runCli } from "./dispatch.ts";
-export {
-  allocatorEnvironment,
-  PURGE_DELAY,
-  PURGE_DELAY_VARIABLE,
-  reexecBenchmarkWithAllocatorSetting,
-  reexecWithAllocatorSetting,
-} from "../allocator.ts";
