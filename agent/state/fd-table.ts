@@ -86,6 +86,12 @@ export class FdTable {
     return fd;
   }
 
+  /** This table, for one more process that shares it (clone with CLONE_FILES). */
+  share(): FdTable {
+    this.users++;
+    return this;
+  }
+
   /** A forked child's own copy: same fds (the FdInfo objects are shared; they are not changed in place). */
   copy(): FdTable {
     const child = new FdTable(this.budget);

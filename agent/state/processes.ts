@@ -295,15 +295,14 @@ export class ProcessTable implements ProcessLookup {
         vpid: inHostNs ? event.childPid : 0,
         pidTsBootNs: at,
         startBootNs: at,
-        fds: parent.fds.copy(),
+        // Records from schema 3 say whether the child shares the fd table; older captures say it
+        // through the clone record (fd-events.ts, shareFds below).
+        fds: event.sharesFds === 1 ? parent.fds.share() : parent.fds.copy(),
         source: "fork",
         exited: false,
       },
       this.byPid.get(event.childPid),
     );
-    // Records from schema 3 say whether the child shares the fd table; older captures say it
-    // through the clone record (fd-events.ts), and both land here.
-    if (event.sharesFds === 1) this.shareFds(event.pid, event.childPid);
   }
 
   /** clone(CLONE_FILES) without CLONE_THREAD: the child shares its parent's fd table. */
@@ -312,8 +311,7 @@ export class ProcessTable implements ProcessLookup {
     const child = this.byPid.get(childPid);
     if (parent === undefined || child === undefined || child.fds === parent.fds) return;
     child.fds.release();
-    child.fds = parent.fds;
-    parent.fds.users++;
+    child.fds = parent.fds.share();
   }
 
   onExit(event: ExitEvent): void {
