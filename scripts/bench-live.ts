@@ -200,9 +200,15 @@ int main(int argc, char **argv) {
 `,
 );
 
-function runOpenLoop(iterations: number): number {
+/** One timed run of a workload: wall seconds, and its process tree's CPU seconds where measured. */
+interface Timed {
+  wall: number;
+  cpu?: number;
+}
+
+function runOpenLoop(iterations: number): Timed {
   const r = spawnSync(OPEN_LOOP, [String(iterations), target], { encoding: "utf8" });
-  return Number(r.stdout.trim()) / 1e9;
+  return { wall: Number(r.stdout.trim()) / 1e9 };
 }
 
 const buildDir = join(work, "build");
@@ -220,17 +226,15 @@ function prepareBuild(files: number): void {
   );
 }
 
-/** CPU seconds (user + system) of the last build's process tree: make and every compiler it waited for. */
-let lastBuildCpu = 0;
-function runBuild(): number {
+/** The build's wall time, and the CPU seconds (user + system) of make and every compiler it waited for. */
+function runBuild(): Timed {
   spawnSync("make", ["-s", "-C", buildDir, "clean"]);
   const t = performance.now();
   const r = Bun.spawnSync(["make", "-s", "-j2", "-C", buildDir]);
   const wall = (performance.now() - t) / 1e3;
   if (r.exitCode !== 0) throw new Error(`make failed: ${r.stderr.toString()}`);
   const cpu = r.resourceUsage.cpuTime;
-  lastBuildCpu = Number(cpu.user + cpu.system) / 1e6;
-  return wall;
+  return { wall, cpu: Number(cpu.user + cpu.system) / 1e6 };
 }
 
 const median = (xs: number[]) => {
@@ -253,7 +257,8 @@ interface Ratio {
   ratio: number;
   /** The fastest "on" run over the fastest "off" run. */
   best_ratio: number;
-  /** The workload's own CPU seconds per run (builds only: the make tree's user + system), off and on. */
+  /** The workload's own CPU seconds per run, off and on, where its runner measures them (the
+   * build: the make tree's user + system); empty otherwise. */
   workload_cpu_off_s: number[];
   workload_cpu_on_s: number[];
   agent_cpu_s: number;
@@ -265,7 +270,7 @@ interface Ratio {
 
 async function overhead(
   workload: string,
-  run: () => number,
+  run: () => Timed,
   rounds: number,
   rules: string[],
   extra: string[] = [],
@@ -281,8 +286,9 @@ async function overhead(
   const warmupCpu: number[] = Array.from({ length: warmups }, () => 0);
   run(); // warm caches
   for (let i = 0; i < rounds; i++) {
-    off.push(run());
-    cpuOff.push(lastBuildCpu);
+    const offRun = run();
+    off.push(offRun.wall);
+    if (offRun.cpu !== undefined) cpuOff.push(offRun.cpu);
     const agent = new LiveAgent(rules, extra);
     await agent.start();
     // Unmeasured runs with the agent attached: its JIT warm-up (the runtime compiles the hot
@@ -296,8 +302,9 @@ async function overhead(
     await Bun.sleep(300);
     const events0 = (await agent.summary()).events;
     const cpu0 = agent.cpuSeconds();
-    on.push(run());
-    cpuOn.push(lastBuildCpu);
+    const onRun = run();
+    on.push(onRun.wall);
+    if (onRun.cpu !== undefined) cpuOn.push(onRun.cpu);
     await Bun.sleep(300);
     cpu += agent.cpuSeconds() - cpu0;
     events += (await agent.summary()).events - events0;
@@ -426,20 +433,27 @@ async function memoryAndLatency(samples: number, burst: number): Promise<MemoryA
 
 // ---------------------------------------------------------------------------------------------
 
+const f = (n: number, d = 2) => n.toFixed(d);
+const sum = (xs: number[]) => xs.reduce((a, x) => a + x, 0);
+
+/** A Ratio as one line: the runs, both ratios, the agent's CPU. */
+function ratioLine(r: Ratio): string {
+  return (
+    `${r.workload}: off ${r.off_s.map((x) => f(x, 3)).join("/")} s, on ${r.on_s.map((x) => f(x, 3)).join("/")} s, ` +
+    `ratio ${f(r.ratio)}x (median), ${f(r.best_ratio)}x (best/best); agent ${f(r.agent_cpu_s)} s CPU for ${r.agent_events} events`
+  );
+}
+
 const haveStable = existsSync(STABLE);
 if (openCloseOnly) {
   const iterations = quick ? 50_000 : 1_000_000;
   const rounds = ROUNDS;
-  const f = (n: number, d = 2) => n.toFixed(d);
   for (const [label, extra] of [
     ["open/close loop, default rules, prefilter on", []],
     ["open/close loop, default rules, engine.prefilter=false", NO_PREFILTER],
   ] as const) {
     const r = await overhead(label, () => runOpenLoop(iterations), rounds, [], [...extra]);
-    console.log(
-      `${r.workload}: off ${r.off_s.map((x) => f(x, 3)).join("/")} s, on ${r.on_s.map((x) => f(x, 3)).join("/")} s, ` +
-        `ratio ${f(r.ratio)}x (median), ${f(r.best_ratio)}x (best/best); agent ${f(r.agent_cpu_s)} s CPU for ${r.agent_events} events`,
-    );
+    console.log(ratioLine(r));
   }
   console.log(`load average: ${readFileSync("/proc/loadavg", "utf8").trim()}`);
   process.exit(0);
@@ -456,8 +470,6 @@ const buildOverhead = () =>
     [],
     BUILD_WARMUPS,
   );
-const f = (n: number, d = 2) => n.toFixed(d);
-const sum = (xs: number[]) => xs.reduce((a, x) => a + x, 0);
 function printBuildCpu(b: Ratio): void {
   console.log(
     `build CPU (make tree, user + system): off ${b.workload_cpu_off_s.map((x) => f(x)).join("/")} s, on ${b.workload_cpu_on_s.map((x) => f(x)).join("/")} s; ` +
@@ -466,10 +478,7 @@ function printBuildCpu(b: Ratio): void {
 }
 if (args.includes("--build")) {
   const b = await buildOverhead();
-  console.log(
-    `${b.workload}: off ${b.off_s.map((x) => f(x, 3)).join("/")} s, on ${b.on_s.map((x) => f(x, 3)).join("/")} s, ` +
-      `ratio ${f(b.ratio)}x (median), ${f(b.best_ratio)}x (best/best); agent ${f(b.agent_cpu_s)} s CPU for ${b.agent_events} events`,
-  );
+  console.log(ratioLine(b));
   printBuildCpu(b);
   console.log(`load average: ${readFileSync("/proc/loadavg", "utf8").trim()}`);
   process.exit(0);
@@ -493,8 +502,7 @@ if (asJson) {
 } else {
   for (const r of [results.open_close, results.build]) {
     console.log(
-      `${r.workload}: off ${r.off_s.map((x) => f(x, 3)).join("/")} s, on ${r.on_s.map((x) => f(x, 3)).join("/")} s, ` +
-        `ratio ${f(r.ratio)}x (median), ${f(r.best_ratio)}x (best/best); agent ${f(r.agent_cpu_s)} s CPU for ${r.agent_events} events = ${f(r.agent_us_per_event, 1)} us/event; ` +
+      `${ratioLine(r)} = ${f(r.agent_us_per_event, 1)} us/event; ` +
         `agent CPU per run before it (JIT settling): ${r.warmup_agent_cpu_s.map((c) => f(c, 3)).join(", ")} s, measured ${f(r.agent_cpu_s / r.on_s.length, 3)} s`,
     );
   }
