@@ -470,7 +470,7 @@ _Static_assert(LANNER_KIND_PROCEXIT_PARAMS == 1 && LANNER_KIND_PROCFORK_PARAMS =
 
 /* The exec record's params. On success (from sched_process_exec) the filename is the kernel's
  * bprm->filename and argv/environ are read from the new image; on failure (from sys_exit) the
- * filename is the caller's user pointer and args/env are empty. */
+ * filename is the caller's user pointer, args the caller's argv array and env empty. */
 static __always_inline void emit_exec(__u8 *buf, __u32 kind, struct task_struct *task, __s32 res,
 				      const void *filename, const char *const *argv, bool success)
 {
@@ -1128,22 +1128,10 @@ int BPF_PROG(lanner_exit, struct task_struct *p)
 	return 0;
 }
 
-/* A new process that shares its parent's fd table (clone with CLONE_FILES, no CLONE_THREAD):
- * the fork record says so, and the state needs no clone record to know it. */
-static __always_inline bool shares_parent_fds(struct task_struct *parent, struct task_struct *child)
-{
-	return BPF_CORE_READ(child, pid) == BPF_CORE_READ(child, tgid) &&
-	       BPF_CORE_READ(child, files) == BPF_CORE_READ(parent, files);
-}
-
 /* A new process (not a thread, not sharing its parent's fd table) gets fd marks: the fds open in
  * it now, which it inherited and the state copies from the parent, are marked. */
-static __always_inline void track_new_process(struct task_struct *parent, struct task_struct *child,
-					      bool shares_fds)
+static __always_inline void track_new_process(struct task_struct *child, __u32 tgid)
 {
-	__u32 tgid = BPF_CORE_READ(child, tgid);
-	if (BPF_CORE_READ(child, pid) != tgid || shares_fds)
-		return;
 	__u32 zero_key = 0;
 	struct fd_marks *zero = bpf_map_lookup_elem(&fd_zero, &zero_key);
 	if (!zero)
@@ -1206,12 +1194,17 @@ int BPF_PROG(lanner_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	__u32 off = put_header(buf, LANNER_KIND_PROCFORK_PARAMS, LANNER_KIND_PROCFORK,
 			       BPF_CORE_READ(parent, pid), BPF_CORE_READ(parent, tgid));
-	bool shares_fds = shares_parent_fds(parent, child);
-	off = mp_uint(buf, off, BPF_CORE_READ(child, pid));
-	off = mp_uint(buf, off, BPF_CORE_READ(child, tgid));
+	__u32 child_tid = BPF_CORE_READ(child, pid), child_pid = BPF_CORE_READ(child, tgid);
+	/* A new process sharing its parent's fd table (clone with CLONE_FILES, no CLONE_THREAD): the
+	 * record says so, and the state needs no clone record to know it. */
+	bool shares_fds =
+		child_tid == child_pid && BPF_CORE_READ(child, files) == BPF_CORE_READ(parent, files);
+	off = mp_uint(buf, off, child_tid);
+	off = mp_uint(buf, off, child_pid);
 	off = mp_uint(buf, off, shares_fds ? 1 : 0);
 	submit(buf, off, LANNER_KIND_PROCFORK);
-	track_new_process(parent, child, shares_fds);
+	if (child_tid == child_pid && !shares_fds)
+		track_new_process(child, child_pid);
 	remember_clone3_flags(parent, child);
 	return 0;
 }
