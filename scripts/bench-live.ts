@@ -1,6 +1,6 @@
 // Live benchmarks of the built agent (dist/lanner run), as root with the real probe:
-//   1. overhead ratios, agent off vs on, alternating rounds (each "on" round after unmeasured runs
-//      with the agent attached, one of the loop, three builds, so start-up JIT and the /proc seed
+//   1. overhead ratios, agent on then off, alternating rounds (each "on" run after unmeasured runs
+//      with the agent attached, one of the loop, six builds, so start-up JIT and the /proc seed
 //      are not counted): an openat+close loop (native/bench/open_loop.c) and `make -j2` of 60 small
 //      C files, with Falco's stable rules; agent CPU per event of the measured run (events counted
 //      by SIGUSR2 summaries around it);
@@ -286,9 +286,6 @@ async function overhead(
   const warmupCpu: number[] = Array.from({ length: warmups }, () => 0);
   run(); // warm caches
   for (let i = 0; i < rounds; i++) {
-    const offRun = run();
-    off.push(offRun.wall);
-    if (offRun.cpu !== undefined) cpuOff.push(offRun.cpu);
     const agent = new LiveAgent(rules, extra);
     await agent.start();
     // Unmeasured runs with the agent attached: its JIT warm-up (the runtime compiles the hot
@@ -309,6 +306,12 @@ async function overhead(
     cpu += agent.cpuSeconds() - cpu0;
     events += (await agent.summary()).events - events0;
     await agent.stop();
+    // The "off" run right after the "on" one: this VM's speed drifts over tens of seconds, so an
+    // "off" run taken before the warm-up runs (half a minute earlier) was compared with a
+    // differently fast machine.
+    const offRun = run();
+    off.push(offRun.wall);
+    if (offRun.cpu !== undefined) cpuOff.push(offRun.cpu);
   }
   const ratios = off.map((o, i) => on[i] / o);
   return {
@@ -459,8 +462,10 @@ if (openCloseOnly) {
   process.exit(0);
 }
 prepareBuild(quick ? 8 : 60);
-/** Builds with the agent attached before the measured one (see overhead()). */
-const BUILD_WARMUPS = 3;
+/** Builds with the agent attached before the measured one (see overhead()): the runtime's JIT
+ * compiles the rules and the decoder in tiers over about six builds of 3,000 events (20-30 ms of
+ * compiling in the fourth build, 0-15 ms from the sixth; docs/PERFORMANCE.md). */
+const BUILD_WARMUPS = 6;
 const buildOverhead = () =>
   overhead(
     quick ? "make -j2, 8 C files" : "make -j2, 60 C files",

@@ -86,7 +86,7 @@ export const configSchema = z.strictObject({
             .int()
             .min(1)
             .max(1000)
-            .default(50)
+            .default(100)
             .describe(
               "Lanner: how often the ring buffer is drained, in ms; a drain that finds an eighth of a ring filled brings the next one forward to a tenth of this. The longest an event waits before the rules see it",
             ),

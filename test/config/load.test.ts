@@ -24,7 +24,7 @@ const SCHEMA_DEFAULTS: LannerConfig = {
   log_level: "info",
   engine: {
     kind: "modern_ebpf",
-    modern_ebpf: { buf_size_preset: 4, cpus_for_each_buffer: 0, drain_interval_ms: 50 },
+    modern_ebpf: { buf_size_preset: 4, cpus_for_each_buffer: 0, drain_interval_ms: 100 },
     prefilter: true,
   },
   state: {
@@ -124,7 +124,7 @@ describe("defaults", () => {
     });
     expect(config.engine).toEqual({
       kind: "modern_ebpf",
-      modern_ebpf: { buf_size_preset: 6, cpus_for_each_buffer: 0, drain_interval_ms: 50 },
+      modern_ebpf: { buf_size_preset: 6, cpus_for_each_buffer: 0, drain_interval_ms: 100 },
       prefilter: true,
     });
   });
