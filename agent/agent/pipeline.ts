@@ -144,12 +144,13 @@ export class Pipeline implements MetricSource {
 
   private emit(rule: ActiveRule<EventContext>, ctx: EventContext): void {
     const e = ctx.event;
+    const output = rule.output.render(ctx);
     const alert: Alert = {
       time: toWallTime(ctx.host.clock, e.bootSec, e.bootNsec),
       rule: rule.rule.name,
       priority: rule.rule.priority,
-      message: rule.output.text(ctx),
-      outputFields: rule.output.fields(ctx),
+      message: output.text,
+      outputFields: output.fields,
       source: rule.rule.source,
       tags: rule.rule.tags,
       hostname: this.parts.hostname,

@@ -134,6 +134,11 @@ export function i32(c: Cursor): number {
       c.pos = p + 1;
       return t - 0x100;
     }
+    // int8: AT_FDCWD (-100) in every *at record's dirfd, and errnos beyond -32.
+    if (t === 0xd0 && p + 2 <= c.end) {
+      c.pos = p + 2;
+      return (c.bytes[p + 1] << 24) >> 24;
+    }
   }
   const v = int(c);
   if (v < -0x80000000 || v > 0x7fffffff) throw FALLBACK;
@@ -227,13 +232,19 @@ function strStart(c: Cursor): number {
  */
 function ascii(c: Cursor, s: number, e: number): string {
   const b = c.bytes;
-  const length = e - s;
-  let h = length;
+  let h = e - s;
   for (let k = s; k < e; k++) {
     const byte = b[k];
     if (byte >= 0x80) throw FALLBACK;
     h = Math.imul(h ^ byte, 0x01000193);
   }
+  return cachedAscii(c, s, e, h);
+}
+
+/** bytes[s, e), all ASCII and hashed to h, as a string: from the cache when it holds them. */
+function cachedAscii(c: Cursor, s: number, e: number, h: number): string {
+  const b = c.bytes;
+  const length = e - s;
   if (length === 0) return "";
   if (length > STRING_CACHE_LENGTH) return c.text.latin1Slice(s, e);
   const slot = (h ^ (h >>> 15)) & (STRING_CACHE_SLOTS - 1);
@@ -280,10 +291,17 @@ function binStart(c: Cursor): number {
   return s;
 }
 
+/** One argument or environment string: ASCII ones through ascii()'s cache (argv[0], flags and
+ * file names recur from exec to exec), others UTF-8 decoded. */
 function piece(c: Cursor, s: number, e: number): string {
   const b = c.bytes;
-  for (let k = s; k < e; k++) if (b[k] >= 0x80) return utf8.decode(b.subarray(s, e));
-  return s === e ? "" : c.text.latin1Slice(s, e);
+  let h = e - s;
+  for (let k = s; k < e; k++) {
+    const byte = b[k];
+    if (byte >= 0x80) return utf8.decode(b.subarray(s, e));
+    h = Math.imul(h ^ byte, 0x01000193);
+  }
+  return cachedAscii(c, s, e, h);
 }
 
 /** NUL-separated strings (readers.ts argv): the same split, UTF-8 decoded like it. */

@@ -98,8 +98,15 @@ export interface BoundOutput<C> {
   text(ctx: C): string;
   /** The fields of the message (not the transformed ones), typed, missing ones null. */
   fields(ctx: C): Record<string, JsonFieldValue>;
+  /** text() and fields() together, each field read once (an alert needs both). */
+  render(ctx: C): RenderedOutput;
   /** Field names in output_fields, in order of first appearance. */
   readonly fieldNames: readonly string[];
+}
+
+export interface RenderedOutput {
+  text: string;
+  fields: Record<string, JsonFieldValue>;
 }
 
 export type JsonFieldValue =
@@ -115,51 +122,65 @@ export function bindOutput<C>(
   bind: FieldBinder<C>,
   textOverride?: (field: CheckedOperand) => ((ctx: C) => string) | undefined,
 ): BoundOutput<C> {
+  // A field part's `at` is its place in the output_fields list: a field shown twice is read once.
   type Part =
     | { literal: string }
-    | { read: Reader<C>; width: number; text?: (ctx: C) => string; operand: CheckedOperand };
+    | { read: Reader<C>; width: number; text?: (ctx: C) => string; operand: CheckedOperand; at: number };
+  const jsonFields = new Map<string, Reader<C>>();
   const parts: Part[] = tokens.map((t) => {
     if (t.kind === "text") return { literal: t.text };
-    return {
-      read: planOperand(t.operand, bind),
-      width: t.width,
-      text: textOverride?.(t.operand),
-      operand: t.operand,
-    };
+    const read = planOperand(t.operand, bind);
+    let at = -1;
+    if (t.operand.kind === "field") {
+      if (!jsonFields.has(t.operand.display)) jsonFields.set(t.operand.display, read);
+      at = [...jsonFields.keys()].indexOf(t.operand.display);
+    }
+    return { read, width: t.width, text: textOverride?.(t.operand), operand: t.operand, at };
   });
-  const jsonFields = new Map<string, Part & { read: Reader<C> }>();
-  for (const p of parts) {
-    if ("read" in p && p.operand.kind === "field" && !jsonFields.has(p.operand.display))
-      jsonFields.set(p.operand.display, p);
-  }
   // Parallel arrays for the per-alert loop (a Map iteration allocates an entry per field).
   const fieldNames = [...jsonFields.keys()];
-  const fieldReads = [...jsonFields.values()].map((p) => p.read);
+  const fieldReads = [...jsonFields.values()];
+  /** The fields' values of the alert being rendered (one alert at a time: no reentry). */
+  const values: (FieldValue | undefined)[] = new Array(fieldNames.length);
+  const readFields = (ctx: C): void => {
+    for (let i = 0; i < fieldReads.length; i++) values[i] = fieldReads[i](ctx);
+  };
+  const textOf = (ctx: C, readValues: boolean): string => {
+    let out = "";
+    for (const p of parts) {
+      if ("literal" in p) {
+        out += p.literal;
+        continue;
+      }
+      const value = readValues || p.at < 0 ? p.read(ctx) : values[p.at];
+      let s =
+        value === undefined
+          ? "<NA>"
+          : p.text !== undefined
+            ? p.text(ctx)
+            : renderText(value, p.operand.multi);
+      if (p.width > 0) s = s.length > p.width ? s.slice(0, p.width) : s.padEnd(p.width, " ");
+      out += s;
+    }
+    return out;
+  };
+  const fieldsOf = (): Record<string, JsonFieldValue> => {
+    const out: Record<string, JsonFieldValue> = {};
+    for (let i = 0; i < fieldNames.length; i++) out[fieldNames[i]] = toJsonValue(values[i]);
+    values.fill(undefined);
+    return out;
+  };
   return {
     fieldNames,
-    text(ctx) {
-      let out = "";
-      for (const p of parts) {
-        if ("literal" in p) {
-          out += p.literal;
-          continue;
-        }
-        const value = p.read(ctx);
-        let s =
-          value === undefined
-            ? "<NA>"
-            : p.text !== undefined
-              ? p.text(ctx)
-              : renderText(value, p.operand.multi);
-        if (p.width > 0) s = s.length > p.width ? s.slice(0, p.width) : s.padEnd(p.width, " ");
-        out += s;
-      }
-      return out;
-    },
+    text: (ctx) => textOf(ctx, true),
     fields(ctx) {
-      const out: Record<string, JsonFieldValue> = {};
-      for (let i = 0; i < fieldNames.length; i++) out[fieldNames[i]] = toJsonValue(fieldReads[i](ctx));
-      return out;
+      readFields(ctx);
+      return fieldsOf();
+    },
+    render(ctx) {
+      readFields(ctx);
+      const text = textOf(ctx, false);
+      return { text, fields: fieldsOf() };
     },
   };
 }

@@ -42,11 +42,40 @@ function problem(text: string): OutputProblem {
   return out.problem;
 }
 
-function render(text: string, values: Record<string, FieldValue>) {
-  const bound = bindOutput(tokens(text), mapBinder);
+function render(output: string, values: Record<string, FieldValue>) {
+  const bound = bindOutput(tokens(output), mapBinder);
   const ctx: Ctx = new Map(Object.entries(values));
-  return { text: bound.text(ctx), fields: bound.fields(ctx), names: bound.fieldNames };
+  const text = bound.text(ctx);
+  const fields = bound.fields(ctx);
+  // render() (what an alert uses) gives exactly what text() and fields() give apart.
+  expect(bound.render(ctx)).toEqual({ text, fields });
+  return { text, fields, names: bound.fieldNames };
 }
+
+describe("rendering an alert", () => {
+  test("render() reads each field once, however often the output shows it", () => {
+    const reads = new Map<string, number>();
+    const counting: FieldBinder<Ctx> = (field) => (ctx) => {
+      reads.set(field.display, (reads.get(field.display) ?? 0) + 1);
+      return ctx.get(field.display);
+    };
+    const bound = bindOutput(tokens("a=%proc.name b=%proc.name c=%fd.name d=%8proc.name"), counting);
+    const ctx: Ctx = new Map<string, FieldValue>([
+      ["proc.name", "cat"],
+      ["fd.name", "/etc/shadow"],
+    ]);
+    const out = bound.render(ctx);
+    expect(out).toEqual({
+      text: "a=cat b=cat c=/etc/shadow d=cat     ",
+      fields: { "proc.name": "cat", "fd.name": "/etc/shadow" },
+    });
+    expect(Object.fromEntries(reads)).toEqual({ "proc.name": 1, "fd.name": 1 });
+    // A second alert reads afresh: nothing of the first is kept.
+    ctx.delete("fd.name");
+    expect(bound.render(ctx).fields).toEqual({ "proc.name": "cat", "fd.name": null });
+    expect(Object.fromEntries(reads)).toEqual({ "proc.name": 2, "fd.name": 2 });
+  });
+});
 
 describe("compiling", () => {
   test("literal text and fields alternate; adjacent text is one token", () => {
