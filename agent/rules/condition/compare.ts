@@ -116,6 +116,24 @@ function single(spec: TestSpec, literal: string): Test {
   }
 }
 
+/**
+ * A string test that keeps its last answer. Consecutive events of one process test the same
+ * proc.name, cmdline or file name again and again (the decoder hands out one string per text),
+ * and comparing with the last string is cheaper than hashing, searching or matching it again.
+ * Holds one string per test. Anything but a string fails, as in the tests it wraps.
+ */
+function rememberLast(test: (v: string) => boolean): Test {
+  let last: string | undefined;
+  let answer = false;
+  return (v) => {
+    if (typeof v !== "string") return false;
+    if (v === last) return answer;
+    answer = test(v);
+    last = v;
+    return answer;
+  };
+}
+
 function stringTest(op: Operator, lit: string): Test {
   switch (op) {
     case "=":
@@ -131,10 +149,10 @@ function stringTest(op: Operator, lit: string): Test {
     case ">=":
       return (v) => typeof v === "string" && v >= lit;
     case "contains":
-      return (v) => typeof v === "string" && v.includes(lit);
+      return rememberLast((v) => v.includes(lit));
     case "icontains": {
       const lower = lit.toLowerCase();
-      return (v) => typeof v === "string" && v.toLowerCase().includes(lower);
+      return rememberLast((v) => v.toLowerCase().includes(lower));
     }
     case "startswith":
       return (v) => typeof v === "string" && v.startsWith(lit);
@@ -143,7 +161,7 @@ function stringTest(op: Operator, lit: string): Test {
     case "glob":
     case "iglob": {
       const re = globToRegExp(lit, op === "iglob");
-      return (v) => typeof v === "string" && re.test(v);
+      return rememberLast((v) => re.test(v));
     }
     case "regex": {
       let re: WholeMatch;
@@ -153,7 +171,7 @@ function stringTest(op: Operator, lit: string): Test {
         if (!(err instanceof RegexDialectError)) throw err;
         throw new LiteralError(`invalid regular expression '${lit}': ${err.message}`, err.index);
       }
-      return (v) => typeof v === "string" && re.test(v);
+      return rememberLast((v) => re.test(v));
     }
     default:
       throw new LiteralError(`'${op}' is not supported for string fields`);
@@ -265,7 +283,7 @@ function membership(spec: TestSpec): Test {
     for (const l of literals) longest = Math.max(longest, l.length);
     const hasLength = new Uint8Array(longest + 1);
     for (const l of literals) hasLength[l.length] = 1;
-    return (v) => typeof v === "string" && v.length <= longest && hasLength[v.length] === 1 && set.has(v);
+    return rememberLast((v) => v.length <= longest && hasLength[v.length] === 1 && set.has(v));
   }
   if (kind === "number") {
     // Numbers in one set, exact 64-bit values (bigint literals, bigint field values) in another.

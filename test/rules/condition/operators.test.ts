@@ -12,9 +12,9 @@ import {
   operatorOf,
 } from "../../../agent/rules/condition/operators.ts";
 import { parseCondition, SUPPORTED_OPERATORS } from "../../../agent/rules/condition/parser.ts";
-import { operatorProblem } from "../../../agent/rules/condition/compare.ts";
+import { buildTest, operatorProblem } from "../../../agent/rules/condition/compare.ts";
 import { FieldRegistry } from "../../../agent/rules/fields/registry.ts";
-import type { ValueKind } from "../../../agent/rules/fields/values.ts";
+import type { ScalarValue, ValueKind } from "../../../agent/rules/fields/values.ts";
 
 const ROOT = resolve(import.meta.dir, "../../..");
 
@@ -84,4 +84,65 @@ describe("the operator table", () => {
       expect([r.op, "checked" in result]).toEqual([r.op, r.fieldRhs]);
     }
   });
+});
+
+describe("string tests that keep their last answer", () => {
+  // in, contains, icontains, glob and regex remember the last string they saw: a changed value,
+  // an equal string that is another object, and a non-string must all be answered afresh.
+  const cases: [Parameters<typeof buildTest>[0], [unknown, boolean][]][] = [
+    [
+      { kind: "string", falcoType: "CHARBUF", op: "in", literals: ["sh", "bash"] },
+      [
+        ["sh", true],
+        ["sh", true],
+        ["zsh", false],
+        ["bash", true],
+        [["s", "h"].join(""), true],
+        [7, false],
+        ["sh", true],
+      ],
+    ],
+    [
+      { kind: "string", falcoType: "CHARBUF", op: "contains", literals: ["shadow"] },
+      [
+        ["/etc/shadow", true],
+        ["/etc/passwd", false],
+        ["/etc/passwd", false],
+        ["/etc/shadow-", true],
+        [undefined, false],
+      ],
+    ],
+    [
+      { kind: "string", falcoType: "CHARBUF", op: "icontains", literals: ["SHADOW"] },
+      [
+        ["/etc/Shadow", true],
+        ["/etc/group", false],
+        ["/etc/Shadow", true],
+      ],
+    ],
+    [
+      { kind: "string", falcoType: "CHARBUF", op: "glob", literals: ["/etc/*"] },
+      [
+        ["/etc/x", true],
+        ["/tmp/x", false],
+        ["/etc/x", true],
+        ["/tmp/x", false],
+      ],
+    ],
+    [
+      { kind: "string", falcoType: "CHARBUF", op: "regex", literals: ["^ba?sh$"] },
+      [
+        ["bsh", true],
+        ["bash", true],
+        ["dash", false],
+        ["bash", true],
+      ],
+    ],
+  ];
+  for (const [spec, sequence] of cases) {
+    test(`${spec.op} ${spec.literals.join(",")}`, () => {
+      const t = buildTest(spec);
+      expect(sequence.map(([v]) => t(v as ScalarValue))).toEqual(sequence.map(([, want]) => want));
+    });
+  }
 });
