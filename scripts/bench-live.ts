@@ -9,6 +9,9 @@
 //   3. memory: agent RSS idle after start, and its peak (VmHWM) after an alert burst;
 //   4. event-to-alert latency p50/p99: an open of /etc/shadow by a fresh shell, from the event's
 //      kernel time to the alert line read on the agent's stdout.
+//   The build's overhead is also given in two factors, each from adjacent runs in alternating
+//   order: the probe attached with the agent stopped against no agent, and a warm agent running
+//   against stopped (decomposedBuild); their product is the whole overhead.
 // Every figure is printed with the machine, kernel and commit (scripts/bench prints the header).
 //
 // The ratios: this VM's speed drifts by 5-10 % between runs of seconds (its neighbours), so each
@@ -286,6 +289,14 @@ async function overhead(
   const warmupCpu: number[] = Array.from({ length: warmups }, () => 0);
   run(); // warm caches
   for (let i = 0; i < rounds; i++) {
+    // The order alternates (on then off, off then on), so a drift of the machine's speed within a
+    // round does not favour one side.
+    const offFirst = i % 2 === 1;
+    if (offFirst) {
+      const offRun = run();
+      off.push(offRun.wall);
+      if (offRun.cpu !== undefined) cpuOff.push(offRun.cpu);
+    }
     const agent = new LiveAgent(rules, extra);
     await agent.start();
     // Unmeasured runs with the agent attached: its JIT warm-up (the runtime compiles the hot
@@ -306,12 +317,11 @@ async function overhead(
     cpu += agent.cpuSeconds() - cpu0;
     events += (await agent.summary()).events - events0;
     await agent.stop();
-    // The "off" run right after the "on" one: this VM's speed drifts over tens of seconds, so an
-    // "off" run taken before the warm-up runs (half a minute earlier) was compared with a
-    // differently fast machine.
-    const offRun = run();
-    off.push(offRun.wall);
-    if (offRun.cpu !== undefined) cpuOff.push(offRun.cpu);
+    if (!offFirst) {
+      const offRun = run();
+      off.push(offRun.wall);
+      if (offRun.cpu !== undefined) cpuOff.push(offRun.cpu);
+    }
   }
   const ratios = off.map((o, i) => on[i] / o);
   return {
@@ -327,6 +337,95 @@ async function overhead(
     agent_us_per_event: (cpu / Math.max(1, events)) * 1e6,
     warmup_agent_cpu_s: warmupCpu.map((c) => c / rounds),
   };
+}
+
+/**
+ * The build's overhead in two factors, each from adjacent runs in alternating order (ABBA), so the
+ * VM's drift over the half minute of warm-up builds never enters a ratio:
+ * - probe: the probe attached with the agent stopped (SIGSTOP right after start: the kernel writes
+ *   every record, nothing reads them; a build's records fit the ring) against no agent at all;
+ * - agent: one agent, warmed by `warmups` builds, running against stopped (SIGSTOP during the
+ *   build, SIGCONT after it, when it drains what the build left in the ring, unmeasured).
+ * Their product is the whole overhead; unlike one "off" and one "on" run per fresh agent, neither
+ * factor waits for a JIT warm-up between its two runs.
+ */
+interface DecomposedBuild {
+  probe_ratios: number[];
+  agent_ratios: number[];
+  probe: number;
+  agent: number;
+  product: number;
+  /** Records the kernel dropped over the agent factor's runs (0: the stopped agent's ring held them). */
+  kernel_drops: number;
+}
+
+async function decomposedBuild(rounds: number, rules: string[], warmups: number): Promise<DecomposedBuild> {
+  const probeRatios: number[] = [];
+  runBuild(); // warm caches
+  for (let i = 0; i < rounds; i++) {
+    const attachedRun = async () => {
+      const agent = new LiveAgent(rules);
+      await agent.start();
+      await Bun.sleep(300);
+      process.kill(agent.pid, "SIGSTOP");
+      const r = runBuild();
+      process.kill(agent.pid, "SIGCONT");
+      await agent.stop();
+      return r.wall;
+    };
+    if (i % 2 === 0) {
+      const attached = await attachedRun();
+      probeRatios.push(attached / runBuild().wall);
+    } else {
+      const off = runBuild().wall;
+      probeRatios.push((await attachedRun()) / off);
+    }
+  }
+  const agentRatios: number[] = [];
+  const agent = new LiveAgent(rules);
+  await agent.start();
+  for (let w = 0; w < warmups; w++) runBuild();
+  const stoppedRun = async () => {
+    await Bun.sleep(300);
+    process.kill(agent.pid, "SIGSTOP");
+    const r = runBuild();
+    process.kill(agent.pid, "SIGCONT");
+    await Bun.sleep(500);
+    return r.wall;
+  };
+  for (let i = 0; i < rounds; i++) {
+    if (i % 2 === 0) {
+      const running = runBuild().wall;
+      agentRatios.push(running / (await stoppedRun()));
+    } else {
+      const stopped = await stoppedRun();
+      agentRatios.push(runBuild().wall / stopped);
+    }
+  }
+  const stats = await agent.summary();
+  await agent.stop();
+  const probe = median(probeRatios);
+  const agentFactor = median(agentRatios);
+  return {
+    probe_ratios: probeRatios,
+    agent_ratios: agentRatios,
+    probe,
+    agent: agentFactor,
+    product: probe * agentFactor,
+    kernel_drops: stats.kernel_drops_ring_full + stats.kernel_drops_too_big,
+  };
+}
+
+function decomposedLine(d: DecomposedBuild): string {
+  const list = (xs: number[]) =>
+    [...xs]
+      .sort((a, b) => a - b)
+      .map((x) => f(x, 3))
+      .join("/");
+  return (
+    `build, in two factors from adjacent runs in alternating order: probe attached (agent stopped) / no agent ${f(d.probe, 3)}x (${list(d.probe_ratios)}); ` +
+    `agent running / stopped, warm ${f(d.agent, 3)}x (${list(d.agent_ratios)}); product ${f(d.product, 3)}x; kernel drops ${d.kernel_drops}`
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -475,16 +574,25 @@ const buildOverhead = () =>
     [],
     BUILD_WARMUPS,
   );
+/** ratioLine, then the agent's CPU per event and per run, warm-up runs first. */
+function agentLine(r: Ratio): string {
+  return (
+    `${ratioLine(r)} = ${f(r.agent_us_per_event, 1)} us/event; ` +
+    `agent CPU per run before it (JIT settling): ${r.warmup_agent_cpu_s.map((c) => f(c, 3)).join(", ")} s, measured ${f(r.agent_cpu_s / r.on_s.length, 3)} s`
+  );
+}
 function printBuildCpu(b: Ratio): void {
   console.log(
     `build CPU (make tree, user + system): off ${b.workload_cpu_off_s.map((x) => f(x)).join("/")} s, on ${b.workload_cpu_on_s.map((x) => f(x)).join("/")} s; ` +
       `(build on + agent) / build off = ${f((sum(b.workload_cpu_on_s) + b.agent_cpu_s) / sum(b.workload_cpu_off_s), 3)}x`,
   );
 }
+const buildDecomposed = () => decomposedBuild(ROUNDS, haveStable ? [STABLE] : [], BUILD_WARMUPS);
 if (args.includes("--build")) {
   const b = await buildOverhead();
-  console.log(ratioLine(b));
+  console.log(agentLine(b));
   printBuildCpu(b);
+  console.log(decomposedLine(await buildDecomposed()));
   console.log(`load average: ${readFileSync("/proc/loadavg", "utf8").trim()}`);
   process.exit(0);
 }
@@ -494,6 +602,7 @@ const results = {
   bpf_stats_enabled: bpfStatsOn,
   open_close: await overhead("open/close loop", () => runOpenLoop(quick ? 50_000 : 1_000_000), ROUNDS, []),
   build: await buildOverhead(),
+  build_decomposed: await buildDecomposed(),
   build_rules: haveStable ? "Falco stable" : "embedded default (Falco's stable rules not found)",
   load: await loadLevels(
     quick ? [20_000] : [25_000, 50_000, 100_000, 200_000, 400_000, 800_000],
@@ -505,13 +614,9 @@ const results = {
 if (asJson) {
   console.log(JSON.stringify(results, null, 2));
 } else {
-  for (const r of [results.open_close, results.build]) {
-    console.log(
-      `${ratioLine(r)} = ${f(r.agent_us_per_event, 1)} us/event; ` +
-        `agent CPU per run before it (JIT settling): ${r.warmup_agent_cpu_s.map((c) => f(c, 3)).join(", ")} s, measured ${f(r.agent_cpu_s / r.on_s.length, 3)} s`,
-    );
-  }
+  for (const r of [results.open_close, results.build]) console.log(agentLine(r));
   printBuildCpu(results.build);
+  console.log(decomposedLine(results.build_decomposed));
   console.log(`(build rules: ${results.build_rules}; kernel.bpf_stats_enabled ${bpfStatsOn ? "on" : "off"})`);
   for (const l of results.load) {
     console.log(
