@@ -27,7 +27,7 @@
 // engine.prefilter=false (every open and close delivered).
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
@@ -48,6 +48,27 @@ const bpfStatsOn = existsSync(BPF_STATS) && readFileSync(BPF_STATS, "utf8").trim
 if (bpfStatsOn)
   console.error(
     "warning: kernel.bpf_stats_enabled=1: every BPF program run is timed, so the probe costs more than it does on a node",
+  );
+/** Another agent's probe would load the "off" runs as much as the "on" ones: refuse to measure. */
+function runningAgents(): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (/(^|\/)lanner$/.test(argv[0] ?? "") && ["run", "capture"].includes(argv[1] ?? ""))
+      found.push(`${pid} (${argv.slice(0, 2).join(" ")})`);
+  }
+  return found;
+}
+const others = runningAgents();
+if (others.length > 0)
+  throw new Error(
+    `another Lanner agent is running: ${others.join(", ")}; stop it first, or every ratio is wrong`,
   );
 /** Every event delivered (no kernel prefilter): what the load levels and the recording cost measure. */
 const NO_PREFILTER = ["-o", "engine.prefilter=false"];
