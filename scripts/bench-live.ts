@@ -20,8 +20,8 @@
 // only ever adds time, so the fastest runs are the least disturbed). With
 // kernel.bpf_stats_enabled=1 every BPF program run also reads the clock twice: the header says so.
 //
-//   node_modules/.bin/bun scripts/bench-live.ts [--quick] [--json] [--open-close] [--build] [--rounds N]
-// --build: only the build's overhead.
+//   node_modules/.bin/bun scripts/bench-live.ts [--quick] [--json] [--open-close] [--build] [--factors] [--rounds N]
+// --build: only the build's overhead. --factors: only its two factors (decomposedBuild).
 // --open-close: only the open/close loop, with the prefilter as `run` sets it (the loop's
 // read-only opens of a /tmp file dropped in the kernel for the default rules) and with
 // engine.prefilter=false (every open and close delivered).
@@ -609,6 +609,11 @@ function printBuildCpu(b: Ratio): void {
   );
 }
 const buildDecomposed = () => decomposedBuild(ROUNDS, haveStable ? [STABLE] : [], BUILD_WARMUPS);
+if (args.includes("--factors")) {
+  console.log(decomposedLine(await buildDecomposed()));
+  console.log(`load average: ${readFileSync("/proc/loadavg", "utf8").trim()}`);
+  process.exit(0);
+}
 if (args.includes("--build")) {
   const b = await buildOverhead();
   console.log(agentLine(b));
