@@ -20,8 +20,9 @@
 // only ever adds time, so the fastest runs are the least disturbed). With
 // kernel.bpf_stats_enabled=1 every BPF program run also reads the clock twice: the header says so.
 //
-//   node_modules/.bin/bun scripts/bench-live.ts [--quick] [--json] [--open-close] [--build] [--factors] [--rounds N]
+//   node_modules/.bin/bun scripts/bench-live.ts [--quick] [--json] [--open-close] [--build] [--factors] [--load] [--rounds N]
 // --build: only the build's overhead. --factors: only its two factors (decomposedBuild).
+// --load: only the load levels from 100,000/s.
 // --open-close: only the open/close loop, with the prefilter as `run` sets it (the loop's
 // read-only opens of a /tmp file dropped in the kernel for the default rules) and with
 // engine.prefilter=false (every open and close delivered).
@@ -595,6 +596,12 @@ const buildOverhead = () =>
     [],
     BUILD_WARMUPS,
   );
+function loadLine(l: Level): string {
+  return (
+    `load offered ${l.offered_per_s}/s, achieved ${l.achieved_per_s}/s: done ${l.done}, kernel seen ${l.kernel_seen}, delivered ${l.delivered}, dropped ${l.dropped}; ` +
+    `agent ${f(l.agent_cpu_s_per_million)} CPU s per million events`
+  );
+}
 /** ratioLine, then the agent's CPU per event and per run, warm-up runs first. */
 function agentLine(r: Ratio): string {
   return (
@@ -609,6 +616,10 @@ function printBuildCpu(b: Ratio): void {
   );
 }
 const buildDecomposed = () => decomposedBuild(ROUNDS, haveStable ? [STABLE] : [], BUILD_WARMUPS);
+if (args.includes("--load")) {
+  for (const l of await loadLevels([100_000, 200_000, 400_000, 800_000], 3)) console.log(loadLine(l));
+  process.exit(0);
+}
 if (args.includes("--factors")) {
   console.log(decomposedLine(await buildDecomposed()));
   console.log(`load average: ${readFileSync("/proc/loadavg", "utf8").trim()}`);
@@ -644,12 +655,7 @@ if (asJson) {
   printBuildCpu(results.build);
   console.log(decomposedLine(results.build_decomposed));
   console.log(`(build rules: ${results.build_rules}; kernel.bpf_stats_enabled ${bpfStatsOn ? "on" : "off"})`);
-  for (const l of results.load) {
-    console.log(
-      `load offered ${l.offered_per_s}/s, achieved ${l.achieved_per_s}/s: done ${l.done}, kernel seen ${l.kernel_seen}, delivered ${l.delivered}, dropped ${l.dropped}; ` +
-        `agent ${f(l.agent_cpu_s_per_million)} CPU s per million events`,
-    );
-  }
+  for (const l of results.load) console.log(loadLine(l));
   const m = results.memory_latency;
   console.log(
     `memory: RSS idle ${f(m.rss_idle_mib, 1)} MiB, after a burst of ${m.burst_alerts} alerts ${f(m.rss_after_burst_mib, 1)} MiB, peak ${f(m.hwm_mib, 1)} MiB`,
