@@ -20,9 +20,10 @@
 // only ever adds time, so the fastest runs are the least disturbed). With
 // kernel.bpf_stats_enabled=1 every BPF program run also reads the clock twice: the header says so.
 //
-//   node_modules/.bin/bun scripts/bench-live.ts [--quick] [--json] [--open-close] [--build] [--factors] [--load] [--rounds N]
+//   node_modules/.bin/bun scripts/bench-live.ts [--quick] [--json] [--open-close] [--build] [--factors] [--load] [--rounds N] [--warmups N]
 // --build: only the build's overhead. --factors: only its two factors (decomposedBuild).
-// --load: only the load levels from 100,000/s.
+// --load: only the load levels from 100,000/s. --warmups N: builds with the agent attached before
+// each measured one (6).
 // --open-close: only the open/close loop, with the prefilter as `run` sets it (the loop's
 // read-only opens of a /tmp file dropped in the kernel for the default rules) and with
 // engine.prefilter=false (every open and close delivered).
@@ -586,7 +587,9 @@ prepareBuild(quick ? 8 : 60);
 /** Builds with the agent attached before the measured one (see overhead()): the runtime's JIT
  * compiles the rules and the decoder in tiers over about six builds of 3,000 events (20-30 ms of
  * compiling in the fourth build, 0-15 ms from the sixth; docs/PERFORMANCE.md). */
-const BUILD_WARMUPS = 6;
+const warmupsArg = args.indexOf("--warmups");
+const BUILD_WARMUPS = warmupsArg >= 0 ? Number(args[warmupsArg + 1]) : 6;
+if (!Number.isInteger(BUILD_WARMUPS) || BUILD_WARMUPS < 0) throw new Error("--warmups takes a whole number");
 const buildOverhead = () =>
   overhead(
     quick ? "make -j2, 8 C files" : "make -j2, 60 C files",
