@@ -231,19 +231,28 @@ function strStart(c: Cursor): number {
  * compare instead of a new string, and equal strings are then one string for the rules.
  */
 function ascii(c: Cursor, s: number, e: number): string {
-  const b = c.bytes;
+  if (!hashAscii(c.bytes, s, e)) throw FALLBACK;
+  return cachedAscii(c, s, e);
+}
+
+/** The hash hashAscii computed last (a module variable, as strLength: no object per string). */
+let asciiHash = 0;
+/** Whether bytes[s, e) are all ASCII; if so, their hash is left in asciiHash. */
+function hashAscii(b: Uint8Array, s: number, e: number): boolean {
   let h = e - s;
   for (let k = s; k < e; k++) {
     const byte = b[k];
-    if (byte >= 0x80) throw FALLBACK;
+    if (byte >= 0x80) return false;
     h = Math.imul(h ^ byte, 0x01000193);
   }
-  return cachedAscii(c, s, e, h);
+  asciiHash = h;
+  return true;
 }
 
-/** bytes[s, e), all ASCII and hashed to h, as a string: from the cache when it holds them. */
-function cachedAscii(c: Cursor, s: number, e: number, h: number): string {
+/** bytes[s, e), which hashAscii has just found ASCII, as a string: from the cache when it holds them. */
+function cachedAscii(c: Cursor, s: number, e: number): string {
   const b = c.bytes;
+  const h = asciiHash;
   const length = e - s;
   if (length === 0) return "";
   if (length > STRING_CACHE_LENGTH) return c.text.latin1Slice(s, e);
@@ -294,14 +303,7 @@ function binStart(c: Cursor): number {
 /** One argument or environment string: ASCII ones through ascii()'s cache (argv[0], flags and
  * file names recur from exec to exec), others UTF-8 decoded. */
 function piece(c: Cursor, s: number, e: number): string {
-  const b = c.bytes;
-  let h = e - s;
-  for (let k = s; k < e; k++) {
-    const byte = b[k];
-    if (byte >= 0x80) return utf8.decode(b.subarray(s, e));
-    h = Math.imul(h ^ byte, 0x01000193);
-  }
-  return cachedAscii(c, s, e, h);
+  return hashAscii(c.bytes, s, e) ? cachedAscii(c, s, e) : utf8.decode(c.bytes.subarray(s, e));
 }
 
 /** NUL-separated strings (readers.ts argv): the same split, UTF-8 decoded like it. */
