@@ -126,20 +126,22 @@ export function bindOutput<C>(
   type Part =
     | { literal: string }
     | { read: Reader<C>; width: number; text?: (ctx: C) => string; operand: CheckedOperand; at: number };
-  const jsonFields = new Map<string, Reader<C>>();
+  // Parallel arrays for the per-alert loop (a Map iteration allocates an entry per field).
+  const fieldNames: string[] = [];
+  const fieldReads: Reader<C>[] = [];
   const parts: Part[] = tokens.map((t) => {
     if (t.kind === "text") return { literal: t.text };
     const read = planOperand(t.operand, bind);
     let at = -1;
     if (t.operand.kind === "field") {
-      if (!jsonFields.has(t.operand.display)) jsonFields.set(t.operand.display, read);
-      at = [...jsonFields.keys()].indexOf(t.operand.display);
+      at = fieldNames.indexOf(t.operand.display);
+      if (at < 0) {
+        at = fieldNames.push(t.operand.display) - 1;
+        fieldReads.push(read);
+      }
     }
     return { read, width: t.width, text: textOverride?.(t.operand), operand: t.operand, at };
   });
-  // Parallel arrays for the per-alert loop (a Map iteration allocates an entry per field).
-  const fieldNames = [...jsonFields.keys()];
-  const fieldReads = [...jsonFields.values()];
   /** The fields' values of the alert being rendered (one alert at a time: no reentry). */
   const values: (FieldValue | undefined)[] = new Array(fieldNames.length);
   const readFields = (ctx: C): void => {
