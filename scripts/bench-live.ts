@@ -92,6 +92,9 @@ interface AgentStats {
   kernel_drops_too_big: number;
 }
 
+/** Records the kernel dropped, for any reason. */
+const kernelDrops = (s: AgentStats) => s.kernel_drops_ring_full + s.kernel_drops_too_big;
+
 class LiveAgent {
   private proc: Subprocess<"ignore", "pipe", "pipe"> | undefined;
   private err = "";
@@ -310,16 +313,17 @@ async function overhead(
   let events = 0;
   /** Agent CPU seconds during each warm-up run, summed over the rounds (the JIT's settling). */
   const warmupCpu: number[] = Array.from({ length: warmups }, () => 0);
+  const runOff = () => {
+    const offRun = run();
+    off.push(offRun.wall);
+    if (offRun.cpu !== undefined) cpuOff.push(offRun.cpu);
+  };
   run(); // warm caches
   for (let i = 0; i < rounds; i++) {
     // The order alternates (on then off, off then on), so a drift of the machine's speed within a
     // round does not favour one side.
     const offFirst = i % 2 === 1;
-    if (offFirst) {
-      const offRun = run();
-      off.push(offRun.wall);
-      if (offRun.cpu !== undefined) cpuOff.push(offRun.cpu);
-    }
+    if (offFirst) runOff();
     const agent = new LiveAgent(rules, extra);
     await agent.start();
     // Unmeasured runs with the agent attached: its JIT warm-up (the runtime compiles the hot
@@ -340,11 +344,7 @@ async function overhead(
     cpu += agent.cpuSeconds() - cpu0;
     events += (await agent.summary()).events - events0;
     await agent.stop();
-    if (!offFirst) {
-      const offRun = run();
-      off.push(offRun.wall);
-      if (offRun.cpu !== undefined) cpuOff.push(offRun.cpu);
-    }
+    if (!offFirst) runOff();
   }
   const ratios = off.map((o, i) => on[i] / o);
   return {
@@ -378,54 +378,54 @@ interface DecomposedBuild {
   probe: number;
   agent: number;
   product: number;
-  /** Records the kernel dropped over the agent factor's runs (0: the stopped agent's ring held them). */
+  /** Records the kernel dropped in both factors' agents (0: a stopped agent's ring held the build). */
   kernel_drops: number;
 }
 
+/** a() / b() from two adjacent runs, a first in even rounds and b first in odd ones (ABBA). */
+async function alternating(round: number, a: () => Promise<number>, b: () => Promise<number>) {
+  if (round % 2 === 0) {
+    const first = await a();
+    return first / (await b());
+  }
+  const first = await b();
+  return (await a()) / first;
+}
+
+/** A build's wall time while the agent is stopped (SIGSTOP); it goes on afterwards. */
+async function buildWhileStopped(agent: LiveAgent): Promise<number> {
+  await Bun.sleep(300);
+  process.kill(agent.pid, "SIGSTOP");
+  const r = runBuild();
+  process.kill(agent.pid, "SIGCONT");
+  return r.wall;
+}
+
 async function decomposedBuild(rounds: number, rules: string[], warmups: number): Promise<DecomposedBuild> {
+  let drops = 0;
+  const build = async () => runBuild().wall;
+  const attached = async () => {
+    const agent = new LiveAgent(rules);
+    await agent.start();
+    const wall = await buildWhileStopped(agent);
+    drops += kernelDrops(await agent.summary());
+    await agent.stop();
+    return wall;
+  };
   const probeRatios: number[] = [];
   runBuild(); // warm caches
-  for (let i = 0; i < rounds; i++) {
-    const attachedRun = async () => {
-      const agent = new LiveAgent(rules);
-      await agent.start();
-      await Bun.sleep(300);
-      process.kill(agent.pid, "SIGSTOP");
-      const r = runBuild();
-      process.kill(agent.pid, "SIGCONT");
-      await agent.stop();
-      return r.wall;
-    };
-    if (i % 2 === 0) {
-      const attached = await attachedRun();
-      probeRatios.push(attached / runBuild().wall);
-    } else {
-      const off = runBuild().wall;
-      probeRatios.push((await attachedRun()) / off);
-    }
-  }
-  const agentRatios: number[] = [];
+  for (let i = 0; i < rounds; i++) probeRatios.push(await alternating(i, attached, build));
   const agent = new LiveAgent(rules);
   await agent.start();
   for (let w = 0; w < warmups; w++) runBuild();
-  const stoppedRun = async () => {
-    await Bun.sleep(300);
-    process.kill(agent.pid, "SIGSTOP");
-    const r = runBuild();
-    process.kill(agent.pid, "SIGCONT");
-    await Bun.sleep(500);
-    return r.wall;
+  const stopped = async () => {
+    const wall = await buildWhileStopped(agent);
+    await Bun.sleep(500); // it drains what the build left in the ring, unmeasured
+    return wall;
   };
-  for (let i = 0; i < rounds; i++) {
-    if (i % 2 === 0) {
-      const running = runBuild().wall;
-      agentRatios.push(running / (await stoppedRun()));
-    } else {
-      const stopped = await stoppedRun();
-      agentRatios.push(runBuild().wall / stopped);
-    }
-  }
-  const stats = await agent.summary();
+  const agentRatios: number[] = [];
+  for (let i = 0; i < rounds; i++) agentRatios.push(await alternating(i, build, stopped));
+  drops += kernelDrops(await agent.summary());
   await agent.stop();
   const probe = median(probeRatios);
   const agentFactor = median(agentRatios);
@@ -435,7 +435,7 @@ async function decomposedBuild(rounds: number, rules: string[], warmups: number)
     probe,
     agent: agentFactor,
     product: probe * agentFactor,
-    kernel_drops: stats.kernel_drops_ring_full + stats.kernel_drops_too_big,
+    kernel_drops: drops,
   };
 }
 
@@ -485,7 +485,7 @@ async function loadLevels(rates: number[], seconds: number): Promise<Level[]> {
     await Bun.sleep(300);
     const cpu = agent.cpuSeconds() - cpu0;
     const s = await agent.stop();
-    const dropped = s.kernel_drops_ring_full + s.kernel_drops_too_big;
+    const dropped = kernelDrops(s);
     out.push({
       offered_per_s: rate,
       achieved_per_s: Math.round(done / seconds),
