@@ -789,15 +789,21 @@ API int32_t lanner_ring_stats(struct lanner *l, uint64_t *out, uint32_t n)
 	return 0;
 }
 
+/* One counter's total: the sum of its ncpus per-CPU values. */
+static uint64_t cpu_sum(const uint64_t *values, int ncpus)
+{
+	uint64_t sum = 0;
+	for (int cpu = 0; cpu < ncpus; cpu++)
+		sum += values[cpu];
+	return sum;
+}
+
 /* Sums key's per-CPU values into out[key]. */
 static int counter_at(struct lanner *l, uint32_t key, uint64_t *out)
 {
 	if (bpf_map_lookup_elem(l->counters_fd, &key, l->percpu) != 0)
 		return -errno;
-	uint64_t sum = 0;
-	for (int cpu = 0; cpu < l->ncpus; cpu++)
-		sum += l->percpu[cpu];
-	out[key] = sum;
+	out[key] = cpu_sum(l->percpu, l->ncpus);
 	return 0;
 }
 
@@ -829,12 +835,8 @@ static int counters_batch(struct lanner *l, uint64_t *out, uint32_t n)
 		return -EIO;
 	for (uint32_t i = 0; i < count; i++) {
 		uint32_t key = l->batch_keys[i];
-		if (key >= n)
-			continue;
-		uint64_t sum = 0;
-		for (int cpu = 0; cpu < l->ncpus; cpu++)
-			sum += l->batch_values[(size_t)i * l->ncpus + cpu];
-		out[key] = sum;
+		if (key < n)
+			out[key] = cpu_sum(&l->batch_values[(size_t)i * l->ncpus], l->ncpus);
 	}
 	return 1;
 }
