@@ -97,7 +97,8 @@ struct {
  * recorded (or it was open when the process was forked: the state inherits the parent's fds).
  * Bytes, not bits: a plain store, so threads of one process never undo each other's update. A
  * process without an entry (started before the probe, or the map was full) has all its closes
- * sent. Stale 1s (fds closed by exec or close_range) only mean a close sent needlessly. */
+ * sent. A 1 left by an fd closed without a record (close-on-exec, close_range) is cleared when
+ * an open the prefilter drops reuses its number; until then it only makes a close sent needlessly. */
 struct fd_marks {
 	__u8 open[LANNER_FD_TRACK_FDS];
 };
@@ -1048,16 +1049,18 @@ int BPF_PROG(tail_open, struct pt_regs *regs, long ret)
 		bpf_probe_read_user(&how, sizeof(how), (const void *)a2);
 	}
 	__u32 sw = prefilter_switch();
-	if ((sw & LANNER_PREFILTER_OPEN) && !open_wanted(sw, ret, path, how.flags)) {
+	bool wanted = !(sw & LANNER_PREFILTER_OPEN) || open_wanted(sw, ret, path, how.flags);
+	/* Marked only when recorded: the close of an fd whose open was dropped is dropped too. The fd
+	 * is new, so a mark it still had was stale (an fd closed by exec or close_range): cleared. */
+	__u32 tgid = pid_tgid >> 32;
+	struct fd_marks *m = bpf_map_lookup_elem(&fd_track, &tgid);
+	if (m && ret >= 0 && ret < LANNER_FD_TRACK_FDS)
+		m->open[ret & (LANNER_FD_TRACK_FDS - 1)] = wanted ? 1 : 0;
+	if (!wanted) {
 		count(LANNER_COUNTER_OPEN_PREFILTERED);
 		return 0;
 	}
 	count(LANNER_COUNTER_SEEN);
-	/* Marked only when recorded: the close of an fd whose open was dropped is dropped too. */
-	__u32 tgid = pid_tgid >> 32;
-	struct fd_marks *m = bpf_map_lookup_elem(&fd_track, &tgid);
-	if (m)
-		mark_fd(m, ret);
 	emit_open(buf, kind, pid_tgid, ret, dirfd, path, how.flags, how.mode, how.resolve);
 	return 0;
 }

@@ -523,6 +523,15 @@ class RingDrainer implements LiveProbe {
         },
       );
     });
+    for (const [kind, n] of Object.entries(k.writtenByKind)) {
+      out.push({
+        name: "kernel_kind_records_total",
+        type: "counter",
+        help: "Records the probe wrote to the ring, by kind",
+        value: n,
+        labels: { kind },
+      });
+    }
     for (const [kind, n] of Object.entries(k.droppedByKind)) {
       out.push({
         name: "kernel_kind_drops_total",

@@ -152,6 +152,57 @@ describe.skipIf(liveUnavailable !== null)("close prefilter, live", () => {
   );
 
   test(
+    "on: an fd whose mark went stale (closed by exec) and whose number a dropped open reuses has its close dropped",
+    async () => {
+      // Only opens of /etc/shadow are recorded. The first image (python, forked after the probe
+      // attached) opens /etc/shadow: recorded, so fd 3 is marked; close-on-exec. It execs cat,
+      // whose loader's opens (/etc/ld.so.cache, libc: clean paths, dropped) reuse fd 3. Their
+      // closes must be dropped too: before the fix, the first close of fd 3 after the exec was
+      // recorded for a file the state never saw opened.
+      probe.setSelection(DEFAULT_SELECTION, { close: true, open: [{ need: 0, prefix: "/etc/shadow" }] });
+      const script = [
+        "import os",
+        "os.closerange(3, 4096)",
+        "s = os.open('/etc/shadow', os.O_RDONLY)",
+        "print(os.getpid(), s, flush=True)",
+        "os.execv('/bin/cat', ['cat', '/etc/hostname'])",
+      ].join("\n");
+      try {
+        const p = Bun.spawn(["python3", "-c", script], { stdout: "pipe", stderr: "inherit" });
+        const out = await new Response(p.stdout).text();
+        expect(await p.exited).toBe(0);
+        const [pid, stale] = out.split("\n")[0].split(" ").map(Number) as [number, number];
+        expect(stale).toBe(3);
+        const after = await waitFor(() => {
+          const mine = events.filter((e) => e.pid === pid);
+          const exec = mine.findLastIndex((e) => e.kind === "execve");
+          if (exec < 0 || !mine.some((e) => e.kind === "procexit")) return undefined;
+          return mine.slice(exec + 1);
+        });
+        // Every close recorded after the exec is of an inherited stdio fd or of an fd a recorded
+        // open (a directory the locale code lists) made after it.
+        const made = new Set<number>([0, 1, 2]);
+        const unmatched: number[] = [];
+        for (const e of after) {
+          if (e.kind === "openat" && e.res >= 0) made.add(e.res);
+          if (e.kind !== "close") continue;
+          const fd = (e as CloseEvent).fd;
+          if (!made.has(fd)) unmatched.push(fd);
+          if (fd > 2) made.delete(fd);
+        }
+        expect(unmatched).toEqual([]);
+        // The loader's dropped opens did reuse fd 3 (the situation under test).
+        expect(after.some((e) => e.kind === "openat" && (e as OpenEvent).path === "/etc/ld.so.cache")).toBe(
+          false,
+        );
+      } finally {
+        probe.setSelection(DEFAULT_SELECTION, CLOSE_ONLY);
+      }
+    },
+    LIVE_TEST_MS,
+  );
+
+  test(
     "off (the switch, rewritten while attached): the eventfd's close arrives too",
     async () => {
       probe.setSelection(DEFAULT_SELECTION, NO_PREFILTER);

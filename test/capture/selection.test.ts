@@ -218,6 +218,11 @@ describe.skipIf(liveUnavailable !== null)("selection, drops and self-exclusion, 
         expect(
           m.find((s) => s.name === "kernel_kind_drops_total" && s.labels?.kind === "openat")?.value,
         ).toBeGreaterThan(0);
+        const openatWritten = m.find(
+          (s) => s.name === "kernel_kind_records_total" && s.labels?.kind === "openat",
+        )?.value;
+        expect(openatWritten).toBeGreaterThanOrEqual(c.writtenByKind.openat ?? 0);
+        expect(openatWritten).toBeGreaterThan(0);
       } finally {
         probe.stop();
       }
