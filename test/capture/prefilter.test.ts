@@ -179,6 +179,7 @@ describe.skipIf(liveUnavailable !== null)("close prefilter, live", () => {
           if (exec < 0 || !mine.some((e) => e.kind === "procexit")) return undefined;
           return mine.slice(exec + 1);
         });
+        if (after === undefined) throw new Error(`no exec and exit of ${pid} arrived`);
         // Every close recorded after the exec is of an inherited stdio fd or of an fd a recorded
         // open (a directory the locale code lists) made after it.
         const made = new Set<number>([0, 1, 2]);
