@@ -11,6 +11,13 @@
 //   garbage is per event, and without the timer the agent spent about a tenth less CPU on a burst
 //   of 20,000 processes, with no higher peak resident size (docs/PERFORMANCE.md).
 //
+// - for the live commands only (run, capture), the JIT's threshold for its top tier (FTL) is ten
+//   times the default: at a node's event rate the generated rule function of a rarer event type
+//   reached that tier only after minutes, one compile of 10-160 ms at a time, during the node's
+//   own work; with the higher threshold those functions stay in the tier below, which compiles
+//   in about a tenth of the time, and the hot paths still reach the top tier within seconds under
+//   load. Replay, which runs millions of events in seconds, keeps the default (docs/PERFORMANCE.md).
+//
 // So the executable sets what is unset and executes itself again (same pid, same arguments, same
 // open fds). A value the user set is kept; if the exec fails, the command runs as it is.
 
@@ -24,26 +31,41 @@ export const PURGE_DELAY = "-1";
 export const GC_TIMER_VARIABLE = "BUN_GC_TIMER_DISABLE";
 export const GC_TIMER_OFF = "1";
 
-/** Every variable the long-running commands set, with its value. */
-export const RUNTIME_SETTINGS: readonly (readonly [string, string])[] = [
-  [PURGE_DELAY_VARIABLE, PURGE_DELAY],
-  [GC_TIMER_VARIABLE, GC_TIMER_OFF],
-];
+/** The JIT's execution count before a function is compiled by its top tier (the default 100,000). */
+export const FTL_THRESHOLD_VARIABLE = "BUN_JSC_thresholdForFTLOptimizeAfterWarmUp";
+export const FTL_THRESHOLD = "1000000";
 
 /** The commands that run long enough for the settings to pay for a second start. */
-const LONG_RUNNING = new Set(["run", "capture", "replay"]);
+const LONG_RUNNING: readonly string[] = ["run", "capture", "replay"];
+/** The commands that follow the kernel's events live, at the node's rate. */
+const LIVE: readonly string[] = ["run", "capture"];
+
+export interface RuntimeSetting {
+  variable: string;
+  value: string;
+  commands: readonly string[];
+}
+
+/** Every variable a command sets for itself, with its value and the commands it is for. */
+export const RUNTIME_SETTINGS: readonly RuntimeSetting[] = [
+  { variable: PURGE_DELAY_VARIABLE, value: PURGE_DELAY, commands: LONG_RUNNING },
+  { variable: GC_TIMER_VARIABLE, value: GC_TIMER_OFF, commands: LONG_RUNNING },
+  { variable: FTL_THRESHOLD_VARIABLE, value: FTL_THRESHOLD, commands: LIVE },
+];
 
 /** The environment to exec with, or undefined when this process should just go on. */
 export function allocatorEnvironment(
   command: string | undefined,
   env: Readonly<Record<string, string | undefined>>,
 ): Record<string, string> | undefined {
-  if (command === undefined || !LONG_RUNNING.has(command)) return undefined;
-  const missing = RUNTIME_SETTINGS.filter(([name]) => env[name] === undefined);
+  if (command === undefined) return undefined;
+  const missing = RUNTIME_SETTINGS.filter(
+    (s) => s.commands.includes(command) && env[s.variable] === undefined,
+  );
   if (missing.length === 0) return undefined;
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
-  for (const [name, value] of missing) out[name] = value;
+  for (const s of missing) out[s.variable] = s.value;
   return out;
 }
 
@@ -60,8 +82,8 @@ function cArray(strings: readonly string[], encoding: "latin1" | "utf8", keep: B
 }
 
 /**
- * Executes this program again with RUNTIME_SETTINGS when `argv` names a long-running command and
- * one of them is unset. Returns only when no exec happened: "not needed", or "failed" (no
+ * Executes this program again with RUNTIME_SETTINGS when `argv` names a command one of them is
+ * for and it is unset. Returns only when no exec happened: "not needed", or "failed" (no
  * /proc, a deleted executable...), and then the command runs as it is. `exe` and `env` are for
  * tests (the exec replaces the process, so a test can only watch it fail).
  */
@@ -96,10 +118,10 @@ export function reexecWithAllocatorSetting(
   return "failed";
 }
 
-/** For benchmarks of the agent's code in their own process: the settings the long-running commands
- * run with, so the figures are what `run` and `replay` get. */
-export function reexecBenchmarkWithAllocatorSetting(): "not needed" | "failed" {
-  return reexecWithAllocatorSetting(["run"]);
+/** For benchmarks of the agent's code in their own process: the settings `command` runs with, so
+ * the figures are what it gets. */
+export function reexecBenchmarkWithAllocatorSetting(command: "run" | "replay"): "not needed" | "failed" {
+  return reexecWithAllocatorSetting([command]);
 }
 
 function openLibc() {

@@ -13,7 +13,7 @@ import { parseCpuList } from "../agent/capture/rings.ts";
 import { RecordDecoder } from "../agent/events/decode.ts";
 
 // The allocator setting `lanner run` and `replay` run with (agent/allocator.ts); may exec again.
-reexecBenchmarkWithAllocatorSetting();
+reexecBenchmarkWithAllocatorSetting("run");
 
 const [workload, iterationsArg = "2000000", roundsArg = "3"] = process.argv.slice(2);
 if (!workload) throw new Error("usage: bench-capture-rings.ts WORKLOAD [ITERATIONS] [ROUNDS]");

@@ -18,7 +18,7 @@ import { prefilterFor } from "../agent/rules/prefilter.ts";
 import { RecordDecoder } from "../agent/events/decode.ts";
 
 // The allocator setting `lanner run` and `replay` run with (agent/allocator.ts); may exec again.
-reexecBenchmarkWithAllocatorSetting();
+reexecBenchmarkWithAllocatorSetting("run");
 
 const [workload, iterationsArg = "300000", ...rest] = process.argv.slice(2);
 const withPrefilter = rest.includes("--prefilter");

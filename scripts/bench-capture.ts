@@ -17,7 +17,7 @@ import { RecordDecoder } from "../agent/events/decode.ts";
 import type { Event } from "../agent/events/types.ts";
 
 // The allocator setting `lanner run` and `replay` run with (agent/allocator.ts); may exec again.
-reexecBenchmarkWithAllocatorSetting();
+reexecBenchmarkWithAllocatorSetting("run");
 
 const [workload, iterationsArg = "2000000", roundsArg = "3"] = process.argv.slice(2);
 if (!workload) throw new Error("usage: bench-capture.ts WORKLOAD [ITERATIONS] [ROUNDS]");

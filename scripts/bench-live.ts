@@ -10,7 +10,8 @@
 //   4. event-to-alert latency p50/p99: an open of /etc/shadow by a fresh shell, from the event's
 //      kernel time to the alert line read on the agent's stdout.
 //   The build's overhead is also given in two factors, each from adjacent runs in alternating
-//   order: the probe attached with the agent stopped against no agent, and a warm agent running
+//   order: the probe attached with the agent stopped against an agent started and stopped before
+//   the build (no probe during it), and a warm agent running
 //   against stopped (decomposedBuild); their product is the whole overhead.
 // Every figure is printed with the machine, kernel and commit (scripts/bench prints the header).
 //
@@ -270,6 +271,26 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+/** Two-sided 95 % Student t quantiles by degrees of freedom (1-30); 1.96 past them. */
+const T95 = [
+  12.71, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131,
+  2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+];
+/** Ratios pooled: their geometric mean and its 95 % confidence interval (t on the logs), so runs
+ * of many pairs say how sure the figure is, not only where its middle lies. */
+function pooledRatio(xs: readonly number[]): { mean: number; low: number; high: number } {
+  const logs = xs.map(Math.log);
+  const n = logs.length;
+  const m = logs.reduce((a, b) => a + b, 0) / n;
+  if (n < 2) return { mean: Math.exp(m), low: Number.NaN, high: Number.NaN };
+  const sd = Math.sqrt(logs.reduce((a, x) => a + (x - m) ** 2, 0) / (n - 1));
+  const half = (T95[n - 2] ?? 1.96) * (sd / Math.sqrt(n));
+  return { mean: Math.exp(m), low: Math.exp(m - half), high: Math.exp(m + half) };
+}
+const pooledText = (xs: readonly number[]) => {
+  const p = pooledRatio(xs);
+  return `pooled ${f(p.mean, 3)}x [95% ${f(p.low, 3)}-${f(p.high, 3)}]`;
+};
 const percentile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
@@ -366,7 +387,8 @@ async function overhead(
  * The build's overhead in two factors, each from adjacent runs in alternating order (ABBA), so the
  * VM's drift over the half minute of warm-up builds never enters a ratio:
  * - probe: the probe attached with the agent stopped (SIGSTOP right after start: the kernel writes
- *   every record, nothing reads them; a build's records fit the ring) against no agent at all;
+ *   every record, nothing reads them; a build's records fit the ring) against a build after an
+ *   agent was started and stopped again (the same start-up disturbance, no probe);
  * - agent: one agent, warmed by `warmups` builds, running against stopped (SIGSTOP during the
  *   build, SIGCONT after it, when it drains what the build left in the ring, unmeasured).
  * Their product is the whole overhead; unlike one "off" and one "on" run per fresh agent, neither
@@ -412,9 +434,20 @@ async function decomposedBuild(rounds: number, rules: string[], warmups: number)
     await agent.stop();
     return wall;
   };
+  // The control run starts an agent too, and stops it before its build: the start (loading and
+  // verifying the probe, the runtime's start-up compiling, the /proc seed) disturbs the machine
+  // for a while, and with a control run that had no start before it, that disturbance was
+  // counted as the probe's cost.
+  const detached = async () => {
+    const agent = new LiveAgent(rules);
+    await agent.start();
+    await Bun.sleep(300);
+    await agent.stop();
+    return runBuild().wall;
+  };
   const probeRatios: number[] = [];
   runBuild(); // warm caches
-  for (let i = 0; i < rounds; i++) probeRatios.push(await alternating(i, attached, build));
+  for (let i = 0; i < rounds; i++) probeRatios.push(await alternating(i, attached, detached));
   const agent = new LiveAgent(rules);
   await agent.start();
   for (let w = 0; w < warmups; w++) runBuild();
@@ -446,8 +479,9 @@ function decomposedLine(d: DecomposedBuild): string {
       .map((x) => f(x, 3))
       .join("/");
   return (
-    `build, in two factors from adjacent runs in alternating order: probe attached (agent stopped) / no agent ${f(d.probe, 3)}x (${list(d.probe_ratios)}); ` +
-    `agent running / stopped, warm ${f(d.agent, 3)}x (${list(d.agent_ratios)}); product ${f(d.product, 3)}x; kernel drops ${d.kernel_drops}`
+    `build, in two factors from adjacent runs in alternating order: probe attached (agent stopped) / agent started and stopped before the build ${f(d.probe, 3)}x, ${pooledText(d.probe_ratios)} (${list(d.probe_ratios)}); ` +
+    `agent running / stopped, warm ${f(d.agent, 3)}x, ${pooledText(d.agent_ratios)} (${list(d.agent_ratios)}); product ${f(d.product, 3)}x, ` +
+    `pooled ${f(pooledRatio(d.probe_ratios).mean * pooledRatio(d.agent_ratios).mean, 3)}x; kernel drops ${d.kernel_drops}`
   );
 }
 
@@ -565,7 +599,7 @@ const sum = (xs: number[]) => xs.reduce((a, x) => a + x, 0);
 function ratioLine(r: Ratio): string {
   return (
     `${r.workload}: off ${r.off_s.map((x) => f(x, 3)).join("/")} s, on ${r.on_s.map((x) => f(x, 3)).join("/")} s, ` +
-    `ratio ${f(r.ratio)}x (median), ${f(r.best_ratio)}x (best/best); agent ${f(r.agent_cpu_s)} s CPU for ${r.agent_events} events`
+    `ratio ${f(r.ratio)}x (median), ${pooledText(r.on_s.map((on, i) => on / r.off_s[i]))}, ${f(r.best_ratio)}x (best/best); agent ${f(r.agent_cpu_s)} s CPU for ${r.agent_events} events`
   );
 }
 

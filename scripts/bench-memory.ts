@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
 // The allocator setting `lanner run` and `replay` run with (agent/allocator.ts); may exec again.
-reexecBenchmarkWithAllocatorSetting();
+reexecBenchmarkWithAllocatorSetting("run");
 
 const perShell = Number(process.argv[2] ?? 10_000);
 const lanner = join(import.meta.dir, "..", "dist", "lanner");

@@ -16,7 +16,7 @@ import { Logger } from "../agent/log.ts";
 import { type Alert, createOutputs, defaultOutputSettings, type Outputs } from "../agent/outputs/index.ts";
 
 // The allocator setting `lanner run` and `replay` run with (agent/allocator.ts); may exec again.
-reexecBenchmarkWithAllocatorSetting();
+reexecBenchmarkWithAllocatorSetting("run");
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: number) => {

@@ -41,7 +41,7 @@ import { type EventContext, parseSnapshot, restoreState } from "../agent/state/i
 import { BENCH_PATHS, BENCH_PROGRAMS } from "./bench-mix.ts";
 
 // The allocator setting `lanner run` and `replay` run with (agent/allocator.ts); may exec again.
-reexecBenchmarkWithAllocatorSetting();
+reexecBenchmarkWithAllocatorSetting("replay");
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number) => {

@@ -20,7 +20,7 @@ import { UserTable } from "../agent/state/users.ts";
 import { BENCH_PATHS, BENCH_PROGRAMS } from "./bench-mix.ts";
 
 // The allocator setting `lanner run` and `replay` run with (agent/allocator.ts); may exec again.
-reexecBenchmarkWithAllocatorSetting();
+reexecBenchmarkWithAllocatorSetting("run");
 
 const args = process.argv.slice(2);
 // A flag's value, or the default when the flag is absent (not the first argument's value).

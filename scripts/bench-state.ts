@@ -11,7 +11,7 @@ import { StateTracker } from "../agent/state/tracker.ts";
 import { UserTable } from "../agent/state/users.ts";
 
 // The allocator setting `lanner run` and `replay` run with (agent/allocator.ts); may exec again.
-reexecBenchmarkWithAllocatorSetting();
+reexecBenchmarkWithAllocatorSetting("run");
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number) => {

@@ -7,6 +7,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   allocatorEnvironment,
+  FTL_THRESHOLD,
+  FTL_THRESHOLD_VARIABLE,
   GC_TIMER_OFF,
   GC_TIMER_VARIABLE,
   PURGE_DELAY,
@@ -18,13 +20,16 @@ import { liveUnavailable } from "../capture/live-support.ts";
 const LANNER = join(import.meta.dir, "..", "..", "dist", "lanner");
 
 describe("allocatorEnvironment", () => {
-  test("run, capture and replay get the setting, with the rest of the environment as it was", () => {
+  test("run, capture and replay get the settings, with the rest of the environment as it was", () => {
     for (const command of ["run", "capture", "replay"]) {
       expect(allocatorEnvironment(command, { PATH: "/bin", EMPTY: "", GONE: undefined })).toEqual({
         PATH: "/bin",
         EMPTY: "",
         [PURGE_DELAY_VARIABLE]: PURGE_DELAY,
         [GC_TIMER_VARIABLE]: GC_TIMER_OFF,
+        // The JIT's top-tier threshold is for the live commands only: replay runs millions of
+        // events in seconds and keeps the runtime's default.
+        ...(command === "replay" ? {} : { [FTL_THRESHOLD_VARIABLE]: FTL_THRESHOLD }),
       });
     }
   });
@@ -33,10 +38,21 @@ describe("allocatorEnvironment", () => {
     for (const command of ["rules", "config", "version", "selftest", "--help", undefined])
       expect(allocatorEnvironment(command, { PATH: "/bin" })).toBeUndefined();
     expect(
-      allocatorEnvironment("run", { [PURGE_DELAY_VARIABLE]: "250", [GC_TIMER_VARIABLE]: "0" }),
+      allocatorEnvironment("run", {
+        [PURGE_DELAY_VARIABLE]: "250",
+        [GC_TIMER_VARIABLE]: "0",
+        [FTL_THRESHOLD_VARIABLE]: "100000",
+      }),
     ).toBeUndefined();
     expect(
-      allocatorEnvironment("run", { [PURGE_DELAY_VARIABLE]: "", [GC_TIMER_VARIABLE]: "" }),
+      allocatorEnvironment("run", {
+        [PURGE_DELAY_VARIABLE]: "",
+        [GC_TIMER_VARIABLE]: "",
+        [FTL_THRESHOLD_VARIABLE]: "",
+      }),
+    ).toBeUndefined();
+    expect(
+      allocatorEnvironment("replay", { [PURGE_DELAY_VARIABLE]: "250", [GC_TIMER_VARIABLE]: "0" }),
     ).toBeUndefined();
   });
 
@@ -55,6 +71,7 @@ describe("reexecWithAllocatorSetting in this process", () => {
       reexecWithAllocatorSetting(["run"], "/proc/self/exe", {
         [PURGE_DELAY_VARIABLE]: "1",
         [GC_TIMER_VARIABLE]: "1",
+        [FTL_THRESHOLD_VARIABLE]: "100000",
       }),
     ).toBe("not needed");
   });
@@ -103,6 +120,7 @@ describe.skipIf(liveUnavailable !== null || !existsSync(LANNER))("lanner run, th
     });
     expect(environ).toContain(`${PURGE_DELAY_VARIABLE}=${PURGE_DELAY}`);
     expect(environ).toContain(`${GC_TIMER_VARIABLE}=${GC_TIMER_OFF}`);
+    expect(environ).toContain(`${FTL_THRESHOLD_VARIABLE}=${FTL_THRESHOLD}`);
     expect(environ).toContain("MARK=kept");
     expect(cmdline).toEqual([
       LANNER,
