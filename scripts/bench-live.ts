@@ -21,8 +21,9 @@
 // only ever adds time, so the fastest runs are the least disturbed). With
 // kernel.bpf_stats_enabled=1 every BPF program run also reads the clock twice: the header says so.
 //
-//   node_modules/.bin/bun scripts/bench-live.ts [--quick] [--json] [--open-close] [--build] [--factors] [--load] [--rounds N] [--warmups N]
-// --build: only the build's overhead. --factors: only its two factors (decomposedBuild).
+//   node_modules/.bin/bun scripts/bench-live.ts [--quick] [--json] [--open-close] [--build] [--factors] [--probe-alone] [--load] [--rounds N] [--warmups N]
+// --build: only the build's overhead. --factors: only its two factors (decomposedBuild), then the
+// probe alone. --probe-alone: only the probe alone (probeAlone).
 // --load: only the load levels from 100,000/s. --warmups N: builds with the agent attached before
 // each measured one (6).
 // --open-close: only the open/close loop, with the prefilter as `run` sets it (the loop's
@@ -34,6 +35,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
+import { openLiveProbe } from "../agent/capture/index.ts";
+import { explainCapture } from "../agent/cli/rules-explain.ts";
+import { loadCliRules } from "../agent/cli/setup.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const LANNER = join(ROOT, "dist/lanner");
@@ -472,6 +476,50 @@ async function decomposedBuild(rounds: number, rules: string[], warmups: number)
   };
 }
 
+/**
+ * The probe alone: loaded by this process (no agent process at all) with the selection and
+ * prefilter `run` derives from `rules`, never drained (a build's records fit the ring), against a
+ * build after the same probe was loaded and stopped (the same disturbance of loading it). What
+ * the kernel's side costs, without an agent process stopped beside it.
+ */
+async function probeAlone(rounds: number, rules: string[]): Promise<number[]> {
+  const capture = explainCapture(loadCliRules(rules).ruleset);
+  const open = () =>
+    openLiveProbe({
+      ringBytes: 8 << 20,
+      drainIntervalMs: 100,
+      batchBytes: 1 << 20,
+      selection: capture.selected,
+      prefilter: { close: capture.closePrefilter, open: capture.openPrefilter },
+    });
+  const attached = async () => {
+    const probe = open();
+    await Bun.sleep(300);
+    try {
+      return runBuild().wall;
+    } finally {
+      probe.stop();
+    }
+  };
+  const detached = async () => {
+    open().stop();
+    await Bun.sleep(300);
+    return runBuild().wall;
+  };
+  const ratios: number[] = [];
+  runBuild(); // warm caches
+  for (let i = 0; i < rounds; i++) ratios.push(await alternating(i, attached, detached));
+  return ratios;
+}
+
+function probeAloneLine(ratios: number[]): string {
+  const list = [...ratios]
+    .sort((a, b) => a - b)
+    .map((x) => f(x, 3))
+    .join("/");
+  return `build, the probe alone (loaded by the benchmark, no agent process) / loaded and stopped before the build: ${f(median(ratios), 3)}x, ${pooledText(ratios)} (${list})`;
+}
+
 function decomposedLine(d: DecomposedBuild): string {
   const list = (xs: number[]) =>
     [...xs]
@@ -657,8 +705,15 @@ if (args.includes("--load")) {
   for (const l of await loadLevels([100_000, 200_000, 400_000, 800_000], 3)) console.log(loadLine(l));
   process.exit(0);
 }
+const buildProbeAlone = async () => probeAloneLine(await probeAlone(ROUNDS, haveStable ? [STABLE] : []));
+if (args.includes("--probe-alone")) {
+  console.log(await buildProbeAlone());
+  console.log(`load average: ${readFileSync("/proc/loadavg", "utf8").trim()}`);
+  process.exit(0);
+}
 if (args.includes("--factors")) {
   console.log(decomposedLine(await buildDecomposed()));
+  console.log(await buildProbeAlone());
   console.log(`load average: ${readFileSync("/proc/loadavg", "utf8").trim()}`);
   process.exit(0);
 }
@@ -677,6 +732,7 @@ const results = {
   open_close: await overhead("open/close loop", () => runOpenLoop(quick ? 50_000 : 1_000_000), ROUNDS, []),
   build: await buildOverhead(),
   build_decomposed: await buildDecomposed(),
+  build_probe_alone: await probeAlone(ROUNDS, haveStable ? [STABLE] : []),
   build_rules: haveStable ? "Falco stable" : "embedded default (Falco's stable rules not found)",
   load: await loadLevels(
     quick ? [20_000] : [25_000, 50_000, 100_000, 200_000, 400_000, 800_000],
@@ -691,6 +747,7 @@ if (asJson) {
   for (const r of [results.open_close, results.build]) console.log(agentLine(r));
   printBuildCpu(results.build);
   console.log(decomposedLine(results.build_decomposed));
+  console.log(probeAloneLine(results.build_probe_alone));
   console.log(`(build rules: ${results.build_rules}; kernel.bpf_stats_enabled ${bpfStatsOn ? "on" : "off"})`);
   for (const l of results.load) console.log(loadLine(l));
   const m = results.memory_latency;
