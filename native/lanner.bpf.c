@@ -633,10 +633,11 @@ static __always_inline bool prefilter_on(void)
 	return prefilter_switch() & LANNER_PREFILTER_CLOSE;
 }
 
-static __always_inline void mark_fd(struct fd_marks *m, long fd)
+/* Sets fd's mark (1: its creation was recorded; 0: not), for fds the marks cover. */
+static __always_inline void set_fd_mark(struct fd_marks *m, long fd, __u8 recorded)
 {
 	if (fd >= 0 && fd < LANNER_FD_TRACK_FDS)
-		m->open[fd & (LANNER_FD_TRACK_FDS - 1)] = 1;
+		m->open[fd & (LANNER_FD_TRACK_FDS - 1)] = recorded;
 }
 
 /* Keeps the calling process's fd marks: marks the fds a recorded kind created, and decides a
@@ -665,12 +666,12 @@ static __always_inline bool track_fds(__u32 kind, struct pt_regs *regs, long ret
 		return prefilter_on();
 	}
 	if (d->fds == LANNER_FDS_RET) {
-		mark_fd(m, ret);
+		set_fd_mark(m, ret, 1);
 	} else if (d->fds == LANNER_FDS_PAIR && ret == 0) {
 		int fds[2] = { -1, -1 };
 		bpf_probe_read_user(fds, sizeof(fds), (const void *)syscall_arg(regs, d->fds_arg));
-		mark_fd(m, fds[0]);
-		mark_fd(m, fds[1]);
+		set_fd_mark(m, fds[0], 1);
+		set_fd_mark(m, fds[1], 1);
 	}
 	return false;
 }
@@ -1054,8 +1055,8 @@ int BPF_PROG(tail_open, struct pt_regs *regs, long ret)
 	 * is new, so a mark it still had was stale (an fd closed by exec or close_range): cleared. */
 	__u32 tgid = pid_tgid >> 32;
 	struct fd_marks *m = bpf_map_lookup_elem(&fd_track, &tgid);
-	if (m && ret >= 0 && ret < LANNER_FD_TRACK_FDS)
-		m->open[ret & (LANNER_FD_TRACK_FDS - 1)] = wanted ? 1 : 0;
+	if (m)
+		set_fd_mark(m, ret, wanted ? 1 : 0);
 	if (!wanted) {
 		count(LANNER_COUNTER_OPEN_PREFILTERED);
 		return 0;

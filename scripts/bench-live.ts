@@ -512,23 +512,21 @@ async function probeAlone(rounds: number, rules: string[]): Promise<number[]> {
   return ratios;
 }
 
-function probeAloneLine(ratios: number[]): string {
-  const list = [...ratios]
+/** Ratios smallest first, "0.981/1.002/...". */
+const sortedList = (xs: readonly number[]) =>
+  [...xs]
     .sort((a, b) => a - b)
     .map((x) => f(x, 3))
     .join("/");
-  return `build, the probe alone (loaded by the benchmark, no agent process) / loaded and stopped before the build: ${f(median(ratios), 3)}x, ${pooledText(ratios)} (${list})`;
+
+function probeAloneLine(ratios: number[]): string {
+  return `build, the probe alone (loaded by the benchmark, no agent process) / loaded and stopped before the build: ${f(median(ratios), 3)}x, ${pooledText(ratios)} (${sortedList(ratios)})`;
 }
 
 function decomposedLine(d: DecomposedBuild): string {
-  const list = (xs: number[]) =>
-    [...xs]
-      .sort((a, b) => a - b)
-      .map((x) => f(x, 3))
-      .join("/");
   return (
-    `build, in two factors from adjacent runs in alternating order: probe attached (agent stopped) / agent started and stopped before the build ${f(d.probe, 3)}x, ${pooledText(d.probe_ratios)} (${list(d.probe_ratios)}); ` +
-    `agent running / stopped, warm ${f(d.agent, 3)}x, ${pooledText(d.agent_ratios)} (${list(d.agent_ratios)}); product ${f(d.product, 3)}x, ` +
+    `build, in two factors from adjacent runs in alternating order: probe attached (agent stopped) / agent started and stopped before the build ${f(d.probe, 3)}x, ${pooledText(d.probe_ratios)} (${sortedList(d.probe_ratios)}); ` +
+    `agent running / stopped, warm ${f(d.agent, 3)}x, ${pooledText(d.agent_ratios)} (${sortedList(d.agent_ratios)}); product ${f(d.product, 3)}x, ` +
     `pooled ${f(pooledRatio(d.probe_ratios).mean * pooledRatio(d.agent_ratios).mean, 3)}x; kernel drops ${d.kernel_drops}`
   );
 }
@@ -651,6 +649,7 @@ function ratioLine(r: Ratio): string {
   );
 }
 
+const printLoadAverage = () => console.log(`load average: ${readFileSync("/proc/loadavg", "utf8").trim()}`);
 const haveStable = existsSync(STABLE);
 if (openCloseOnly) {
   const iterations = quick ? 50_000 : 1_000_000;
@@ -662,7 +661,7 @@ if (openCloseOnly) {
     const r = await overhead(label, () => runOpenLoop(iterations), rounds, [], [...extra]);
     console.log(ratioLine(r));
   }
-  console.log(`load average: ${readFileSync("/proc/loadavg", "utf8").trim()}`);
+  printLoadAverage();
   process.exit(0);
 }
 prepareBuild(quick ? 8 : 60);
@@ -705,16 +704,16 @@ if (args.includes("--load")) {
   for (const l of await loadLevels([100_000, 200_000, 400_000, 800_000], 3)) console.log(loadLine(l));
   process.exit(0);
 }
-const buildProbeAlone = async () => probeAloneLine(await probeAlone(ROUNDS, haveStable ? [STABLE] : []));
+const buildProbeAlone = () => probeAlone(ROUNDS, haveStable ? [STABLE] : []);
 if (args.includes("--probe-alone")) {
-  console.log(await buildProbeAlone());
-  console.log(`load average: ${readFileSync("/proc/loadavg", "utf8").trim()}`);
+  console.log(probeAloneLine(await buildProbeAlone()));
+  printLoadAverage();
   process.exit(0);
 }
 if (args.includes("--factors")) {
   console.log(decomposedLine(await buildDecomposed()));
-  console.log(await buildProbeAlone());
-  console.log(`load average: ${readFileSync("/proc/loadavg", "utf8").trim()}`);
+  console.log(probeAloneLine(await buildProbeAlone()));
+  printLoadAverage();
   process.exit(0);
 }
 if (args.includes("--build")) {
@@ -722,7 +721,7 @@ if (args.includes("--build")) {
   console.log(agentLine(b));
   printBuildCpu(b);
   console.log(decomposedLine(await buildDecomposed()));
-  console.log(`load average: ${readFileSync("/proc/loadavg", "utf8").trim()}`);
+  printLoadAverage();
   process.exit(0);
 }
 const results = {
@@ -732,7 +731,7 @@ const results = {
   open_close: await overhead("open/close loop", () => runOpenLoop(quick ? 50_000 : 1_000_000), ROUNDS, []),
   build: await buildOverhead(),
   build_decomposed: await buildDecomposed(),
-  build_probe_alone: await probeAlone(ROUNDS, haveStable ? [STABLE] : []),
+  build_probe_alone: await buildProbeAlone(),
   build_rules: haveStable ? "Falco stable" : "embedded default (Falco's stable rules not found)",
   load: await loadLevels(
     quick ? [20_000] : [25_000, 50_000, 100_000, 200_000, 400_000, 800_000],

@@ -192,7 +192,7 @@ describe.skipIf(liveUnavailable !== null)("close prefilter, live", () => {
           if (fd > 2) made.delete(fd);
         }
         expect(unmatched).toEqual([]);
-        // The loader's dropped opens did reuse fd 3 (the situation under test).
+        // The loader's opens, which reuse fd 3, were dropped (the situation under test).
         expect(after.some((e) => e.kind === "openat" && (e as OpenEvent).path === "/etc/ld.so.cache")).toBe(
           false,
         );
