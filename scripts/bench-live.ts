@@ -21,9 +21,13 @@
 // only ever adds time, so the fastest runs are the least disturbed). With
 // kernel.bpf_stats_enabled=1 every BPF program run also reads the clock twice: the header says so.
 //
-//   node_modules/.bin/bun scripts/bench-live.ts [--quick] [--json] [--open-close] [--build] [--factors] [--probe-alone] [--load] [--rounds N] [--warmups N]
+//   node_modules/.bin/bun scripts/bench-live.ts [--quick] [--json] [--open-close] [--build] [--factors] [--probe-factor] [--agent-factor] [--probe-alone] [--load] [--rounds N] [--warmups N] [--settle S] [--resident-control MiB]
 // --build: only the build's overhead. --factors: only its two factors (decomposedBuild), then the
-// probe alone. --probe-alone: only the probe alone (probeAlone).
+// probe alone. --probe-factor, --agent-factor: only that factor (probeFactor, agentFactor). --probe-alone: only the probe
+// alone (probeAlone). --settle S: seconds between a fresh agent's start and the probe factor's
+// build, in both of its runs (0.3): whether what the start disturbs has faded by then.
+// --resident-control MiB: not Lanner, a stopped process holding that much memory against none
+// (residentControl): what a process's presence costs the build on this machine.
 // --load: only the load levels from 100,000/s. --warmups N: builds with the agent attached before
 // each measured one (6).
 // --open-close: only the open/close loop, with the prefilter as `run` sets it (the loop's
@@ -291,10 +295,29 @@ function pooledRatio(xs: readonly number[]): { mean: number; low: number; high: 
   const half = (T95[n - 2] ?? 1.96) * (sd / Math.sqrt(n));
   return { mean: Math.exp(m), low: Math.exp(m - half), high: Math.exp(m + half) };
 }
-const pooledText = (xs: readonly number[]) => {
-  const p = pooledRatio(xs);
-  return `pooled ${f(p.mean, 3)}x [95% ${f(p.low, 3)}-${f(p.high, 3)}]`;
-};
+/** The product of two factors measured apart, a_i and b_j: the product of their geometric means,
+ * with the 95 % interval of the sum of the two mean logs (their variances add; the t value of the
+ * smaller sample, which errs wide). */
+function productRatio(
+  a: readonly number[],
+  b: readonly number[],
+): { mean: number; low: number; high: number } {
+  const moments = (xs: readonly number[]) => {
+    const logs = xs.map(Math.log);
+    const m = logs.reduce((x, y) => x + y, 0) / logs.length;
+    return { m, v: logs.reduce((x, y) => x + (y - m) ** 2, 0) / (logs.length - 1) / logs.length };
+  };
+  const pa = moments(a);
+  const pb = moments(b);
+  const m = pa.m + pb.m;
+  const n = Math.min(a.length, b.length);
+  if (n < 2) return { mean: Math.exp(m), low: Number.NaN, high: Number.NaN };
+  const half = (T95[n - 2] ?? 1.96) * Math.sqrt(pa.v + pb.v);
+  return { mean: Math.exp(m), low: Math.exp(m - half), high: Math.exp(m + half) };
+}
+const intervalText = (p: { mean: number; low: number; high: number }) =>
+  `pooled ${f(p.mean, 3)}x [95% ${f(p.low, 3)}-${f(p.high, 3)}]`;
+const pooledText = (xs: readonly number[]) => intervalText(pooledRatio(xs));
 const percentile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
@@ -419,21 +442,22 @@ async function alternating(round: number, a: () => Promise<number>, b: () => Pro
 }
 
 /** A build's wall time while the agent is stopped (SIGSTOP); it goes on afterwards. */
-async function buildWhileStopped(agent: LiveAgent): Promise<number> {
-  await Bun.sleep(300);
+async function buildWhileStopped(agent: LiveAgent, afterMs = 300): Promise<number> {
+  await Bun.sleep(afterMs);
   process.kill(agent.pid, "SIGSTOP");
   const r = runBuild();
   process.kill(agent.pid, "SIGCONT");
   return r.wall;
 }
 
-async function decomposedBuild(rounds: number, rules: string[], warmups: number): Promise<DecomposedBuild> {
+/** The probe factor alone: a fresh agent's probe attached (the agent stopped) against an agent
+ * started and stopped before the build; with the kernel drops its agents saw. */
+async function probeFactor(rounds: number, rules: string[]): Promise<{ ratios: number[]; drops: number }> {
   let drops = 0;
-  const build = async () => runBuild().wall;
   const attached = async () => {
     const agent = new LiveAgent(rules);
     await agent.start();
-    const wall = await buildWhileStopped(agent);
+    const wall = await buildWhileStopped(agent, SETTLE_MS);
     drops += kernelDrops(await agent.summary());
     await agent.stop();
     return wall;
@@ -445,13 +469,23 @@ async function decomposedBuild(rounds: number, rules: string[], warmups: number)
   const detached = async () => {
     const agent = new LiveAgent(rules);
     await agent.start();
-    await Bun.sleep(300);
+    await Bun.sleep(SETTLE_MS);
     await agent.stop();
     return runBuild().wall;
   };
-  const probeRatios: number[] = [];
+  const ratios: number[] = [];
   runBuild(); // warm caches
-  for (let i = 0; i < rounds; i++) probeRatios.push(await alternating(i, attached, detached));
+  for (let i = 0; i < rounds; i++) ratios.push(await alternating(i, attached, detached));
+  return { ratios, drops };
+}
+
+/** The agent factor alone: one agent, warmed by `warmups` builds, running against stopped. */
+async function agentFactor(
+  rounds: number,
+  rules: string[],
+  warmups: number,
+): Promise<{ ratios: number[]; drops: number }> {
+  const build = async () => runBuild().wall;
   const agent = new LiveAgent(rules);
   await agent.start();
   for (let w = 0; w < warmups; w++) runBuild();
@@ -460,19 +494,25 @@ async function decomposedBuild(rounds: number, rules: string[], warmups: number)
     await Bun.sleep(500); // it drains what the build left in the ring, unmeasured
     return wall;
   };
-  const agentRatios: number[] = [];
-  for (let i = 0; i < rounds; i++) agentRatios.push(await alternating(i, build, stopped));
-  drops += kernelDrops(await agent.summary());
+  const ratios: number[] = [];
+  for (let i = 0; i < rounds; i++) ratios.push(await alternating(i, build, stopped));
+  const drops = kernelDrops(await agent.summary());
   await agent.stop();
-  const probe = median(probeRatios);
-  const agentFactor = median(agentRatios);
+  return { ratios, drops };
+}
+
+async function decomposedBuild(rounds: number, rules: string[], warmups: number): Promise<DecomposedBuild> {
+  const probeRun = await probeFactor(rounds, rules);
+  const agentRun = await agentFactor(rounds, rules, warmups);
+  const probe = median(probeRun.ratios);
+  const agent = median(agentRun.ratios);
   return {
-    probe_ratios: probeRatios,
-    agent_ratios: agentRatios,
+    probe_ratios: probeRun.ratios,
+    agent_ratios: agentRun.ratios,
     probe,
-    agent: agentFactor,
-    product: probe * agentFactor,
-    kernel_drops: drops,
+    agent,
+    product: probe * agent,
+    kernel_drops: probeRun.drops + agentRun.drops,
   };
 }
 
@@ -512,6 +552,44 @@ async function probeAlone(rounds: number, rules: string[]): Promise<number[]> {
   return ratios;
 }
 
+/**
+ * Not Lanner: a process that fills `mib` MiB of memory and stops itself, held during the build,
+ * against a build without it (ABBA). On this VM a stopped agent's presence costs the build more
+ * than its probe does (docs/PERFORMANCE.md); this says what any process of that size costs here.
+ */
+async function residentControl(rounds: number, mib: number): Promise<number[]> {
+  const fill = `const b = new Uint8Array(${mib} * 1048576); for (let i = 0; i < b.length; i += 4096) b[i] = 1; process.kill(process.pid, "SIGSTOP");`;
+  const held = async () => {
+    const hog = Bun.spawn([process.execPath, "-e", fill], {
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "ignore",
+    });
+    const stopped = () => readFileSync(`/proc/${hog.pid}/stat`, "utf8").split(") ")[1]?.startsWith("T");
+    const deadline = Date.now() + 30_000;
+    while (!stopped()) {
+      if (hog.exitCode !== null || Date.now() > deadline)
+        throw new Error("the memory-holding process did not stop");
+      await Bun.sleep(20);
+    }
+    await Bun.sleep(300);
+    try {
+      return runBuild().wall;
+    } finally {
+      hog.kill("SIGKILL");
+      await hog.exited;
+    }
+  };
+  const alone = async () => {
+    await Bun.sleep(300);
+    return runBuild().wall;
+  };
+  const ratios: number[] = [];
+  runBuild(); // warm caches
+  for (let i = 0; i < rounds; i++) ratios.push(await alternating(i, held, alone));
+  return ratios;
+}
+
 /** Ratios smallest first, "0.981/1.002/...". */
 const sortedList = (xs: readonly number[]) =>
   [...xs]
@@ -527,7 +605,7 @@ function decomposedLine(d: DecomposedBuild): string {
   return (
     `build, in two factors from adjacent runs in alternating order: probe attached (agent stopped) / agent started and stopped before the build ${f(d.probe, 3)}x, ${pooledText(d.probe_ratios)} (${sortedList(d.probe_ratios)}); ` +
     `agent running / stopped, warm ${f(d.agent, 3)}x, ${pooledText(d.agent_ratios)} (${sortedList(d.agent_ratios)}); product ${f(d.product, 3)}x, ` +
-    `pooled ${f(pooledRatio(d.probe_ratios).mean * pooledRatio(d.agent_ratios).mean, 3)}x; kernel drops ${d.kernel_drops}`
+    `${intervalText(productRatio(d.probe_ratios, d.agent_ratios))}; kernel drops ${d.kernel_drops}`
   );
 }
 
@@ -668,6 +746,10 @@ prepareBuild(quick ? 8 : 60);
 /** Builds with the agent attached before the measured one (see overhead()): the runtime's JIT
  * compiles the rules and the decoder in tiers over about six builds of 3,000 events (20-30 ms of
  * compiling in the fourth build, 0-15 ms from the sixth; docs/PERFORMANCE.md). */
+/** --settle S: seconds between a fresh agent's start and the probe factor's build (0.3). */
+const settleArg = args.indexOf("--settle");
+const SETTLE_MS = settleArg >= 0 ? Number(args[settleArg + 1]) * 1000 : 300;
+if (!(SETTLE_MS >= 0)) throw new Error("--settle takes a number of seconds");
 const warmupsArg = args.indexOf("--warmups");
 const BUILD_WARMUPS = warmupsArg >= 0 ? Number(args[warmupsArg + 1]) : 6;
 if (!Number.isInteger(BUILD_WARMUPS) || BUILD_WARMUPS < 0) throw new Error("--warmups takes a whole number");
@@ -707,6 +789,33 @@ if (args.includes("--load")) {
 const buildProbeAlone = () => probeAlone(ROUNDS, haveStable ? [STABLE] : []);
 if (args.includes("--probe-alone")) {
   console.log(probeAloneLine(await buildProbeAlone()));
+  printLoadAverage();
+  process.exit(0);
+}
+const residentArg = args.indexOf("--resident-control");
+if (residentArg >= 0) {
+  const mib = Number(args[residentArg + 1]);
+  if (!(Number.isInteger(mib) && mib >= 0)) throw new Error("--resident-control takes a whole number of MiB");
+  const ratios = await residentControl(ROUNDS, mib);
+  console.log(
+    `build, a stopped process holding ${mib} MiB it wrote just before (not Lanner) / none: ${f(median(ratios), 3)}x, ${pooledText(ratios)} (${sortedList(ratios)})`,
+  );
+  printLoadAverage();
+  process.exit(0);
+}
+if (args.includes("--agent-factor")) {
+  const a = await agentFactor(ROUNDS, haveStable ? [STABLE] : [], BUILD_WARMUPS);
+  console.log(
+    `build, agent running / stopped, warm (${BUILD_WARMUPS} builds first): ${f(median(a.ratios), 3)}x, ${pooledText(a.ratios)} (${sortedList(a.ratios)}); kernel drops ${a.drops}`,
+  );
+  printLoadAverage();
+  process.exit(0);
+}
+if (args.includes("--probe-factor")) {
+  const p = await probeFactor(ROUNDS, haveStable ? [STABLE] : []);
+  console.log(
+    `build, probe attached (agent stopped ${SETTLE_MS / 1000} s after its start) / agent started, stopped after ${SETTLE_MS / 1000} s, then the build: ${f(median(p.ratios), 3)}x, ${pooledText(p.ratios)} (${sortedList(p.ratios)}); kernel drops ${p.drops}`,
+  );
   printLoadAverage();
   process.exit(0);
 }
