@@ -431,6 +431,18 @@ interface DecomposedBuild {
   kernel_drops: number;
 }
 
+/** One build to warm the caches, then `rounds` ratios a() / b() (alternating). */
+async function pairedRatios(
+  rounds: number,
+  a: () => Promise<number>,
+  b: () => Promise<number>,
+): Promise<number[]> {
+  runBuild(); // warm caches
+  const ratios: number[] = [];
+  for (let i = 0; i < rounds; i++) ratios.push(await alternating(i, a, b));
+  return ratios;
+}
+
 /** a() / b() from two adjacent runs, a first in even rounds and b first in odd ones (ABBA). */
 async function alternating(round: number, a: () => Promise<number>, b: () => Promise<number>) {
   if (round % 2 === 0) {
@@ -473,9 +485,7 @@ async function probeFactor(rounds: number, rules: string[]): Promise<{ ratios: n
     await agent.stop();
     return runBuild().wall;
   };
-  const ratios: number[] = [];
-  runBuild(); // warm caches
-  for (let i = 0; i < rounds; i++) ratios.push(await alternating(i, attached, detached));
+  const ratios = await pairedRatios(rounds, attached, detached);
   return { ratios, drops };
 }
 
@@ -546,10 +556,7 @@ async function probeAlone(rounds: number, rules: string[]): Promise<number[]> {
     await Bun.sleep(300);
     return runBuild().wall;
   };
-  const ratios: number[] = [];
-  runBuild(); // warm caches
-  for (let i = 0; i < rounds; i++) ratios.push(await alternating(i, attached, detached));
-  return ratios;
+  return pairedRatios(rounds, attached, detached);
 }
 
 /**
@@ -584,10 +591,7 @@ async function residentControl(rounds: number, mib: number): Promise<number[]> {
     await Bun.sleep(300);
     return runBuild().wall;
   };
-  const ratios: number[] = [];
-  runBuild(); // warm caches
-  for (let i = 0; i < rounds; i++) ratios.push(await alternating(i, held, alone));
-  return ratios;
+  return pairedRatios(rounds, held, alone);
 }
 
 /** Ratios smallest first, "0.981/1.002/...". */
