@@ -284,16 +284,24 @@ const T95 = [
   12.71, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131,
   2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
 ];
-/** Ratios pooled: their geometric mean and its 95 % confidence interval (t on the logs), so runs
- * of many pairs say how sure the figure is, not only where its middle lies. */
-function pooledRatio(xs: readonly number[]): { mean: number; low: number; high: number } {
+/** The mean of the ratios' logs and that mean's variance (the sample variance over n). */
+function meanLog(xs: readonly number[]): { m: number; v: number; n: number } {
   const logs = xs.map(Math.log);
   const n = logs.length;
   const m = logs.reduce((a, b) => a + b, 0) / n;
+  return { m, v: logs.reduce((a, x) => a + (x - m) ** 2, 0) / (n - 1) / n, n };
+}
+/** exp(m) with the 95 % interval of m (Student t with n - 1 degrees of freedom; none below 2). */
+function interval(m: number, v: number, n: number): { mean: number; low: number; high: number } {
   if (n < 2) return { mean: Math.exp(m), low: Number.NaN, high: Number.NaN };
-  const sd = Math.sqrt(logs.reduce((a, x) => a + (x - m) ** 2, 0) / (n - 1));
-  const half = (T95[n - 2] ?? 1.96) * (sd / Math.sqrt(n));
+  const half = (T95[n - 2] ?? 1.96) * Math.sqrt(v);
   return { mean: Math.exp(m), low: Math.exp(m - half), high: Math.exp(m + half) };
+}
+/** Ratios pooled: their geometric mean and its 95 % confidence interval (t on the logs), so runs
+ * of many pairs say how sure the figure is, not only where its middle lies. */
+function pooledRatio(xs: readonly number[]): { mean: number; low: number; high: number } {
+  const { m, v, n } = meanLog(xs);
+  return interval(m, v, n);
 }
 /** The product of two factors measured apart, a_i and b_j: the product of their geometric means,
  * with the 95 % interval of the sum of the two mean logs (their variances add; the t value of the
@@ -302,18 +310,9 @@ function productRatio(
   a: readonly number[],
   b: readonly number[],
 ): { mean: number; low: number; high: number } {
-  const moments = (xs: readonly number[]) => {
-    const logs = xs.map(Math.log);
-    const m = logs.reduce((x, y) => x + y, 0) / logs.length;
-    return { m, v: logs.reduce((x, y) => x + (y - m) ** 2, 0) / (logs.length - 1) / logs.length };
-  };
-  const pa = moments(a);
-  const pb = moments(b);
-  const m = pa.m + pb.m;
-  const n = Math.min(a.length, b.length);
-  if (n < 2) return { mean: Math.exp(m), low: Number.NaN, high: Number.NaN };
-  const half = (T95[n - 2] ?? 1.96) * Math.sqrt(pa.v + pb.v);
-  return { mean: Math.exp(m), low: Math.exp(m - half), high: Math.exp(m + half) };
+  const pa = meanLog(a);
+  const pb = meanLog(b);
+  return interval(pa.m + pb.m, pa.v + pb.v, Math.min(pa.n, pb.n));
 }
 const intervalText = (p: { mean: number; low: number; high: number }) =>
   `pooled ${f(p.mean, 3)}x [95% ${f(p.low, 3)}-${f(p.high, 3)}]`;
@@ -733,6 +732,8 @@ function ratioLine(r: Ratio): string {
 
 const printLoadAverage = () => console.log(`load average: ${readFileSync("/proc/loadavg", "utf8").trim()}`);
 const haveStable = existsSync(STABLE);
+/** The rules every build measure runs with. */
+const BUILD_RULES = haveStable ? [STABLE] : [];
 if (openCloseOnly) {
   const iterations = quick ? 50_000 : 1_000_000;
   const rounds = ROUNDS;
@@ -747,13 +748,13 @@ if (openCloseOnly) {
   process.exit(0);
 }
 prepareBuild(quick ? 8 : 60);
-/** Builds with the agent attached before the measured one (see overhead()): the runtime's JIT
- * compiles the rules and the decoder in tiers over about six builds of 3,000 events (20-30 ms of
- * compiling in the fourth build, 0-15 ms from the sixth; docs/PERFORMANCE.md). */
 /** --settle S: seconds between a fresh agent's start and the probe factor's build (0.3). */
 const settleArg = args.indexOf("--settle");
 const SETTLE_MS = settleArg >= 0 ? Number(args[settleArg + 1]) * 1000 : 300;
 if (!(SETTLE_MS >= 0)) throw new Error("--settle takes a number of seconds");
+/** Builds with the agent attached before the measured one (see overhead()): the runtime's JIT
+ * compiles the rules and the decoder in tiers over about six builds of 3,000 events (20-30 ms of
+ * compiling in the fourth build, 0-15 ms from the sixth; docs/PERFORMANCE.md). */
 const warmupsArg = args.indexOf("--warmups");
 const BUILD_WARMUPS = warmupsArg >= 0 ? Number(args[warmupsArg + 1]) : 6;
 if (!Number.isInteger(BUILD_WARMUPS) || BUILD_WARMUPS < 0) throw new Error("--warmups takes a whole number");
@@ -762,7 +763,7 @@ const buildOverhead = () =>
     quick ? "make -j2, 8 C files" : "make -j2, 60 C files",
     runBuild,
     ROUNDS,
-    haveStable ? [STABLE] : [],
+    BUILD_RULES,
     [],
     BUILD_WARMUPS,
   );
@@ -785,12 +786,12 @@ function printBuildCpu(b: Ratio): void {
       `(build on + agent) / build off = ${f((sum(b.workload_cpu_on_s) + b.agent_cpu_s) / sum(b.workload_cpu_off_s), 3)}x`,
   );
 }
-const buildDecomposed = () => decomposedBuild(ROUNDS, haveStable ? [STABLE] : [], BUILD_WARMUPS);
+const buildDecomposed = () => decomposedBuild(ROUNDS, BUILD_RULES, BUILD_WARMUPS);
 if (args.includes("--load")) {
   for (const l of await loadLevels([100_000, 200_000, 400_000, 800_000], 3)) console.log(loadLine(l));
   process.exit(0);
 }
-const buildProbeAlone = () => probeAlone(ROUNDS, haveStable ? [STABLE] : []);
+const buildProbeAlone = () => probeAlone(ROUNDS, BUILD_RULES);
 if (args.includes("--probe-alone")) {
   console.log(probeAloneLine(await buildProbeAlone()));
   printLoadAverage();
@@ -808,7 +809,7 @@ if (residentArg >= 0) {
   process.exit(0);
 }
 if (args.includes("--agent-factor")) {
-  const a = await agentFactor(ROUNDS, haveStable ? [STABLE] : [], BUILD_WARMUPS);
+  const a = await agentFactor(ROUNDS, BUILD_RULES, BUILD_WARMUPS);
   console.log(
     `build, agent running / stopped, warm (${BUILD_WARMUPS} builds first): ${f(median(a.ratios), 3)}x, ${pooledText(a.ratios)} (${sortedList(a.ratios)}); kernel drops ${a.drops}`,
   );
@@ -816,7 +817,7 @@ if (args.includes("--agent-factor")) {
   process.exit(0);
 }
 if (args.includes("--probe-factor")) {
-  const p = await probeFactor(ROUNDS, haveStable ? [STABLE] : []);
+  const p = await probeFactor(ROUNDS, BUILD_RULES);
   console.log(
     `build, probe attached (agent stopped ${SETTLE_MS / 1000} s after its start) / agent started, stopped after ${SETTLE_MS / 1000} s, then the build: ${f(median(p.ratios), 3)}x, ${pooledText(p.ratios)} (${sortedList(p.ratios)}); kernel drops ${p.drops}`,
   );
